@@ -1,0 +1,40 @@
+/*
+ * content: what an article is made of before it is stored — Markdown to HTML
+ * through cmark-gfm (smart punctuation, tables, autolinks, footnotes,
+ * strikethrough), click-to-load video embeds, slugs and validation.
+ * Memory: results are appended to caller buffers; nothing is retained.
+ */
+#ifndef MH_CONTENT_H
+#define MH_CONTENT_H
+
+#include "store/store.h"
+#include "util/util.h"
+
+/* Renders Markdown to trusted HTML. Raw HTML in the source is not passed
+ * through (cmark's safe mode); a line holding only a YouTube URL becomes a
+ * click-to-load embed (see mh_content_video_embed). Appends to html; when
+ * lead is not NULL, also appends the opening paragraphs (up to lead_paras
+ * top-level paragraphs/quotes, skipping embeds and headings) to lead. */
+void mh_content_markdown(struct mh_str md, struct mh_buf *html, struct mh_buf *lead, int lead_paras);
+
+/* If url is a YouTube watch/short/embed/youtu.be URL, writes its 11-character
+ * video id into id (NUL-terminated) and returns true. */
+bool mh_content_youtube_id(struct mh_str url, char id[12]);
+/* The privacy-preserving embed: a link to the video that works without
+ * JavaScript, marked up so the theme script swaps in a youtube-nocookie.com
+ * iframe only when the reader clicks. Nothing is loaded from the video host
+ * before that click (no thumbnail, no script). */
+void mh_content_video_embed(struct mh_buf *html, const char id[12], struct mh_str url);
+
+/* "Hello, Wörld!" -> "hello-world"; ASCII letters/digits and '-', at most 80
+ * bytes, never empty ("article" if nothing is left). */
+void mh_content_slugify(struct mh_buf *out, struct mh_str text);
+/* True if s is a valid slug: [a-z0-9]+(-[a-z0-9]+)*, 1..80 bytes. */
+bool mh_content_slug_valid(struct mh_str s);
+
+/* Checks required fields and lengths, derives the slug from the headline
+ * when empty, and renders body_html and lead_html from body_md into arena
+ * memory. MH_INVALID with "field: problem" in err. */
+enum mh_store_rc mh_content_prepare_article(struct mh_arena *a, struct mh_article *art, struct mh_buf *err);
+
+#endif

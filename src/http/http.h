@@ -1,0 +1,96 @@
+/*
+ * http: the HTTP engine. Listeners, one event loop per worker thread, request
+ * and response, limits, graceful shutdown and the access log — over libh2o,
+ * whose types never leave src/http/. Knows nothing of pages or the database.
+ * Memory: everything reachable from a struct mh_request (strings, the arena)
+ * lives until the response has been sent; copy what must outlive it.
+ */
+#ifndef MH_HTTP_H
+#define MH_HTTP_H
+
+#include "util/util.h"
+
+struct mh_request {
+	struct mh_arena *arena; /* dies with the request */
+	struct mh_str method;   /* "GET" */
+	struct mh_str path;     /* decoded-free raw path, without query: "/articles/x" */
+	struct mh_str query;    /* raw text after '?', may be empty */
+	struct mh_str body;     /* request body (bounded by max_body_bytes) */
+	int worker;             /* 0..threads-1: index for per-thread resources */
+	bool is_head;           /* HEAD: the engine sends headers only */
+	void *impl;             /* engine-private */
+	/* filled by the handler for the access log */
+	bool cache_hit;
+};
+
+/* A handler answers every request it is given (it must call one of the
+ * mh_response_send* functions exactly once). */
+typedef void (*mh_http_handler)(struct mh_request *req, void *ctx);
+
+/* Called once in each worker thread before it serves, and once after it stops
+ * (to open/close per-thread resources such as database connections). */
+typedef bool (*mh_http_thread_hook)(int worker, bool starting, void *ctx);
+
+struct mh_http_config {
+	const char *listen; /* "127.0.0.1:8080", "[::1]:8080", ":8080" */
+	int threads;        /* >= 1 */
+	bool http2;
+	const char *tls_cert, *tls_key; /* both or neither */
+	int max_connections;
+	size_t max_body_bytes;
+	size_t max_header_bytes;
+	int header_timeout_s, idle_timeout_s;
+	bool access_log;
+	mh_http_handler handler;
+	mh_http_thread_hook thread_hook; /* may be NULL */
+	void *ctx;
+};
+
+/* Binds every listener (one SO_REUSEPORT socket per thread) and returns; false
+ * with a message naming the address/file at fault in err. */
+struct mh_http_server;
+struct mh_http_server *mh_http_start(const struct mh_http_config *cfg, struct mh_buf *err);
+/* The bound port (useful after listening on port 0). */
+int mh_http_port(const struct mh_http_server *s);
+/* Blocks until SIGTERM/SIGINT (or mh_http_stop): stops accepting, finishes
+ * in-flight requests, joins the workers. */
+void mh_http_wait(struct mh_http_server *s);
+void mh_http_stop(struct mh_http_server *s); /* async-signal-safe */
+void mh_http_free(struct mh_http_server *s);
+
+/* ---- request accessors ---- */
+/* First header with that (lower-case) name; empty ptr=NULL if absent. */
+struct mh_str mh_request_header(struct mh_request *req, const char *lname);
+/* Query or urlencoded-form parameter, decoded; false if absent. */
+bool mh_request_query(struct mh_request *req, const char *name, struct mh_str *out);
+bool mh_request_form(struct mh_request *req, const char *name, struct mh_str *out);
+bool mh_request_cookie(struct mh_request *req, const char *name, struct mh_str *out);
+
+/* ---- responses ---- */
+/* Adds a response header (name and value copied). Call before sending. */
+void mh_response_header(struct mh_request *req, const char *name, struct mh_str value);
+void mh_response_header_c(struct mh_request *req, const char *name, const char *value);
+/* Sends status + body (copied into the request). */
+void mh_response_send(struct mh_request *req, int status, const char *content_type, struct mh_str body);
+/* Sends bytes owned by someone else without copying: release(arg) runs once
+ * the engine is done with them (e.g. a page-cache reference). */
+void mh_response_send_shared(struct mh_request *req, int status, const char *content_type, struct mh_str body,
+			     void (*release)(void *), void *arg);
+/* A short plain-text error page: "404 Not Found\n\nmessage\n". */
+void mh_response_error(struct mh_request *req, int status, const char *message);
+const char *mh_http_reason(int status);
+
+/* ---- parsers of outside input (pure; each has a fuzz target) ---- */
+/* Iterates "a=1&b=2" pairs, decoding both sides; cb returns false to stop.
+ * Returns false on a malformed escape. */
+bool mh_http_parse_urlencoded(struct mh_arena *a, struct mh_str in,
+			      bool (*cb)(struct mh_str name, struct mh_str value, void *arg), void *arg);
+/* Iterates a Cookie header's "a=1; b=2". */
+bool mh_http_parse_cookies(struct mh_arena *a, struct mh_str in,
+			   bool (*cb)(struct mh_str name, struct mh_str value, void *arg), void *arg);
+/* Does Accept-Encoding accept this coding (q > 0)? */
+bool mh_http_accepts_encoding(struct mh_str accept_encoding, const char *coding);
+/* Does If-None-Match match this strong etag ("*", lists, W/ weak compare)? */
+bool mh_http_etag_matches(struct mh_str if_none_match, struct mh_str etag);
+
+#endif

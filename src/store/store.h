@@ -1,0 +1,132 @@
+/*
+ * store: the database behind one domain-level API. Backends: SQLite (WAL) now,
+ * PostgreSQL later behind the same functions; no SQL exists outside src/store/
+ * and no backend type appears here. One struct mh_store per thread.
+ * Memory: everything a read returns is allocated in the arena passed in and
+ * dies with it. Writes run in one transaction each; returning MH_OK means the
+ * write is durable (synchronous=FULL in WAL mode survives kill -9).
+ */
+#ifndef MH_STORE_H
+#define MH_STORE_H
+
+#include "util/util.h"
+
+enum mh_store_rc {
+	MH_OK = 0,
+	MH_NOT_FOUND,
+	MH_CONFLICT,    /* unique constraint (slug taken, ...) */
+	MH_INVALID,     /* rejected input; message in err */
+	MH_UNAVAILABLE, /* database down/busy/locked past timeout */
+	MH_ERROR,       /* anything else; message in err */
+};
+
+struct mh_store;
+
+/* Opens (creating if asked) the database named by url: a file path (SQLite) or
+ * later a postgres:// URL. Relative paths are taken from site_dir. */
+enum mh_store_rc mh_store_open(const char *url, const char *site_dir, bool create, struct mh_store **out,
+			       struct mh_buf *err);
+void mh_store_close(struct mh_store *s);
+/* Runs pending numbered migrations; *version is the schema version after. */
+enum mh_store_rc mh_store_migrate(struct mh_store *s, int *version, struct mh_buf *err);
+/* Explicit transactions, for batches (demo generation). Nesting is an error. */
+enum mh_store_rc mh_store_begin(struct mh_store *s);
+enum mh_store_rc mh_store_commit(struct mh_store *s);
+void mh_store_rollback(struct mh_store *s);
+
+/* ---- data ---- */
+enum mh_section_kind {
+	MH_SECTION_PLAIN = 0, /* articles whose section is this one */
+	MH_SECTION_LATEST,    /* every published article */
+	MH_SECTION_PICKS,     /* articles with the staff-pick flag */
+};
+struct mh_section {
+	int64_t id;
+	const char *slug, *name, *description;
+	int position; /* navigation order, ascending */
+	enum mh_section_kind kind;
+};
+struct mh_author {
+	int64_t id;
+	const char *slug, *name, *bio, *avatar_url;
+};
+struct mh_tag {
+	int64_t id;
+	const char *slug, *name;
+};
+enum mh_article_status {
+	MH_ARTICLE_DRAFT = 0,
+	MH_ARTICLE_SCHEDULED,
+	MH_ARTICLE_PUBLISHED,
+};
+const char *mh_article_status_name(enum mh_article_status st);
+bool mh_article_status_parse(struct mh_str s, enum mh_article_status *out);
+
+struct mh_article {
+	int64_t id;
+	const char *slug, *headline, *dek;
+	const char *body_md;   /* source, kept */
+	const char *body_html; /* rendered on save (trusted HTML) */
+	const char *lead_html; /* the opening paragraphs, for streams and lists */
+	int64_t section_id;
+	struct mh_section *section; /* filled on reads */
+	struct mh_author *authors;  /* in byline order */
+	size_t n_authors;
+	struct mh_tag *tags;
+	size_t n_tags;
+	const char *image_url, *image_alt;
+	const char *via_name, *via_url;
+	bool staff_pick;
+	enum mh_article_status status;
+	int64_t published_at; /* unix seconds UTC; 0 if never */
+	int64_t updated_at, created_at;
+	bool was_published; /* published once, now withdrawn: its URL answers 410 */
+	int64_t views;
+};
+
+/* ---- sections, authors, tags ---- */
+enum mh_store_rc mh_store_sections(struct mh_store *s, struct mh_arena *a, struct mh_section **out, size_t *n);
+enum mh_store_rc mh_store_section_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					  struct mh_section **out);
+enum mh_store_rc mh_store_section_save(struct mh_store *s, struct mh_section *sec, struct mh_buf *err); /* id 0 = insert */
+enum mh_store_rc mh_store_authors(struct mh_store *s, struct mh_arena *a, struct mh_author **out, size_t *n);
+enum mh_store_rc mh_store_author_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					 struct mh_author **out);
+enum mh_store_rc mh_store_author_save(struct mh_store *s, struct mh_author *au, struct mh_buf *err);
+enum mh_store_rc mh_store_tag_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug, struct mh_tag **out);
+/* Finds or creates the tag with that name (slug derived); fills *out's id. */
+enum mh_store_rc mh_store_tag_ensure(struct mh_store *s, struct mh_tag *tag, struct mh_buf *err);
+
+/* ---- articles ---- */
+/* Which published articles to list. Only status=published with
+ * published_at <= now are ever returned by list/count. */
+struct mh_article_query {
+	int64_t section_id; /* 0 = any; a MH_SECTION_PLAIN section's id */
+	bool staff_picks_only;
+	int64_t author_id; /* 0 = any */
+	int64_t tag_id;    /* 0 = any */
+	/* keyset cursor: strictly older than (before_published_at, before_id); 0 = none */
+	int64_t before_published_at, before_id;
+	int64_t exclude_id; /* 0 = none */
+	int offset, limit;  /* limit 0 = 20 */
+	int64_t now;        /* 0 = mh_time_now() */
+	bool with_body;     /* also load body_md/body_html (lists normally skip them) */
+};
+enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const struct mh_article_query *q,
+				   struct mh_article **out, size_t *n);
+enum mh_store_rc mh_store_articles_count(struct mh_store *s, const struct mh_article_query *q, int64_t *count);
+/* Any status; with body. */
+enum mh_store_rc mh_store_article_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					  struct mh_article **out);
+enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_article **out);
+/* Inserts (id 0) or updates an article with its authors (by id, in order) and
+ * tags (by id) in one transaction; sets id, created_at, updated_at. The caller
+ * has rendered body_html/lead_html already. Slug clash: MH_CONFLICT. */
+enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *art, struct mh_buf *err);
+/* Sets the stored view count (later issues count views; the demo seeds them). */
+enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int64_t views);
+
+/* Row counts per table, for tests and `db copy` verification. */
+enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
+
+#endif

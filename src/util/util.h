@@ -1,0 +1,156 @@
+/*
+ * util: the pieces every module shares — length-carrying strings, a growable
+ * byte buffer, a per-request arena, one escaper per output context, time,
+ * logging and site.ini parsing. Pure: no other module is used from here.
+ * Memory: arena allocations die with mh_arena_free(); mh_buf owns its bytes
+ * until mh_buf_free(); nothing here keeps a pointer it was given.
+ */
+#ifndef MH_UTIL_H
+#define MH_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* ---- abort on impossible states (bugs), with file:line ---- */
+#define MH_ASSERT(c) ((c) ? (void)0 : mh_die(__FILE__, __LINE__, #c))
+_Noreturn void mh_die(const char *file, int line, const char *what);
+
+/* ---- strings: pointer + length, not necessarily NUL-terminated ---- */
+struct mh_str {
+	const char *ptr;
+	size_t len;
+};
+#define MH_STR(lit) ((struct mh_str){ (lit), sizeof(lit) - 1 })
+#define MH_STR_NULL ((struct mh_str){ NULL, 0 })
+struct mh_str mh_str_c(const char *s); /* from a C string; NULL -> empty */
+bool mh_str_eq(struct mh_str a, struct mh_str b);
+bool mh_str_eq_c(struct mh_str a, const char *c);
+bool mh_str_has_prefix(struct mh_str s, const char *prefix);
+bool mh_str_case_eq_c(struct mh_str a, const char *c); /* ASCII case-insensitive */
+/* Parses a decimal int64 occupying all of s; false on anything else. */
+bool mh_str_to_i64(struct mh_str s, int64_t *out);
+
+/* ---- growable buffer (malloc-backed) ---- */
+struct mh_buf {
+	char *ptr;
+	size_t len, cap;
+};
+#define MH_BUF_INIT ((struct mh_buf){ NULL, 0, 0 })
+void mh_buf_reserve(struct mh_buf *b, size_t extra); /* aborts on OOM */
+void mh_buf_append(struct mh_buf *b, const void *p, size_t n);
+void mh_buf_append_str(struct mh_buf *b, struct mh_str s);
+void mh_buf_append_c(struct mh_buf *b, const char *s);
+void mh_buf_append_ch(struct mh_buf *b, char c);
+void mh_buf_printf(struct mh_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void mh_buf_vprintf(struct mh_buf *b, const char *fmt, va_list ap);
+/* Keeps ptr NUL-terminated after len (not counted); returns ptr. */
+const char *mh_buf_cstr(struct mh_buf *b);
+struct mh_str mh_buf_str(const struct mh_buf *b);
+void mh_buf_reset(struct mh_buf *b); /* len = 0, keeps capacity */
+void mh_buf_free(struct mh_buf *b);
+
+/* ---- arena: bump allocator, freed all at once ---- */
+struct mh_arena;
+struct mh_arena *mh_arena_new(void);
+void mh_arena_free(struct mh_arena *a); /* runs deferred destructors, LIFO */
+void *mh_arena_alloc(struct mh_arena *a, size_t n); /* 16-aligned, zeroed */
+char *mh_arena_strndup(struct mh_arena *a, const char *s, size_t n);
+char *mh_arena_strdup(struct mh_arena *a, const char *s); /* NULL -> NULL */
+struct mh_str mh_arena_str(struct mh_arena *a, struct mh_str s); /* copy, NUL-terminated */
+char *mh_arena_printf(struct mh_arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Runs fn(arg) when the arena is freed (statements, fds, refcounts). */
+void mh_arena_defer(struct mh_arena *a, void (*fn)(void *), void *arg);
+#define MH_NEW(arena, type) ((type *)mh_arena_alloc((arena), sizeof(type)))
+#define MH_NEW_ARRAY(arena, type, n) ((type *)mh_arena_alloc((arena), sizeof(type) * (n)))
+
+/* ---- escaping: one function per output context, appending to b ---- */
+void mh_escape_html(struct mh_buf *b, struct mh_str s);  /* text: & < > " ' */
+void mh_escape_attr(struct mh_buf *b, struct mh_str s);  /* quoted attribute value */
+void mh_escape_url(struct mh_buf *b, struct mh_str s);   /* percent-encode a path segment/query value */
+void mh_escape_json(struct mh_buf *b, struct mh_str s);  /* inside "..."; no quotes added */
+void mh_escape_xml(struct mh_buf *b, struct mh_str s);   /* XML text and attributes */
+/* Decodes %XX and (when plus_is_space) '+'; false on malformed escapes. */
+bool mh_url_decode(struct mh_arena *a, struct mh_str in, bool plus_is_space, struct mh_str *out);
+
+/* ---- formatting ---- */
+/* 7118 -> "7,118" into b. */
+void mh_format_thousands(struct mh_buf *b, int64_t n);
+
+/* ---- time (UTC storage, one display time zone per process) ---- */
+int64_t mh_time_now(void);    /* unix seconds */
+int64_t mh_time_now_us(void); /* monotonic microseconds, for durations */
+/* Sets the display zone (IANA name, e.g. "Europe/Berlin"); false if unknown. */
+bool mh_time_set_zone(const char *tzname);
+/* strftime in the display zone into b. */
+void mh_time_format(struct mh_buf *b, int64_t unix_seconds, const char *fmt);
+/* RFC 3339 UTC "2026-11-29T06:21:00Z" into b. */
+void mh_time_rfc3339(struct mh_buf *b, int64_t unix_seconds);
+/* Parses "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" or RFC 3339 (Z or ±HH:MM); local
+ * forms without offset are taken in the display zone. False if malformed. */
+bool mh_time_parse(struct mh_str s, int64_t *out);
+
+/* ---- logging: one line to stderr, client bytes made printable ---- */
+enum mh_log_level { MH_LOG_DEBUG, MH_LOG_INFO, MH_LOG_WARN, MH_LOG_ERROR };
+void mh_log_set_level(enum mh_log_level lvl);
+void mh_log(enum mh_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s with control/non-ASCII bytes as \xNN, for log lines. */
+void mh_log_sanitize(struct mh_buf *b, struct mh_str s);
+
+/* ---- deterministic PRNG (demo content) ---- */
+struct mh_rng {
+	uint64_t s[4];
+};
+void mh_rng_seed(struct mh_rng *r, uint64_t seed);
+uint64_t mh_rng_next(struct mh_rng *r);
+uint32_t mh_rng_below(struct mh_rng *r, uint32_t n); /* uniform in [0, n) */
+
+/* ---- site.ini ---- */
+struct mh_config {
+	char *dir; /* the site folder, absolute */
+	char *path; /* site.ini's path */
+	/* [site] */
+	char *title, *tagline, *base_url, *timezone, *language;
+	char *video_channel_url, *social_links; /* social: "Name=URL;Name=URL" */
+	/* [database] */
+	char *database; /* SQLite path (relative to dir) or postgres:// URL */
+	/* [server] */
+	char *listen; /* "127.0.0.1:8080" */
+	int threads;  /* 0 = one per core */
+	bool http2;
+	char *tls_cert, *tls_key;
+	int max_connections;
+	size_t max_body_bytes;
+	size_t max_header_bytes;
+	int header_timeout_s, idle_timeout_s;
+	bool access_log;
+	/* [cache] */
+	bool cache_enabled;
+	size_t cache_max_bytes;
+	int max_age_s, s_maxage_s, stale_while_revalidate_s;
+	/* [theme] */
+	char *theme_dir; /* site override folder, relative to dir; default "theme" */
+	/* [schema] */
+	int schema_version;
+};
+/* Defaults for every field, then site.ini in dir. On error returns false and
+ * writes "FILE:LINE: message" naming the setting at fault into err. */
+bool mh_config_load(struct mh_config *c, const char *dir, struct mh_buf *err);
+void mh_config_defaults(struct mh_config *c);
+/* Parses ini text (fuzz entry point); same error contract. */
+bool mh_config_parse(struct mh_config *c, const char *name, const char *text, size_t len, struct mh_buf *err);
+/* Rewrites one key in site.ini in place (adds section/key if missing), atomically. */
+bool mh_config_set(const char *path, const char *section, const char *key, const char *value, struct mh_buf *err);
+void mh_config_free(struct mh_config *c);
+
+/* ---- files ---- */
+/* Reads a whole file into b (appending). False with errno set on failure. */
+bool mh_file_read(const char *path, struct mh_buf *b);
+/* Writes atomically (temp file + fsync + rename). */
+bool mh_file_write_atomic(const char *path, const void *p, size_t n);
+
+#endif
