@@ -1,0 +1,30 @@
+/*
+ * cli: the masthead command and its subcommands, one file each. Every
+ * subcommand returns the process exit code: 0 ok, 1 runtime failure, 2 usage
+ * error; errors go to stderr naming the file, setting or argument at fault.
+ */
+#ifndef MH_CLI_H
+#define MH_CLI_H
+
+#include "store/store.h"
+#include "util/util.h"
+
+int mh_cli_init(int argc, char **argv);
+int mh_cli_demo(int argc, char **argv);
+int mh_cli_serve(int argc, char **argv);
+
+/* Creates the site folder dir (must not hold a site.ini yet): site.ini with
+ * defaults (title given), media/, and a migrated database whose schema version
+ * is recorded in site.ini. On success *cfg is loaded and *store is open (the
+ * caller closes both). Returns an exit code; message in err on failure. */
+int mh_cli_site_create(const char *dir, const char *title, struct mh_config *cfg, struct mh_store **store,
+		       struct mh_buf *err);
+
+/* Opens the site in dir: loads site.ini, opens and migrates the database
+ * (recording the schema version in site.ini when it changed). */
+int mh_cli_site_open(const char *dir, struct mh_config *cfg, struct mh_store **store, struct mh_buf *err);
+
+/* True when stderr is a terminal: long work shows progress only then. */
+bool mh_cli_progress_wanted(void);
+
+#endif
