@@ -84,8 +84,12 @@ void mh_format_thousands(struct mh_buf *b, int64_t n);
 /* ---- time (UTC storage, one display time zone per process) ---- */
 int64_t mh_time_now(void);    /* unix seconds */
 int64_t mh_time_now_us(void); /* monotonic microseconds, for durations */
-/* Sets the display zone (IANA name, e.g. "Europe/Berlin"); false if unknown. */
+/* Sets the display zone (IANA name, e.g. "Europe/Berlin"); false if unknown.
+ * Process-wide (TZ + tzset): call at start-up, before threads exist. */
 bool mh_time_set_zone(const char *tzname);
+/* True if tzname names a zone file under /usr/share/zoneinfo (no "..", no
+ * leading '/'); changes nothing. */
+bool mh_time_zone_exists(const char *tzname);
 /* strftime in the display zone into b. */
 void mh_time_format(struct mh_buf *b, int64_t unix_seconds, const char *fmt);
 /* RFC 3339 UTC "2026-11-29T06:21:00Z" into b. */
