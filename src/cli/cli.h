@@ -12,6 +12,7 @@
 int mh_cli_init(int argc, char **argv);
 int mh_cli_demo(int argc, char **argv);
 int mh_cli_serve(int argc, char **argv);
+int mh_cli_article(int argc, char **argv);
 
 /* Creates the site folder dir (must not hold a site.ini yet): site.ini with
  * defaults (title given), media/, and a migrated database whose schema version

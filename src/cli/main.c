@@ -1,2 +1,61 @@
+/*
+ * masthead: the command. Dispatches to one file per subcommand (cli.h).
+ */
 #include <stdio.h>
-int main(void) { puts("masthead"); return 0; }
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+#ifndef MH_VERSION
+#define MH_VERSION "0.0.0"
+#endif
+
+static const struct {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "init", mh_cli_init, "create an empty site in a folder" },
+	{ "demo", mh_cli_demo, "create a site filled with generated articles" },
+	{ "serve", mh_cli_serve, "serve a site over HTTP" },
+	/* article: below, once the store has its change log */
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: masthead COMMAND [ARGS]\n\n"
+		   "A news publishing platform: one binary serving a newsroom's whole site.\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'masthead COMMAND --help' describes each command.\n"
+		   "  --version   print the version\n");
+}
+
+bool mh_cli_progress_wanted(void)
+{
+	return isatty(STDERR_FILENO);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		printf("masthead %s\n", MH_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(cmd, commands[i].name) == 0)
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "masthead: unknown command '%s' (see 'masthead --help')\n", cmd);
+	return 2;
+}

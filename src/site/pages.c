@@ -1,0 +1,211 @@
+/*
+ * The public pages: home, section fronts, author and tag pages, the article
+ * with its Continue Reading stream, and the stream's next batches. Each reads
+ * the store, builds the context, renders, and names its cache keys:
+ *   article:ID  every article shown (its page, teasers, stream items)
+ *   section:ID  a front's list; home  the home page's lists
+ *   author:ID, tag:ID  those pages' lists
+ */
+#include <string.h>
+
+#include "site/site.h"
+
+static const struct mh_section *section_of_kind(struct mh_site_req *r, enum mh_section_kind kind)
+{
+	for (size_t i = 0; i < r->n_sections; i++)
+		if (r->sections[i].kind == kind)
+			return &r->sections[i];
+	return NULL;
+}
+
+enum mh_store_rc mh_site_page_home(struct mh_site_req *r, struct mh_str arg)
+{
+	(void)arg;
+	struct mh_article *latest = NULL, *picks = NULL;
+	size_t n_latest = 0, n_picks = 0;
+	struct mh_article_query q = { .limit = 11 };
+	enum mh_store_rc rc = mh_store_articles(r->store, r->a, &q, &latest, &n_latest);
+	if (rc != MH_OK)
+		return rc;
+	struct mh_article_query pq = { .staff_picks_only = true, .limit = 5 };
+	rc = mh_store_articles(r->store, r->a, &pq, &picks, &n_picks);
+	if (rc != MH_OK)
+		return rc;
+
+	mh_site_view_common(r, "home", mh_site_config(r->site)->title, NULL, "/", NULL);
+	mh_site_key(r, "home");
+	if (n_latest > 0) {
+		mh_val_set(r->a, r->ctx, "lead", mh_site_view_article(r, &latest[0], false));
+		mh_val_set(r->a, r->ctx, "latest", mh_site_view_articles(r, latest + 1, n_latest - 1));
+	}
+	mh_val_set(r->a, r->ctx, "picks", mh_site_view_articles(r, picks, n_picks));
+	const struct mh_section *all = section_of_kind(r, MH_SECTION_LATEST);
+	if (all != NULL)
+		mh_val_set_cstr(r->a, r->ctx, "latest_url", mh_arena_printf(r->a, "/section/%s", all->slug));
+	const struct mh_section *pk = section_of_kind(r, MH_SECTION_PICKS);
+	if (pk != NULL)
+		mh_val_set_cstr(r->a, r->ctx, "picks_url", mh_arena_printf(r->a, "/section/%s", pk->slug));
+	return mh_site_render(r, "home");
+}
+
+/* A paginated list page: counts, loads page r->page (404 past the end), and
+ * renders template kind with the list, its pagination and extra_val under
+ * extra_key (the front, author or tag the list belongs to). */
+static enum mh_store_rc list_page(struct mh_site_req *r, struct mh_article_query *q, const char *base,
+				  const char *kind, const char *title, const char *description,
+				  const struct mh_section *current, const char *extra_key, struct mh_val *extra_val)
+{
+	int64_t total = 0;
+	enum mh_store_rc rc = mh_store_articles_count(r->store, q, &total);
+	if (rc != MH_OK)
+		return rc;
+	int pages = (int)((total + MH_SITE_PER_PAGE - 1) / MH_SITE_PER_PAGE);
+	if (pages < 1)
+		pages = 1;
+	if (r->page > pages)
+		return MH_NOT_FOUND;
+	struct mh_article *arts = NULL;
+	size_t n = 0;
+	q->limit = MH_SITE_PER_PAGE;
+	q->offset = (r->page - 1) * MH_SITE_PER_PAGE;
+	rc = mh_store_articles(r->store, r->a, q, &arts, &n);
+	if (rc != MH_OK)
+		return rc;
+	const char *canonical = r->page > 1 ? mh_arena_printf(r->a, "%s?page=%d", base, r->page) : base;
+	const char *full_title = r->page > 1 ? mh_arena_printf(r->a, "%s (page %d)", title, r->page) : title;
+	mh_site_view_common(r, kind, full_title, description, canonical, current);
+	mh_val_set(r->a, extra_val, "url", mh_val_cstr(r->a, base));
+	mh_val_set(r->a, r->ctx, extra_key, extra_val);
+	mh_val_set(r->a, r->ctx, "articles", mh_site_view_articles(r, arts, n));
+	mh_site_view_pagination(r, base, r->page, pages);
+	return mh_site_render(r, kind);
+}
+
+enum mh_store_rc mh_site_page_section(struct mh_site_req *r, struct mh_str slug)
+{
+	const struct mh_section *sec = NULL;
+	for (size_t i = 0; i < r->n_sections; i++)
+		if (mh_str_eq_c(slug, r->sections[i].slug))
+			sec = &r->sections[i];
+	if (sec == NULL)
+		return MH_NOT_FOUND;
+	struct mh_article_query q = { 0 };
+	if (sec->kind == MH_SECTION_PICKS)
+		q.staff_picks_only = true;
+	else if (sec->kind == MH_SECTION_PLAIN)
+		q.section_id = sec->id;
+	mh_site_key(r, "section:%lld", (long long)sec->id);
+	struct mh_val *front = mh_val_map(r->a);
+	mh_val_set_cstr(r->a, front, "name", sec->name);
+	mh_val_set_cstr(r->a, front, "slug", sec->slug);
+	mh_val_set_cstr(r->a, front, "description", sec->description);
+	return list_page(r, &q, mh_arena_printf(r->a, "/section/%s", sec->slug), "front", sec->name,
+			 sec->description, sec, "front", front);
+}
+
+enum mh_store_rc mh_site_page_author(struct mh_site_req *r, struct mh_str slug)
+{
+	struct mh_author *au = NULL;
+	enum mh_store_rc rc = mh_store_author_by_slug(r->store, r->a, slug, &au);
+	if (rc != MH_OK)
+		return rc;
+	struct mh_article_query q = { .author_id = au->id };
+	mh_site_key(r, "author:%lld", (long long)au->id);
+	struct mh_val *v = mh_val_map(r->a);
+	mh_val_set_cstr(r->a, v, "name", au->name);
+	mh_val_set_cstr(r->a, v, "slug", au->slug);
+	mh_val_set_cstr(r->a, v, "bio", au->bio);
+	if (au->avatar_url != NULL && au->avatar_url[0] != '\0')
+		mh_val_set_cstr(r->a, v, "avatar_url", au->avatar_url);
+	return list_page(r, &q, mh_arena_printf(r->a, "/author/%s", au->slug), "author", au->name, au->bio, NULL,
+			 "author", v);
+}
+
+enum mh_store_rc mh_site_page_tag(struct mh_site_req *r, struct mh_str slug)
+{
+	struct mh_tag *tag = NULL;
+	enum mh_store_rc rc = mh_store_tag_by_slug(r->store, r->a, slug, &tag);
+	if (rc != MH_OK)
+		return rc;
+	struct mh_article_query q = { .tag_id = tag->id };
+	mh_site_key(r, "tag:%lld", (long long)tag->id);
+	struct mh_val *v = mh_val_map(r->a);
+	mh_val_set_cstr(r->a, v, "name", tag->name);
+	mh_val_set_cstr(r->a, v, "slug", tag->slug);
+	return list_page(r, &q, mh_arena_printf(r->a, "/tag/%s", tag->slug), "tag",
+			 mh_arena_printf(r->a, "Tagged \u201c%s\u201d", tag->name), NULL, NULL, "tag", v);
+}
+
+static bool is_public(const struct mh_article *art, int64_t now)
+{
+	return art->status == MH_ARTICLE_PUBLISHED && art->published_at <= now;
+}
+
+/* The next batch of the Latest stream after art: its context keys "stream",
+ * "stream_more_url" (absent at the end) and "next_article". */
+static enum mh_store_rc add_stream(struct mh_site_req *r, const struct mh_article *art)
+{
+	struct mh_article_query q = {
+		.before_published_at = art->published_at,
+		.before_id = art->id,
+		.limit = MH_SITE_STREAM_BATCH,
+	};
+	struct mh_article *next = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = mh_store_articles(r->store, r->a, &q, &next, &n);
+	if (rc != MH_OK)
+		return rc;
+	mh_val_set(r->a, r->ctx, "stream", mh_site_view_articles(r, next, n));
+	if (n == MH_SITE_STREAM_BATCH)
+		mh_val_set_cstr(r->a, r->ctx, "stream_more_url",
+				mh_arena_printf(r->a, "/stream/%s", next[n - 1].slug));
+	if (n > 0) {
+		struct mh_val *na = mh_val_map(r->a);
+		mh_val_set_cstr(r->a, na, "url", mh_arena_printf(r->a, "/articles/%s", next[0].slug));
+		mh_val_set_cstr(r->a, na, "headline", next[0].headline);
+		mh_val_set(r->a, r->ctx, "next_article", na);
+	}
+	return MH_OK;
+}
+
+enum mh_store_rc mh_site_page_article(struct mh_site_req *r, struct mh_str slug)
+{
+	struct mh_article *art = NULL;
+	enum mh_store_rc rc = mh_store_article_by_slug(r->store, r->a, slug, &art);
+	if (rc != MH_OK)
+		return rc;
+	if (!is_public(art, mh_time_now())) {
+		if (!art->was_published)
+			return MH_NOT_FOUND;
+		r->status = 410;
+		return MH_OK;
+	}
+	const struct mh_section *sec = NULL;
+	for (size_t i = 0; i < r->n_sections; i++)
+		if (r->sections[i].id == art->section_id)
+			sec = &r->sections[i];
+	mh_site_view_common(r, "article", art->headline, art->dek,
+			    mh_arena_printf(r->a, "/articles/%s", art->slug), sec);
+	mh_val_set(r->a, r->ctx, "article", mh_site_view_article(r, art, true));
+	rc = add_stream(r, art);
+	if (rc != MH_OK)
+		return rc;
+	return mh_site_render(r, "article");
+}
+
+enum mh_store_rc mh_site_page_stream(struct mh_site_req *r, struct mh_str slug)
+{
+	struct mh_article *art = NULL;
+	enum mh_store_rc rc = mh_store_article_by_slug(r->store, r->a, slug, &art);
+	if (rc != MH_OK)
+		return rc;
+	if (!is_public(art, mh_time_now()))
+		return MH_NOT_FOUND;
+	mh_site_view_common(r, "stream", art->headline, NULL, NULL, NULL);
+	/* the batch follows art: it changes when art moves or goes */
+	mh_site_key(r, "article:%lld", (long long)art->id);
+	rc = add_stream(r, art);
+	if (rc != MH_OK)
+		return rc;
+	return mh_site_render(r, "stream");
+}

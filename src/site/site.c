@@ -1,0 +1,393 @@
+/*
+ * The request path of the public site: route, answer from the page cache
+ * (ETag/304, gzip/br) with no database access, or render, keep and answer.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "site/site.h"
+
+struct mh_site {
+	const struct mh_config *cfg;
+	struct mh_theme *theme;
+	struct mh_cache *cache; /* NULL when [cache] enabled = false */
+	struct mh_store **stores; /* one per worker thread */
+	int threads;
+	bool dev;
+	char *default_theme_dir, *override_theme_dir;
+	char cache_control[160];
+};
+
+const struct mh_theme *mh_site_theme(struct mh_site *s)
+{
+	return s->theme;
+}
+
+const struct mh_config *mh_site_config(struct mh_site *s)
+{
+	return s->cfg;
+}
+
+struct mh_cache *mh_site_cache(struct mh_site *s)
+{
+	return s->cache;
+}
+
+const char *mh_site_default_themes_dir(void)
+{
+	static char found[PATH_MAX];
+	const char *env = getenv("MASTHEAD_THEMES");
+	if (env != NULL && *env != '\0')
+		return env;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			struct stat st;
+			static const char rel[] = "/../share/masthead/themes";
+			if (strlen(exe) + sizeof(rel) <= sizeof(found)) {
+				memcpy(found, exe, strlen(exe));
+				memcpy(found + strlen(exe), rel, sizeof(rel));
+				if (stat(found, &st) == 0 && S_ISDIR(st.st_mode))
+					return found;
+			}
+		}
+	}
+	return MH_SOURCE_THEMES;
+}
+
+struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *err)
+{
+	struct mh_site *s = calloc(1, sizeof(*s));
+	MH_ASSERT(s != NULL);
+	s->cfg = opt->cfg;
+	s->dev = opt->dev;
+	s->threads = opt->threads;
+	struct mh_buf b = MH_BUF_INIT;
+	mh_buf_printf(&b, "%s/default", opt->themes_dir);
+	s->default_theme_dir = strdup(mh_buf_cstr(&b));
+	mh_buf_reset(&b);
+	if (s->cfg->theme_dir[0] == '/')
+		mh_buf_append_c(&b, s->cfg->theme_dir);
+	else
+		mh_buf_printf(&b, "%s/%s", s->cfg->dir, s->cfg->theme_dir);
+	s->override_theme_dir = strdup(mh_buf_cstr(&b));
+	mh_buf_free(&b);
+	s->theme = mh_theme_load(s->default_theme_dir, s->override_theme_dir, err);
+	if (s->theme == NULL) {
+		mh_site_free(s);
+		return NULL;
+	}
+	if (s->cfg->cache_enabled)
+		s->cache = mh_cache_new(s->cfg->cache_max_bytes);
+	snprintf(s->cache_control, sizeof(s->cache_control),
+		 "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d", s->cfg->max_age_s, s->cfg->s_maxage_s,
+		 s->cfg->stale_while_revalidate_s);
+	s->stores = calloc((size_t)s->threads, sizeof(*s->stores));
+	MH_ASSERT(s->stores != NULL);
+	return s;
+}
+
+void mh_site_free(struct mh_site *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < s->threads && s->stores != NULL; i++)
+		if (s->stores[i] != NULL)
+			mh_store_close(s->stores[i]);
+	free(s->stores);
+	if (s->cache != NULL)
+		mh_cache_free(s->cache);
+	if (s->theme != NULL)
+		mh_theme_free(s->theme);
+	free(s->default_theme_dir);
+	free(s->override_theme_dir);
+	free(s);
+}
+
+bool mh_site_thread(int worker, bool starting, void *ctx)
+{
+	struct mh_site *s = ctx;
+	MH_ASSERT(worker >= 0 && worker < s->threads);
+	if (!starting) {
+		if (s->stores[worker] != NULL)
+			mh_store_close(s->stores[worker]);
+		s->stores[worker] = NULL;
+		return true;
+	}
+	struct mh_buf err = MH_BUF_INIT;
+	enum mh_store_rc rc = mh_store_open(s->cfg->database, s->cfg->dir, false, &s->stores[worker], &err);
+	if (rc != MH_OK)
+		mh_log(MH_LOG_ERROR, "worker %d: cannot open the database: %s", worker, mh_buf_cstr(&err));
+	mh_buf_free(&err);
+	return rc == MH_OK;
+}
+
+void mh_site_invalidate(struct mh_site *s, struct mh_str keys)
+{
+	if (s->cache == NULL)
+		return;
+	size_t i = 0;
+	while (i < keys.len) {
+		while (i < keys.len && keys.ptr[i] == ' ')
+			i++;
+		size_t start = i;
+		while (i < keys.len && keys.ptr[i] != ' ')
+			i++;
+		if (i > start)
+			mh_cache_invalidate(s->cache, (struct mh_str){ keys.ptr + start, i - start });
+	}
+}
+
+void mh_site_key(struct mh_site_req *r, const char *fmt, ...)
+{
+	if (r->keys.len > 0)
+		mh_buf_append_ch(&r->keys, ' ');
+	va_list ap;
+	va_start(ap, fmt);
+	mh_buf_vprintf(&r->keys, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- answering ---- */
+
+static void release_page(void *p)
+{
+	mh_cache_page_release(p);
+}
+
+/* Sends a page (cached or just rendered): ETag/304, the encoding the client
+ * takes, and the headers a CDN needs. Takes over the page reference. */
+static void send_page(struct mh_site_req *r, const struct mh_cache_page *p)
+{
+	struct mh_request *req = r->http;
+	bool public_page = p->status == 200;
+	mh_response_header(req, "etag", p->etag);
+	mh_response_header_c(req, "vary", "Accept-Encoding");
+	if (public_page) {
+		mh_response_header_c(req, "cache-control", r->site->cache_control);
+		if (p->keys.len > 0)
+			mh_response_header(req, "surrogate-key", p->keys);
+	} else {
+		mh_response_header_c(req, "cache-control", "no-store");
+	}
+	struct mh_str inm = mh_request_header(req, "if-none-match");
+	if (public_page && inm.ptr != NULL && mh_http_etag_matches(inm, p->etag)) {
+		mh_cache_page_release(p);
+		mh_response_send(req, 304, NULL, MH_STR(""));
+		return;
+	}
+	struct mh_str ae = mh_request_header(req, "accept-encoding");
+	enum mh_cache_encoding enc = MH_ENC_IDENTITY;
+	if (ae.ptr != NULL)
+		enc = mh_cache_choose(p, mh_http_accepts_encoding(ae, "gzip"), mh_http_accepts_encoding(ae, "br"));
+	const char *name = mh_cache_encoding_name(enc);
+	if (name != NULL)
+		mh_response_header_c(req, "content-encoding", name);
+	mh_response_send_shared(req, p->status, p->content_type.ptr, p->body[enc], release_page, (void *)p);
+}
+
+/* With the page cache off ([cache] enabled = false) a page is rendered for
+ * every request and sent as it is: compressing it each time would cost more
+ * than it saves on the links this mode is for (behind a CDN, or benchmarks). */
+static void send_uncached(struct mh_site_req *r)
+{
+	struct mh_request *req = r->http;
+	struct mh_buf etag = MH_BUF_INIT;
+	mh_cache_etag(&etag, mh_buf_str(&r->body));
+	struct mh_str et = mh_arena_str(r->a, mh_buf_str(&etag));
+	mh_buf_free(&etag);
+	mh_response_header(req, "etag", et);
+	mh_response_header_c(req, "cache-control", r->status == 200 ? r->site->cache_control : "no-store");
+	if (r->keys.len > 0)
+		mh_response_header(req, "surrogate-key", mh_arena_str(r->a, mh_buf_str(&r->keys)));
+	struct mh_str inm = mh_request_header(req, "if-none-match");
+	if (r->status == 200 && inm.ptr != NULL && mh_http_etag_matches(inm, et)) {
+		mh_response_send(req, 304, NULL, MH_STR(""));
+		return;
+	}
+	mh_response_send(req, r->status, r->content_type, mh_buf_str(&r->body));
+}
+
+static void send_error_page(struct mh_site_req *r, int status, const char *title, const char *message);
+
+static struct mh_store *worker_store(struct mh_site_req *r)
+{
+	struct mh_site *s = r->site;
+	int w = r->http->worker;
+	if (s->stores[w] == NULL) /* lost or never opened: try again now */
+		mh_site_thread(w, true, s);
+	return s->stores[w];
+}
+
+/* Parses ?page=N (absent: 1). False for anything but a positive number. */
+static bool parse_page(struct mh_request *req, int *page)
+{
+	struct mh_str v;
+	*page = 1;
+	if (!mh_request_query(req, "page", &v))
+		return true;
+	int64_t n;
+	if (!mh_str_to_i64(v, &n) || n < 1 || n > 1000000)
+		return false;
+	*page = (int)n;
+	return true;
+}
+
+static void render_error(struct mh_site_req *r, int status, const char *title, const char *message)
+{
+	r->status = status;
+	r->keys.len = 0;
+	mh_buf_reset(&r->body);
+	/* the error page still has the site's header and navigation when the
+	 * database answers; without it, the bare page */
+	if (r->store != NULL && r->sections == NULL)
+		mh_store_sections(r->store, r->a, &r->sections, &r->n_sections);
+	mh_site_view_common(r, "error", title, message, NULL, NULL);
+	struct mh_val *e = mh_val_map(r->a);
+	mh_val_set_int(r->a, e, "status", status);
+	mh_val_set_cstr(r->a, e, "title", title);
+	mh_val_set_cstr(r->a, e, "message", message);
+	mh_val_set(r->a, r->ctx, "error", e);
+	if (mh_site_render(r, "error") != MH_OK) {
+		mh_buf_reset(&r->body);
+		mh_buf_printf(&r->body, "<!doctype html><title>%d</title><h1>", status);
+		mh_escape_html(&r->body, mh_str_c(title));
+		mh_buf_append_c(&r->body, "</h1>");
+	}
+}
+
+static void send_error_page(struct mh_site_req *r, int status, const char *title, const char *message)
+{
+	render_error(r, status, title, message);
+	if (status == 503)
+		mh_response_header_c(r->http, "retry-after", "5");
+	mh_response_header_c(r->http, "cache-control", "no-store");
+	mh_response_send(r->http, status, "text/html; charset=utf-8", mh_buf_str(&r->body));
+}
+
+static void cleanup_req(void *arg)
+{
+	struct mh_site_req *r = arg;
+	mh_buf_free(&r->keys);
+	mh_buf_free(&r->body);
+}
+
+void mh_site_handle(struct mh_request *req, void *ctx)
+{
+	struct mh_site *s = ctx;
+	struct mh_site_req *r = MH_NEW(req->arena, struct mh_site_req);
+	r->site = s;
+	r->http = req;
+	r->a = req->arena;
+	r->status = 200;
+	r->content_type = "text/html; charset=utf-8";
+	mh_arena_defer(req->arena, cleanup_req, r);
+
+	struct mh_str arg;
+	const struct mh_site_route *rt = mh_site_route_find(req->path, &arg);
+	bool get = mh_str_eq_c(req->method, "GET") || mh_str_eq_c(req->method, "HEAD");
+	if (rt != NULL && !get) {
+		mh_response_header_c(req, "allow", "GET, HEAD");
+		mh_response_error(req, 405, "This address can only be read (GET or HEAD).");
+		return;
+	}
+	if (rt != NULL && rt->raw != NULL) {
+		rt->raw(r, arg);
+		return;
+	}
+	if (rt == NULL) {
+		if (!get) {
+			mh_response_header_c(req, "allow", "GET, HEAD");
+			mh_response_error(req, 405, "This address can only be read (GET or HEAD).");
+			return;
+		}
+		r->store = worker_store(r);
+		send_error_page(r, 404, "Page not found", "There is no page at this address.");
+		return;
+	}
+	if (!parse_page(req, &r->page) || (!rt->page_param && r->page != 1)) {
+		send_error_page(r, 400, "Bad page number",
+				"The page parameter must be a whole number of 1 or more, on pages that have pages.");
+		return;
+	}
+
+	/* The cache key is the canonical URL: the path, plus the page number
+	 * when it is not 1 — so unknown query parameters cannot fill the cache. */
+	struct mh_str url = req->path;
+	if (r->page > 1)
+		url = mh_str_c(mh_arena_printf(r->a, "%.*s?page=%d", (int)req->path.len, req->path.ptr, r->page));
+
+	if (s->dev && mh_theme_changed(s->theme)) {
+		/* --dev runs one worker thread, so nobody else is rendering now */
+		struct mh_buf err = MH_BUF_INIT;
+		struct mh_theme *t = mh_theme_load(s->default_theme_dir, s->override_theme_dir, &err);
+		if (t != NULL) {
+			mh_theme_free(s->theme);
+			s->theme = t;
+			if (s->cache != NULL)
+				mh_cache_clear(s->cache);
+			mh_log(MH_LOG_INFO, "theme reloaded");
+		} else {
+			mh_log(MH_LOG_ERROR, "theme not reloaded: %s", mh_buf_cstr(&err));
+		}
+		mh_buf_free(&err);
+	}
+
+	if (s->cache != NULL && rt->cacheable) {
+		const struct mh_cache_page *p = mh_cache_get(s->cache, url);
+		if (p != NULL) {
+			req->cache_hit = true;
+			send_page(r, p);
+			return;
+		}
+	}
+
+	uint64_t generation = s->cache != NULL ? mh_cache_generation(s->cache) : 0;
+	r->store = worker_store(r);
+	enum mh_store_rc rc = r->store == NULL ? MH_UNAVAILABLE : MH_OK;
+	if (rc == MH_OK)
+		rc = mh_store_sections(r->store, r->a, &r->sections, &r->n_sections);
+	if (rc == MH_OK) {
+		r->cacheable = rt->cacheable;
+		rc = rt->page(r, arg);
+	}
+	switch (rc) {
+	case MH_OK:
+		break;
+	case MH_NOT_FOUND:
+		send_error_page(r, 404, "Page not found", "There is no page at this address.");
+		return;
+	case MH_UNAVAILABLE:
+		send_error_page(r, 503, "Temporarily unavailable",
+				"The site's database is not answering right now. Please try again in a few seconds.");
+		return;
+	default:
+		mh_log(MH_LOG_ERROR, "rendering %.*s failed", (int)req->path.len, req->path.ptr);
+		send_error_page(r, 500, "Something went wrong", "This page could not be made. The error is logged.");
+		return;
+	}
+	if (r->status == 410) {
+		/* a withdrawn article: the themed page, never cached */
+		render_error(r, 410, "This article has been withdrawn",
+			     "It was published here once and has since been taken down.");
+		mh_response_header_c(req, "cache-control", "no-store");
+		mh_response_send(req, 410, "text/html; charset=utf-8", mh_buf_str(&r->body));
+		return;
+	}
+	if (s->cache != NULL && r->cacheable) {
+		send_page(r, mh_cache_put(s->cache, url, r->status, r->content_type, mh_buf_str(&r->body),
+					  mh_buf_str(&r->keys), generation));
+		return;
+	}
+	send_uncached(r);
+}

@@ -1,0 +1,100 @@
+/*
+ * site: the route table and the handlers of the public site, each a thin glue
+ * of store (data), render (templates) and cache (pages in memory).
+ * Memory: a struct mh_site lives for the whole server run and is shared by all
+ * worker threads; per-request data lives in the request's arena.
+ */
+#ifndef MH_SITE_H
+#define MH_SITE_H
+
+#include "cache/cache.h"
+#include "http/http.h"
+#include "render/render.h"
+#include "store/store.h"
+#include "util/util.h"
+
+struct mh_site_options {
+	const struct mh_config *cfg; /* kept by pointer: must outlive the site */
+	const char *themes_dir;       /* folder holding default/ */
+	int threads;                  /* worker threads (one store each) */
+	bool dev;                     /* reload changed templates (forces one thread) */
+};
+
+struct mh_site;
+struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *err);
+void mh_site_free(struct mh_site *s);
+
+/* The http handler and thread hook to give mh_http_start (ctx = the site). */
+void mh_site_handle(struct mh_request *req, void *ctx);
+bool mh_site_thread(int worker, bool starting, void *ctx);
+
+/* Drops the cached pages tagged with each space-separated key in keys. */
+void mh_site_invalidate(struct mh_site *s, struct mh_str keys);
+struct mh_cache *mh_site_cache(struct mh_site *s);
+
+/* The themes folder to use: $MASTHEAD_THEMES, else <exe>/../share/masthead/themes,
+ * else the source tree's themes/ (a build run from the checkout). */
+const char *mh_site_default_themes_dir(void);
+
+/* ---- internal: shared between the files of src/site/ ---- */
+struct mh_site_req {
+	struct mh_site *site;
+	struct mh_request *http;
+	struct mh_arena *a;
+	struct mh_store *store;
+	struct mh_section *sections;
+	size_t n_sections;
+	struct mh_val *ctx; /* the template context being built */
+	/* the page being made */
+	int status;
+	const char *content_type;
+	struct mh_buf keys; /* space-separated cache keys */
+	struct mh_buf body;
+	bool cacheable;
+	int page; /* ?page=N, 1 if absent */
+};
+
+/* What a page handler returns: MH_OK with status/body filled, or an error
+ * that the dispatcher turns into the themed error page. */
+typedef enum mh_store_rc (*mh_site_page_fn)(struct mh_site_req *r, struct mh_str arg);
+
+/* routes.c */
+struct mh_site_route {
+	const char *prefix; /* "/section/": arg is the rest, one path segment */
+	bool exact;         /* prefix must match the whole path; no arg */
+	bool page_param;    /* takes ?page=N (part of the cache key) */
+	bool cacheable;     /* a public page kept in the page cache */
+	mh_site_page_fn page;
+	void (*raw)(struct mh_site_req *r, struct mh_str arg); /* answers by itself */
+};
+const struct mh_site_route *mh_site_route_find(struct mh_str path, struct mh_str *arg);
+
+/* pages.c */
+enum mh_store_rc mh_site_page_home(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_page_section(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_page_author(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_page_tag(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_page_article(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_page_stream(struct mh_site_req *r, struct mh_str arg);
+
+/* files.c */
+void mh_site_static(struct mh_site_req *r, struct mh_str arg);
+void mh_site_media(struct mh_site_req *r, struct mh_str arg);
+
+/* view.c: template context */
+void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *title, const char *description,
+			 const char *canonical_path, const struct mh_section *current);
+struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_article *art, bool with_body);
+struct mh_val *mh_site_view_articles(struct mh_site_req *r, const struct mh_article *arts, size_t n);
+void mh_site_view_pagination(struct mh_site_req *r, const char *base, int page, int pages);
+void mh_site_key(struct mh_site_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Renders template name into r->body; MH_ERROR if the theme lacks it. */
+enum mh_store_rc mh_site_render(struct mh_site_req *r, const char *name);
+const struct mh_theme *mh_site_theme(struct mh_site *s);
+const struct mh_config *mh_site_config(struct mh_site *s);
+
+/* Articles per page on fronts, and per batch of the Continue Reading stream. */
+#define MH_SITE_PER_PAGE 20
+#define MH_SITE_STREAM_BATCH 3
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * The template context: turns store rows into the value tree the theme reads
+ * (themes/default/README.md is the contract). Only Markdown-rendered fields go
+ * in as trusted HTML; everything else is text and is escaped by the engine.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "site/site.h"
+
+static const char *fmt_time(struct mh_site_req *r, int64_t t, const char *fmt)
+{
+	struct mh_buf b = MH_BUF_INIT;
+	if (fmt == NULL)
+		mh_time_rfc3339(&b, t);
+	else
+		mh_time_format(&b, t, fmt);
+	char *s = mh_arena_strndup(r->a, b.ptr ? b.ptr : "", b.len);
+	mh_buf_free(&b);
+	return s;
+}
+
+static struct mh_val *link(struct mh_site_req *r, const char *name, const char *url)
+{
+	struct mh_val *m = mh_val_map(r->a);
+	mh_val_set_cstr(r->a, m, "name", name);
+	mh_val_set_cstr(r->a, m, "url", url);
+	return m;
+}
+
+/* Social links come from site.ini as "Name=URL;Name=URL". */
+static struct mh_val *social_links(struct mh_site_req *r, const char *spec)
+{
+	struct mh_val *list = mh_val_list(r->a);
+	if (spec == NULL)
+		return list;
+	char *copy = mh_arena_strdup(r->a, spec), *save = NULL;
+	for (char *item = strtok_r(copy, ";", &save); item != NULL; item = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(item, '=');
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		while (*item == ' ')
+			item++;
+		mh_val_push(r->a, list, link(r, item, eq + 1));
+	}
+	return list;
+}
+
+static const char *section_url(struct mh_site_req *r, const struct mh_section *sec)
+{
+	return mh_arena_printf(r->a, "/section/%s", sec->slug);
+}
+
+void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *title, const char *description,
+			 const char *canonical_path, const struct mh_section *current)
+{
+	const struct mh_config *cfg = mh_site_config(r->site);
+	struct mh_arena *a = r->a;
+	r->ctx = mh_val_map(a);
+
+	struct mh_val *site = mh_val_map(a);
+	mh_val_set_cstr(a, site, "title", cfg->title);
+	mh_val_set_cstr(a, site, "tagline", cfg->tagline);
+	mh_val_set_cstr(a, site, "base_url", cfg->base_url);
+	mh_val_set_cstr(a, site, "language", cfg->language);
+	if (cfg->video_channel_url != NULL && cfg->video_channel_url[0] != '\0')
+		mh_val_set_cstr(a, site, "video_channel_url", cfg->video_channel_url);
+	mh_val_set(a, site, "social", social_links(r, cfg->social_links));
+	mh_val_set(a, r->ctx, "site", site);
+
+	struct mh_val *nav = mh_val_list(a);
+	for (size_t i = 0; i < r->n_sections; i++) {
+		struct mh_val *item = link(r, r->sections[i].name, section_url(r, &r->sections[i]));
+		mh_val_set_bool(a, item, "current", current != NULL && current->id == r->sections[i].id);
+		mh_val_push(a, nav, item);
+	}
+	mh_val_set(a, r->ctx, "nav", nav);
+	mh_theme_add_asset_urls(mh_site_theme(r->site), a, r->ctx);
+
+	struct mh_val *page = mh_val_map(a);
+	mh_val_set_cstr(a, page, "kind", kind);
+	mh_val_set_cstr(a, page, "title", title);
+	mh_val_set_cstr(a, page, "description", description != NULL ? description : cfg->tagline);
+	if (canonical_path != NULL)
+		mh_val_set_cstr(a, page, "canonical", mh_arena_printf(a, "%s%s", cfg->base_url, canonical_path));
+	mh_val_set(a, r->ctx, "page", page);
+
+	struct mh_buf y = MH_BUF_INIT;
+	mh_time_format(&y, mh_time_now(), "%Y");
+	mh_val_set_cstr(a, r->ctx, "year", mh_arena_strndup(a, y.ptr, y.len));
+	mh_buf_free(&y);
+
+	/* Filled by later features (trending, newsletter, donations, ads,
+	 * comments); the theme shows nothing for an empty slot. */
+	mh_val_set(a, r->ctx, "slots", mh_val_map(a));
+}
+
+struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_article *art, bool with_body)
+{
+	struct mh_arena *a = r->a;
+	struct mh_val *m = mh_val_map(a);
+	mh_val_set_cstr(a, m, "url", mh_arena_printf(a, "/articles/%s", art->slug));
+	mh_val_set_cstr(a, m, "slug", art->slug);
+	mh_val_set_cstr(a, m, "headline", art->headline);
+	mh_val_set_cstr(a, m, "dek", art->dek);
+	if (art->section != NULL) {
+		struct mh_val *sec = link(r, art->section->name, section_url(r, art->section));
+		mh_val_set_cstr(a, sec, "slug", art->section->slug);
+		mh_val_set(a, m, "section", sec);
+	}
+	struct mh_val *authors = mh_val_list(a);
+	for (size_t i = 0; i < art->n_authors; i++) {
+		const struct mh_author *au = &art->authors[i];
+		struct mh_val *v = link(r, au->name, mh_arena_printf(a, "/author/%s", au->slug));
+		mh_val_set_bool(a, v, "first", i == 0);
+		mh_val_set_bool(a, v, "last", i + 1 == art->n_authors);
+		mh_val_push(a, authors, v);
+	}
+	mh_val_set(a, m, "authors", authors);
+	mh_val_set_cstr(a, m, "published_iso", fmt_time(r, art->published_at, NULL));
+	mh_val_set_cstr(a, m, "published", fmt_time(r, art->published_at, "%B %-d, %Y"));
+	mh_val_set_cstr(a, m, "updated_iso", fmt_time(r, art->updated_at, NULL));
+	mh_val_set_cstr(a, m, "updated", fmt_time(r, art->updated_at, "%B %-d, %Y"));
+	mh_val_set_int(a, m, "views", art->views);
+	struct mh_buf v = MH_BUF_INIT;
+	mh_format_thousands(&v, art->views);
+	mh_val_set_cstr(a, m, "views_display", mh_arena_strndup(a, v.ptr, v.len));
+	mh_buf_free(&v);
+	if (art->image_url != NULL && art->image_url[0] != '\0') {
+		struct mh_val *img = mh_val_map(a);
+		mh_val_set_cstr(a, img, "url", art->image_url);
+		mh_val_set_cstr(a, img, "alt", art->image_alt);
+		mh_val_set(a, m, "image", img);
+	}
+	if (art->via_name != NULL && art->via_name[0] != '\0')
+		mh_val_set(a, m, "via", link(r, art->via_name, art->via_url));
+	mh_val_set_bool(a, m, "staff_pick", art->staff_pick);
+	struct mh_val *tags = mh_val_list(a);
+	for (size_t i = 0; i < art->n_tags; i++)
+		mh_val_push(a, tags, link(r, art->tags[i].name, mh_arena_printf(a, "/tag/%s", art->tags[i].slug)));
+	mh_val_set(a, m, "tags", tags);
+	if (art->lead_html != NULL)
+		mh_val_set(a, m, "lead_html", mh_val_html(a, mh_str_c(art->lead_html)));
+	if (with_body && art->body_html != NULL)
+		mh_val_set(a, m, "body_html", mh_val_html(a, mh_str_c(art->body_html)));
+	/* the page shows this article: any change to it makes the page stale */
+	mh_site_key(r, "article:%lld", (long long)art->id);
+	return m;
+}
+
+struct mh_val *mh_site_view_articles(struct mh_site_req *r, const struct mh_article *arts, size_t n)
+{
+	struct mh_val *list = mh_val_list(r->a);
+	for (size_t i = 0; i < n; i++)
+		mh_val_push(r->a, list, mh_site_view_article(r, &arts[i], false));
+	return list;
+}
+
+void mh_site_view_pagination(struct mh_site_req *r, const char *base, int page, int pages)
+{
+	struct mh_arena *a = r->a;
+	struct mh_val *p = mh_val_map(a);
+	mh_val_set_int(a, p, "page", page);
+	mh_val_set_int(a, p, "pages", pages);
+	const char *prev = NULL, *next = NULL;
+	if (page > 1)
+		prev = page == 2 ? base : mh_arena_printf(a, "%s?page=%d", base, page - 1);
+	if (page < pages)
+		next = mh_arena_printf(a, "%s?page=%d", base, page + 1);
+	if (prev != NULL)
+		mh_val_set_cstr(a, p, "prev_url", prev);
+	if (next != NULL)
+		mh_val_set_cstr(a, p, "next_url", next);
+	mh_val_set(a, r->ctx, "pagination", p);
+	struct mh_val *pg = mh_val_get(r->ctx, "page");
+	if (prev != NULL)
+		mh_val_set_cstr(a, pg, "rel_prev", prev);
+	if (next != NULL)
+		mh_val_set_cstr(a, pg, "rel_next", next);
+}
+
+enum mh_store_rc mh_site_render(struct mh_site_req *r, const char *name)
+{
+	if (!mh_theme_render(mh_site_theme(r->site), name, r->ctx, &r->body)) {
+		mh_log(MH_LOG_ERROR, "the theme has no template '%s'", name);
+		return MH_ERROR;
+	}
+	return MH_OK;
+}
