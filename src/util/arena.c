@@ -116,14 +116,19 @@ struct mh_str mh_arena_str(struct mh_arena *a, struct mh_str s)
 
 char *mh_arena_printf(struct mh_arena *a, const char *fmt, ...)
 {
+	/* Most results are short: format on the stack, copy once. */
+	char tmp[256];
 	va_list ap, ap2;
 	va_start(ap, fmt);
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	MH_ASSERT(n >= 0);
 	char *p = mh_arena_alloc(a, (size_t)n + 1);
-	vsnprintf(p, (size_t)n + 1, fmt, ap2);
+	if ((size_t)n < sizeof tmp)
+		memcpy(p, tmp, (size_t)n);
+	else
+		vsnprintf(p, (size_t)n + 1, fmt, ap2);
 	va_end(ap2);
 	return p;
 }

@@ -274,7 +274,7 @@ static bool valid_listen(const char *v)
 	if (v[0] == '[' && colon[-1] != ']')
 		return false; /* IPv6 must be bracketed: "[::1]:8080" */
 	for (const char *p = v; p < colon; p++)
-		if (*p == ' ' || *p == '/')
+		if (*p == ' ' || *p == '/' || (*p == ':' && v[0] != '['))
 			return false;
 	long long port;
 	return parse_number(colon + 1, false, &port) && port >= 1 && port <= 65535;

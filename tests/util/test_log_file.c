@@ -1,0 +1,155 @@
+/* Logging (captured through a pipe on stderr) and file helpers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+/* Runs fn with stderr redirected and returns what it wrote (malloc'd). */
+static char *capture_stderr(void (*fn)(void))
+{
+	char path[] = "/tmp/mh-log-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	int saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	fn();
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	struct mh_buf b = MH_BUF_INIT;
+	cr_assert(mh_file_read(path, &b));
+	close(fd);
+	unlink(path);
+	char *s = strdup(mh_buf_cstr(&b));
+	mh_buf_free(&b);
+	return s;
+}
+
+static void log_basic(void)
+{
+	mh_log(MH_LOG_WARN, "disk %d%% full", 93);
+}
+
+Test(log, line_format)
+{
+	char *out = capture_stderr(log_basic);
+	/* 2026-11-29T06:21:00Z WARN disk 93% full\n */
+	cr_assert_eq(strlen(out), 20 + 1 + 4 + 1 + 13 + 1, "got \"%s\"", out);
+	cr_assert_eq(out[4], '-');
+	cr_assert_eq(out[10], 'T');
+	cr_assert_eq(out[19], 'Z');
+	cr_assert_str_eq(out + 20, " WARN disk 93% full\n");
+	free(out);
+}
+
+static void log_filtered(void)
+{
+	mh_log_set_level(MH_LOG_WARN);
+	mh_log(MH_LOG_INFO, "hidden");
+	mh_log(MH_LOG_DEBUG, "hidden too");
+	mh_log(MH_LOG_ERROR, "shown");
+}
+
+Test(log, level_filter)
+{
+	char *out = capture_stderr(log_filtered);
+	cr_assert_null(strstr(out, "hidden"));
+	cr_assert_not_null(strstr(out, " ERROR shown\n"));
+	free(out);
+}
+
+static void log_newlines(void)
+{
+	mh_log(MH_LOG_INFO, "evil %s", "a\nFAKE ERROR b\r");
+}
+
+Test(log, message_stays_one_line)
+{
+	char *out = capture_stderr(log_newlines);
+	cr_assert_eq(strchr(out, '\n'), out + strlen(out) - 1, "got \"%s\"", out);
+	cr_assert_not_null(strstr(out, "a\\x0aFAKE ERROR b\\x0d"));
+	free(out);
+}
+
+Test(log, errno_preserved)
+{
+	errno = ENOENT;
+	mh_log(MH_LOG_DEBUG, "x");
+	mh_log(MH_LOG_ERROR, "y");
+	cr_assert_eq(errno, ENOENT);
+}
+
+Test(log, sanitize)
+{
+	struct mh_buf b = MH_BUF_INIT;
+	mh_log_sanitize(&b, (struct mh_str){ "GET /\x1b[31m\xc3\xa9\0ok", 15 });
+	cr_assert_str_eq(mh_buf_cstr(&b), "GET /\\x1b[31m\\xc3\\xa9\\x00ok");
+	mh_buf_reset(&b);
+	mh_log_sanitize(&b, MH_STR(""));
+	cr_assert_eq(b.len, 0);
+	mh_buf_free(&b);
+}
+
+Test(file, read_missing_sets_errno)
+{
+	struct mh_buf b = MH_BUF_INIT;
+	mh_buf_append_c(&b, "keep");
+	errno = 0;
+	cr_assert_not(mh_file_read("/nonexistent/mh/file", &b));
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_str_eq(mh_buf_cstr(&b), "keep");
+	mh_buf_free(&b);
+}
+
+Test(file, write_atomic_then_read_appends)
+{
+	char dir[] = "/tmp/mh-file-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char path[64];
+	snprintf(path, sizeof path, "%s/f.txt", dir);
+	cr_assert(mh_file_write_atomic(path, "first", 5));
+	chmod(path, 0600);
+	cr_assert(mh_file_write_atomic(path, "second version", 14));
+	struct stat st;
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600, "permissions kept across rewrite");
+	struct mh_buf b = MH_BUF_INIT;
+	mh_buf_append_c(&b, ">");
+	cr_assert(mh_file_read(path, &b));
+	cr_assert_str_eq(mh_buf_cstr(&b), ">second version");
+	mh_buf_free(&b);
+	/* no temp files left behind */
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 1", dir);
+	cr_assert_eq(system(cmd), 0);
+	unlink(path);
+	rmdir(dir);
+}
+
+Test(file, write_atomic_fails_in_missing_dir)
+{
+	errno = 0;
+	cr_assert_not(mh_file_write_atomic("/nonexistent/mh/dir/f", "x", 1));
+	cr_assert_eq(errno, ENOENT);
+}
+
+Test(file, big_file)
+{
+	char path[] = "/tmp/mh-big-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	size_t n = 300000;
+	char *data = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (char)(i * 7);
+	cr_assert(mh_file_write_atomic(path, data, n));
+	struct mh_buf b = MH_BUF_INIT;
+	cr_assert(mh_file_read(path, &b));
+	cr_assert_eq(b.len, n);
+	cr_assert(memcmp(b.ptr, data, n) == 0);
+	mh_buf_free(&b);
+	free(data);
+	unlink(path);
+}
