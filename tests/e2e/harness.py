@@ -1,0 +1,568 @@
+"""End-to-end test harness: drives the real masthead binary over HTTP.
+
+Standard library only (plus Debian's `brotli` module, imported by the tests
+that need it). Every test file does:
+
+    t = harness.TAP()
+    site = harness.demo_site(BIN, articles=60)      # temp folder, removed at exit
+    srv = harness.Server(BIN, site).start()
+    with t.case("home answers 200"):
+        r = srv.get("/")
+        t.eq(r.status, 200)
+    ...
+    t.eq(srv.stop(), 0)   # SIGTERM; graceful shutdown exits 0
+    t.done()
+
+and prints TAP ("ok N - name" / "not ok N - name" plus "# " diagnostics), so
+that Meson counts every case. A case that raises fails with the exception as
+its diagnostic; the remaining cases still run.
+"""
+
+import atexit
+import html.parser
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+# ---------------------------------------------------------------- TAP output
+
+
+class CaseFailed(Exception):
+    pass
+
+
+class TAP:
+    """Numbered TAP cases. Use `with t.case(name):` and t.eq/t.true inside;
+    the first failing check ends the case with a diagnostic."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+        self.bailed = False
+        sys.stdout.reconfigure(line_buffering=True)
+
+    def _emit(self, ok, name, diag=None, directive=None):
+        self.n += 1
+        line = f"{'ok' if ok else 'not ok'} {self.n} - {name}"
+        if directive:
+            line += f" # {directive}"
+        print(line)
+        if diag:
+            for d in str(diag).rstrip().splitlines():
+                print(f"#   {d}")
+        if not ok and not (directive and directive.upper().startswith("TODO")):
+            self.failed += 1
+
+    def ok(self, cond, name, diag=None):
+        self._emit(bool(cond), name, None if cond else diag)
+        return bool(cond)
+
+    def skip(self, name, reason):
+        self._emit(True, name, directive=f"SKIP {reason}")
+
+    def case(self, name):
+        return _Case(self, name)
+
+    # checks, used inside a case
+    @staticmethod
+    def eq(got, want, what=""):
+        if got != want:
+            raise CaseFailed(f"{what + ': ' if what else ''}expected {want!r}, got {_short(got)!r}")
+
+    @staticmethod
+    def true(cond, msg):
+        if not cond:
+            raise CaseFailed(msg)
+
+    @staticmethod
+    def contains(hay, needle, what=""):
+        if needle not in hay:
+            raise CaseFailed(f"{what + ': ' if what else ''}{needle!r} not found in {_short(hay)!r}")
+
+    @staticmethod
+    def absent(hay, needle, what=""):
+        if needle in hay:
+            raise CaseFailed(f"{what + ': ' if what else ''}{needle!r} unexpectedly present")
+
+    def bail(self, reason):
+        print(f"Bail out! {reason}")
+        self.bailed = True
+        self.done()
+
+    def done(self):
+        print(f"1..{self.n}")
+        sys.stdout.flush()
+        _cleanup()
+        os._exit(1 if (self.failed or self.bailed) else 0)
+
+
+class _Case:
+    def __init__(self, tap, name):
+        self.tap, self.name = tap, name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, ev, tb):
+        if et is None:
+            self.tap._emit(True, self.name)
+        elif et is CaseFailed:
+            self.tap._emit(False, self.name, str(ev))
+        elif et is SkipCase:
+            self.tap.skip(self.name, str(ev))
+        else:
+            self.tap._emit(False, self.name,
+                           "".join(traceback.format_exception(et, ev, tb)[-3:]))
+        return True  # never propagate: the next case runs
+
+
+class SkipCase(Exception):
+    pass
+
+
+def _short(v, n=600):
+    s = v if isinstance(v, (str, bytes)) else repr(v)
+    if len(s) > n:
+        return s[:n] + (b"..." if isinstance(s, bytes) else "...")
+    return v
+
+
+# ---------------------------------------------------------------- temp folders
+
+_temps = []
+_servers = []
+
+
+def _cleanup():
+    for s in list(_servers):
+        s.kill()
+    for d in _temps:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_cleanup)
+
+
+def tempdir(prefix="mh-e2e-"):
+    d = os.path.realpath(tempfile.mkdtemp(prefix=prefix))
+    _temps.append(d)
+    return d
+
+
+def run(args, timeout=120, **kw):
+    """Runs a command; returns CompletedProcess with text stdout/stderr."""
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def demo_site(binary, articles=60, ini=None):
+    """A fresh demo site in a temp folder; ini is {(section, key): value}
+    applied to its site.ini. Raises with the command's stderr on failure."""
+    d = os.path.join(tempdir(), "site")
+    p = run([binary, "demo", d, "--articles", str(articles)], timeout=300)
+    if p.returncode != 0:
+        raise RuntimeError(f"`masthead demo` exited {p.returncode}: {p.stderr.strip()}")
+    for (sec, key), val in (ini or {}).items():
+        ini_set(os.path.join(d, "site.ini"), sec, key, val)
+    base = ini_get(os.path.join(d, "site.ini"), "site", "base_url") or ""
+    m = re.match(r"^https?://([^/:]+)", base)
+    if m:
+        LOCAL_HOSTS.add(m.group(1))
+    return d
+
+
+def ini_set(path, section, key, value):
+    """Sets key = value under [section] in an ini file, adding either if missing."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    cur, sec_at = None, None
+    for i, l in enumerate(lines):
+        s = l.strip()
+        if s.startswith("[") and s.endswith("]"):
+            cur = s[1:-1].strip()
+            if cur == section and sec_at is None:
+                sec_at = i
+            continue
+        if cur == section and "=" in s and not s.startswith((";", "#")):
+            if s.split("=", 1)[0].strip() == key:
+                lines[i] = f"{key} = {value}"
+                break
+    else:
+        if sec_at is None:
+            lines += ["", f"[{section}]", f"{key} = {value}"]
+        else:
+            lines.insert(sec_at + 1, f"{key} = {value}")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def ini_get(path, section, key, default=None):
+    cur = None
+    with open(path, encoding="utf-8") as f:
+        for l in f:
+            s = l.strip()
+            if s.startswith("[") and s.endswith("]"):
+                cur = s[1:-1].strip()
+            elif cur == section and "=" in s and not s.startswith((";", "#")):
+                k, v = s.split("=", 1)
+                if k.strip() == key:
+                    return v.strip().strip('"')
+    return default
+
+
+def site_db_path(site):
+    db = ini_get(os.path.join(site, "site.ini"), "database", "database") or \
+        ini_get(os.path.join(site, "site.ini"), "database", "path") or "masthead.db"
+    return db if os.path.isabs(db) else os.path.join(site, db)
+
+
+def db_query(site, sql, params=()):
+    """Reads the site's SQLite database (ground truth for page contents).
+    Opened read-only so the server's writers are never blocked."""
+    con = sqlite3.connect(f"file:{site_db_path(site)}?mode=ro", uri=True, timeout=10)
+    try:
+        con.row_factory = sqlite3.Row
+        return [dict(r) for r in con.execute(sql, params)]
+    finally:
+        con.close()
+
+
+def db_write(site, sql, params=()):
+    con = sqlite3.connect(site_db_path(site), timeout=10)
+    try:
+        cur = con.execute(sql, params)
+        con.commit()
+        return cur.rowcount
+    finally:
+        con.close()
+
+
+def db_columns(site, table):
+    return [r["name"] for r in db_query(site, f"PRAGMA table_info({table})")]
+
+
+# ---------------------------------------------------------------- the server
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """`masthead serve` on a free loopback port. stdout/stderr are drained by
+    threads (the access log may write there) and kept for checks."""
+
+    def __init__(self, binary, site, extra_args=()):
+        self.binary, self.site, self.extra = binary, site, list(extra_args)
+        self.port = None
+        self.proc = None
+        self.out, self.err = [], []
+
+    def start(self, timeout=20):
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [self.binary, "serve", "--site", self.site, "--listen", f"127.0.0.1:{self.port}"] + self.extra,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        _servers.append(self)
+        for stream, sink in ((self.proc.stdout, self.out), (self.proc.stderr, self.err)):
+            threading.Thread(target=_drain, args=(stream, sink), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                raise RuntimeError(f"`masthead serve` exited {self.proc.returncode} at start: "
+                                   f"{self.stderr().strip()[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"`masthead serve` did not accept on port {self.port} within {timeout}s")
+
+    def stdout(self):
+        return b"".join(self.out).decode("utf-8", "replace")
+
+    def stderr(self):
+        return b"".join(self.err).decode("utf-8", "replace")
+
+    def stop(self, timeout=15):
+        """SIGTERM, then the exit code (None if it had to be killed)."""
+        if self.proc is None:
+            return None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            rc = None
+        if self in _servers:
+            _servers.remove(self)
+        return rc
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self in _servers:
+            _servers.remove(self)
+
+    def restart(self):
+        rc = self.stop()
+        self.out, self.err = [], []
+        self.start()
+        return rc
+
+    # -- requests
+    def conn(self, timeout=30):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, headers=None, body=None, conn=None):
+        return request(self.port, method, path, headers, body, conn)
+
+    def get(self, path, headers=None, conn=None):
+        return self.request("GET", path, headers, None, conn)
+
+    def head(self, path, headers=None):
+        return self.request("HEAD", path, headers)
+
+    def raw(self, data, **kw):
+        return raw(self.port, data, **kw)
+
+    def page(self, path, headers=None):
+        """GET + parse; fails the case unless 200 text/html."""
+        r = self.get(path, headers)
+        if r.status != 200:
+            raise CaseFailed(f"GET {path}: expected 200, got {r.status}: {r.text()[:300]!r}")
+        return Page(r.text(), path)
+
+
+def _drain(stream, sink):
+    for chunk in iter(lambda: stream.read1(65536), b""):
+        sink.append(chunk)
+
+
+class Response:
+    def __init__(self, status, reason, headers, body):
+        self.status, self.reason, self.headers, self.body = status, reason, headers, body
+
+    def header(self, name, default=None):
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return default
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def __repr__(self):
+        return f"<{self.status} {self.reason} {self.headers} {len(self.body)} bytes>"
+
+
+def request(port, method, path, headers=None, body=None, conn=None):
+    own = conn is None
+    c = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        return Response(r.status, r.reason, r.getheaders(), data)
+    finally:
+        if own:
+            c.close()
+
+
+def raw(port, data, timeout=10, shutdown_write=False, rcvbuf=None):
+    """Sends bytes on a new connection and reads until the server closes it
+    (or timeout). Returns (status or None, raw response bytes)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", port))
+    out = b""
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before taking it all
+        if shutdown_write:
+            s.shutdown(socket.SHUT_WR)
+        while True:
+            try:
+                b = s.recv(65536)
+            except (socket.timeout, ConnectionResetError):
+                break
+            if not b:
+                break
+            out += b
+    finally:
+        s.close()
+    return status_of(out), out
+
+
+def status_of(resp):
+    m = re.match(rb"HTTP/1\.[01] (\d{3})", resp)
+    return int(m.group(1)) if m else None
+
+
+def read_response(sock, head=False):
+    """Reads one Content-Length-framed response from a socket; returns
+    (status, headers dict lower-cased, body)."""
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        b = sock.recv(65536)
+        if not b:
+            raise CaseFailed(f"connection closed before the response head: {buf[:200]!r}")
+        buf += b
+    head_bytes, rest = buf.split(b"\r\n\r\n", 1)
+    lines = head_bytes.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    hdrs = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    n = 0 if (head or status in (204, 304)) else int(hdrs.get("content-length", "0"))
+    while len(rest) < n:
+        b = sock.recv(65536)
+        if not b:
+            raise CaseFailed(f"connection closed after {len(rest)} of {n} body bytes")
+        rest += b
+    return status, hdrs, rest[:n], rest[n:]
+
+
+# ---------------------------------------------------------------- HTML
+
+
+class Page(html.parser.HTMLParser):
+    """A parsed page: its links, <link rel>, headings and visible text."""
+
+    def __init__(self, text, path=""):
+        super().__init__(convert_charrefs=True)
+        self.source, self.path = text, path
+        self.links = []        # (href, anchor text) for <a>
+        self.rel = {}          # rel -> [href] for <link> and <a rel>
+        self.assets = []       # stylesheet/script/img URLs
+        self.title = ""
+        self.h1 = []
+        self.texts = []
+        self._stack = []
+        self._a = None
+        self._skip = 0
+        self.feed(text)
+        self.close()
+        self.text = re.sub(r"\s+", " ", " ".join(self.texts)).strip()
+        self.h1 = [re.sub(r"\s+", " ", h).strip() for h in self.h1]
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("script", "style"):
+            self._skip += 1
+            if tag == "script" and a.get("src"):
+                self.assets.append(a["src"])
+        if tag == "a" and a.get("href") is not None:
+            self._a = [a["href"], []]
+            for r in (a.get("rel") or "").split():
+                self.rel.setdefault(r, []).append(a["href"])
+        if tag == "link" and a.get("href"):
+            for r in (a.get("rel") or "").split():
+                self.rel.setdefault(r, []).append(a["href"])
+            if "stylesheet" in (a.get("rel") or "") or "icon" in (a.get("rel") or ""):
+                self.assets.append(a["href"])
+        if tag == "img" and a.get("src"):
+            self.assets.append(a["src"])
+        if tag == "h1":
+            self.h1.append("")
+        if tag not in ("br", "img", "link", "meta", "input", "hr", "source", "wbr", "area", "col", "embed"):
+            self._stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+        if tag == "a" and self._a is not None:
+            self.links.append((self._a[0], re.sub(r"\s+", " ", "".join(self._a[1])).strip()))
+            self._a = None
+        if tag in self._stack:
+            while self._stack and self._stack.pop() != tag:
+                pass
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        self.texts.append(data)
+        if self._a is not None:
+            self._a[1].append(data)
+        if self._stack and self._stack[-1] == "title":
+            self.title += data
+        if "h1" in self._stack and self.h1:
+            self.h1[-1] += data
+
+    def hrefs(self, prefix=""):
+        """Same-site paths of <a> links (absolute URLs to other hosts dropped,
+        fragments stripped), in page order, unique."""
+        seen, out = set(), []
+        for h, _ in self.links:
+            p = local_path(h)
+            if p is not None and p.startswith(prefix) and p not in seen:
+                seen.add(p)
+                out.append(p)
+        return out
+
+    def slugs(self, kind):
+        """Slugs linked as /KIND/SLUG (article, author, tag, section...)."""
+        out = []
+        for p in self.hrefs(f"/{kind}/"):
+            s = p[len(kind) + 2:].split("?")[0].strip("/")
+            if s and s not in out:
+                out.append(s)
+        return out
+
+
+# Hosts whose absolute URLs count as same-site; demo_site() adds the host
+# of the site's base_url.
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def local_path(href):
+    """'/x#y' -> '/x'; 'http://localhost:8080/x' -> '/x'; other hosts,
+    mailto:, javascript:, '#frag' -> None."""
+    href = href.strip()
+    if not href or href.startswith("#") or re.match(r"^(mailto|javascript|tel|data):", href):
+        return None
+    m = re.match(r"^(https?:)?//([^/]+)(/.*)?$", href)
+    if m:
+        host = m.group(2).split(":")[0]
+        if host not in LOCAL_HOSTS:
+            return None
+        href = m.group(3) or "/"
+    if not href.startswith("/"):
+        return None
+    return href.split("#")[0]
+
+
+def strip_tags(h):
+    t = re.sub(r"<[^>]+>", " ", h)
+    t = html.unescape(t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def binary_from_argv():
+    if len(sys.argv) < 2:
+        print("usage: TEST.py PATH/TO/masthead", file=sys.stderr)
+        sys.exit(2)
+    return os.path.realpath(sys.argv[1])
