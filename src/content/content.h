@@ -11,8 +11,11 @@
 #include "util/util.h"
 
 /* Renders Markdown to trusted HTML. Raw HTML in the source is not passed
- * through (cmark's safe mode); a line holding only a YouTube URL becomes a
- * click-to-load embed (see mh_content_video_embed). Appends to html; when
+ * through (cmark's safe mode: replaced by an HTML comment; javascript: and
+ * data: links lose their href); a top-level paragraph holding only a YouTube
+ * URL (bare, <autolinked> or www.-autolinked; not [text](url)) becomes a
+ * click-to-load embed (see mh_content_video_embed). Smart punctuation turns
+ * "--" into an en dash and "---" into an em dash. Appends to html; when
  * lead is not NULL, also appends the opening paragraphs (up to lead_paras
  * top-level paragraphs/quotes, skipping embeds and headings) to lead. */
 void mh_content_markdown(struct mh_str md, struct mh_buf *html, struct mh_buf *lead, int lead_paras);
@@ -23,7 +26,19 @@ bool mh_content_youtube_id(struct mh_str url, char id[12]);
 /* The privacy-preserving embed: a link to the video that works without
  * JavaScript, marked up so the theme script swaps in a youtube-nocookie.com
  * iframe only when the reader clicks. Nothing is loaded from the video host
- * before that click (no thumbnail, no script). */
+ * before that click (no thumbnail, no script). The markup, which the theme's
+ * CSS and JS rely on (ID is the 11-character id, always [A-Za-z0-9_-]):
+ *
+ *   <figure class="video-embed" data-video-id="ID">
+ *   <a class="video-embed__link" href="https://www.youtube.com/watch?v=ID">Watch the video on YouTube</a>
+ *   <button type="button" class="video-embed__play">Play video</button>
+ *   <figcaption class="video-embed__note">Playing loads the video from YouTube.</figcaption>
+ *   </figure>
+ *
+ * The script hooks button.video-embed__play and replaces the figure's content
+ * with <iframe src="https://www.youtube-nocookie.com/embed/ID?autoplay=1">;
+ * without JS the link works (the theme may hide the button then). url is the
+ * address as written; the href is rebuilt from the id, never copied. */
 void mh_content_video_embed(struct mh_buf *html, const char id[12], struct mh_str url);
 
 /* "Hello, Wörld!" -> "hello-world"; ASCII letters/digits and '-', at most 80
