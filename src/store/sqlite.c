@@ -1,0 +1,1130 @@
+/*
+ * sqlite.c: the SQLite backend of store.h. One connection per struct mh_store
+ * (opened SQLITE_OPEN_NOMUTEX: a store is NOT thread-safe; the server opens
+ * one per worker thread). WAL mode with synchronous=FULL, so a committed write
+ * survives kill -9 and power loss; foreign keys on; waits up to 5 s for a
+ * lock, then reports MH_UNAVAILABLE. Statements are prepared once per
+ * connection (SQLITE_PREPARE_PERSISTENT) and reset after each use.
+ */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store_int.h"
+
+/* Article columns as read_article() expects them; the body comes last so
+ * lists can leave it out. */
+#define ART_COLS                                                                                       \
+	"a.id, a.slug, a.headline, a.dek, a.lead_html, a.section_id, a.image_url, a.image_alt,"      \
+	" a.via_name, a.via_url, a.staff_pick, a.status, a.published_at, a.updated_at, a.created_at," \
+	" a.was_published, a.views, s.id, s.slug, s.name, s.description, s.position, s.kind"
+#define ART_BODY ", a.body_md, a.body_html"
+#define ART_FROM " FROM articles a JOIN sections s ON s.id = a.section_id"
+#define ART_NCOLS 23
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_MIG_VERSION,
+	ST_MIG_RECORD,
+	ST_SECTIONS,
+	ST_SECTION_BY_SLUG,
+	ST_SECTION_INSERT,
+	ST_SECTION_UPDATE,
+	ST_AUTHORS,
+	ST_AUTHOR_BY_SLUG,
+	ST_AUTHOR_INSERT,
+	ST_AUTHOR_UPDATE,
+	ST_TAG_BY_SLUG,
+	ST_TAG_INSERT,
+	ST_ART_BY_SLUG,
+	ST_ART_BY_ID,
+	ST_ART_OLD,
+	ST_ART_INSERT,
+	ST_ART_UPDATE,
+	ST_ART_DEL_AUTHORS,
+	ST_ART_DEL_TAGS,
+	ST_ART_ADD_AUTHOR,
+	ST_ART_ADD_TAG,
+	ST_BATCH_AUTHORS,
+	ST_BATCH_TAGS,
+	ST_SET_VIEWS,
+	ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT mh_save",
+	[ST_RELEASE] = "RELEASE mh_save",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO mh_save",
+	[ST_MIG_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
+	[ST_MIG_RECORD] = "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)",
+	[ST_SECTIONS] = "SELECT id, slug, name, description, position, kind FROM sections ORDER BY position, id",
+	[ST_SECTION_BY_SLUG] = "SELECT id, slug, name, description, position, kind FROM sections WHERE slug = ?1",
+	[ST_SECTION_INSERT] = "INSERT INTO sections(slug, name, description, position, kind)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_SECTION_UPDATE] = "UPDATE sections SET slug = ?1, name = ?2, description = ?3, position = ?4,"
+			      " kind = ?5 WHERE id = ?6",
+	[ST_AUTHORS] = "SELECT id, slug, name, bio, avatar_url FROM authors ORDER BY name, id",
+	[ST_AUTHOR_BY_SLUG] = "SELECT id, slug, name, bio, avatar_url FROM authors WHERE slug = ?1",
+	[ST_AUTHOR_INSERT] = "INSERT INTO authors(slug, name, bio, avatar_url) VALUES (?1, ?2, ?3, ?4)",
+	[ST_AUTHOR_UPDATE] = "UPDATE authors SET slug = ?1, name = ?2, bio = ?3, avatar_url = ?4 WHERE id = ?5",
+	[ST_TAG_BY_SLUG] = "SELECT id, slug, name FROM tags WHERE slug = ?1",
+	[ST_TAG_INSERT] = "INSERT INTO tags(slug, name) VALUES (?1, ?2)",
+	[ST_ART_BY_SLUG] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.slug = ?1",
+	[ST_ART_BY_ID] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.id = ?1",
+	[ST_ART_OLD] = "SELECT created_at, was_published FROM articles WHERE id = ?1",
+	[ST_ART_INSERT] = "INSERT INTO articles(slug, headline, dek, body_md, body_html, lead_html, section_id,"
+			  " image_url, image_alt, via_name, via_url, staff_pick, status, published_at,"
+			  " updated_at, created_at, was_published, views)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	[ST_ART_UPDATE] = "UPDATE articles SET slug = ?1, headline = ?2, dek = ?3, body_md = ?4, body_html = ?5,"
+			  " lead_html = ?6, section_id = ?7, image_url = ?8, image_alt = ?9, via_name = ?10,"
+			  " via_url = ?11, staff_pick = ?12, status = ?13, published_at = ?14, updated_at = ?15,"
+			  " created_at = ?16, was_published = ?17, views = ?18 WHERE id = ?19",
+	[ST_ART_DEL_AUTHORS] = "DELETE FROM article_authors WHERE article_id = ?1",
+	[ST_ART_DEL_TAGS] = "DELETE FROM article_tags WHERE article_id = ?1",
+	[ST_ART_ADD_AUTHOR] = "INSERT INTO article_authors(article_id, author_id, position) VALUES (?1, ?2, ?3)",
+	[ST_ART_ADD_TAG] = "INSERT INTO article_tags(article_id, tag_id) VALUES (?1, ?2)",
+	/* Authors and tags of a whole list page in one query each: the ids come
+	 * as one JSON array so the statement stays the same for any page size. */
+	[ST_BATCH_AUTHORS] = "SELECT aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url"
+			     " FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
+			     " WHERE aa.article_id IN (SELECT value FROM json_each(?1))"
+			     " ORDER BY aa.article_id, aa.position",
+	[ST_BATCH_TAGS] = "SELECT at.article_id, t.id, t.slug, t.name"
+			  " FROM article_tags at JOIN tags t ON t.id = at.tag_id"
+			  " WHERE at.article_id IN (SELECT value FROM json_each(?1))"
+			  " ORDER BY at.article_id, t.name, t.id",
+	[ST_SET_VIEWS] = "UPDATE articles SET views = ?2 WHERE id = ?1",
+};
+
+/* The list query's variants: one cached statement per combination of filters. */
+enum {
+	LQ_SECTION = 1 << 0,
+	LQ_PICKS = 1 << 1,
+	LQ_AUTHOR = 1 << 2,
+	LQ_TAG = 1 << 3,
+	LQ_CURSOR = 1 << 4,      /* (published_at, id) < (:bp, :bid) */
+	LQ_CURSOR_TIME = 1 << 5, /* published_at < :bp */
+	LQ_EXCLUDE = 1 << 6,
+	LQ_BODY = 1 << 7,
+	LQ__VARIANTS = 1 << 8,
+};
+
+#define LIMIT_DEFAULT 20
+#define LIMIT_MAX 1000
+
+struct sq {
+	struct mh_store base;
+	sqlite3 *db;
+	bool in_tx;
+	sqlite3_stmt *stmts[ST__COUNT];
+	sqlite3_stmt *lists[LQ__VARIANTS];
+	sqlite3_stmt *counts[LQ__VARIANTS];
+};
+
+static struct sq *SQ(struct mh_store *s)
+{
+	return (struct sq *)s;
+}
+
+/* ---- errors ---- */
+
+/* Maps a failed call's result to the store's codes. value names what was
+ * being written (for "slug 'x' is already used"); fk says what a foreign key
+ * failure means in this statement ("section_id: no section 9"). */
+static enum mh_store_rc fail(struct sq *s, int rc, struct mh_buf *err, const char *value, const char *fk)
+{
+	const char *msg = sqlite3_errmsg(s->db);
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		mh_store_set_err(err, "database is busy: %s", msg);
+		return MH_UNAVAILABLE;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+			/* "UNIQUE constraint failed: articles.slug" -> "slug" */
+			const char *dot = strrchr(msg, '.');
+			const char *field = dot != NULL ? dot + 1 : "value";
+			if (value != NULL)
+				mh_store_set_err(err, "%s '%s' is already used", field, value);
+			else
+				mh_store_set_err(err, "%s: already used", field);
+			return MH_CONFLICT;
+		}
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+			mh_store_set_err(err, "%s", fk != NULL ? fk : "refers to a row that does not exist");
+			return MH_INVALID;
+		}
+		mh_store_set_err(err, "rejected by the database: %s", msg);
+		return MH_INVALID;
+	default:
+		mh_store_set_err(err, "database error: %s", msg);
+		return MH_ERROR;
+	}
+}
+
+/* ---- statements ---- */
+
+static sqlite3_stmt *prepare(struct sq *s, const char *sql, struct mh_buf *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		fail(s, rc, err, NULL, NULL);
+		return NULL;
+	}
+	return st;
+}
+
+static sqlite3_stmt *stmt(struct sq *s, enum stmt_id id, struct mh_buf *err)
+{
+	if (s->stmts[id] == NULL)
+		s->stmts[id] = prepare(s, stmt_sql[id], err);
+	return s->stmts[id];
+}
+
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	sqlite3_bind_text(st, i, v != NULL ? v : "", -1, SQLITE_STATIC);
+}
+
+static void bind_str(sqlite3_stmt *st, int i, struct mh_str v)
+{
+	sqlite3_bind_text(st, i, v.ptr != NULL ? v.ptr : "", (int)v.len, SQLITE_STATIC);
+}
+
+/* Runs a statement that returns no rows. */
+static enum mh_store_rc run(struct sq *s, sqlite3_stmt *st, struct mh_buf *err, const char *value, const char *fk)
+{
+	int rc = sqlite3_step(st);
+	enum mh_store_rc out = MH_OK;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		out = fail(s, rc, err, value, fk);
+	done(st);
+	return out;
+}
+
+static enum mh_store_rc run_id(struct sq *s, enum stmt_id id, struct mh_buf *err)
+{
+	sqlite3_stmt *st = stmt(s, id, err);
+	if (st == NULL)
+		return MH_ERROR;
+	return run(s, st, err, NULL, NULL);
+}
+
+static const char *col_str(struct mh_arena *a, sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	int n = sqlite3_column_bytes(st, i);
+	return mh_arena_strndup(a, t != NULL ? (const char *)t : "", (size_t)n);
+}
+
+/* ---- open / close ---- */
+
+static void sq_close(struct mh_store *base)
+{
+	struct sq *s = SQ(base);
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	for (int i = 0; i < LQ__VARIANTS; i++) {
+		sqlite3_finalize(s->lists[i]);
+		sqlite3_finalize(s->counts[i]);
+	}
+	if (s->in_tx)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close_v2(s->db);
+	free(s);
+}
+
+/* ---- migrations and transactions ---- */
+
+static enum mh_store_rc read_version(struct sq *s, int *version, struct mh_buf *err)
+{
+	sqlite3_stmt *st = stmt(s, ST_MIG_VERSION, err);
+	if (st == NULL)
+		return MH_ERROR;
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		enum mh_store_rc out = fail(s, rc, err, NULL, NULL);
+		done(st);
+		return out;
+	}
+	*version = sqlite3_column_int(st, 0);
+	done(st);
+	return MH_OK;
+}
+
+static enum mh_store_rc sq_migrate(struct mh_store *base, int *version, struct mh_buf *err)
+{
+	struct sq *s = SQ(base);
+	*version = 0;
+	if (s->in_tx) {
+		mh_store_set_err(err, "migrate: not allowed inside a transaction");
+		return MH_INVALID;
+	}
+	int rc = sqlite3_exec(s->db,
+			      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			      " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+			      NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, rc, err, NULL, NULL);
+	enum mh_store_rc out = read_version(s, version, err);
+	if (out != MH_OK)
+		return out;
+	int newest = mh_store_migrations[mh_store_n_migrations - 1].version;
+	if (*version > newest) {
+		mh_store_set_err(err, "database schema version %d is newer than this program knows (%d)", *version,
+				 newest);
+		return MH_INVALID;
+	}
+	for (size_t i = 0; i < mh_store_n_migrations; i++) {
+		const struct mh_store_migration *m = &mh_store_migrations[i];
+		if (m->version <= *version)
+			continue;
+		if ((out = run_id(s, ST_BEGIN, err)) != MH_OK)
+			return out;
+		/* Another process may have migrated while we waited for the lock. */
+		int now_at = 0;
+		if ((out = read_version(s, &now_at, err)) != MH_OK)
+			goto rollback;
+		if (now_at >= m->version) {
+			*version = now_at;
+			run_id(s, ST_ROLLBACK, NULL);
+			continue;
+		}
+		char *emsg = NULL;
+		rc = sqlite3_exec(s->db, m->sqlite_sql, NULL, NULL, &emsg);
+		if (rc != SQLITE_OK) {
+			mh_store_set_err(err, "migration %d (%s): %s", m->version, m->description,
+					 emsg != NULL ? emsg : sqlite3_errstr(rc));
+			sqlite3_free(emsg);
+			out = (rc & 0xff) == SQLITE_BUSY ? MH_UNAVAILABLE : MH_ERROR;
+			goto rollback;
+		}
+		sqlite3_stmt *st = stmt(s, ST_MIG_RECORD, err);
+		if (st == NULL) {
+			out = MH_ERROR;
+			goto rollback;
+		}
+		sqlite3_bind_int(st, 1, m->version);
+		sqlite3_bind_int64(st, 2, mh_time_now());
+		if ((out = run(s, st, err, NULL, NULL)) != MH_OK)
+			goto rollback;
+		if ((out = run_id(s, ST_COMMIT, err)) != MH_OK)
+			goto rollback;
+		*version = m->version;
+	}
+	return MH_OK;
+rollback:
+	run_id(s, ST_ROLLBACK, NULL);
+	return out;
+}
+
+static enum mh_store_rc sq_begin(struct mh_store *base)
+{
+	struct sq *s = SQ(base);
+	if (s->in_tx)
+		return MH_INVALID;
+	enum mh_store_rc rc = run_id(s, ST_BEGIN, NULL);
+	if (rc == MH_OK)
+		s->in_tx = true;
+	return rc;
+}
+
+static enum mh_store_rc sq_commit(struct mh_store *base)
+{
+	struct sq *s = SQ(base);
+	if (!s->in_tx)
+		return MH_INVALID;
+	enum mh_store_rc rc = run_id(s, ST_COMMIT, NULL);
+	if (rc == MH_OK)
+		s->in_tx = false;
+	else if (sqlite3_get_autocommit(s->db))
+		s->in_tx = false; /* SQLite rolled back by itself */
+	return rc;
+}
+
+static void sq_rollback(struct mh_store *base)
+{
+	struct sq *s = SQ(base);
+	if (!s->in_tx)
+		return;
+	if (!sqlite3_get_autocommit(s->db))
+		run_id(s, ST_ROLLBACK, NULL);
+	s->in_tx = false;
+}
+
+/* A write of several statements: its own transaction, or a savepoint inside
+ * the caller's explicit one (so one failed save does not undo the batch). */
+static enum mh_store_rc write_begin(struct sq *s, struct mh_buf *err)
+{
+	return run_id(s, s->in_tx ? ST_SAVEPOINT : ST_BEGIN, err);
+}
+
+static enum mh_store_rc write_end(struct sq *s, enum mh_store_rc rc, struct mh_buf *err)
+{
+	if (rc == MH_OK) {
+		rc = run_id(s, s->in_tx ? ST_RELEASE : ST_COMMIT, err);
+		if (rc == MH_OK)
+			return MH_OK;
+	}
+	if (s->in_tx) {
+		run_id(s, ST_ROLLBACK_TO, NULL);
+		run_id(s, ST_RELEASE, NULL);
+	} else if (!sqlite3_get_autocommit(s->db)) {
+		run_id(s, ST_ROLLBACK, NULL);
+	}
+	return rc;
+}
+
+/* ---- sections ---- */
+
+static void read_section(struct mh_arena *a, sqlite3_stmt *st, int c, struct mh_section *sec)
+{
+	sec->id = sqlite3_column_int64(st, c);
+	sec->slug = col_str(a, st, c + 1);
+	sec->name = col_str(a, st, c + 2);
+	sec->description = col_str(a, st, c + 3);
+	sec->position = sqlite3_column_int(st, c + 4);
+	if (!mh_store_section_kind_parse((const char *)sqlite3_column_text(st, c + 5), &sec->kind))
+		sec->kind = MH_SECTION_PLAIN;
+}
+
+/* Collects rows into a growing array; item_size bytes per row, filled by fn. */
+static enum mh_store_rc collect(struct sq *s, sqlite3_stmt *st, struct mh_arena *a, size_t item_size,
+				void (*fn)(struct mh_arena *, sqlite3_stmt *, void *), void **out, size_t *n)
+{
+	struct mh_buf rows = MH_BUF_INIT;
+	size_t count = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		mh_buf_reserve(&rows, item_size);
+		memset(rows.ptr + rows.len, 0, item_size);
+		fn(a, st, rows.ptr + rows.len);
+		rows.len += item_size;
+		count++;
+	}
+	enum mh_store_rc out_rc = MH_OK;
+	if (rc != SQLITE_DONE)
+		out_rc = fail(s, rc, NULL, NULL, NULL);
+	done(st);
+	if (out_rc == MH_OK) {
+		void *arr = mh_arena_alloc(a, count > 0 ? count * item_size : 1);
+		if (count > 0)
+			memcpy(arr, rows.ptr, count * item_size);
+		*out = arr;
+		*n = count;
+	}
+	mh_buf_free(&rows);
+	return out_rc;
+}
+
+static void section_row(struct mh_arena *a, sqlite3_stmt *st, void *p)
+{
+	read_section(a, st, 0, p);
+}
+
+static enum mh_store_rc sq_sections(struct mh_store *base, struct mh_arena *a, struct mh_section **out, size_t *n)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_SECTIONS, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	return collect(s, st, a, sizeof(struct mh_section), section_row, (void **)out, n);
+}
+
+/* Looks up one row by slug; MH_NOT_FOUND when there is none. */
+static enum mh_store_rc one_by_slug(struct sq *s, enum stmt_id id, struct mh_arena *a, struct mh_str slug,
+				    size_t item_size, void (*fn)(struct mh_arena *, sqlite3_stmt *, void *),
+				    void **out)
+{
+	sqlite3_stmt *st = stmt(s, id, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	bind_str(st, 1, slug);
+	void *arr = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = collect(s, st, a, item_size, fn, &arr, &n);
+	if (rc != MH_OK)
+		return rc;
+	if (n == 0)
+		return MH_NOT_FOUND;
+	*out = arr;
+	return MH_OK;
+}
+
+static enum mh_store_rc sq_section_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
+					   struct mh_section **out)
+{
+	return one_by_slug(SQ(base), ST_SECTION_BY_SLUG, a, slug, sizeof(struct mh_section), section_row,
+			   (void **)out);
+}
+
+/* Runs an INSERT (id 0) or an UPDATE (id bound last) of a simple row. */
+static enum mh_store_rc save_simple(struct sq *s, sqlite3_stmt *st, int64_t *id, int id_param, const char *slug,
+				    const char *what, struct mh_buf *err)
+{
+	if (*id != 0)
+		sqlite3_bind_int64(st, id_param, *id);
+	enum mh_store_rc rc = run(s, st, err, slug, NULL);
+	if (rc != MH_OK)
+		return rc;
+	if (*id == 0) {
+		*id = sqlite3_last_insert_rowid(s->db);
+	} else if (sqlite3_changes(s->db) == 0) {
+		mh_store_set_err(err, "id: no %s with id %lld", what, (long long)*id);
+		return MH_NOT_FOUND;
+	}
+	return MH_OK;
+}
+
+static enum mh_store_rc sq_section_save(struct mh_store *base, struct mh_section *sec, struct mh_buf *err)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, sec->id == 0 ? ST_SECTION_INSERT : ST_SECTION_UPDATE, err);
+	if (st == NULL)
+		return MH_ERROR;
+	bind_text(st, 1, sec->slug);
+	bind_text(st, 2, sec->name);
+	bind_text(st, 3, sec->description);
+	sqlite3_bind_int(st, 4, sec->position);
+	bind_text(st, 5, mh_store_section_kind_name(sec->kind));
+	return save_simple(s, st, &sec->id, 6, sec->slug, "section", err);
+}
+
+/* ---- authors ---- */
+
+static void author_row(struct mh_arena *a, sqlite3_stmt *st, void *p)
+{
+	struct mh_author *au = p;
+	au->id = sqlite3_column_int64(st, 0);
+	au->slug = col_str(a, st, 1);
+	au->name = col_str(a, st, 2);
+	au->bio = col_str(a, st, 3);
+	au->avatar_url = col_str(a, st, 4);
+}
+
+static enum mh_store_rc sq_authors(struct mh_store *base, struct mh_arena *a, struct mh_author **out, size_t *n)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_AUTHORS, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	return collect(s, st, a, sizeof(struct mh_author), author_row, (void **)out, n);
+}
+
+static enum mh_store_rc sq_author_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
+					  struct mh_author **out)
+{
+	return one_by_slug(SQ(base), ST_AUTHOR_BY_SLUG, a, slug, sizeof(struct mh_author), author_row,
+			   (void **)out);
+}
+
+static enum mh_store_rc sq_author_save(struct mh_store *base, struct mh_author *au, struct mh_buf *err)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, au->id == 0 ? ST_AUTHOR_INSERT : ST_AUTHOR_UPDATE, err);
+	if (st == NULL)
+		return MH_ERROR;
+	bind_text(st, 1, au->slug);
+	bind_text(st, 2, au->name);
+	bind_text(st, 3, au->bio);
+	bind_text(st, 4, au->avatar_url);
+	return save_simple(s, st, &au->id, 5, au->slug, "author", err);
+}
+
+/* ---- tags ---- */
+
+static void tag_row(struct mh_arena *a, sqlite3_stmt *st, void *p)
+{
+	struct mh_tag *t = p;
+	t->id = sqlite3_column_int64(st, 0);
+	t->slug = col_str(a, st, 1);
+	t->name = col_str(a, st, 2);
+}
+
+static enum mh_store_rc sq_tag_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
+				       struct mh_tag **out)
+{
+	return one_by_slug(SQ(base), ST_TAG_BY_SLUG, a, slug, sizeof(struct mh_tag), tag_row, (void **)out);
+}
+
+static enum mh_store_rc sq_tag_ensure(struct mh_store *base, struct mh_tag *tag, struct mh_buf *err)
+{
+	struct sq *s = SQ(base);
+	struct mh_buf slug = MH_BUF_INIT;
+	if (tag->slug != NULL && tag->slug[0] != '\0')
+		mh_buf_append_c(&slug, tag->slug);
+	else
+		mh_store_simple_slug(&slug, tag->name);
+	const char *name = tag->name != NULL && tag->name[0] != '\0' ? tag->name : mh_buf_cstr(&slug);
+	enum mh_store_rc rc = MH_ERROR;
+	sqlite3_stmt *st = stmt(s, ST_TAG_BY_SLUG, err);
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, mh_buf_cstr(&slug), (int)slug.len, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		tag->id = sqlite3_column_int64(st, 0);
+		done(st);
+		rc = MH_OK;
+		goto out;
+	}
+	if (r != SQLITE_DONE) {
+		rc = fail(s, r, err, NULL, NULL);
+		done(st);
+		goto out;
+	}
+	done(st);
+	if ((st = stmt(s, ST_TAG_INSERT, err)) == NULL)
+		goto out;
+	sqlite3_bind_text(st, 1, mh_buf_cstr(&slug), (int)slug.len, SQLITE_STATIC);
+	bind_text(st, 2, name);
+	tag->id = 0;
+	rc = save_simple(s, st, &tag->id, 0, mh_buf_cstr(&slug), "tag", err);
+out:
+	mh_buf_free(&slug);
+	return rc;
+}
+
+/* ---- articles: reading ---- */
+
+static void read_article(struct mh_arena *a, sqlite3_stmt *st, struct mh_article *art, bool body)
+{
+	art->id = sqlite3_column_int64(st, 0);
+	art->slug = col_str(a, st, 1);
+	art->headline = col_str(a, st, 2);
+	art->dek = col_str(a, st, 3);
+	art->lead_html = col_str(a, st, 4);
+	art->section_id = sqlite3_column_int64(st, 5);
+	art->image_url = col_str(a, st, 6);
+	art->image_alt = col_str(a, st, 7);
+	art->via_name = col_str(a, st, 8);
+	art->via_url = col_str(a, st, 9);
+	art->staff_pick = sqlite3_column_int(st, 10) != 0;
+	const unsigned char *status = sqlite3_column_text(st, 11);
+	if (!mh_article_status_parse(mh_str_c((const char *)status), &art->status))
+		art->status = MH_ARTICLE_DRAFT;
+	art->published_at = sqlite3_column_int64(st, 12);
+	art->updated_at = sqlite3_column_int64(st, 13);
+	art->created_at = sqlite3_column_int64(st, 14);
+	/* Stored: "has ever been published". Reported: "was, and is no more". */
+	art->was_published = sqlite3_column_int(st, 15) != 0 && art->status != MH_ARTICLE_PUBLISHED;
+	art->views = sqlite3_column_int64(st, 16);
+	art->section = MH_NEW(a, struct mh_section);
+	read_section(a, st, 17, art->section);
+	if (body) {
+		art->body_md = col_str(a, st, ART_NCOLS);
+		art->body_html = col_str(a, st, ART_NCOLS + 1);
+	} else {
+		art->body_md = NULL;
+		art->body_html = NULL;
+	}
+	art->authors = NULL;
+	art->tags = NULL;
+	art->n_authors = art->n_tags = 0;
+}
+
+struct id_index {
+	int64_t id;
+	size_t idx;
+};
+
+static int by_id(const void *x, const void *y)
+{
+	int64_t a = ((const struct id_index *)x)->id, b = ((const struct id_index *)y)->id;
+	return a < b ? -1 : a > b;
+}
+
+/* Fills authors and tags of arts[0..n) with one query each. */
+static enum mh_store_rc fill_relations(struct sq *s, struct mh_arena *a, struct mh_article *arts, size_t n)
+{
+	if (n == 0)
+		return MH_OK;
+	struct mh_buf ids = MH_BUF_INIT;
+	struct id_index *index = malloc(n * sizeof(*index));
+	MH_ASSERT(index != NULL);
+	mh_buf_append_ch(&ids, '[');
+	for (size_t i = 0; i < n; i++) {
+		mh_buf_printf(&ids, "%s%lld", i ? "," : "", (long long)arts[i].id);
+		index[i] = (struct id_index){ arts[i].id, i };
+	}
+	mh_buf_append_ch(&ids, ']');
+	qsort(index, n, sizeof(*index), by_id);
+
+	enum mh_store_rc rc = MH_OK;
+	for (int pass = 0; pass < 2 && rc == MH_OK; pass++) {
+		bool authors = pass == 0;
+		size_t item = authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
+		sqlite3_stmt *st = stmt(s, authors ? ST_BATCH_AUTHORS : ST_BATCH_TAGS, NULL);
+		if (st == NULL) {
+			rc = MH_ERROR;
+			break;
+		}
+		sqlite3_bind_text(st, 1, ids.ptr, (int)ids.len, SQLITE_STATIC);
+		/* Rows come grouped by article: gather a group, then hand it over. */
+		struct mh_buf group = MH_BUF_INIT;
+		size_t in_group = 0;
+		int64_t group_id = 0;
+		int r;
+		for (;;) {
+			r = sqlite3_step(st);
+			int64_t art_id = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+			if (in_group > 0 && art_id != group_id) {
+				struct id_index key = { group_id, 0 };
+				struct id_index *hit = bsearch(&key, index, n, sizeof(*index), by_id);
+				if (hit != NULL) {
+					void *arr = mh_arena_alloc(a, in_group * item);
+					memcpy(arr, group.ptr, in_group * item);
+					struct mh_article *art = &arts[hit->idx];
+					if (authors) {
+						art->authors = arr;
+						art->n_authors = in_group;
+					} else {
+						art->tags = arr;
+						art->n_tags = in_group;
+					}
+				}
+				mh_buf_reset(&group);
+				in_group = 0;
+			}
+			if (r != SQLITE_ROW)
+				break;
+			group_id = art_id;
+			mh_buf_reserve(&group, item);
+			void *row = group.ptr + group.len;
+			memset(row, 0, item);
+			if (authors) {
+				struct mh_author *au = row;
+				au->id = sqlite3_column_int64(st, 1);
+				au->slug = col_str(a, st, 2);
+				au->name = col_str(a, st, 3);
+				au->bio = col_str(a, st, 4);
+				au->avatar_url = col_str(a, st, 5);
+			} else {
+				struct mh_tag *t = row;
+				t->id = sqlite3_column_int64(st, 1);
+				t->slug = col_str(a, st, 2);
+				t->name = col_str(a, st, 3);
+			}
+			group.len += item;
+			in_group++;
+		}
+		if (r != SQLITE_DONE)
+			rc = fail(s, r, NULL, NULL, NULL);
+		done(st);
+		mh_buf_free(&group);
+	}
+	free(index);
+	mh_buf_free(&ids);
+	return rc;
+}
+
+static unsigned query_flags(const struct mh_article_query *q)
+{
+	unsigned f = 0;
+	if (q->section_id > 0)
+		f |= LQ_SECTION;
+	if (q->staff_picks_only)
+		f |= LQ_PICKS;
+	if (q->author_id > 0)
+		f |= LQ_AUTHOR;
+	if (q->tag_id > 0)
+		f |= LQ_TAG;
+	if (q->before_published_at != 0)
+		f |= q->before_id > 0 ? LQ_CURSOR : LQ_CURSOR_TIME;
+	if (q->exclude_id > 0)
+		f |= LQ_EXCLUDE;
+	if (q->with_body)
+		f |= LQ_BODY;
+	return f;
+}
+
+static sqlite3_stmt *query_stmt(struct sq *s, unsigned f, bool count)
+{
+	sqlite3_stmt **slot = count ? &s->counts[f] : &s->lists[f];
+	if (*slot != NULL)
+		return *slot;
+	struct mh_buf sql = MH_BUF_INIT;
+	if (count)
+		mh_buf_append_c(&sql, "SELECT count(*) FROM articles a");
+	else
+		mh_buf_printf(&sql, "SELECT " ART_COLS "%s" ART_FROM, (f & LQ_BODY) ? ART_BODY : "");
+	mh_buf_append_c(&sql, " WHERE a.status = 'published' AND a.published_at <= :now");
+	if (f & LQ_SECTION)
+		mh_buf_append_c(&sql, " AND a.section_id = :section");
+	if (f & LQ_PICKS)
+		mh_buf_append_c(&sql, " AND a.staff_pick = 1");
+	if (f & LQ_AUTHOR)
+		mh_buf_append_c(&sql, " AND a.id IN (SELECT article_id FROM article_authors WHERE author_id = :author)");
+	if (f & LQ_TAG)
+		mh_buf_append_c(&sql, " AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = :tag)");
+	if (f & LQ_CURSOR)
+		mh_buf_append_c(&sql, " AND (a.published_at, a.id) < (:before_at, :before_id)");
+	if (f & LQ_CURSOR_TIME)
+		mh_buf_append_c(&sql, " AND a.published_at < :before_at");
+	if (f & LQ_EXCLUDE)
+		mh_buf_append_c(&sql, " AND a.id <> :exclude");
+	if (!count)
+		mh_buf_append_c(&sql, " ORDER BY a.published_at DESC, a.id DESC LIMIT :limit OFFSET :offset");
+	*slot = prepare(s, mh_buf_cstr(&sql), NULL);
+	mh_buf_free(&sql);
+	return *slot;
+}
+
+static void bind_named(sqlite3_stmt *st, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(st, name);
+	if (i > 0)
+		sqlite3_bind_int64(st, i, v);
+}
+
+static void bind_query(sqlite3_stmt *st, const struct mh_article_query *q)
+{
+	int limit = q->limit == 0 ? LIMIT_DEFAULT : q->limit > LIMIT_MAX ? LIMIT_MAX : q->limit;
+	bind_named(st, ":now", q->now != 0 ? q->now : mh_time_now());
+	bind_named(st, ":section", q->section_id);
+	bind_named(st, ":author", q->author_id);
+	bind_named(st, ":tag", q->tag_id);
+	bind_named(st, ":before_at", q->before_published_at);
+	bind_named(st, ":before_id", q->before_id);
+	bind_named(st, ":exclude", q->exclude_id);
+	bind_named(st, ":limit", limit);
+	bind_named(st, ":offset", q->offset);
+}
+
+static enum mh_store_rc sq_articles(struct mh_store *base, struct mh_arena *a, const struct mh_article_query *q,
+				    struct mh_article **out, size_t *n)
+{
+	struct sq *s = SQ(base);
+	unsigned f = query_flags(q);
+	sqlite3_stmt *st = query_stmt(s, f, false);
+	if (st == NULL)
+		return MH_ERROR;
+	bind_query(st, q);
+	int limit = q->limit == 0 ? LIMIT_DEFAULT : q->limit > LIMIT_MAX ? LIMIT_MAX : q->limit;
+	struct mh_article *arts = MH_NEW_ARRAY(a, struct mh_article, (size_t)limit);
+	size_t count = 0;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW && count < (size_t)limit)
+		read_article(a, st, &arts[count++], (f & LQ_BODY) != 0);
+	enum mh_store_rc rc = MH_OK;
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		rc = fail(s, r, NULL, NULL, NULL);
+	done(st);
+	if (rc == MH_OK)
+		rc = fill_relations(s, a, arts, count);
+	if (rc != MH_OK)
+		return rc;
+	*out = arts;
+	*n = count;
+	return MH_OK;
+}
+
+static enum mh_store_rc sq_articles_count(struct mh_store *base, const struct mh_article_query *q, int64_t *count)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = query_stmt(s, query_flags(q) & ~(unsigned)LQ_BODY, true);
+	if (st == NULL)
+		return MH_ERROR;
+	bind_query(st, q);
+	int r = sqlite3_step(st);
+	enum mh_store_rc rc = MH_OK;
+	if (r == SQLITE_ROW)
+		*count = sqlite3_column_int64(st, 0);
+	else
+		rc = fail(s, r, NULL, NULL, NULL);
+	done(st);
+	return rc;
+}
+
+static enum mh_store_rc one_article(struct sq *s, sqlite3_stmt *st, struct mh_arena *a, struct mh_article **out)
+{
+	int r = sqlite3_step(st);
+	enum mh_store_rc rc = MH_OK;
+	struct mh_article *art = NULL;
+	if (r == SQLITE_ROW) {
+		art = MH_NEW(a, struct mh_article);
+		read_article(a, st, art, true);
+	} else if (r == SQLITE_DONE) {
+		rc = MH_NOT_FOUND;
+	} else {
+		rc = fail(s, r, NULL, NULL, NULL);
+	}
+	done(st);
+	if (rc == MH_OK)
+		rc = fill_relations(s, a, art, 1);
+	if (rc == MH_OK)
+		*out = art;
+	return rc;
+}
+
+static enum mh_store_rc sq_article_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
+					   struct mh_article **out)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_ART_BY_SLUG, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	bind_str(st, 1, slug);
+	return one_article(s, st, a, out);
+}
+
+static enum mh_store_rc sq_article_by_id(struct mh_store *base, struct mh_arena *a, int64_t id,
+					 struct mh_article **out)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_ART_BY_ID, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	return one_article(s, st, a, out);
+}
+
+/* ---- articles: writing ---- */
+
+static enum mh_store_rc article_write(struct sq *s, struct mh_article *art, struct mh_buf *err)
+{
+	enum mh_store_rc rc;
+	int64_t now = mh_time_now();
+	int64_t created, updated;
+	bool ever_published = art->was_published || art->status == MH_ARTICLE_PUBLISHED;
+	char fk[96];
+
+	if (art->id != 0) {
+		sqlite3_stmt *old = stmt(s, ST_ART_OLD, err);
+		if (old == NULL)
+			return MH_ERROR;
+		sqlite3_bind_int64(old, 1, art->id);
+		int r = sqlite3_step(old);
+		if (r == SQLITE_DONE) {
+			done(old);
+			mh_store_set_err(err, "id: no article with id %lld", (long long)art->id);
+			return MH_NOT_FOUND;
+		}
+		if (r != SQLITE_ROW) {
+			rc = fail(s, r, err, NULL, NULL);
+			done(old);
+			return rc;
+		}
+		created = sqlite3_column_int64(old, 0);
+		ever_published = ever_published || sqlite3_column_int(old, 1) != 0;
+		done(old);
+		updated = now;
+	} else {
+		created = art->created_at != 0 ? art->created_at : now;
+		updated = art->updated_at != 0 ? art->updated_at : created;
+	}
+	/* Publishing (now or scheduled) without a time means "now". */
+	if (art->published_at == 0 && art->status != MH_ARTICLE_DRAFT)
+		art->published_at = now;
+
+	sqlite3_stmt *st = stmt(s, art->id == 0 ? ST_ART_INSERT : ST_ART_UPDATE, err);
+	if (st == NULL)
+		return MH_ERROR;
+	bind_text(st, 1, art->slug);
+	bind_text(st, 2, art->headline);
+	bind_text(st, 3, art->dek);
+	bind_text(st, 4, art->body_md);
+	bind_text(st, 5, art->body_html);
+	bind_text(st, 6, art->lead_html);
+	sqlite3_bind_int64(st, 7, art->section_id);
+	bind_text(st, 8, art->image_url);
+	bind_text(st, 9, art->image_alt);
+	bind_text(st, 10, art->via_name);
+	bind_text(st, 11, art->via_url);
+	sqlite3_bind_int(st, 12, art->staff_pick ? 1 : 0);
+	bind_text(st, 13, mh_article_status_name(art->status));
+	sqlite3_bind_int64(st, 14, art->published_at);
+	sqlite3_bind_int64(st, 15, updated);
+	sqlite3_bind_int64(st, 16, created);
+	sqlite3_bind_int(st, 17, ever_published ? 1 : 0);
+	sqlite3_bind_int64(st, 18, art->views);
+	if (art->id != 0)
+		sqlite3_bind_int64(st, 19, art->id);
+	snprintf(fk, sizeof(fk), "section_id: no section with id %lld", (long long)art->section_id);
+	if ((rc = run(s, st, err, art->slug, fk)) != MH_OK)
+		return rc;
+	int64_t id = art->id != 0 ? art->id : sqlite3_last_insert_rowid(s->db);
+
+	if (art->id != 0) {
+		for (int k = 0; k < 2; k++) {
+			st = stmt(s, k == 0 ? ST_ART_DEL_AUTHORS : ST_ART_DEL_TAGS, err);
+			if (st == NULL)
+				return MH_ERROR;
+			sqlite3_bind_int64(st, 1, id);
+			if ((rc = run(s, st, err, NULL, NULL)) != MH_OK)
+				return rc;
+		}
+	}
+	for (size_t i = 0; i < art->n_authors; i++) {
+		if ((st = stmt(s, ST_ART_ADD_AUTHOR, err)) == NULL)
+			return MH_ERROR;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, art->authors[i].id);
+		sqlite3_bind_int(st, 3, (int)i);
+		snprintf(fk, sizeof(fk), "authors: no author with id %lld", (long long)art->authors[i].id);
+		if ((rc = run(s, st, err, NULL, fk)) != MH_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < art->n_tags; i++) {
+		if ((st = stmt(s, ST_ART_ADD_TAG, err)) == NULL)
+			return MH_ERROR;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, art->tags[i].id);
+		snprintf(fk, sizeof(fk), "tags: no tag with id %lld", (long long)art->tags[i].id);
+		if ((rc = run(s, st, err, NULL, fk)) != MH_OK)
+			return rc;
+	}
+	art->id = id;
+	art->created_at = created;
+	art->updated_at = updated;
+	art->was_published = ever_published && art->status != MH_ARTICLE_PUBLISHED;
+	return MH_OK;
+}
+
+static enum mh_store_rc sq_article_save(struct mh_store *base, struct mh_article *art, struct mh_buf *err)
+{
+	struct sq *s = SQ(base);
+	struct mh_article copy = *art; /* art is only changed when the save commits */
+	enum mh_store_rc rc = write_begin(s, err);
+	if (rc != MH_OK)
+		return rc;
+	rc = write_end(s, article_write(s, &copy, err), err);
+	if (rc == MH_OK)
+		*art = copy;
+	return rc;
+}
+
+static enum mh_store_rc sq_article_set_views(struct mh_store *base, int64_t id, int64_t views)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_SET_VIEWS, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, views);
+	enum mh_store_rc rc = run(s, st, NULL, NULL, NULL);
+	if (rc == MH_OK && sqlite3_changes(s->db) == 0)
+		rc = MH_NOT_FOUND;
+	return rc;
+}
+
+static enum mh_store_rc sq_count(struct mh_store *base, const char *table, int64_t *n)
+{
+	struct sq *s = SQ(base);
+	char sql[96];
+	/* table comes from store.c's whitelist, never from input. */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	sqlite3_stmt *st = NULL;
+	int r = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (r != SQLITE_OK)
+		return fail(s, r, NULL, NULL, NULL);
+	r = sqlite3_step(st);
+	enum mh_store_rc rc = MH_OK;
+	if (r == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	else
+		rc = fail(s, r, NULL, NULL, NULL);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static const struct mh_store_ops sqlite_ops = {
+	.name = "sqlite",
+	.close = sq_close,
+	.migrate = sq_migrate,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.sections = sq_sections,
+	.section_by_slug = sq_section_by_slug,
+	.section_save = sq_section_save,
+	.authors = sq_authors,
+	.author_by_slug = sq_author_by_slug,
+	.author_save = sq_author_save,
+	.tag_by_slug = sq_tag_by_slug,
+	.tag_ensure = sq_tag_ensure,
+	.articles = sq_articles,
+	.articles_count = sq_articles_count,
+	.article_by_slug = sq_article_by_slug,
+	.article_by_id = sq_article_by_id,
+	.article_save = sq_article_save,
+	.article_set_views = sq_article_set_views,
+	.count = sq_count,
+};
+
+/* Runs a pragma; when want is not NULL its one-row answer must equal it. */
+static bool pragma(sqlite3 *db, const char *sql, const char *want, struct mh_buf *err, const char *path)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW && want != NULL) {
+			const char *got = (const char *)sqlite3_column_text(st, 0);
+			if (got == NULL || strcmp(got, want) != 0) {
+				mh_store_set_err(err, "database %s: %s answered '%s', expected '%s'", path, sql,
+						 got != NULL ? got : "", want);
+				sqlite3_finalize(st);
+				return false;
+			}
+		}
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK)
+		mh_store_set_err(err, "database %s: %s", path, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK;
+}
+
+enum mh_store_rc mh_store_sqlite_open(const char *path, bool create, struct mh_store **out, struct mh_buf *err)
+{
+	*out = NULL;
+	bool memory = strcmp(path, ":memory:") == 0;
+	if (!create && !memory && access(path, F_OK) != 0) {
+		mh_store_set_err(err, "database %s: %s", path, strerror(errno));
+		return MH_NOT_FOUND;
+	}
+	sqlite3 *db = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+		    (create ? SQLITE_OPEN_CREATE : 0);
+	int rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		mh_store_set_err(err, "database %s: %s", path, db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close_v2(db);
+		return (rc & 0xff) == SQLITE_BUSY ? MH_UNAVAILABLE : MH_ERROR;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, 5000);
+	if (!pragma(db, "PRAGMA journal_mode=WAL", memory ? "memory" : "wal", err, path) ||
+	    !pragma(db, "PRAGMA synchronous=FULL", NULL, err, path) ||
+	    !pragma(db, "PRAGMA foreign_keys=ON", NULL, err, path)) {
+		sqlite3_close_v2(db);
+		return MH_ERROR;
+	}
+	struct sq *s = calloc(1, sizeof(*s));
+	MH_ASSERT(s != NULL);
+	s->base.ops = &sqlite_ops;
+	s->db = db;
+	*out = &s->base;
+	return MH_OK;
+}

@@ -1,0 +1,79 @@
+/*
+ * store internals: the backend table every backend fills, the numbered
+ * migrations shared by all backends, and helpers common to them. Private to
+ * src/store/; nothing here is part of the public API in store.h.
+ */
+#ifndef MH_STORE_INT_H
+#define MH_STORE_INT_H
+
+#include "store/store.h"
+
+/* One function per public entry point. Input that every backend would reject
+ * the same way (empty slug, unknown table, ...) is checked in store.c before
+ * the backend is called, so backends only deal with the database. */
+struct mh_store_ops {
+	const char *name;
+	void (*close)(struct mh_store *s);
+	enum mh_store_rc (*migrate)(struct mh_store *s, int *version, struct mh_buf *err);
+	enum mh_store_rc (*begin)(struct mh_store *s);
+	enum mh_store_rc (*commit)(struct mh_store *s);
+	void (*rollback)(struct mh_store *s);
+
+	enum mh_store_rc (*sections)(struct mh_store *s, struct mh_arena *a, struct mh_section **out, size_t *n);
+	enum mh_store_rc (*section_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					    struct mh_section **out);
+	enum mh_store_rc (*section_save)(struct mh_store *s, struct mh_section *sec, struct mh_buf *err);
+	enum mh_store_rc (*authors)(struct mh_store *s, struct mh_arena *a, struct mh_author **out, size_t *n);
+	enum mh_store_rc (*author_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					   struct mh_author **out);
+	enum mh_store_rc (*author_save)(struct mh_store *s, struct mh_author *au, struct mh_buf *err);
+	enum mh_store_rc (*tag_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					struct mh_tag **out);
+	enum mh_store_rc (*tag_ensure)(struct mh_store *s, struct mh_tag *tag, struct mh_buf *err);
+
+	enum mh_store_rc (*articles)(struct mh_store *s, struct mh_arena *a, const struct mh_article_query *q,
+				     struct mh_article **out, size_t *n);
+	enum mh_store_rc (*articles_count)(struct mh_store *s, const struct mh_article_query *q, int64_t *count);
+	enum mh_store_rc (*article_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					    struct mh_article **out);
+	enum mh_store_rc (*article_by_id)(struct mh_store *s, struct mh_arena *a, int64_t id,
+					  struct mh_article **out);
+	enum mh_store_rc (*article_save)(struct mh_store *s, struct mh_article *art, struct mh_buf *err);
+	enum mh_store_rc (*article_set_views)(struct mh_store *s, int64_t id, int64_t views);
+	/* table is one of the whitelisted names (checked by store.c). */
+	enum mh_store_rc (*count)(struct mh_store *s, const char *table, int64_t *n);
+};
+
+/* Every backend's handle starts with this. */
+struct mh_store {
+	const struct mh_store_ops *ops;
+};
+
+/* ---- migrations: one numbered list for every backend (migrations.c) ----
+ * Versions are 1, 2, 3, ... in order; a migration once released is never
+ * edited, only followed by a new one. Each backend runs the SQL of its own
+ * dialect in one transaction and records the version in schema_migrations. */
+struct mh_store_migration {
+	int version;
+	const char *description;
+	const char *sqlite_sql;
+	const char *postgres_sql;
+};
+extern const struct mh_store_migration mh_store_migrations[];
+extern const size_t mh_store_n_migrations;
+
+/* ---- backends ---- */
+enum mh_store_rc mh_store_sqlite_open(const char *path, bool create, struct mh_store **out, struct mh_buf *err);
+
+/* ---- shared helpers (store.c) ---- */
+/* Replaces err's contents (err may be NULL). */
+void mh_store_set_err(struct mh_buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const char *mh_store_section_kind_name(enum mh_section_kind k);
+bool mh_store_section_kind_parse(const char *s, enum mh_section_kind *out);
+/* The fallback slug for a tag given by name only: ASCII letters and digits
+ * lowercased, every other run of bytes one '-'. content/ has the real
+ * slugifier (with transliteration); the store sits above it in the layering,
+ * so callers that care pass tag->slug themselves. */
+void mh_store_simple_slug(struct mh_buf *out, const char *name);
+
+#endif

@@ -1,0 +1,660 @@
+/* store (SQLite backend): migrations, round trips, conflicts, list queries,
+ * counts, durability and bad input. Each test gets a fresh temporary site. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store/store.h"
+
+static char dir[64];
+static struct mh_store *st;
+static struct mh_arena *ar;
+static struct mh_buf err;
+static int64_t sec_news, sec_opinion, au_ana, au_ben, tag_rail, tag_court;
+
+static void rm_dir(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+static void open_store(void)
+{
+	int version = -1;
+	err = MH_BUF_INIT;
+	cr_assert_eq(mh_store_open("site.db", dir, true, &st, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_migrate(st, &version, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(version, 1);
+}
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/mh-store-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	open_store();
+	ar = mh_arena_new();
+}
+
+static void teardown(void)
+{
+	mh_store_close(st);
+	mh_arena_free(ar);
+	mh_buf_free(&err);
+	rm_dir();
+}
+
+/* Sections, authors and tags most tests use. */
+static void seed(void)
+{
+	struct mh_section s1 = { .slug = "news", .name = "News", .description = "What happened", .position = 2 };
+	struct mh_section s2 = { .slug = "opinion", .name = "Opinion", .position = 1 };
+	cr_assert_eq(mh_store_section_save(st, &s1, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_section_save(st, &s2, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	sec_news = s1.id;
+	sec_opinion = s2.id;
+	struct mh_author a1 = { .slug = "ana", .name = "Ana Ortiz", .bio = "Covers courts.", .avatar_url = "/a.svg" };
+	struct mh_author a2 = { .slug = "ben", .name = "Ben Marsh" };
+	cr_assert_eq(mh_store_author_save(st, &a1, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_author_save(st, &a2, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	au_ana = a1.id;
+	au_ben = a2.id;
+	struct mh_tag t1 = { .slug = "rail", .name = "Rail" }, t2 = { .name = "Courts & Law" };
+	cr_assert_eq(mh_store_tag_ensure(st, &t1, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_tag_ensure(st, &t2, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	tag_rail = t1.id;
+	tag_court = t2.id;
+}
+
+#define NOW 1800000000LL
+
+/* Saves a published article in section sec at NOW - age seconds. */
+static int64_t add(const char *slug, int64_t sec, int64_t age, bool pick, int64_t author, int64_t tag)
+{
+	struct mh_author au = { .id = author };
+	struct mh_tag tg = { .id = tag };
+	struct mh_article a = {
+		.slug = slug, .headline = slug, .body_md = "b", .body_html = "<p>b</p>", .lead_html = "<p>b</p>",
+		.section_id = sec, .staff_pick = pick, .status = MH_ARTICLE_PUBLISHED, .published_at = NOW - age,
+		.authors = author ? &au : NULL, .n_authors = author ? 1 : 0,
+		.tags = tag ? &tg : NULL, .n_tags = tag ? 1 : 0,
+	};
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s: %s", slug, mh_buf_cstr(&err));
+	return a.id;
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+Test(store, migrations_are_idempotent)
+{
+	int v = 0;
+	cr_assert_eq(mh_store_migrate(st, &v, &err), MH_OK);
+	cr_assert_eq(v, 1);
+	int64_t n = 0;
+	cr_assert_eq(mh_store_count(st, "schema_migrations", &n), MH_OK);
+	cr_assert_eq(n, 1);
+	mh_store_close(st);
+	open_store(); /* reopen + migrate again */
+	cr_assert_eq(mh_store_count(st, "schema_migrations", &n), MH_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
+	cr_assert_eq(n, 0);
+}
+
+Test(store, open_errors)
+{
+	struct mh_store *s2 = NULL;
+	cr_assert_eq(mh_store_open("missing.db", dir, false, &s2, &err), MH_NOT_FOUND);
+	cr_assert_null(s2);
+	cr_assert(strstr(mh_buf_cstr(&err), "missing.db"), "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_open("postgres://db.example/x", dir, true, &s2, &err), MH_UNAVAILABLE);
+	cr_assert_eq(mh_store_open("", dir, true, &s2, &err), MH_INVALID);
+	cr_assert_eq(mh_store_open(NULL, dir, true, &s2, &err), MH_INVALID);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/junk.db", dir);
+	FILE *f = fopen(path, "w");
+	fputs("this is not a database, it is a text file long enough to have a header......", f);
+	fclose(f);
+	enum mh_store_rc rc = mh_store_open("junk.db", dir, false, &s2, &err);
+	cr_assert_eq(rc, MH_ERROR, "rc %d", rc);
+	cr_assert(strstr(mh_buf_cstr(&err), "not a database"), "%s", mh_buf_cstr(&err));
+	cr_assert_null(s2);
+	/* an absolute path ignores site_dir */
+	snprintf(path, sizeof(path), "%s/abs.db", dir);
+	cr_assert_eq(mh_store_open(path, "/nonexistent", true, &s2, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	mh_store_close(s2);
+}
+
+Test(store, sections_authors_tags)
+{
+	seed();
+	size_t n = 0;
+	struct mh_section *secs;
+	cr_assert_eq(mh_store_sections(st, ar, &secs, &n), MH_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(secs[0].slug, "opinion"); /* by position */
+	cr_assert_str_eq(secs[1].description, "What happened");
+	cr_assert_eq(secs[1].kind, MH_SECTION_PLAIN);
+
+	struct mh_section latest = { .slug = "latest", .name = "Latest", .kind = MH_SECTION_LATEST };
+	cr_assert_eq(mh_store_section_save(st, &latest, &err), MH_OK);
+	struct mh_section *got;
+	cr_assert_eq(mh_store_section_by_slug(st, ar, MH_STR("latest"), &got), MH_OK);
+	cr_assert_eq(got->kind, MH_SECTION_LATEST);
+	cr_assert_eq(got->id, latest.id);
+	cr_assert_eq(mh_store_section_by_slug(st, ar, MH_STR("nope"), &got), MH_NOT_FOUND);
+	cr_assert_null(got);
+
+	/* update */
+	latest.name = "Newest";
+	latest.kind = MH_SECTION_PICKS;
+	cr_assert_eq(mh_store_section_save(st, &latest, &err), MH_OK);
+	cr_assert_eq(mh_store_section_by_slug(st, ar, MH_STR("latest"), &got), MH_OK);
+	cr_assert_str_eq(got->name, "Newest");
+	cr_assert_eq(got->kind, MH_SECTION_PICKS);
+
+	/* conflicts and bad input */
+	struct mh_section dup = { .slug = "news", .name = "Again" };
+	cr_assert_eq(mh_store_section_save(st, &dup, &err), MH_CONFLICT);
+	cr_assert_str_eq(mh_buf_cstr(&err), "slug 'news' is already used");
+	cr_assert_eq(dup.id, 0);
+	struct mh_section bad = { .slug = "", .name = "x" };
+	cr_assert_eq(mh_store_section_save(st, &bad, &err), MH_INVALID);
+	cr_assert_str_eq(mh_buf_cstr(&err), "slug: required");
+	bad = (struct mh_section){ .slug = "x", .name = "x", .kind = (enum mh_section_kind)9 };
+	cr_assert_eq(mh_store_section_save(st, &bad, &err), MH_INVALID);
+	bad = (struct mh_section){ .id = 999, .slug = "x", .name = "x" };
+	cr_assert_eq(mh_store_section_save(st, &bad, &err), MH_NOT_FOUND);
+
+	struct mh_author *aus;
+	cr_assert_eq(mh_store_authors(st, ar, &aus, &n), MH_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(aus[0].name, "Ana Ortiz");
+	cr_assert_str_eq(aus[0].bio, "Covers courts.");
+	cr_assert_str_eq(aus[1].bio, ""); /* never NULL */
+	struct mh_author *au;
+	cr_assert_eq(mh_store_author_by_slug(st, ar, MH_STR("ben"), &au), MH_OK);
+	cr_assert_eq(au->id, au_ben);
+	struct mh_author dupa = { .slug = "ana", .name = "Other Ana" };
+	cr_assert_eq(mh_store_author_save(st, &dupa, &err), MH_CONFLICT);
+	cr_assert_str_eq(mh_buf_cstr(&err), "slug 'ana' is already used");
+	struct mh_author noname = { .slug = "x" };
+	cr_assert_eq(mh_store_author_save(st, &noname, &err), MH_INVALID);
+	cr_assert_str_eq(mh_buf_cstr(&err), "name: required");
+
+	/* tags: ensure finds the existing one */
+	struct mh_tag *tg;
+	cr_assert_eq(mh_store_tag_by_slug(st, ar, MH_STR("courts-law"), &tg), MH_OK);
+	cr_assert_str_eq(tg->name, "Courts & Law");
+	struct mh_tag again = { .name = "Courts & Law" };
+	cr_assert_eq(mh_store_tag_ensure(st, &again, &err), MH_OK);
+	cr_assert_eq(again.id, tag_court);
+	struct mh_tag by_slug = { .slug = "rail", .name = "Railways" };
+	cr_assert_eq(mh_store_tag_ensure(st, &by_slug, &err), MH_OK);
+	cr_assert_eq(by_slug.id, tag_rail);
+	struct mh_tag empty = { 0 };
+	cr_assert_eq(mh_store_tag_ensure(st, &empty, &err), MH_INVALID);
+	int64_t cnt;
+	cr_assert_eq(mh_store_count(st, "tags", &cnt), MH_OK);
+	cr_assert_eq(cnt, 2);
+}
+
+Test(store, article_round_trip)
+{
+	seed();
+	struct mh_author aus[2] = { { .id = au_ben }, { .id = au_ana } };
+	struct mh_tag tags[2] = { { .id = tag_rail }, { .id = tag_court } };
+	struct mh_article a = {
+		.slug = "tram-line-approved",
+		.headline = "Tram Line \xe2\x80\x9c" "Approved\xe2\x80\x9d",
+		.dek = "The council voted 31 to 12.",
+		.body_md = "Body *md*",
+		.body_html = "<p>Body <em>md</em></p>\n",
+		.lead_html = "<p>Lead</p>\n",
+		.section_id = sec_news,
+		.authors = aus, .n_authors = 2,
+		.tags = tags, .n_tags = 2,
+		.image_url = "/media/demo/x.svg", .image_alt = "A tram",
+		.via_name = "Example Times", .via_url = "https://example.org/t",
+		.staff_pick = true,
+		.status = MH_ARTICLE_PUBLISHED,
+		.published_at = NOW - 60,
+		.created_at = NOW - 3600,
+		.views = 7118,
+	};
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_gt(a.id, 0);
+	cr_assert_eq(a.created_at, NOW - 3600);
+	cr_assert_eq(a.updated_at, NOW - 3600);
+	cr_assert_not(a.was_published);
+
+	struct mh_article *g;
+	cr_assert_eq(mh_store_article_by_id(st, ar, a.id, &g), MH_OK);
+	cr_assert_eq(g->id, a.id);
+	cr_assert_str_eq(g->slug, a.slug);
+	cr_assert_str_eq(g->headline, a.headline);
+	cr_assert_str_eq(g->dek, a.dek);
+	cr_assert_str_eq(g->body_md, a.body_md);
+	cr_assert_str_eq(g->body_html, a.body_html);
+	cr_assert_str_eq(g->lead_html, a.lead_html);
+	cr_assert_eq(g->section_id, sec_news);
+	cr_assert_str_eq(g->section->slug, "news");
+	cr_assert_str_eq(g->section->name, "News");
+	cr_assert_eq(g->n_authors, 2);
+	cr_assert_str_eq(g->authors[0].slug, "ben"); /* byline order kept */
+	cr_assert_str_eq(g->authors[1].name, "Ana Ortiz");
+	cr_assert_str_eq(g->authors[1].avatar_url, "/a.svg");
+	cr_assert_eq(g->n_tags, 2);
+	cr_assert_str_eq(g->tags[0].name, "Courts & Law"); /* by name */
+	cr_assert_str_eq(g->tags[1].slug, "rail");
+	cr_assert_str_eq(g->image_url, a.image_url);
+	cr_assert_str_eq(g->image_alt, a.image_alt);
+	cr_assert_str_eq(g->via_name, a.via_name);
+	cr_assert_str_eq(g->via_url, a.via_url);
+	cr_assert(g->staff_pick);
+	cr_assert_eq(g->status, MH_ARTICLE_PUBLISHED);
+	cr_assert_eq(g->published_at, NOW - 60);
+	cr_assert_eq(g->created_at, NOW - 3600);
+	cr_assert_eq(g->updated_at, NOW - 3600);
+	cr_assert_not(g->was_published);
+	cr_assert_eq(g->views, 7118);
+
+	struct mh_article *h;
+	cr_assert_eq(mh_store_article_by_slug(st, ar, MH_STR("tram-line-approved"), &h), MH_OK);
+	cr_assert_eq(h->id, a.id);
+	cr_assert_eq(mh_store_article_by_slug(st, ar, MH_STR("nope"), &h), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_article_by_id(st, ar, 12345, &h), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_article_by_id(st, ar, -1, &h), MH_NOT_FOUND);
+
+	/* Update: new authors and tags replace the old; created_at kept, updated_at now. */
+	struct mh_author one = { .id = au_ana };
+	a.authors = &one;
+	a.n_authors = 1;
+	a.n_tags = 0;
+	a.tags = NULL;
+	a.headline = "Changed";
+	a.created_at = 5; /* ignored on update */
+	int64_t before = mh_time_now();
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_article_by_id(st, ar, a.id, &g), MH_OK);
+	cr_assert_str_eq(g->headline, "Changed");
+	cr_assert_eq(g->n_authors, 1);
+	cr_assert_str_eq(g->authors[0].slug, "ana");
+	cr_assert_eq(g->n_tags, 0);
+	cr_assert_eq(g->created_at, NOW - 3600);
+	cr_assert_geq(g->updated_at, before);
+	int64_t n;
+	cr_assert_eq(mh_store_count(st, "article_authors", &n), MH_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(mh_store_count(st, "article_tags", &n), MH_OK);
+	cr_assert_eq(n, 0);
+}
+
+Test(store, article_conflicts_and_bad_input)
+{
+	seed();
+	add("taken", sec_news, 10, false, au_ana, 0);
+	struct mh_article a = { .slug = "taken", .headline = "H", .section_id = sec_news };
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_CONFLICT);
+	cr_assert_str_eq(mh_buf_cstr(&err), "slug 'taken' is already used");
+	cr_assert_eq(a.id, 0, "a failed insert leaves the id alone");
+
+	a.slug = "fresh";
+	a.section_id = 999;
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_INVALID);
+	cr_assert_str_eq(mh_buf_cstr(&err), "section_id: no section with id 999");
+
+	struct mh_author ghost = { .id = 4242 };
+	a.section_id = sec_news;
+	a.authors = &ghost;
+	a.n_authors = 1;
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_INVALID);
+	cr_assert_str_eq(mh_buf_cstr(&err), "authors: no author with id 4242");
+	int64_t n;
+	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
+	cr_assert_eq(n, 1, "the failed save was rolled back whole");
+
+	struct mh_author twice[2] = { { .id = au_ana }, { .id = au_ana } };
+	a.authors = twice;
+	a.n_authors = 2;
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_INVALID);
+	cr_assert(strstr(mh_buf_cstr(&err), "listed twice"));
+	a.n_authors = 0;
+
+	struct mh_tag ghost_tag = { .id = 77 };
+	a.tags = &ghost_tag;
+	a.n_tags = 1;
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_INVALID);
+	cr_assert_str_eq(mh_buf_cstr(&err), "tags: no tag with id 77");
+	a.n_tags = 0;
+
+	struct mh_article b = a;
+	b.slug = NULL;
+	cr_assert_eq(mh_store_article_save(st, &b, &err), MH_INVALID);
+	cr_assert_str_eq(mh_buf_cstr(&err), "slug: required");
+	b = a;
+	b.headline = "";
+	cr_assert_eq(mh_store_article_save(st, &b, &err), MH_INVALID);
+	cr_assert_str_eq(mh_buf_cstr(&err), "headline: required");
+	b = a;
+	b.section_id = 0;
+	cr_assert_eq(mh_store_article_save(st, &b, &err), MH_INVALID);
+	b = a;
+	b.status = (enum mh_article_status)5;
+	cr_assert_eq(mh_store_article_save(st, &b, &err), MH_INVALID);
+	b = a;
+	b.id = 31337;
+	cr_assert_eq(mh_store_article_save(st, &b, &err), MH_NOT_FOUND);
+	b = a;
+	b.n_authors = 3;
+	b.authors = NULL;
+	cr_assert_eq(mh_store_article_save(st, &b, &err), MH_INVALID);
+
+	/* Renaming onto a taken slug is a conflict too. */
+	int64_t other = add("other", sec_news, 20, false, 0, 0);
+	struct mh_article *g;
+	cr_assert_eq(mh_store_article_by_id(st, ar, other, &g), MH_OK);
+	g->slug = "taken";
+	cr_assert_eq(mh_store_article_save(st, g, &err), MH_CONFLICT);
+	cr_assert_str_eq(mh_buf_cstr(&err), "slug 'taken' is already used");
+}
+
+static size_t list(struct mh_article_query q, struct mh_article **out)
+{
+	size_t n = 0;
+	if (q.now == 0)
+		q.now = NOW;
+	cr_assert_eq(mh_store_articles(st, ar, &q, out, &n), MH_OK);
+	int64_t c = -1;
+	q.offset = 0;
+	q.limit = 0;
+	cr_assert_eq(mh_store_articles_count(st, &q, &c), MH_OK);
+	cr_assert_geq(c, (int64_t)n);
+	return n;
+}
+
+Test(store, list_filters)
+{
+	seed();
+	int64_t a1 = add("a1", sec_news, 100, false, au_ana, tag_rail);
+	int64_t a2 = add("a2", sec_news, 200, true, au_ben, tag_court);
+	int64_t a3 = add("a3", sec_opinion, 300, true, au_ana, tag_rail);
+	int64_t a4 = add("a4", sec_opinion, 400, false, 0, 0);
+	/* hidden: a draft, a scheduled one, one published in the future */
+	struct mh_article d = { .slug = "draft", .headline = "D", .section_id = sec_news };
+	cr_assert_eq(mh_store_article_save(st, &d, &err), MH_OK);
+	struct mh_article sch = { .slug = "sched", .headline = "S", .section_id = sec_news,
+				  .status = MH_ARTICLE_SCHEDULED, .published_at = NOW + 3600 };
+	cr_assert_eq(mh_store_article_save(st, &sch, &err), MH_OK);
+	add("future", sec_news, -60, true, au_ana, tag_rail);
+
+	struct mh_article *r;
+	size_t n = list((struct mh_article_query){ 0 }, &r);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(r[0].id, a1);
+	cr_assert_eq(r[3].id, a4);
+	cr_assert_null(r[0].body_html, "lists skip the body unless asked");
+	cr_assert_str_eq(r[0].lead_html, "<p>b</p>");
+	cr_assert_str_eq(r[0].section->slug, "news");
+	cr_assert_eq(r[0].n_authors, 1);
+	cr_assert_str_eq(r[0].authors[0].slug, "ana");
+	cr_assert_eq(r[0].n_tags, 1);
+	cr_assert_eq(r[3].n_authors, 0);
+
+	n = list((struct mh_article_query){ .with_body = true, .limit = 1 }, &r);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(r[0].body_html, "<p>b</p>");
+
+	n = list((struct mh_article_query){ .section_id = sec_opinion }, &r);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(r[0].id, a3);
+	n = list((struct mh_article_query){ .staff_picks_only = true }, &r);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(r[0].id, a2);
+	cr_assert_eq(r[1].id, a3);
+	n = list((struct mh_article_query){ .author_id = au_ana }, &r);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(r[1].id, a3);
+	n = list((struct mh_article_query){ .tag_id = tag_court }, &r);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(r[0].id, a2);
+	n = list((struct mh_article_query){ .exclude_id = a1 }, &r);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(r[0].id, a2);
+	n = list((struct mh_article_query){ .author_id = au_ana, .staff_picks_only = true, .section_id = sec_opinion,
+					    .tag_id = tag_rail },
+		 &r);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(r[0].id, a3);
+
+	/* keyset cursor and offset page the same way */
+	n = list((struct mh_article_query){ .limit = 2 }, &r);
+	cr_assert_eq(n, 2);
+	struct mh_article_query next = { .limit = 2, .before_published_at = r[1].published_at, .before_id = r[1].id };
+	n = list(next, &r);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(r[0].id, a3);
+	cr_assert_eq(r[1].id, a4);
+	n = list((struct mh_article_query){ .limit = 2, .offset = 2 }, &r);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(r[0].id, a3);
+	n = list((struct mh_article_query){ .before_published_at = NOW - 300 }, &r);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(r[0].id, a4);
+
+	/* the "future" article shows once its time has come */
+	n = list((struct mh_article_query){ .now = NOW + 120 }, &r);
+	cr_assert_eq(n, 5);
+	cr_assert_str_eq(r[0].slug, "future");
+
+	int64_t c;
+	cr_assert_eq(mh_store_articles_count(st, &(struct mh_article_query){ .now = NOW }, &c), MH_OK);
+	cr_assert_eq(c, 4);
+	cr_assert_eq(mh_store_articles_count(st, &(struct mh_article_query){ .now = NOW, .tag_id = tag_rail }, &c),
+		     MH_OK);
+	cr_assert_eq(c, 2);
+	cr_assert_eq(mh_store_count(st, "articles", &c), MH_OK);
+	cr_assert_eq(c, 7);
+}
+
+Test(store, same_time_keyset_ties)
+{
+	seed();
+	int64_t ids[5];
+	for (int i = 0; i < 5; i++) {
+		char slug[16];
+		snprintf(slug, sizeof(slug), "t%d", i);
+		ids[i] = add(slug, sec_news, 50, false, 0, 0);
+	}
+	struct mh_article *r;
+	struct mh_article_query q = { .limit = 2 };
+	size_t seen = 0;
+	for (;;) {
+		size_t n = list(q, &r);
+		for (size_t i = 0; i < n; i++)
+			cr_assert_eq(r[i].id, ids[4 - seen - i], "page order by id among equal times");
+		seen += n;
+		if (n < 2)
+			break;
+		q.before_published_at = r[n - 1].published_at;
+		q.before_id = r[n - 1].id;
+	}
+	cr_assert_eq(seen, 5);
+}
+
+Test(store, list_bad_input)
+{
+	seed();
+	struct mh_article *r;
+	size_t n;
+	int64_t c;
+	cr_assert_eq(mh_store_articles(st, ar, &(struct mh_article_query){ .offset = -1 }, &r, &n), MH_INVALID);
+	cr_assert_eq(mh_store_articles(st, ar, &(struct mh_article_query){ .limit = -5 }, &r, &n), MH_INVALID);
+	cr_assert_eq(mh_store_articles_count(st, &(struct mh_article_query){ .author_id = -1 }, &c), MH_INVALID);
+	cr_assert_eq(mh_store_articles(st, ar, &(struct mh_article_query){ .limit = 100000 }, &r, &n), MH_OK);
+	cr_assert_eq(n, 0);
+}
+
+Test(store, counts_whitelist)
+{
+	int64_t n = 5;
+	cr_assert_eq(mh_store_count(st, "articles; DROP TABLE articles", &n), MH_INVALID);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(mh_store_count(st, "sqlite_master", &n), MH_INVALID);
+	cr_assert_eq(mh_store_count(st, NULL, &n), MH_INVALID);
+	const char *ok[] = { "sections", "authors", "tags", "articles", "article_authors", "article_tags" };
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		cr_assert_eq(mh_store_count(st, ok[i], &n), MH_OK, "%s", ok[i]);
+}
+
+Test(store, was_published_and_views)
+{
+	seed();
+	int64_t id = add("w", sec_news, 10, false, 0, 0);
+	struct mh_article *g;
+	cr_assert_eq(mh_store_article_by_id(st, ar, id, &g), MH_OK);
+	cr_assert_not(g->was_published, "published now: not withdrawn");
+	g->status = MH_ARTICLE_DRAFT;
+	cr_assert_eq(mh_store_article_save(st, g, &err), MH_OK);
+	cr_assert(g->was_published);
+	cr_assert_eq(mh_store_article_by_id(st, ar, id, &g), MH_OK);
+	cr_assert(g->was_published, "withdrawn after publication");
+	g->was_published = false; /* cannot be forgotten by a save */
+	cr_assert_eq(mh_store_article_save(st, g, &err), MH_OK);
+	cr_assert_eq(mh_store_article_by_id(st, ar, id, &g), MH_OK);
+	cr_assert(g->was_published);
+	g->status = MH_ARTICLE_PUBLISHED;
+	cr_assert_eq(mh_store_article_save(st, g, &err), MH_OK);
+	cr_assert_eq(mh_store_article_by_id(st, ar, id, &g), MH_OK);
+	cr_assert_not(g->was_published);
+
+	/* A draft that was never published is not withdrawn. */
+	struct mh_article d = { .slug = "never", .headline = "N", .section_id = sec_news };
+	cr_assert_eq(mh_store_article_save(st, &d, &err), MH_OK);
+	cr_assert_eq(mh_store_article_by_id(st, ar, d.id, &g), MH_OK);
+	cr_assert_not(g->was_published);
+	cr_assert_eq(g->published_at, 0);
+
+	cr_assert_eq(mh_store_article_set_views(st, id, 123456), MH_OK);
+	cr_assert_eq(mh_store_article_by_id(st, ar, id, &g), MH_OK);
+	cr_assert_eq(g->views, 123456);
+	cr_assert_eq(mh_store_article_set_views(st, 99999, 1), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_article_set_views(st, id, -1), MH_INVALID);
+}
+
+Test(store, publishing_without_a_time_means_now)
+{
+	seed();
+	int64_t before = mh_time_now();
+	struct mh_article a = { .slug = "p", .headline = "P", .section_id = sec_news, .status = MH_ARTICLE_PUBLISHED };
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK);
+	cr_assert_geq(a.published_at, before);
+	cr_assert_leq(a.published_at, mh_time_now());
+}
+
+Test(store, transactions)
+{
+	seed();
+	cr_assert_eq(mh_store_begin(st), MH_OK);
+	cr_assert_eq(mh_store_begin(st), MH_INVALID, "nesting is an error");
+	add("in-batch-1", sec_news, 10, false, au_ana, 0);
+	/* a failing save inside the batch undoes itself only */
+	struct mh_article dup = { .slug = "in-batch-1", .headline = "x", .section_id = sec_news };
+	cr_assert_eq(mh_store_article_save(st, &dup, &err), MH_CONFLICT);
+	add("in-batch-2", sec_news, 20, false, au_ana, 0);
+	cr_assert_eq(mh_store_commit(st), MH_OK);
+	cr_assert_eq(mh_store_commit(st), MH_INVALID, "no transaction open");
+	int64_t n;
+	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
+	cr_assert_eq(n, 2);
+
+	cr_assert_eq(mh_store_begin(st), MH_OK);
+	add("rolled-back", sec_news, 30, false, au_ana, 0);
+	mh_store_rollback(st);
+	mh_store_rollback(st); /* harmless */
+	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
+	cr_assert_eq(n, 2);
+}
+
+Test(store, durable_across_reopen)
+{
+	seed();
+	int64_t id = add("durable", sec_news, 10, true, au_ben, tag_rail);
+	mh_store_close(st);
+	open_store();
+	struct mh_article *g;
+	cr_assert_eq(mh_store_article_by_slug(st, ar, MH_STR("durable"), &g), MH_OK);
+	cr_assert_eq(g->id, id);
+	cr_assert_str_eq(g->authors[0].slug, "ben");
+}
+
+Test(store, durable_after_kill_9)
+{
+	seed();
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		/* The child: its own connection, one save, report, then wait to die. */
+		struct mh_store *cs = NULL;
+		struct mh_buf e = MH_BUF_INIT;
+		if (mh_store_open("site.db", dir, false, &cs, &e) != MH_OK)
+			_exit(3);
+		struct mh_article a = { .slug = "survivor", .headline = "S", .section_id = sec_news,
+					.status = MH_ARTICLE_PUBLISHED, .published_at = NOW };
+		char ok = mh_store_article_save(cs, &a, &e) == MH_OK ? 'y' : 'n';
+		if (write(fds[1], &ok, 1) != 1)
+			_exit(4);
+		for (;;)
+			pause();
+	}
+	close(fds[1]);
+	char got = 0;
+	cr_assert_eq(read(fds[0], &got, 1), 1);
+	cr_assert_eq(got, 'y');
+	kill(pid, SIGKILL);
+	int status;
+	waitpid(pid, &status, 0);
+	close(fds[0]);
+	mh_store_close(st);
+	open_store();
+	struct mh_article *g;
+	cr_assert_eq(mh_store_article_by_slug(st, ar, MH_STR("survivor"), &g), MH_OK);
+}
+
+Test(store, busy_database_is_unavailable, .timeout = 30)
+{
+	seed();
+	/* Another connection holds the write lock; ours gives up after 5 s. */
+	struct mh_store *other = NULL;
+	cr_assert_eq(mh_store_open("site.db", dir, false, &other, &err), MH_OK);
+	cr_assert_eq(mh_store_begin(other), MH_OK);
+	struct mh_article a = { .slug = "blocked", .headline = "B", .section_id = sec_news };
+	enum mh_store_rc rc = mh_store_article_save(st, &a, &err);
+	cr_assert_eq(rc, MH_UNAVAILABLE, "rc %d: %s", rc, mh_buf_cstr(&err));
+	cr_assert(strstr(mh_buf_cstr(&err), "busy"), "%s", mh_buf_cstr(&err));
+	/* reads still work in WAL mode */
+	int64_t n;
+	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
+	mh_store_rollback(other);
+	mh_store_close(other);
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+}
+
+Test(store, status_names)
+{
+	enum mh_article_status s;
+	cr_assert_str_eq(mh_article_status_name(MH_ARTICLE_SCHEDULED), "scheduled");
+	cr_assert(mh_article_status_parse(MH_STR("published"), &s));
+	cr_assert_eq(s, MH_ARTICLE_PUBLISHED);
+	cr_assert(mh_article_status_parse(MH_STR("draft"), &s));
+	cr_assert_eq(s, MH_ARTICLE_DRAFT);
+	cr_assert_not(mh_article_status_parse(MH_STR("Published"), &s));
+	cr_assert_not(mh_article_status_parse(MH_STR(""), &s));
+	cr_assert_not(mh_article_status_parse(MH_STR("draftx"), &s));
+}
