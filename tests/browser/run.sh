@@ -1,0 +1,64 @@
+#!/bin/sh
+# Browser tests of the default theme: builds a demo site with the masthead
+# binary given as $1, serves it on a free loopback port, runs the node tests
+# (*.test.mjs, TAP on stdout) against it with MASTHEAD_URL, and stops the
+# server. Chromium is Debian's /usr/bin/chromium, driven by playwright-core.
+set -eu
+
+bin=${1:?usage: run.sh PATH/TO/masthead}
+case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+
+if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/html-validate" ]; then
+	(cd "$here" && npm ci --no-audit --no-fund --loglevel=error) >&2
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/masthead-browser-XXXXXX")
+pid=
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The theme under test is the checkout's, whatever the binary would pick.
+MASTHEAD_THEMES=${MASTHEAD_THEMES:-$repo/themes}
+export MASTHEAD_THEMES
+
+"$bin" demo "$work/site" --articles 40 >"$work/demo.log" 2>&1 || {
+	echo "Bail out! masthead demo failed:" ; sed 's/^/# /' "$work/demo.log"; exit 1; }
+
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+"$bin" serve --site "$work/site" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+pid=$!
+
+MASTHEAD_URL=http://127.0.0.1:$port
+export MASTHEAD_URL
+# Wait (up to 20 s) for the server to answer.
+if ! node -e '
+const url = process.env.MASTHEAD_URL + "/";
+const end = Date.now() + 20000;
+(async () => {
+	while (Date.now() < end) {
+		try { const r = await fetch(url); if (r.status < 500) process.exit(0); } catch (e) {}
+		await new Promise((r) => setTimeout(r, 100));
+	}
+	process.exit(1);
+})();'; then
+	echo "Bail out! masthead serve did not answer on $MASTHEAD_URL:"
+	sed 's/^/# /' "$work/serve.log"
+	exit 1
+fi
+
+cd "$here"
+rc=0
+node --test --test-reporter=tap ./*.test.mjs || rc=$?
+if [ $rc -ne 0 ]; then
+	echo "# server log:"; tail -n 40 "$work/serve.log" | sed 's/^/# /'
+fi
+exit $rc
