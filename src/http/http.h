@@ -19,8 +19,10 @@ struct mh_request {
 	int worker;             /* 0..threads-1: index for per-thread resources */
 	bool is_head;           /* HEAD: the engine sends headers only */
 	void *impl;             /* engine-private */
-	/* filled by the handler for the access log */
+	/* filled by the handler for the access log: "hit" if cache_hit, else
+	 * "miss" if cache_miss, else "-" (the page cache was not consulted) */
 	bool cache_hit;
+	bool cache_miss;
 };
 
 /* A handler answers every request it is given (it must call one of the

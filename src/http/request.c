@@ -1,0 +1,277 @@
+/*
+ * http/request.c: turns an h2o request into a struct mh_request, calls the
+ * handler, and sends what it answers. Also the request accessors and the
+ * access log.
+ *
+ * Memory per request: one h2o shared allocation (struct reqstate, linked to
+ * req->pool so its dispose callback runs when h2o is done with the request)
+ * and the request's arena. Everything else — header copies, the response
+ * body copy — comes from h2o's per-request pool.
+ */
+#include "http/internal.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+struct reqstate {
+	struct mh_request req; /* what the handler sees */
+	h2o_req_t *h2o;
+	struct mh_conn *conn; /* HTTP/1 only */
+	struct mh_worker *w;
+	int64_t start_us;
+	bool responded;
+	void (*release)(void *);
+	void *release_arg;
+};
+
+static h2o_generator_t no_generator = { NULL, NULL };
+
+static struct reqstate *state_of(struct mh_request *req)
+{
+	return req->impl;
+}
+
+static struct mh_str str_of(h2o_iovec_t v)
+{
+	return (struct mh_str){ v.base != NULL ? v.base : "", v.len };
+}
+
+static void log_access(struct reqstate *st)
+{
+	h2o_req_t *r = st->h2o;
+	struct mh_buf *b = &st->w->log_line;
+	mh_buf_reset(b);
+	mh_log_sanitize(b, st->req.method);
+	mh_buf_append_ch(b, ' ');
+	mh_log_sanitize(b, st->req.path.len ? st->req.path : MH_STR("-"));
+	const char *cache = st->req.cache_hit ? "hit" : st->req.cache_miss ? "miss" : "-";
+	mh_log(MH_LOG_INFO, "%.*s %d %zu %" PRId64 "us %s", (int)b->len, b->ptr, r->res.status, r->bytes_sent,
+	       mh_time_now_us() - st->start_us, cache);
+}
+
+/* Runs when h2o clears the request's pool: the response has been sent (or
+ * the connection died). Releases what the request held. */
+static void on_request_disposed(void *p)
+{
+	struct reqstate *st = p;
+	if (st->w->server->cfg.access_log && st->responded)
+		log_access(st);
+	mh_arena_free(st->req.arena);
+	if (st->release != NULL)
+		st->release(st->release_arg);
+	if (st->conn != NULL)
+		mh_http__conn_request_done(st->conn, st->h2o->http1_is_persistent);
+}
+
+/* Request line + header bytes as they arrived, give or take separators. */
+static size_t header_bytes(h2o_req_t *r)
+{
+	size_t n = r->input.method.len + r->input.path.len + 12 + r->input.authority.len + 8;
+	for (size_t i = 0; i < r->headers.size; i++)
+		n += r->headers.entries[i].name->len + r->headers.entries[i].value.len + 4;
+	return n;
+}
+
+int mh_http__on_req(h2o_handler_t *self, h2o_req_t *r)
+{
+	(void)self;
+	struct mh_worker *w = H2O_STRUCT_FROM_MEMBER(struct mh_worker, ctx, r->conn->ctx);
+	const struct mh_http_config *cfg = &w->server->cfg;
+	struct reqstate *st = h2o_mem_alloc_shared(&r->pool, sizeof(*st), on_request_disposed);
+	memset(st, 0, sizeof(*st));
+	st->h2o = r;
+	st->w = w;
+	st->start_us = mh_time_now_us();
+	st->conn = mh_http__conn_of(r);
+	if (st->conn != NULL)
+		mh_http__conn_request_started(st->conn);
+
+	struct mh_request *req = &st->req;
+	req->arena = mh_arena_new();
+	req->impl = st;
+	req->worker = w->index;
+	req->method = str_of(r->method);
+	size_t path_len = r->query_at != SIZE_MAX ? r->query_at : r->path.len;
+	req->path = (struct mh_str){ r->path.base != NULL ? r->path.base : "", path_len };
+	if (r->query_at != SIZE_MAX)
+		req->query = (struct mh_str){ r->path.base + r->query_at + 1, r->path.len - r->query_at - 1 };
+	else
+		req->query = MH_STR("");
+	req->body = str_of(r->entity);
+	req->is_head = h2o_memis(r->method.base, r->method.len, H2O_STRLIT("HEAD"));
+
+	if (header_bytes(r) > cfg->max_header_bytes) {
+		r->http1_is_persistent = 0;
+		mh_response_error(req, 431, "The request's header fields are too large.");
+		return 0;
+	}
+	cfg->handler(req, cfg->ctx);
+	/* The contract: every request is answered exactly once, synchronously. */
+	MH_ASSERT(st->responded);
+	return 0;
+}
+
+/* ---- accessors ---- */
+
+struct mh_str mh_request_header(struct mh_request *req, const char *lname)
+{
+	h2o_req_t *r = state_of(req)->h2o;
+	size_t n = strlen(lname);
+	/* h2o keeps Host apart from the other headers. */
+	if (n == 4 && memcmp(lname, "host", 4) == 0)
+		return r->input.authority.base != NULL ? str_of(r->input.authority) : MH_STR_NULL;
+	const h2o_token_t *tok = h2o_lookup_token(lname, n);
+	ssize_t i = tok != NULL ? h2o_find_header(&r->headers, tok, -1)
+				: h2o_find_header_by_str(&r->headers, lname, n, -1);
+	if (i < 0)
+		return MH_STR_NULL;
+	return str_of(r->headers.entries[i].value);
+}
+
+struct lookup {
+	const char *name;
+	size_t len;
+	struct mh_str *out;
+	bool found;
+};
+
+static bool lookup_cb(struct mh_str name, struct mh_str value, void *arg)
+{
+	struct lookup *l = arg;
+	if (name.len == l->len && memcmp(name.ptr, l->name, l->len) == 0) {
+		*l->out = value;
+		l->found = true;
+		return false;
+	}
+	return true;
+}
+
+bool mh_request_query(struct mh_request *req, const char *name, struct mh_str *out)
+{
+	struct lookup l = { name, strlen(name), out, false };
+	mh_http_parse_urlencoded(req->arena, req->query, lookup_cb, &l);
+	return l.found;
+}
+
+bool mh_request_form(struct mh_request *req, const char *name, struct mh_str *out)
+{
+	struct mh_str ct = mh_request_header(req, "content-type");
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t n = sizeof(form) - 1;
+	if (ct.len < n || !mh_str_case_eq_c((struct mh_str){ ct.ptr, n }, form) ||
+	    (ct.len > n && ct.ptr[n] != ';' && ct.ptr[n] != ' ' && ct.ptr[n] != '\t'))
+		return false;
+	struct lookup l = { name, strlen(name), out, false };
+	mh_http_parse_urlencoded(req->arena, req->body, lookup_cb, &l);
+	return l.found;
+}
+
+bool mh_request_cookie(struct mh_request *req, const char *name, struct mh_str *out)
+{
+	h2o_req_t *r = state_of(req)->h2o;
+	struct lookup l = { name, strlen(name), out, false };
+	/* HTTP/2 clients may split cookies over several header fields. */
+	for (ssize_t i = -1; (i = h2o_find_header(&r->headers, H2O_TOKEN_COOKIE, i)) >= 0;) {
+		mh_http_parse_cookies(req->arena, str_of(r->headers.entries[i].value), lookup_cb, &l);
+		if (l.found)
+			return true;
+	}
+	return false;
+}
+
+/* ---- responses ---- */
+
+static bool is_framing_header(const char *lname)
+{
+	return strcmp(lname, "content-length") == 0 || strcmp(lname, "transfer-encoding") == 0 ||
+	       strcmp(lname, "connection") == 0 || strcmp(lname, "date") == 0;
+}
+
+/* A copy of s in the request pool with CR, LF and NUL turned into spaces, so
+ * that no value can split or end the header block. */
+static h2o_iovec_t pool_value(h2o_req_t *r, struct mh_str s)
+{
+	char *d = h2o_mem_alloc_pool(&r->pool, s.len + 1);
+	for (size_t i = 0; i < s.len; i++) {
+		char c = s.ptr[i];
+		d[i] = (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
+	}
+	d[s.len] = '\0';
+	return h2o_iovec_init(d, s.len);
+}
+
+void mh_response_header(struct mh_request *req, const char *name, struct mh_str value)
+{
+	struct reqstate *st = state_of(req);
+	h2o_req_t *r = st->h2o;
+	MH_ASSERT(!st->responded);
+	size_t n = strlen(name);
+	MH_ASSERT(n > 0);
+	/* Lower-case (HTTP/2 requires it) so that known names become tokens. */
+	char *lname = h2o_mem_alloc_pool(&r->pool, n + 1);
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		MH_ASSERT(c > ' ' && c < 0x7f && c != ':');
+		lname[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+	}
+	lname[n] = '\0';
+	/* The engine owns framing; a handler setting these is a bug. */
+	MH_ASSERT(!is_framing_header(lname));
+	h2o_iovec_t v = pool_value(r, value);
+	h2o_add_header_by_str(&r->pool, &r->res.headers, lname, n, 1, NULL, v.base, v.len);
+}
+
+void mh_response_header_c(struct mh_request *req, const char *name, const char *value)
+{
+	mh_response_header(req, name, mh_str_c(value));
+}
+
+static void send_body(struct reqstate *st, int status, const char *content_type, h2o_iovec_t body)
+{
+	h2o_req_t *r = st->h2o;
+	MH_ASSERT(!st->responded);
+	MH_ASSERT(status >= 200 && status <= 999);
+	st->responded = true;
+	r->res.status = status;
+	r->res.reason = mh_http_reason(status);
+	if (content_type != NULL) {
+		h2o_iovec_t v = pool_value(r, mh_str_c(content_type));
+		h2o_add_header(&r->pool, &r->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, v.base, v.len);
+	}
+	bool bodyless = status == 204 || status == 304;
+	r->res.content_length = bodyless ? SIZE_MAX : body.len;
+	h2o_start_response(r, &no_generator);
+	if (bodyless || st->req.is_head || body.len == 0)
+		h2o_send(r, NULL, 0, H2O_SEND_STATE_FINAL);
+	else
+		h2o_send(r, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
+void mh_response_send(struct mh_request *req, int status, const char *content_type, struct mh_str body)
+{
+	struct reqstate *st = state_of(req);
+	h2o_iovec_t b = { NULL, 0 };
+	if (body.len > 0 && !req->is_head) {
+		b.base = h2o_mem_alloc_pool(&st->h2o->pool, body.len);
+		memcpy(b.base, body.ptr, body.len);
+	}
+	b.len = body.len;
+	send_body(st, status, content_type, b);
+}
+
+void mh_response_send_shared(struct mh_request *req, int status, const char *content_type, struct mh_str body,
+			     void (*release)(void *), void *arg)
+{
+	struct reqstate *st = state_of(req);
+	/* Released from on_request_disposed, once h2o no longer needs the bytes. */
+	st->release = release;
+	st->release_arg = arg;
+	send_body(st, status, content_type, h2o_iovec_init(body.ptr, body.len));
+}
+
+void mh_response_error(struct mh_request *req, int status, const char *message)
+{
+	const char *reason = mh_http_reason(status);
+	char *text = mh_arena_printf(req->arena, "%d %s\n\n%s\n", status, reason, message ? message : "");
+	mh_response_send(req, status, "text/plain; charset=utf-8", mh_str_c(text));
+}

@@ -1,0 +1,971 @@
+/*
+ * tests/http/test_engine.c: the HTTP engine end to end. Each test starts a
+ * server on 127.0.0.1, port 0, with a small handler, and talks to it over
+ * raw sockets (or curl, for TLS and HTTP/2). Timeouts are generous: this
+ * machine is shared; nothing here measures speed.
+ */
+#include <criterion/criterion.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/http.h"
+
+/* ---- the handler ---- */
+
+static atomic_int released;
+static atomic_int hook_starts, hook_stops;
+static atomic_int hook_fail_worker = -1;
+
+static void release_cb(void *arg)
+{
+	cr_assert_eq(arg, (void *)&released);
+	atomic_fetch_add(&released, 1);
+}
+
+static bool path_is(struct mh_request *req, const char *p)
+{
+	return mh_str_eq_c(req->path, p);
+}
+
+static void handler(struct mh_request *req, void *ctx)
+{
+	(void)ctx;
+	if (path_is(req, "/hello")) {
+		mh_response_header_c(req, "X-Worker", mh_arena_printf(req->arena, "%d", req->worker));
+		mh_response_send(req, 200, "text/plain", MH_STR("hello world"));
+	} else if (path_is(req, "/echo")) {
+		struct mh_str q = MH_STR("-"), f = MH_STR("-"), c = MH_STR("-"), c2 = MH_STR("-");
+		mh_request_query(req, "x", &q);
+		mh_request_form(req, "name", &f);
+		mh_request_cookie(req, "sid", &c);
+		mh_request_cookie(req, "theme", &c2);
+		struct mh_str ua = mh_request_header(req, "user-agent");
+		char *out = mh_arena_printf(req->arena, "q=%.*s f=%.*s c=%.*s c2=%.*s ua=%.*s host=%.*s", (int)q.len,
+					    q.ptr, (int)f.len, f.ptr, (int)c.len, c.ptr, (int)c2.len, c2.ptr,
+					    (int)ua.len, ua.ptr ? ua.ptr : "", (int)mh_request_header(req, "host").len,
+					    mh_request_header(req, "host").ptr);
+		req->cache_miss = true;
+		mh_response_send(req, 200, "text/plain", mh_str_c(out));
+	} else if (path_is(req, "/slow")) {
+		usleep(800 * 1000); /* a request still in flight when stop comes */
+		mh_response_send(req, 200, "text/plain", MH_STR("slow done"));
+	} else if (path_is(req, "/shared")) {
+		static const char page[] = "shared bytes";
+		req->cache_hit = true;
+		mh_response_send_shared(req, 200, "text/html", MH_STR(page), release_cb, &released);
+	} else if (path_is(req, "/notmodified")) {
+		mh_response_header_c(req, "ETag", "\"v1\"");
+		mh_response_send(req, 304, NULL, MH_STR(""));
+	} else if (path_is(req, "/inject")) {
+		mh_response_header(req, "X-Test", MH_STR("a\r\nInjected: yes"));
+		mh_response_send(req, 200, "text/plain", MH_STR("ok"));
+	} else if (path_is(req, "/body")) {
+		mh_response_send(req, 200, "application/octet-stream", req->body);
+	} else {
+		mh_response_error(req, 404, "no such page");
+	}
+}
+
+static bool thread_hook(int worker, bool starting, void *ctx)
+{
+	(void)ctx;
+	if (starting) {
+		if (worker == atomic_load(&hook_fail_worker))
+			return false;
+		atomic_fetch_add(&hook_starts, 1);
+	} else {
+		atomic_fetch_add(&hook_stops, 1);
+	}
+	return true;
+}
+
+static struct mh_http_config base_config(void)
+{
+	return (struct mh_http_config){
+		.listen = "127.0.0.1:0",
+		.threads = 2,
+		.http2 = false,
+		.max_connections = 64,
+		.max_body_bytes = 1024,
+		.max_header_bytes = 4096,
+		.header_timeout_s = 5,
+		.idle_timeout_s = 5,
+		.access_log = false,
+		.handler = handler,
+		.thread_hook = NULL,
+		.ctx = NULL,
+	};
+}
+
+static struct mh_http_server *start(const struct mh_http_config *cfg)
+{
+	struct mh_buf err = MH_BUF_INIT;
+	struct mh_http_server *s = mh_http_start(cfg, &err);
+	cr_assert_not_null(s, "mh_http_start: %s", mh_buf_cstr(&err));
+	mh_buf_free(&err);
+	cr_assert_gt(mh_http_port(s), 0);
+	return s;
+}
+
+/* ---- a raw HTTP/1.1 client ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int connect_to(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(fd, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0, "connect: %s", strerror(errno));
+	struct timeval tv = { .tv_sec = 15 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void send_str(int fd, const char *s)
+{
+	size_t n = strlen(s), off = 0;
+	while (off < n) {
+		ssize_t w = send(fd, s + off, n - off, MSG_NOSIGNAL);
+		cr_assert_gt(w, 0, "send: %s", strerror(errno));
+		off += (size_t)w;
+	}
+}
+
+struct resp {
+	int status;
+	char head[8192];
+	char body[65536];
+	size_t body_len;
+	bool closed; /* the server closed right after (only read_all) */
+};
+
+/* Reads bytes until "\r\n\r\n"; returns the header length or -1 on EOF. */
+static ssize_t read_head(int fd, char *buf, size_t cap, size_t *have)
+{
+	for (;;) {
+		char *end = memmem(buf, *have, "\r\n\r\n", 4);
+		if (end)
+			return (end - buf) + 4;
+		cr_assert_lt(*have, cap - 1, "response header too long");
+		ssize_t r = recv(fd, buf + *have, cap - 1 - *have, 0);
+		if (r <= 0)
+			return -1;
+		*have += (size_t)r;
+	}
+}
+
+static const char *header_value(const char *head, const char *name, char *out, size_t cap)
+{
+	size_t n = strlen(name);
+	for (const char *p = strstr(head, "\r\n"); p && p[2] != '\r'; p = strstr(p + 2, "\r\n")) {
+		if (strncasecmp(p + 2, name, n) == 0 && p[2 + n] == ':') {
+			const char *v = p + 3 + n;
+			while (*v == ' ')
+				v++;
+			const char *e = strstr(v, "\r\n");
+			size_t len = (size_t)(e - v) < cap - 1 ? (size_t)(e - v) : cap - 1;
+			memcpy(out, v, len);
+			out[len] = '\0';
+			return out;
+		}
+	}
+	return NULL;
+}
+
+/* Reads one response framed by Content-Length (none: no body). Returns
+ * false on EOF before a full header. Leftover bytes are not expected. */
+static bool read_response(int fd, struct resp *r, bool head_request)
+{
+	static char buf[65536 + 8192];
+	size_t have = 0;
+	memset(r, 0, sizeof(*r));
+	ssize_t hl = read_head(fd, buf, sizeof(buf), &have);
+	if (hl < 0)
+		return false;
+	cr_assert_lt((size_t)hl, sizeof(r->head));
+	memcpy(r->head, buf, (size_t)hl);
+	r->head[hl] = '\0';
+	cr_assert_eq(sscanf(r->head, "HTTP/1.1 %d", &r->status), 1, "bad status line: %s", r->head);
+	char cl[32];
+	size_t want = 0;
+	if (!head_request && header_value(r->head, "content-length", cl, sizeof(cl)))
+		want = (size_t)strtoul(cl, NULL, 10);
+	cr_assert_lt(want, sizeof(r->body));
+	size_t got = have - (size_t)hl;
+	memcpy(r->body, buf + hl, got);
+	while (got < want) {
+		ssize_t n = recv(fd, r->body + got, want - got, 0);
+		cr_assert_gt(n, 0, "EOF inside a body");
+		got += (size_t)n;
+	}
+	cr_assert_eq(got, want, "more bytes than Content-Length");
+	r->body_len = got;
+	r->body[got] = '\0';
+	return true;
+}
+
+/* Reads everything until the server closes; returns the byte count. */
+static size_t read_all(int fd, char *buf, size_t cap)
+{
+	size_t have = 0;
+	for (;;) {
+		ssize_t r = recv(fd, buf + have, cap - 1 - have, 0);
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+	}
+	buf[have] = '\0';
+	return have;
+}
+
+/* True if the peer closed (EOF or reset) within `secs`. */
+static bool closed_within(int fd, double secs, char *got, size_t cap)
+{
+	double until = now_s() + secs;
+	size_t have = 0;
+	while (now_s() < until) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		ssize_t r = recv(fd, got + have, cap - 1 - have, MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN)) {
+			got[have] = '\0';
+			return true;
+		}
+		if (r > 0)
+			have += (size_t)r;
+	}
+	got[have] = '\0';
+	return false;
+}
+
+static struct resp *get(int port, const char *request)
+{
+	static struct resp r;
+	int fd = connect_to(port);
+	send_str(fd, request);
+	cr_assert(read_response(fd, &r, false), "no response to %s", request);
+	close(fd);
+	return &r;
+}
+
+/* ---- tests: basics ---- */
+
+Test(engine, get_200_with_body_and_date)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	struct resp *r = get(mh_http_port(s), "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert_eq(r->status, 200);
+	cr_assert_str_eq(r->body, "hello world");
+	char v[256];
+	cr_assert_not_null(header_value(r->head, "date", v, sizeof(v)));
+	cr_assert_str_eq(header_value(r->head, "content-type", v, sizeof(v)), "text/plain");
+	cr_assert_str_eq(header_value(r->head, "content-length", v, sizeof(v)), "11");
+	cr_assert_null(header_value(r->head, "server", v, sizeof(v)), "no Server header expected");
+	r = get(mh_http_port(s), "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert_eq(r->status, 404);
+	cr_assert_str_eq(r->body, "404 Not Found\n\nno such page\n");
+	mh_http_free(s);
+}
+
+Test(engine, keep_alive_two_requests_one_connection)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	int fd = connect_to(mh_http_port(s));
+	struct resp r;
+	send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert(read_response(fd, &r, false));
+	cr_assert_eq(r.status, 200);
+	char v[64];
+	cr_assert_str_eq(header_value(r.head, "connection", v, sizeof(v)), "keep-alive");
+	send_str(fd, "GET /echo?x=second HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert(read_response(fd, &r, false));
+	cr_assert_eq(r.status, 200);
+	cr_assert(strstr(r.body, "q=second") != NULL, "%s", r.body);
+	/* Connection: close is honoured */
+	send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	cr_assert(read_response(fd, &r, false));
+	char rest[64];
+	cr_assert(closed_within(fd, 10, rest, sizeof(rest)));
+	close(fd);
+	mh_http_free(s);
+}
+
+Test(engine, pipelined_requests)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	int fd = connect_to(mh_http_port(s));
+	send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\nGET /echo?x=2 HTTP/1.1\r\nHost: t\r\n\r\n");
+	struct resp r;
+	cr_assert(read_response(fd, &r, false));
+	cr_assert_str_eq(r.body, "hello world");
+	cr_assert(read_response(fd, &r, false));
+	cr_assert(strstr(r.body, "q=2 ") != NULL, "%s", r.body);
+	close(fd);
+	mh_http_free(s);
+}
+
+Test(engine, head_has_length_but_no_body)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	int fd = connect_to(mh_http_port(s));
+	struct resp r;
+	send_str(fd, "HEAD /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert(read_response(fd, &r, true));
+	cr_assert_eq(r.status, 200);
+	char v[64];
+	cr_assert_str_eq(header_value(r.head, "content-length", v, sizeof(v)), "11");
+	cr_assert_eq(r.body_len, 0, "HEAD answered with body bytes: %s", r.body);
+	/* The next response on the connection starts right away: no stray body. */
+	send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert(read_response(fd, &r, false));
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "hello world");
+	close(fd);
+	mh_http_free(s);
+}
+
+Test(engine, not_modified_has_no_body)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	int fd = connect_to(mh_http_port(s));
+	struct resp r;
+	send_str(fd, "GET /notmodified HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert(read_response(fd, &r, false));
+	cr_assert_eq(r.status, 304);
+	char v[64];
+	cr_assert_str_eq(header_value(r.head, "etag", v, sizeof(v)), "\"v1\"");
+	cr_assert_null(header_value(r.head, "transfer-encoding", v, sizeof(v)));
+	send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert(read_response(fd, &r, false));
+	cr_assert_str_eq(r.body, "hello world");
+	close(fd);
+	mh_http_free(s);
+}
+
+Test(engine, header_values_cannot_inject)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	struct resp *r = get(mh_http_port(s), "GET /inject HTTP/1.1\r\nHost: t\r\n\r\n");
+	char v[64];
+	cr_assert_null(header_value(r->head, "injected", v, sizeof(v)), "%s", r->head);
+	cr_assert_str_eq(header_value(r->head, "x-test", v, sizeof(v)), "a  Injected: yes");
+	mh_http_free(s);
+}
+
+Test(engine, accessors_query_form_cookie_header)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	struct resp *r = get(port, "GET /echo?a=1&x=J%C3%B6rg+X HTTP/1.1\r\nHost: example.org\r\n"
+				   "User-Agent: tester/1\r\nCookie: theme=dark; sid=\"abc123\"\r\n\r\n");
+	cr_assert_eq(r->status, 200);
+	cr_assert_str_eq(r->body, "q=J\xc3\xb6rg X f=- c=abc123 c2=dark ua=tester/1 host=example.org");
+
+	r = get(port, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
+		      "Content-Length: 20\r\n\r\nname=Ada+L&other=%21");
+	cr_assert_str_eq(r->body, "q=- f=Ada L c=- c2=- ua= host=t");
+
+	/* form fields only from urlencoded bodies */
+	r = get(port, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
+		      "Content-Length: 10\r\n\r\nname=Ada+L");
+	cr_assert_str_eq(r->body, "q=- f=- c=- c2=- ua= host=t");
+	mh_http_free(s);
+}
+
+Test(engine, body_is_passed_and_chunked_bodies_work)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	struct resp *r = get(port, "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nabcde");
+	cr_assert_str_eq(r->body, "abcde");
+	r = get(port, "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+	cr_assert_eq(r->status, 200);
+	cr_assert_str_eq(r->body, "abcde");
+	mh_http_free(s);
+}
+
+Test(engine, shared_body_released_once)
+{
+	atomic_store(&released, 0);
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	struct resp *r = get(mh_http_port(s), "GET /shared HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert_str_eq(r->body, "shared bytes");
+	int fd = connect_to(mh_http_port(s));
+	send_str(fd, "HEAD /shared HTTP/1.1\r\nHost: t\r\n\r\n");
+	struct resp hr;
+	cr_assert(read_response(fd, &hr, true));
+	cr_assert_eq(hr.body_len, 0);
+	close(fd);
+	double until = now_s() + 10;
+	while (atomic_load(&released) < 2 && now_s() < until)
+		usleep(10 * 1000);
+	mh_http_free(s);
+	cr_assert_eq(atomic_load(&released), 2);
+}
+
+/* ---- limits ---- */
+
+Test(engine, body_too_large_413)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	struct resp *r = get(port, "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 2000\r\n\r\n");
+	cr_assert_eq(r->status, 413);
+	/* chunked too: the limit applies to what arrives */
+	int fd = connect_to(port);
+	send_str(fd, "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+	char part[1024];
+	snprintf(part, sizeof(part), "258\r\n%0600d\r\n", 0);
+	send_str(fd, part);
+	send_str(fd, part);
+	struct resp rr;
+	cr_assert(read_response(fd, &rr, false));
+	cr_assert_eq(rr.status, 413);
+	close(fd);
+	/* exactly at the limit is fine */
+	char req[2048];
+	snprintf(req, sizeof(req), "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 1024\r\n\r\n%01024d", 7);
+	r = get(port, req);
+	cr_assert_eq(r->status, 200);
+	cr_assert_eq(r->body_len, 1024);
+	mh_http_free(s);
+}
+
+Test(engine, headers_too_large_431)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	char big[6000];
+	memset(big, 'a', sizeof(big));
+	big[sizeof(big) - 1] = '\0';
+	char *req = NULL;
+	cr_assert_gt(asprintf(&req, "GET /hello HTTP/1.1\r\nHost: t\r\nX-Big: %s\r\n\r\n", big), 0);
+	int fd = connect_to(mh_http_port(s));
+	send_str(fd, req);
+	struct resp r;
+	cr_assert(read_response(fd, &r, false));
+	cr_assert_eq(r.status, 431);
+	char rest[64];
+	cr_assert(closed_within(fd, 10, rest, sizeof(rest)), "431 should close the connection");
+	close(fd);
+	free(req);
+	/* just under the limit is served */
+	struct resp *ok = get(mh_http_port(s), "GET /hello HTTP/1.1\r\nHost: t\r\nX-Small: 1234567890\r\n\r\n");
+	cr_assert_eq(ok->status, 200);
+	mh_http_free(s);
+}
+
+Test(engine, garbage_gets_400)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	int fd = connect_to(mh_http_port(s));
+	send_str(fd, "THIS IS NOT HTTP\x01\x02\r\n\r\n");
+	char buf[4096];
+	read_all(fd, buf, sizeof(buf));
+	cr_assert(strncmp(buf, "HTTP/1.1 400", 12) == 0, "got: %s", buf);
+	close(fd);
+	/* HTTP/2 preface with http2 off: not upgraded, refused */
+	fd = connect_to(mh_http_port(s));
+	send_str(fd, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+	read_all(fd, buf, sizeof(buf));
+	cr_assert(strncmp(buf, "HTTP/1.1 400", 12) == 0, "got: %s", buf);
+	close(fd);
+	mh_http_free(s);
+}
+
+Test(engine, slowloris_does_not_block_and_is_cut)
+{
+	struct mh_http_config cfg = base_config();
+	cfg.threads = 1; /* one loop: a blocked loop would stall everything */
+	cfg.header_timeout_s = 1;
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	int slow = connect_to(port);
+	send_str(slow, "GET /hello HTTP/1.1\r\nHost: t\r\n");
+	double t0 = now_s();
+	/* While the slow client dribbles, another client is served. */
+	struct resp *r = get(port, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert_eq(r->status, 200);
+	char got[4096];
+	bool cut = false;
+	for (int i = 0; i < 100 && !cut; i++) {
+		if (send(slow, "X", 1, MSG_NOSIGNAL) <= 0) {
+			cut = true;
+			break;
+		}
+		cut = closed_within(slow, 0.2, got, sizeof(got));
+	}
+	if (!cut)
+		cut = closed_within(slow, 10, got, sizeof(got));
+	cr_assert(cut, "slow client was never cut");
+	cr_assert_lt(now_s() - t0, 15.0);
+	/* It was told why (unless the close raced the dribble). */
+	if (got[0] != '\0')
+		cr_assert(strncmp(got, "HTTP/1.1 408", 12) == 0, "got: %s", got);
+	close(slow);
+	/* A connection that says nothing at all gets a 408 too. */
+	int quiet = connect_to(port);
+	cr_assert(closed_within(quiet, 15, got, sizeof(got)));
+	cr_assert(strncmp(got, "HTTP/1.1 408 Request Timeout", 28) == 0, "got: %s", got);
+	close(quiet);
+	/* The server is still fine. */
+	r = get(port, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert_eq(r->status, 200);
+	mh_http_free(s);
+}
+
+Test(engine, idle_keepalive_is_closed_silently)
+{
+	struct mh_http_config cfg = base_config();
+	cfg.idle_timeout_s = 1;
+	struct mh_http_server *s = start(&cfg);
+	int fd = connect_to(mh_http_port(s));
+	send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	struct resp r;
+	cr_assert(read_response(fd, &r, false));
+	char got[256];
+	cr_assert(closed_within(fd, 15, got, sizeof(got)), "idle connection kept open");
+	cr_assert_str_eq(got, "", "idle close should say nothing, got: %s", got);
+	close(fd);
+	mh_http_free(s);
+}
+
+Test(engine, connection_limit_503)
+{
+	struct mh_http_config cfg = base_config();
+	cfg.threads = 1;
+	cfg.max_connections = 2;
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	int a = connect_to(port), b = connect_to(port);
+	struct resp r;
+	send_str(a, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert(read_response(a, &r, false));
+	send_str(b, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert(read_response(b, &r, false));
+	int c = connect_to(port);
+	char got[4096];
+	read_all(c, got, sizeof(got));
+	cr_assert(strncmp(got, "HTTP/1.1 503", 12) == 0, "got: %s", got);
+	cr_assert(strstr(got, "Retry-After:") != NULL);
+	close(c);
+	/* Closing one frees a slot. */
+	close(a);
+	bool ok = false;
+	for (int i = 0; i < 100 && !ok; i++) {
+		int d = connect_to(port);
+		send_str(d, "GET /hello HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+		read_all(d, got, sizeof(got));
+		ok = strncmp(got, "HTTP/1.1 200", 12) == 0;
+		close(d);
+		if (!ok)
+			usleep(50 * 1000);
+	}
+	cr_assert(ok, "slot was not freed");
+	close(b);
+	mh_http_free(s);
+}
+
+/* ---- start-up errors, threads ---- */
+
+static void expect_start_error(struct mh_http_config *cfg, const char *needle)
+{
+	struct mh_buf err = MH_BUF_INIT;
+	struct mh_http_server *s = mh_http_start(cfg, &err);
+	cr_assert_null(s, "start should fail for %s", needle);
+	cr_assert(err.len > 0);
+	cr_assert(strstr(mh_buf_cstr(&err), needle) != NULL, "error \"%s\" lacks \"%s\"", err.ptr, needle);
+	mh_buf_free(&err);
+}
+
+Test(engine, bad_addresses_are_named)
+{
+	const char *bad[] = { "nonsense", "127.0.0.1:99999", "127.0.0.1:-1", "127.0.0.1:", "[::1", "[::1]8080",
+			      "::1:8080", "256.1.1.1:80", "127.0.0.1:80x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct mh_http_config cfg = base_config();
+		cfg.listen = bad[i];
+		expect_start_error(&cfg, bad[i]);
+	}
+	struct mh_http_config cfg = base_config();
+	cfg.listen = "";
+	expect_start_error(&cfg, "listen");
+	cfg = base_config();
+	cfg.threads = 0;
+	expect_start_error(&cfg, "threads");
+	cfg = base_config();
+	cfg.header_timeout_s = 0;
+	expect_start_error(&cfg, "header_timeout");
+}
+
+Test(engine, port_in_use_is_an_error)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	/* a plain socket (no SO_REUSEPORT) holding a port makes bind fail */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(fd, 1), 0);
+	socklen_t len = sizeof(a);
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	char addr[64];
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", ntohs(a.sin_port));
+	cfg.listen = addr;
+	expect_start_error(&cfg, addr);
+	close(fd);
+	mh_http_free(s);
+}
+
+Test(engine, address_forms_and_shared_port)
+{
+	struct mh_http_config cfg = base_config();
+	cfg.threads = 3;
+	cfg.listen = ":0";
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	for (int i = 0; i < 12; i++) {
+		struct resp *r = get(port, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+		cr_assert_eq(r->status, 200);
+		char v[16];
+		int worker = atoi(header_value(r->head, "x-worker", v, sizeof(v)));
+		cr_assert(worker >= 0 && worker < 3);
+	}
+	mh_http_free(s);
+
+	/* IPv6 loopback, if this machine has it */
+	int probe = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	bool v6 = probe >= 0 && bind(probe, (struct sockaddr *)&a6, sizeof(a6)) == 0;
+	if (probe >= 0)
+		close(probe);
+	if (v6) {
+		cfg = base_config();
+		cfg.listen = "[::1]:0";
+		s = start(&cfg);
+		int fd = socket(AF_INET6, SOCK_STREAM, 0);
+		a6.sin6_port = htons((uint16_t)mh_http_port(s));
+		cr_assert_eq(connect(fd, (struct sockaddr *)&a6, sizeof(a6)), 0);
+		send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+		struct resp r;
+		cr_assert(read_response(fd, &r, false));
+		cr_assert_eq(r.status, 200);
+		close(fd);
+		mh_http_free(s);
+	}
+}
+
+Test(engine, thread_hooks_run_per_worker)
+{
+	atomic_store(&hook_starts, 0);
+	atomic_store(&hook_stops, 0);
+	atomic_store(&hook_fail_worker, -1);
+	struct mh_http_config cfg = base_config();
+	cfg.threads = 3;
+	cfg.thread_hook = thread_hook;
+	struct mh_http_server *s = start(&cfg);
+	cr_assert_eq(atomic_load(&hook_starts), 3);
+	cr_assert_eq(atomic_load(&hook_stops), 0);
+	mh_http_free(s);
+	cr_assert_eq(atomic_load(&hook_stops), 3);
+
+	/* a failing hook fails the start, and the others are stopped */
+	atomic_store(&hook_starts, 0);
+	atomic_store(&hook_stops, 0);
+	atomic_store(&hook_fail_worker, 1);
+	expect_start_error(&cfg, "thread");
+	cr_assert_eq(atomic_load(&hook_starts), 2);
+	cr_assert_eq(atomic_load(&hook_stops), 2);
+	atomic_store(&hook_fail_worker, -1);
+}
+
+/* ---- graceful shutdown ---- */
+
+struct waiter {
+	struct mh_http_server *s;
+	atomic_int done;
+};
+
+static void *wait_thread(void *arg)
+{
+	struct waiter *w = arg;
+	mh_http_wait(w->s);
+	atomic_store(&w->done, 1);
+	return NULL;
+}
+
+Test(engine, stop_finishes_in_flight_and_closes_idle)
+{
+	struct mh_http_config cfg = base_config();
+	cfg.threads = 1;
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	/* an idle keep-alive connection */
+	int idle = connect_to(port);
+	struct resp r;
+	send_str(idle, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert(read_response(idle, &r, false));
+	/* a request in flight */
+	int busy = connect_to(port);
+	send_str(busy, "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n");
+	usleep(200 * 1000);
+	struct waiter w = { s, 0 };
+	pthread_t t;
+	pthread_create(&t, NULL, wait_thread, &w);
+	mh_http_stop(s);
+	cr_assert(read_response(busy, &r, false), "in-flight request was dropped");
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "slow done");
+	char got[256];
+	cr_assert(closed_within(busy, 10, got, sizeof(got)));
+	cr_assert(closed_within(idle, 10, got, sizeof(got)), "idle connection left open");
+	pthread_join(t, NULL);
+	cr_assert(atomic_load(&w.done));
+	/* nobody listens any more */
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_neq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	close(fd);
+	close(busy);
+	close(idle);
+	mh_http_free(s);
+}
+
+Test(engine, sigterm_stops_wait)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	struct waiter w = { s, 0 };
+	pthread_t t;
+	pthread_create(&t, NULL, wait_thread, &w);
+	/* wait until mh_http_wait has installed its handler */
+	for (int i = 0; i < 500; i++) {
+		struct sigaction cur;
+		sigaction(SIGTERM, NULL, &cur);
+		if (cur.sa_handler != SIG_DFL)
+			break;
+		usleep(10 * 1000);
+	}
+	struct resp *r = get(mh_http_port(s), "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert_eq(r->status, 200);
+	kill(getpid(), SIGTERM);
+	double until = now_s() + 15;
+	while (!atomic_load(&w.done) && now_s() < until)
+		usleep(10 * 1000);
+	cr_assert(atomic_load(&w.done), "SIGTERM did not stop the server");
+	pthread_join(t, NULL);
+	struct sigaction cur;
+	sigaction(SIGTERM, NULL, &cur);
+	cr_assert_eq(cur.sa_handler, SIG_DFL, "signal disposition not restored");
+	mh_http_free(s);
+}
+
+/* ---- access log ---- */
+
+Test(engine, access_log_lines)
+{
+	char path[] = "/tmp/mh-http-log-XXXXXX";
+	int logfd = mkstemp(path);
+	cr_assert_geq(logfd, 0);
+	int saved = dup(STDERR_FILENO);
+	dup2(logfd, STDERR_FILENO);
+	struct mh_http_config cfg = base_config();
+	cfg.access_log = true;
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	get(port, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	get(port, "GET /echo HTTP/1.1\r\nHost: t\r\n\r\n");
+	get(port, "GET /shared HTTP/1.1\r\nHost: t\r\n\r\n");
+	get(port, "GET /nope%0a\xc3\xa9 HTTP/1.1\r\nHost: t\r\n\r\n");
+	mh_http_free(s);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	struct mh_buf log = MH_BUF_INIT;
+	cr_assert(mh_file_read(path, &log));
+	const char *t = mh_buf_cstr(&log);
+	cr_assert(strstr(t, "GET /hello 200 11 ") != NULL, "log: %s", t);
+	cr_assert(strstr(t, "GET /echo 200 ") != NULL && strstr(t, "us miss") != NULL, "log: %s", t);
+	cr_assert(strstr(t, "GET /shared 200 12 ") != NULL && strstr(t, "us hit") != NULL, "log: %s", t);
+	cr_assert(strstr(t, "us -\n") != NULL, "log: %s", t);
+	cr_assert(strstr(t, "GET /nope%0a\\xc3\\xa9 404 ") != NULL, "log: %s", t);
+	mh_buf_free(&log);
+	close(logfd);
+	unlink(path);
+}
+
+/* ---- TLS and HTTP/2 (through curl) ---- */
+
+static char tls_dir[64];
+
+static bool make_cert(void)
+{
+	strcpy(tls_dir, "/tmp/mh-http-tls-XXXXXX");
+	cr_assert_not_null(mkdtemp(tls_dir));
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost "
+		 "-keyout %s/key.pem -out %s/cert.pem >/dev/null 2>&1",
+		 tls_dir, tls_dir);
+	return system(cmd) == 0;
+}
+
+static void remove_cert(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tls_dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* Runs curl; returns its stdout (body followed by the -w output). */
+static char *curl(const char *args)
+{
+	static char out[8192];
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "curl -sS --max-time 20 %s 2>&1", args);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p);
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	return out;
+}
+
+Test(engine, tls_http1_and_http2_off)
+{
+	cr_assert(make_cert(), "openssl could not make a certificate");
+	char cert[128], key[128];
+	snprintf(cert, sizeof(cert), "%s/cert.pem", tls_dir);
+	snprintf(key, sizeof(key), "%s/key.pem", tls_dir);
+	struct mh_http_config cfg = base_config();
+	cfg.tls_cert = cert;
+	cfg.tls_key = key;
+	struct mh_http_server *s = start(&cfg);
+	char args[256];
+	snprintf(args, sizeof(args), "-k --http1.1 -w ' %%{http_version}' https://127.0.0.1:%d/hello", mh_http_port(s));
+	cr_assert_str_eq(curl(args), "hello world 1.1");
+	/* h2 asked for, but http2 is off: ALPN does not pick it */
+	snprintf(args, sizeof(args), "-k --http2 -w ' %%{http_version}' https://127.0.0.1:%d/hello", mh_http_port(s));
+	cr_assert_str_eq(curl(args), "hello world 1.1");
+	/* plaintext on the TLS port is not served */
+	int fd = connect_to(mh_http_port(s));
+	send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	char got[1024];
+	read_all(fd, got, sizeof(got));
+	cr_assert(strstr(got, "hello world") == NULL);
+	close(fd);
+	mh_http_free(s);
+	remove_cert();
+}
+
+Test(engine, tls_http2_on)
+{
+	cr_assert(make_cert(), "openssl could not make a certificate");
+	char cert[128], key[128];
+	snprintf(cert, sizeof(cert), "%s/cert.pem", tls_dir);
+	snprintf(key, sizeof(key), "%s/key.pem", tls_dir);
+	struct mh_http_config cfg = base_config();
+	cfg.tls_cert = cert;
+	cfg.tls_key = key;
+	cfg.http2 = true;
+	struct mh_http_server *s = start(&cfg);
+	char args[256];
+	snprintf(args, sizeof(args), "-k --http2 -w ' %%{http_version}' https://127.0.0.1:%d/hello", mh_http_port(s));
+	cr_assert_str_eq(curl(args), "hello world 2");
+	snprintf(args, sizeof(args), "-k --http2 -I -w '%%{http_version}' https://127.0.0.1:%d/hello",
+		 mh_http_port(s));
+	char *head = curl(args);
+	cr_assert(strstr(head, "content-length: 11") != NULL, "%s", head);
+	cr_assert(strstr(head, "x-worker:") != NULL, "%s", head);
+	snprintf(args, sizeof(args), "-k --http1.1 -w ' %%{http_version}' https://127.0.0.1:%d/hello",
+		 mh_http_port(s));
+	cr_assert_str_eq(curl(args), "hello world 1.1");
+	mh_http_free(s);
+	remove_cert();
+}
+
+Test(engine, h2c_only_when_enabled)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	char args[256];
+	snprintf(args, sizeof(args), "--http2 -w ' %%{http_version}' http://127.0.0.1:%d/hello", mh_http_port(s));
+	cr_assert_str_eq(curl(args), "hello world 1.1");
+	snprintf(args, sizeof(args), "--http2-prior-knowledge -w ' %%{http_version}' http://127.0.0.1:%d/hello",
+		 mh_http_port(s));
+	cr_assert(strstr(curl(args), "hello world 2") == NULL);
+	mh_http_free(s);
+
+	cfg.http2 = true;
+	s = start(&cfg);
+	snprintf(args, sizeof(args), "--http2 -w ' %%{http_version}' http://127.0.0.1:%d/hello", mh_http_port(s));
+	cr_assert_str_eq(curl(args), "hello world 2");
+	snprintf(args, sizeof(args), "--http2-prior-knowledge -w ' %%{http_version}' 'http://127.0.0.1:%d/echo?x=h2'",
+		 mh_http_port(s));
+	char *out = curl(args);
+	cr_assert(strncmp(out, "q=h2 ", 5) == 0 && strstr(out, " 2") != NULL, "%s", out);
+	mh_http_free(s);
+}
+
+Test(engine, tls_bad_files_are_named)
+{
+	cr_assert(make_cert());
+	char cert[128], key[128], junk[128];
+	snprintf(cert, sizeof(cert), "%s/cert.pem", tls_dir);
+	snprintf(key, sizeof(key), "%s/key.pem", tls_dir);
+	snprintf(junk, sizeof(junk), "%s/junk.pem", tls_dir);
+	FILE *f = fopen(junk, "w");
+	fputs("not a certificate\n", f);
+	fclose(f);
+
+	struct mh_http_config cfg = base_config();
+	cfg.tls_cert = "/nonexistent/cert.pem";
+	cfg.tls_key = key;
+	expect_start_error(&cfg, "/nonexistent/cert.pem");
+	cfg.tls_cert = cert;
+	cfg.tls_key = "/nonexistent/key.pem";
+	expect_start_error(&cfg, "/nonexistent/key.pem");
+	cfg.tls_cert = junk;
+	cfg.tls_key = key;
+	expect_start_error(&cfg, junk);
+	cfg.tls_cert = cert;
+	cfg.tls_key = junk;
+	expect_start_error(&cfg, junk);
+	cfg.tls_cert = cert;
+	cfg.tls_key = NULL;
+	expect_start_error(&cfg, "tls_key");
+	remove_cert();
+}
