@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo/"
+#define MIN_TIME (-62135596800LL) /* 0001-01-01T00:00:00Z */
+#define MAX_TIME 253402300799LL   /* 9999-12-31T23:59:59Z */
 
 int64_t mh_time_now(void)
 {
@@ -133,7 +135,9 @@ static int days_in_month(int y, int m)
  *   YYYY-MM-DD[T ]HH:MM[:SS]        display zone (also what <input
  *                                   type=datetime-local> sends)
  *   ...same with [.fraction] and Z or ±HH:MM   (RFC 3339; fraction dropped)
- * Years 0001-9999; seconds 00-59 (a leap second 60 is refused). */
+ * Years 0001-9999, also after applying the offset (UTC result within
+ * 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z); seconds 00-59 (a leap second
+ * 60 is refused). */
 bool mh_time_parse(struct mh_str s, int64_t *out)
 {
 	size_t i = 0;
@@ -187,16 +191,19 @@ bool mh_time_parse(struct mh_str s, int64_t *out)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
-	time_t t;
+	int64_t t;
 	if (utc) {
-		t = timegm(&tm);
-		*out = (int64_t)t - offset;
+		t = (int64_t)timegm(&tm) - offset;
 	} else {
 		/* mktime picks standard or summer time itself; a wall-clock time
 		 * skipped by a DST change is moved forward, not refused. */
 		tm.tm_isdst = -1;
-		t = mktime(&tm);
-		*out = (int64_t)t;
+		t = (int64_t)mktime(&tm);
 	}
+	/* An offset can push a date at either end out of 0001..9999 UTC, where
+	 * mh_time_rfc3339 could no longer write it as four digits. */
+	if (t < MIN_TIME || t > MAX_TIME)
+		return false;
+	*out = t;
 	return true;
 }

@@ -96,6 +96,8 @@ Test(time, rejects_malformed)
 		"2026-11-29x",
 		"2026-11-29T06:21:00.1234567890Z",
 		"２０２６-11-29",
+		"0001-01-01T00:00:00+00:01",
+		"9999-12-31T23:59:59-00:01",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int64_t t = 12345;
@@ -152,6 +154,13 @@ Test(time, format_long_output)
 	mh_time_format(&b, 0, fmt);
 	cr_assert_eq(b.len, 1200);
 	mh_buf_free(&b);
+}
+
+Test(time, range_limits)
+{
+	cr_assert_eq(parse_ok("0001-01-01T00:00:00Z"), -62135596800LL);
+	cr_assert_eq(parse_ok("9999-12-31T23:59:59Z"), 253402300799LL);
+	cr_assert_eq(parse_ok("0001-01-01T00:00:00-00:01"), -62135596800LL + 60);
 }
 
 Test(time, roundtrip_rfc3339)
