@@ -168,7 +168,9 @@ def demo_site(binary, articles=60, ini=None):
     """A fresh demo site in a temp folder; ini is {(section, key): value}
     applied to its site.ini. Raises with the command's stderr on failure."""
     d = os.path.join(tempdir(), "site")
-    p = run([binary, "demo", d, "--articles", str(articles)], timeout=300)
+    # options before DIR: the form every option parser takes (test_cli checks
+    # that `demo DIR --articles N` works as well)
+    p = run([binary, "demo", "--articles", str(articles), d], timeout=300)
     if p.returncode != 0:
         raise RuntimeError(f"`masthead demo` exited {p.returncode}: {p.stderr.strip()}")
     for (sec, key), val in (ini or {}).items():
@@ -565,4 +567,8 @@ def binary_from_argv():
     if len(sys.argv) < 2:
         print("usage: TEST.py PATH/TO/masthead", file=sys.stderr)
         sys.exit(2)
-    return os.path.realpath(sys.argv[1])
+    b = os.path.realpath(sys.argv[1])
+    if not os.access(b, os.X_OK):
+        print(f"Bail out! no masthead binary at {b}")
+        sys.exit(1)
+    return b

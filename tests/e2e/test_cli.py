@@ -85,11 +85,14 @@ with t.case("init DIR creates site.ini, a migrated database and media/"):
     sv = harness.ini_get(os.path.join(new, "site.ini"), "schema", "version")
     t.true(sv and sv.isdigit() and int(sv) >= 1, f"[schema] version in site.ini is {sv!r}")
 
-with t.case("an initialised, empty site serves home, Latest and a 404"):
+with t.case("an initialised, empty site serves home (all its links resolve) and a 404"):
     srv = harness.Server(BIN, new).start()
     try:
-        t.eq(srv.get("/").status, 200, "GET /")
-        t.eq(srv.get("/section/latest").status, 200, "GET /section/latest")
+        r = srv.get("/")
+        t.eq(r.status, 200, "GET /")
+        home = harness.Page(r.text())
+        for u in home.hrefs() + [harness.local_path(a) for a in home.assets if harness.local_path(a)]:
+            t.eq(srv.get(u).status, 200, f"GET {u} (linked from the empty site's home)")
         t.eq(srv.get("/articles/nothing-here").status, 404, "GET /articles/nothing-here")
     finally:
         t.eq(srv.stop(), 0, "exit after SIGTERM")
@@ -107,21 +110,27 @@ with t.case("init on an existing site refuses and leaves it alone"):
 
 # ------------------------------------------------------------------ demo
 demo = os.path.join(harness.tempdir(), "demo")
-with t.case("demo DIR --articles 7 creates a site with 7 articles"):
-    p = mh("demo", demo, "--articles", "7", timeout=120)
+with t.case("demo --articles 7 DIR creates a site with 7 articles"):
+    p = mh("demo", "--articles", "7", demo, timeout=120)
     t.eq(p.returncode, 0, f"exit (stderr {p.stderr!r})")
     n = harness.db_query(demo, "SELECT count(*) AS n FROM articles")[0]["n"]
     t.eq(n, 7, "articles in the database")
 
+with t.case("demo DIR --articles N (options after the folder) works too"):
+    d = os.path.join(harness.tempdir(), "after")
+    p = mh("demo", d, "--articles", "3", timeout=120)
+    t.eq(p.returncode, 0, f"exit (stderr {p.stderr.strip()[:200]!r})")
+    t.eq(harness.db_query(d, "SELECT count(*) AS n FROM articles")[0]["n"], 3, "articles")
+
 with t.case("demo on an existing site: an error naming it"):
-    p = mh("demo", demo, "--articles", "3")
+    p = mh("demo", "--articles", "3", demo)
     refuses(p, (1, 2), demo, what="demo again")
     n = harness.db_query(demo, "SELECT count(*) AS n FROM articles")[0]["n"]
     t.eq(n, 7, "articles after the refused demo")
 
 with t.case("demo with a bad --articles value: exit 2 naming it"):
     for v in ("many", "-5"):
-        p = mh("demo", os.path.join(harness.tempdir(), "d"), "--articles", v)
+        p = mh("demo", "--articles", v, os.path.join(harness.tempdir(), "d"))
         refuses(p, (2,), "--articles", what=f"--articles {v}")
 
 # ------------------------------------------------------------------ serve refusals
