@@ -30,7 +30,7 @@ trap 'exit 130' INT TERM
 MASTHEAD_THEMES=${MASTHEAD_THEMES:-$repo/themes}
 export MASTHEAD_THEMES
 
-"$bin" demo "$work/site" --articles 40 >"$work/demo.log" 2>&1 || {
+"$bin" demo --articles 40 "$work/site" >"$work/demo.log" 2>&1 || {
 	echo "Bail out! masthead demo failed:" ; sed 's/^/# /' "$work/demo.log"; exit 1; }
 
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
