@@ -31,7 +31,7 @@
 #define MH_TPL_MAX_NEST 200      /* compile time: sections nested in one source */
 #define MH_TPL_MAX_PARTS 1000    /* compile time: distinct partials per template */
 #define MH_TPL_MAX_DELIM 16
-#define MH_TPL_BUDGET 20000000u  /* node visits per render */
+#define MH_TPL_BUDGET 4000000u   /* node visits per render: ~100x a big page */
 #define MH_TPL_INDENT_MAX 4096
 
 enum node_type {
