@@ -371,6 +371,20 @@ static void sq_rollback(struct mh_store *base)
 	s->in_tx = false;
 }
 
+static enum mh_store_rc sq_bulk_load(struct mh_store *base, bool on)
+{
+	struct sq *s = SQ(base);
+	if (s->in_tx)
+		return MH_INVALID;
+	/* synchronous=OFF in WAL mode: commits reach the OS but are not fsynced;
+	 * back to FULL, a TRUNCATE checkpoint writes and syncs everything. */
+	const char *sql = on ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL; PRAGMA wal_checkpoint(TRUNCATE)";
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return fail(s, rc, NULL, NULL, NULL);
+	return MH_OK;
+}
+
 /* A write of several statements: its own transaction, or a savepoint inside
  * the caller's explicit one (so one failed save does not undo the batch). */
 static enum mh_store_rc write_begin(struct sq *s, struct mh_buf *err)
@@ -1054,6 +1068,7 @@ static const struct mh_store_ops sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.bulk_load = sq_bulk_load,
 	.sections = sq_sections,
 	.section_by_slug = sq_section_by_slug,
 	.section_save = sq_section_save,

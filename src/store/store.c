@@ -149,6 +149,11 @@ void mh_store_rollback(struct mh_store *s)
 	s->ops->rollback(s);
 }
 
+enum mh_store_rc mh_store_bulk_load(struct mh_store *s, bool on)
+{
+	return s->ops->bulk_load(s, on);
+}
+
 /* ---- sections, authors, tags ---- */
 
 static bool str_empty(const char *s)

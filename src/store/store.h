@@ -5,6 +5,9 @@
  * Memory: everything a read returns is allocated in the arena passed in and
  * dies with it. Writes run in one transaction each; returning MH_OK means the
  * write is durable (synchronous=FULL in WAL mode survives kill -9).
+ * Threads: a struct mh_store is NOT thread-safe; open one per thread (the
+ * server opens one per worker). Strings read are never NULL ("" when unset),
+ * except body_md/body_html of list results loaded without with_body.
  */
 #ifndef MH_STORE_H
 #define MH_STORE_H
@@ -29,10 +32,16 @@ enum mh_store_rc mh_store_open(const char *url, const char *site_dir, bool creat
 void mh_store_close(struct mh_store *s);
 /* Runs pending numbered migrations; *version is the schema version after. */
 enum mh_store_rc mh_store_migrate(struct mh_store *s, int *version, struct mh_buf *err);
-/* Explicit transactions, for batches (demo generation). Nesting is an error. */
+/* Explicit transactions, for batches (demo generation). Nesting is an error.
+ * Inside one, each save runs in a savepoint: a failed save undoes itself only. */
 enum mh_store_rc mh_store_begin(struct mh_store *s);
 enum mh_store_rc mh_store_commit(struct mh_store *s);
 void mh_store_rollback(struct mh_store *s);
+/* Bulk loading (demo, import): while on, commits are not flushed to disk one
+ * by one (a power cut may lose the recent ones; a crashed process loses
+ * nothing). Turning it off flushes everything, after which MH_OK means all of
+ * it is durable again. Not allowed inside a transaction. */
+enum mh_store_rc mh_store_bulk_load(struct mh_store *s, bool on);
 
 /* ---- data ---- */
 enum mh_section_kind {
