@@ -287,12 +287,21 @@ static bool valid_social(const char *v)
 	while (*p) {
 		const char *end = strchr(p, ';');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
+		while (n > 0 && *p == ' ')
+			p++, n--;
 		const char *eq = memchr(p, '=', n);
 		if (!eq || eq == p)
 			return false;
+		/* Spaces around an item ("A=u; B=v") are allowed, as the
+		 * renderer trims them. */
+		const char *u = eq + 1, *uend = p + n;
+		while (u < uend && *u == ' ')
+			u++;
+		while (uend > u && uend[-1] == ' ')
+			uend--;
 		char url[MAX_LINE_LEN + 1];
-		size_t un = n - (size_t)(eq + 1 - p);
-		memcpy(url, eq + 1, un);
+		size_t un = (size_t)(uend - u);
+		memcpy(url, u, un);
 		url[un] = '\0';
 		if (!is_http_url(url))
 			return false;

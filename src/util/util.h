@@ -72,7 +72,10 @@ void mh_arena_defer(struct mh_arena *a, void (*fn)(void *), void *arg);
 void mh_escape_html(struct mh_buf *b, struct mh_str s);  /* text: & < > " ' */
 void mh_escape_attr(struct mh_buf *b, struct mh_str s);  /* quoted attribute value */
 void mh_escape_url(struct mh_buf *b, struct mh_str s);   /* percent-encode a path segment/query value */
+/* JSON: also < > & and U+2028/9 as \u escapes, so it is safe inside <script>. */
 void mh_escape_json(struct mh_buf *b, struct mh_str s);  /* inside "..."; no quotes added */
+/* XML: drops characters XML 1.0 forbids (controls but tab/LF/CR, U+FFFE/F).
+ * JSON and XML turn malformed UTF-8 bytes into U+FFFD; the others pass bytes. */
 void mh_escape_xml(struct mh_buf *b, struct mh_str s);   /* XML text and attributes */
 /* Decodes %XX and (when plus_is_space) '+'; false on malformed escapes. */
 bool mh_url_decode(struct mh_arena *a, struct mh_str in, bool plus_is_space, struct mh_str *out);
@@ -95,7 +98,9 @@ void mh_time_format(struct mh_buf *b, int64_t unix_seconds, const char *fmt);
 /* RFC 3339 UTC "2026-11-29T06:21:00Z" into b. */
 void mh_time_rfc3339(struct mh_buf *b, int64_t unix_seconds);
 /* Parses "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" or RFC 3339 (Z or ±HH:MM); local
- * forms without offset are taken in the display zone. False if malformed. */
+ * forms without offset are taken in the display zone. False if malformed.
+ * 'T' or ' ' may separate date and time; fractions of seconds are dropped;
+ * no surrounding spaces; the instant must fall in years 0001-9999 UTC. */
 bool mh_time_parse(struct mh_str s, int64_t *out);
 
 /* ---- logging: one line to stderr, client bytes made printable ---- */
@@ -142,12 +147,23 @@ struct mh_config {
 	int schema_version;
 };
 /* Defaults for every field, then site.ini in dir. On error returns false and
- * writes "FILE:LINE: message" naming the setting at fault into err. */
+ * writes "FILE:LINE: [section] key: problem (expected ...)" into err (err may
+ * be NULL); c is then left at defaults. String fields are never NULL except
+ * dir/path (before a load) and tls_cert/tls_key (NULL = not set); optional
+ * text (tagline, video_channel_url, social_links) is "" when unset; base_url
+ * has no trailing '/'. Free with mh_config_free() (also after a failure). */
 bool mh_config_load(struct mh_config *c, const char *dir, struct mh_buf *err);
+/* Allocates nothing, so it may be called on uninitialised memory and needs no
+ * free; a later mh_config_parse/load does not leak it. */
 void mh_config_defaults(struct mh_config *c);
-/* Parses ini text (fuzz entry point); same error contract. */
+/* Parses ini text (fuzz entry point); same error contract. Starts from
+ * mh_config_defaults() itself: c must not hold parsed strings (free it first).
+ * Lines longer than 4000 bytes and NUL bytes are errors. */
 bool mh_config_parse(struct mh_config *c, const char *name, const char *text, size_t len, struct mh_buf *err);
-/* Rewrites one key in site.ini in place (adds section/key if missing), atomically. */
+/* Rewrites one key in site.ini in place (adds section/key if missing), atomically.
+ * Comments and other lines are kept; the result is checked with
+ * mh_config_parse before it is written, so a bad value leaves the file as it
+ * was and explains why in err. A missing file is created. */
 bool mh_config_set(const char *path, const char *section, const char *key, const char *value, struct mh_buf *err);
 void mh_config_free(struct mh_config *c);
 

@@ -222,6 +222,7 @@ Test(config, values)
 	parse_fails("[site]\nsocial = Mastodon\n", "site.ini:2: [site] social: bad link list");
 	parse_fails("[site]\nsocial = M=javascript:alert(1)\n", "site.ini:2: [site] social:");
 	parse_fails("[site]\nsocial = M=https://a.b;\n", "site.ini:2: [site] social:");
+	cr_assert(parse("[site]\nsocial = A=https://a.example ; B=https://b.example\n"), "%s", err.ptr);
 	parse_fails("[site]\nvideo_channel_url = nope\n", "site.ini:2: [site] video_channel_url:");
 	parse_fails("[server]\nlisten = 8080\n", "site.ini:2: [server] listen: bad address \"8080\"");
 	parse_fails("[server]\nlisten = host:99999\n", "site.ini:2: [server] listen:");
