@@ -83,8 +83,10 @@ struct mh_http_server {
 /* request.c */
 int mh_http__on_req(h2o_handler_t *self, h2o_req_t *req);
 
-/* server.c: the connection that carries an HTTP/1 request; NULL for HTTP/2. */
+/* server.c: the connection that carries a request (NULL if unknown). */
 struct mh_conn *mh_http__conn_of(h2o_req_t *req);
+/* The connection turned out to speak HTTP/2 (h2c): our timers stand down. */
+void mh_http__conn_is_h2(struct mh_conn *c);
 /* A request of this connection reached the handler / its response is done. */
 void mh_http__conn_request_started(struct mh_conn *c);
 void mh_http__conn_request_done(struct mh_conn *c, bool persistent);

@@ -82,9 +82,13 @@ int mh_http__on_req(h2o_handler_t *self, h2o_req_t *r)
 	st->h2o = r;
 	st->w = w;
 	st->start_us = mh_time_now_us();
-	st->conn = mh_http__conn_of(r);
-	if (st->conn != NULL)
-		mh_http__conn_request_started(st->conn);
+	struct mh_conn *c = mh_http__conn_of(r);
+	if (c != NULL && r->version >= 0x200) {
+		mh_http__conn_is_h2(c);
+	} else if (c != NULL) {
+		st->conn = c;
+		mh_http__conn_request_started(c);
+	}
 
 	struct mh_request *req = &st->req;
 	req->arena = mh_arena_new();

@@ -119,7 +119,7 @@ static void on_conn_timeout(h2o_timeout_entry_t *entry)
 
 struct mh_conn *mh_http__conn_of(h2o_req_t *req)
 {
-	if (req->version >= 0x200 || req->conn->callbacks->get_socket == NULL)
+	if (req->conn->callbacks->get_socket == NULL)
 		return NULL;
 	h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
 	if (sock == NULL || sock->on_close.cb != on_conn_close)
@@ -132,6 +132,15 @@ void mh_http__conn_request_started(struct mh_conn *c)
 	conn_disarm(c);
 	c->state = MH_CONN_BUSY;
 	c->requests++;
+}
+
+void mh_http__conn_is_h2(struct mh_conn *c)
+{
+	/* h2c (prior knowledge or Upgrade): h2o's HTTP/2 idle timeout rules. */
+	if (c->state == MH_CONN_WAIT || c->state == MH_CONN_BUSY) {
+		conn_disarm(c);
+		c->state = MH_CONN_H2;
+	}
 }
 
 void mh_http__conn_request_done(struct mh_conn *c, bool persistent)

@@ -938,6 +938,86 @@ Test(engine, h2c_only_when_enabled)
 	char *out = curl(args);
 	cr_assert(strncmp(out, "q=h2 ", 5) == 0 && strstr(out, " 2") != NULL, "%s", out);
 	mh_http_free(s);
+
+	/* An h2c connection busy for longer than header_timeout is not cut
+	 * by the HTTP/1 header timer (the second request reuses it). */
+	cfg.header_timeout_s = 1;
+	cfg.threads = 1;
+	s = start(&cfg);
+	/* (Upgrade, not prior knowledge: Debian's curl 7.88 cannot reuse a
+	 * prior-knowledge connection for a second URL, whatever the server.) */
+	snprintf(args, sizeof(args),
+		 "--http2 -w ' %%{http_version}/%%{num_connects};' http://127.0.0.1:%d/slow http://127.0.0.1:%d/slow",
+		 mh_http_port(s), mh_http_port(s));
+	cr_assert_str_eq(curl(args), "slow done 2/1;slow done 2/0;");
+	mh_http_free(s);
+}
+
+/* Sends a GET for "/" on an HTTP/2 stream (HPACK static-table entries only). */
+static void h2_get(int fd, uint8_t stream)
+{
+	const uint8_t frame[] = { 0, 0, 3, 1, 0x05, 0, 0, 0, stream, 0x82, 0x86, 0x84 };
+	cr_assert_eq(send(fd, frame, sizeof(frame), MSG_NOSIGNAL), (ssize_t)sizeof(frame));
+}
+
+/* Reads frames until a HEADERS frame for `stream`; false on EOF/timeout. */
+static bool h2_wait_headers(int fd, uint8_t stream)
+{
+	uint8_t h[9], payload[16384];
+	for (;;) {
+		size_t got = 0;
+		while (got < 9) {
+			ssize_t r = recv(fd, h + got, 9 - got, 0);
+			if (r <= 0)
+				return false;
+			got += (size_t)r;
+		}
+		size_t len = (size_t)h[0] << 16 | (size_t)h[1] << 8 | h[2];
+		cr_assert_leq(len, sizeof(payload));
+		for (got = 0; got < len;) {
+			ssize_t r = recv(fd, payload + got, len - got, 0);
+			if (r <= 0)
+				return false;
+			got += (size_t)r;
+		}
+		if (h[3] == 1 && h[8] == stream && h[5] == 0 && h[6] == 0 && h[7] == 0)
+			return true;
+	}
+}
+
+Test(engine, h2c_connection_lives_past_header_timeout)
+{
+	struct mh_http_config cfg = base_config();
+	cfg.http2 = true;
+	cfg.header_timeout_s = 1;
+	cfg.idle_timeout_s = 30;
+	struct mh_http_server *s = start(&cfg);
+	int fd = connect_to(mh_http_port(s));
+	send_str(fd, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+	const uint8_t settings[] = { 0, 0, 0, 4, 0, 0, 0, 0, 0 };
+	cr_assert_eq(send(fd, settings, sizeof(settings), 0), (ssize_t)sizeof(settings));
+	h2_get(fd, 1);
+	cr_assert(h2_wait_headers(fd, 1), "no HTTP/2 response");
+	/* idle for longer than header_timeout: HTTP/2 is governed by idle_timeout */
+	char got[64];
+	cr_assert_not(closed_within(fd, 2.5, got, sizeof(got)), "h2c connection cut by the header timer");
+	h2_get(fd, 3);
+	cr_assert(h2_wait_headers(fd, 3), "second stream not answered");
+	close(fd);
+	mh_http_free(s);
+}
+
+Test(engine, http1_keepalive_outlives_header_timeout)
+{
+	struct mh_http_config cfg = base_config();
+	cfg.header_timeout_s = 1;
+	cfg.threads = 1;
+	struct mh_http_server *s = start(&cfg);
+	char args[256];
+	snprintf(args, sizeof(args), "-w ' %%{num_connects};' http://127.0.0.1:%d/slow http://127.0.0.1:%d/slow",
+		 mh_http_port(s), mh_http_port(s));
+	cr_assert_str_eq(curl(args), "slow done 1;slow done 0;");
+	mh_http_free(s);
 }
 
 Test(engine, tls_bad_files_are_named)
