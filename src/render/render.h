@@ -65,7 +65,15 @@ void mh_val_set_cstr(struct mh_arena *a, struct mh_val *map, const char *key, co
 void mh_val_set_int(struct mh_arena *a, struct mh_val *map, const char *key, int64_t i);
 void mh_val_set_bool(struct mh_arena *a, struct mh_val *map, const char *key, bool b);
 
-/* ---- templates ---- */
+/* ---- templates ----
+ * Sections: null, false, an empty list and an empty string (or HTML) are
+ * falsey; numbers (0 too), maps and non-empty strings are truthy. The spec
+ * leaves empty strings open; themes rely on it ({{#page.rel_prev}}...).
+ * A list renders its section once per item; anything else truthy is pushed
+ * onto the context stack once. Numbers print plainly ("85", "1.21").
+ * Rendering is guarded: partials/parents nested over 100 deep, nesting over
+ * 1000 or more than 4M node visits stop that branch and log one warning
+ * (a self-including partial must not take the server down). */
 struct mh_template;
 /* Resolves partial/parent names to template source at compile time. Returns
  * false if unknown (the spec renders an unknown partial as empty). */
@@ -82,7 +90,11 @@ void mh_template_free(struct mh_template *t);
  * Mustache spec asks. Off in production (strings are always escaped). */
 void mh_template_set_spec_mode(struct mh_template *t, bool on);
 
-/* ---- themes: a folder of NAME.mustache files plus static/ assets ---- */
+/* ---- themes: a folder of NAME.mustache files plus static/ assets ----
+ * Templates sit flat in the folder; static/ may have sub-folders ("fonts/x.woff2"
+ * -> "/static/fonts/x.<hash8>.woff2"). Asset names must be [A-Za-z0-9._-]
+ * (others are skipped with a warning) since they go into URLs as they are.
+ * Errors (a template's syntax, an unreadable file) name the file and line. */
 struct mh_theme;
 /* Loads every *.mustache under default_dir, each overridden by the file of the
  * same name in override_dir (may be NULL or absent). Partials {{> name}} and
