@@ -1048,6 +1048,7 @@ static void render_nodes(struct rstate *st, const struct node *nodes, uint32_t n
 
 void mh_template_render(const struct mh_template *t, const struct mh_val *ctx, struct mh_buf *out)
 {
+	MH_ASSERT(t != NULL && out != NULL);
 	struct rstate *st = malloc(sizeof(*st));
 	MH_ASSERT(st != NULL);
 	st->t = t;
