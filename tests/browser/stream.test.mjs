@@ -73,6 +73,7 @@ test('the address bar and title follow the stream item in view', async () => {
 	await page.waitForFunction((u) => location.pathname === u, want, { timeout: 5000 });
 	await page.reload({ waitUntil: 'load' });
 	assert.equal(await page.locator('.article__headline').textContent(), headline);
+	assert.ok(await page.evaluate(() => window.scrollY) < 100, 'the reloaded article opens at its top');
 	await page.close();
 });
 

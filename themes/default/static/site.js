@@ -237,6 +237,11 @@
 			return;
 		}
 		document.title = title;
+		/* Reloading at a stream article's URL opens that article, from its
+		 * top: the old page's scroll position would land deep inside it. */
+		if ('scrollRestoration' in history) {
+			history.scrollRestoration = pick === article ? 'auto' : 'manual';
+		}
 	}
 
 	var ticking = false;
