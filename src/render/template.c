@@ -798,27 +798,43 @@ static void guard(struct rstate *st, const char *what)
 	}
 }
 
+/* Keys are short: an inline loop beats a call to strcmp (the hot spot of
+ * rendering a page is finding names in small maps). */
+static inline bool key_eq(const char *a, const char *b)
+{
+	while (*a != '\0' && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+static const struct mh_val *map_find(const struct mh_val *m, const char *key, bool *found)
+{
+	for (size_t k = 0; k < m->u.map.len; k++) {
+		if (key_eq(m->u.map.pairs[k].key, key)) {
+			*found = true;
+			return m->u.map.pairs[k].val;
+		}
+	}
+	return NULL;
+}
+
+/* The first part of a name is looked up through the context stack, top
+ * down; the others only inside what the first one found (spec). */
 static const struct mh_val *lookup(const struct rstate *st, const struct node *n)
 {
 	if (n->nparts == 0)
 		return st->stack[st->sp - 1];
 	const struct mh_val *v = NULL;
-	const char *key = n->parts[0];
-	for (size_t i = st->sp; i-- > 0;) {
+	bool found = false;
+	for (size_t i = st->sp; i-- > 0 && !found;) {
 		const struct mh_val *m = st->stack[i];
-		if (m == NULL || m->type != MH_VAL_MAP)
-			continue;
-		for (size_t k = 0; k < m->u.map.len; k++) {
-			if (m->u.map.pairs[k].key[0] == key[0] && strcmp(m->u.map.pairs[k].key, key) == 0) {
-				v = m->u.map.pairs[k].val;
-				goto found;
-			}
-		}
+		if (m != NULL && m->type == MH_VAL_MAP)
+			v = map_find(m, n->parts[0], &found);
 	}
-	return NULL;
-found:
 	for (uint32_t p = 1; p < n->nparts && v != NULL; p++)
-		v = mh_val_get(v, n->parts[p]);
+		v = v->type == MH_VAL_MAP ? map_find(v, n->parts[p], &found) : NULL;
 	return v;
 }
 
