@@ -103,7 +103,9 @@ enum mh_store_rc mh_store_author_by_slug(struct mh_store *s, struct mh_arena *a,
 					 struct mh_author **out);
 enum mh_store_rc mh_store_author_save(struct mh_store *s, struct mh_author *au, struct mh_buf *err);
 enum mh_store_rc mh_store_tag_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug, struct mh_tag **out);
-/* Finds or creates the tag with that name (slug derived); fills *out's id. */
+/* Finds or creates the tag by slug (tag->slug, or derived from tag->name by
+ * a plain ASCII rule when empty: pass mh_content_slugify's result for names
+ * with accents); fills tag->id. An existing tag keeps its name. */
 enum mh_store_rc mh_store_tag_ensure(struct mh_store *s, struct mh_tag *tag, struct mh_buf *err);
 
 /* ---- articles ---- */
@@ -117,7 +119,7 @@ struct mh_article_query {
 	/* keyset cursor: strictly older than (before_published_at, before_id); 0 = none */
 	int64_t before_published_at, before_id;
 	int64_t exclude_id; /* 0 = none */
-	int offset, limit;  /* limit 0 = 20 */
+	int offset, limit;  /* limit 0 = 20, at most 1000; negative = MH_INVALID */
 	int64_t now;        /* 0 = mh_time_now() */
 	bool with_body;     /* also load body_md/body_html (lists normally skip them) */
 };
@@ -130,12 +132,20 @@ enum mh_store_rc mh_store_article_by_slug(struct mh_store *s, struct mh_arena *a
 enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_article **out);
 /* Inserts (id 0) or updates an article with its authors (by id, in order) and
  * tags (by id) in one transaction; sets id, created_at, updated_at. The caller
- * has rendered body_html/lead_html already. Slug clash: MH_CONFLICT. */
+ * has rendered body_html/lead_html already. Slug clash: MH_CONFLICT ("slug 'x'
+ * is already used"); unknown section/author/tag id: MH_INVALID naming it;
+ * unknown article id: MH_NOT_FOUND. On insert, created_at/updated_at given
+ * nonzero are kept (imports, demo); on update created_at stays and updated_at
+ * becomes now. A scheduled/published article without published_at gets now.
+ * was_published is kept by the store ("has ever been published") and read
+ * back as "was published, is not now". *art changes only on MH_OK. */
 enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *art, struct mh_buf *err);
 /* Sets the stored view count (later issues count views; the demo seeds them). */
 enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int64_t views);
 
-/* Row counts per table, for tests and `db copy` verification. */
+/* Row counts per table, for tests and `db copy` verification. Only sections,
+ * authors, tags, articles, article_authors, article_tags, schema_migrations;
+ * any other name is MH_INVALID. */
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
 
 #endif
