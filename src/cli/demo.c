@@ -463,10 +463,13 @@ static void put(struct mh_buf *out, const char *s, bool cap)
 
 static void put_link(struct mh_buf *out, const struct facts *f, struct mh_rng *r)
 {
+	/* https://council.example.org/the-municipal-budget/the-published-agenda */
+	const char *text = pick(r, f->t->link_texts, f->t->n_link_texts);
 	struct mh_buf path = MH_BUF_INIT;
 	mh_content_slugify(&path, mh_str_c(f->subject));
-	mh_buf_printf(out, "[%s](https://%s/%s)", pick(r, f->t->link_texts, f->t->n_link_texts), f->t->link_host,
-		      mh_buf_cstr(&path));
+	mh_buf_append_ch(&path, '/');
+	mh_content_slugify(&path, mh_str_c(text));
+	mh_buf_printf(out, "[%s](https://%s/%s)", text, f->t->link_host, mh_buf_cstr(&path));
 	mh_buf_free(&path);
 }
 
