@@ -59,6 +59,8 @@ struct mh_conn {
 	h2o_timeout_entry_t timer;
 	enum mh_conn_state state;
 	unsigned requests; /* HTTP/1 requests seen */
+	uint64_t idle_since;    /* loop ms when the last response was done */
+	unsigned partial_ticks; /* timer ticks that saw a partial request */
 	struct timeval connected_at;
 	h2o_socket_cb saved_read; /* h2o's read callback, parked while we send 408 */
 };

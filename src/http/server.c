@@ -96,22 +96,39 @@ static void on_408_written(h2o_socket_t *sock, const char *err)
 static void on_conn_timeout(h2o_timeout_entry_t *entry)
 {
 	struct mh_conn *c = H2O_STRUCT_FROM_MEMBER(struct mh_conn, timer, entry);
+	struct mh_worker *w = c->w;
 	h2o_socket_t *sock = c->sock;
-	enum mh_conn_state was = c->state;
-	c->state = MH_CONN_CLOSING;
-	if (was != MH_CONN_WAIT || sock->_cb.read == NULL || sock->_cb.read != c->w->http1_read_cb ||
+	if (c->state != MH_CONN_WAIT || sock->_cb.read == NULL || sock->_cb.read != w->http1_read_cb ||
 	    h2o_socket_is_writing(sock)) {
 		/* A handshake that never finished, or a connection in a state
 		 * we do not own (e.g. h2c that never sent a request): cut it. */
+		c->state = MH_CONN_CLOSING;
 		kick(c);
 		return;
 	}
-	if (c->requests > 0 && sock->input->size == 0) {
-		kick(c); /* keep-alive connection idle for too long: just close */
-		return;
+	if (c->requests > 0) {
+		/* Between keep-alive requests the timer ticks every
+		 * header_timeout (see mh_http__conn_request_done). */
+		bool ticking = w->idle_timeout.timeout > w->header_timeout.timeout;
+		if (sock->input->size == 0) {
+			c->partial_ticks = 0;
+			if (ticking && h2o_now(w->loop) - c->idle_since < w->idle_timeout.timeout) {
+				conn_arm(c, &w->header_timeout);
+				return;
+			}
+			c->state = MH_CONN_CLOSING;
+			kick(c); /* idle for too long: close without a word */
+			return;
+		}
+		/* Part of a request is here; it gets one more full tick. */
+		if (ticking && ++c->partial_ticks < 2) {
+			conn_arm(c, &w->header_timeout);
+			return;
+		}
 	}
 	/* The request did not arrive in time: answer 408, then close. */
 	static h2o_iovec_t buf = { (char *)RESP_408, sizeof(RESP_408) - 1 };
+	c->state = MH_CONN_CLOSING;
 	c->saved_read = sock->_cb.read;
 	h2o_socket_read_stop(sock);
 	h2o_socket_write(sock, &buf, 1, on_408_written);
@@ -158,7 +175,13 @@ void mh_http__conn_request_done(struct mh_conn *c, bool persistent)
 		kick(c);
 		return;
 	}
-	conn_arm(c, &c->w->idle_timeout);
+	/* Idle until the next request. If idle_timeout is the longer one, tick
+	 * every header_timeout instead, so that a next request which starts
+	 * but dribbles in is still cut about header_timeout after it began. */
+	struct mh_worker *w = c->w;
+	c->idle_since = h2o_now(w->loop);
+	c->partial_ticks = 0;
+	conn_arm(c, w->idle_timeout.timeout > w->header_timeout.timeout ? &w->header_timeout : &w->idle_timeout);
 }
 
 static void on_handshake(h2o_socket_t *sock, const char *err)

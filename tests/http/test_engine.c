@@ -66,6 +66,14 @@ static void handler(struct mh_request *req, void *ctx)
 		static const char page[] = "shared bytes";
 		req->cache_hit = true;
 		mh_response_send_shared(req, 200, "text/html", MH_STR(page), release_cb, &released);
+	} else if (path_is(req, "/big")) {
+		/* larger than any socket buffer: written over many loop turns */
+		static char big[3 << 20];
+		if (big[0] == '\0')
+			for (size_t i = 0; i < sizeof(big); i++)
+				big[i] = (char)('a' + i % 26);
+		mh_response_send_shared(req, 200, "application/octet-stream", (struct mh_str){ big, sizeof(big) },
+					release_cb, &released);
 	} else if (path_is(req, "/notmodified")) {
 		mh_response_header_c(req, "ETag", "\"v1\"");
 		mh_response_send(req, 304, NULL, MH_STR(""));
@@ -433,6 +441,41 @@ Test(engine, shared_body_released_once)
 	cr_assert_eq(atomic_load(&released), 2);
 }
 
+Test(engine, big_shared_body_over_slow_reader)
+{
+	atomic_store(&released, 0);
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	int fd = connect_to(mh_http_port(s));
+	send_str(fd, "GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+	usleep(300 * 1000); /* let the server fill the socket buffers first */
+	static char buf[(3 << 20) + 4096];
+	size_t have = 0;
+	char *body = NULL;
+	size_t want = 0;
+	while (body == NULL || have < (size_t)(body - buf) + want) {
+		ssize_t r = recv(fd, buf + have, sizeof(buf) - have, 0);
+		cr_assert_gt(r, 0, "connection ended early after %zu bytes", have);
+		have += (size_t)r;
+		if (body == NULL) {
+			char *e = memmem(buf, have, "\r\n\r\n", 4);
+			if (e) {
+				body = e + 4;
+				want = 3 << 20;
+			}
+		}
+	}
+	cr_assert_eq(have - (size_t)(body - buf), want);
+	for (size_t i = 0; i < want; i += 4099)
+		cr_assert_eq(body[i], (char)('a' + i % 26));
+	close(fd);
+	double until = now_s() + 10;
+	while (atomic_load(&released) < 1 && now_s() < until)
+		usleep(10 * 1000);
+	cr_assert_eq(atomic_load(&released), 1);
+	mh_http_free(s);
+}
+
 /* ---- limits ---- */
 
 Test(engine, body_too_large_413)
@@ -558,6 +601,49 @@ Test(engine, idle_keepalive_is_closed_silently)
 	char got[256];
 	cr_assert(closed_within(fd, 15, got, sizeof(got)), "idle connection kept open");
 	cr_assert_str_eq(got, "", "idle close should say nothing, got: %s", got);
+	close(fd);
+	mh_http_free(s);
+}
+
+Test(engine, keepalive_ticks_idle_and_cuts_slow_next_request)
+{
+	struct mh_http_config cfg = base_config();
+	cfg.header_timeout_s = 1;
+	cfg.idle_timeout_s = 3;
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	/* idle (3 s) is longer than header (1 s): kept past 1 s, closed later */
+	int fd = connect_to(port);
+	send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	struct resp r;
+	cr_assert(read_response(fd, &r, false));
+	double t0 = now_s();
+	char got[256];
+	cr_assert_not(closed_within(fd, 1.8, got, sizeof(got)), "closed at the header timeout, not the idle one");
+	cr_assert(closed_within(fd, 15, got, sizeof(got)));
+	cr_assert_geq(now_s() - t0, 2.5);
+	cr_assert_str_eq(got, "");
+	close(fd);
+
+	/* a next request that starts but dribbles is cut with 408 long
+	 * before the idle timeout would end it */
+	cfg.idle_timeout_s = 60;
+	mh_http_free(s);
+	s = start(&cfg);
+	fd = connect_to(mh_http_port(s));
+	send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert(read_response(fd, &r, false));
+	send_str(fd, "GET /hello HTTP/1.1\r\n");
+	t0 = now_s();
+	bool cut = false;
+	while (!cut && now_s() - t0 < 30) {
+		if (send(fd, "X", 1, MSG_NOSIGNAL) <= 0)
+			break;
+		cut = closed_within(fd, 0.3, got, sizeof(got));
+	}
+	cr_assert_lt(now_s() - t0, 30.0, "slow second request never cut");
+	if (got[0] != '\0')
+		cr_assert(strncmp(got, "HTTP/1.1 408", 12) == 0, "got: %s", got);
 	close(fd);
 	mh_http_free(s);
 }
