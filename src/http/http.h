@@ -48,20 +48,29 @@ struct mh_http_config {
 	void *ctx;
 };
 
-/* Binds every listener (one SO_REUSEPORT socket per thread) and returns; false
- * with a message naming the address/file at fault in err. */
+/* Binds every listener (one SO_REUSEPORT socket per thread, all on one port),
+ * starts the workers (each runs thread_hook first) and returns; NULL with a
+ * message naming the address/file/setting at fault in err. Ignores SIGPIPE
+ * process-wide. Limits: a body over max_body_bytes gets 413, request headers
+ * over max_header_bytes 431, a request not complete within header_timeout_s
+ * 408 (then close), a keep-alive connection idle for idle_timeout_s is
+ * closed, a connection beyond max_connections gets a bare 503 (TLS: a close).
+ * HTTP/2 (h2 via ALPN, h2c) only when http2 is set. */
 struct mh_http_server;
 struct mh_http_server *mh_http_start(const struct mh_http_config *cfg, struct mh_buf *err);
 /* The bound port (useful after listening on port 0). */
 int mh_http_port(const struct mh_http_server *s);
-/* Blocks until SIGTERM/SIGINT (or mh_http_stop): stops accepting, finishes
- * in-flight requests, joins the workers. */
+/* Blocks until SIGTERM/SIGINT (or mh_http_stop): stops accepting, closes idle
+ * connections, finishes in-flight requests, joins the workers (each runs
+ * thread_hook(worker, false)). Installs SIGTERM/SIGINT handlers while it
+ * waits and restores the previous ones before returning. */
 void mh_http_wait(struct mh_http_server *s);
 void mh_http_stop(struct mh_http_server *s); /* async-signal-safe */
-void mh_http_free(struct mh_http_server *s);
+void mh_http_free(struct mh_http_server *s); /* stops and joins first if needed */
 
 /* ---- request accessors ---- */
-/* First header with that (lower-case) name; empty ptr=NULL if absent. */
+/* First header with that (lower-case) name; empty ptr=NULL if absent.
+ * "host" is the authority (HTTP/2 :authority). */
 struct mh_str mh_request_header(struct mh_request *req, const char *lname);
 /* Query or urlencoded-form parameter, decoded; false if absent. */
 bool mh_request_query(struct mh_request *req, const char *name, struct mh_str *out);
@@ -69,10 +78,15 @@ bool mh_request_form(struct mh_request *req, const char *name, struct mh_str *ou
 bool mh_request_cookie(struct mh_request *req, const char *name, struct mh_str *out);
 
 /* ---- responses ---- */
-/* Adds a response header (name and value copied). Call before sending. */
+/* Adds a response header (name lower-cased and copied; value copied with CR,
+ * LF and NUL turned into spaces). Call before sending. Framing headers
+ * (content-length, transfer-encoding, connection, date) are the engine's:
+ * setting one aborts. Only Date (and Content-Length) is added implicitly. */
 void mh_response_header(struct mh_request *req, const char *name, struct mh_str value);
 void mh_response_header_c(struct mh_request *req, const char *name, const char *value);
-/* Sends status + body (copied into the request). */
+/* Sends status (200..999) + body (copied into the request). content_type may
+ * be NULL. For HEAD only the headers go out, with the body's Content-Length;
+ * 204 and 304 go out without body or Content-Length. */
 void mh_response_send(struct mh_request *req, int status, const char *content_type, struct mh_str body);
 /* Sends bytes owned by someone else without copying: release(arg) runs once
  * the engine is done with them (e.g. a page-cache reference). */
@@ -83,14 +97,18 @@ void mh_response_error(struct mh_request *req, int status, const char *message);
 const char *mh_http_reason(int status);
 
 /* ---- parsers of outside input (pure; each has a fuzz target) ---- */
-/* Iterates "a=1&b=2" pairs, decoding both sides; cb returns false to stop.
- * Returns false on a malformed escape. */
+/* Iterates "a=1&b=2" pairs, decoding both sides ('+' is a space; strings in
+ * the arena, NUL-terminated); cb returns false to stop. A pair with a
+ * malformed escape is skipped and makes the result false. */
 bool mh_http_parse_urlencoded(struct mh_arena *a, struct mh_str in,
 			      bool (*cb)(struct mh_str name, struct mh_str value, void *arg), void *arg);
-/* Iterates a Cookie header's "a=1; b=2". */
+/* Iterates a Cookie header's "a=1; b=2" (values as sent, one pair of
+ * surrounding quotes removed; pointing into `in`). A pair without '=' or
+ * with an empty name is skipped and makes the result false. */
 bool mh_http_parse_cookies(struct mh_arena *a, struct mh_str in,
 			   bool (*cb)(struct mh_str name, struct mh_str value, void *arg), void *arg);
-/* Does Accept-Encoding accept this coding (q > 0)? */
+/* Does Accept-Encoding accept this coding (q > 0; "*" counts; case and
+ * spacing ignored; "identity" unless excluded)? */
 bool mh_http_accepts_encoding(struct mh_str accept_encoding, const char *coding);
 /* Does If-None-Match match this strong etag ("*", lists, W/ weak compare)? */
 bool mh_http_etag_matches(struct mh_str if_none_match, struct mh_str etag);

@@ -959,6 +959,7 @@ Test(engine, tls_http1_and_http2_off)
 	struct mh_http_config cfg = base_config();
 	cfg.tls_cert = cert;
 	cfg.tls_key = key;
+	cfg.header_timeout_s = 2;
 	struct mh_http_server *s = start(&cfg);
 	char args[256];
 	snprintf(args, sizeof(args), "-k --http1.1 -w ' %%{http_version}' https://127.0.0.1:%d/hello", mh_http_port(s));
@@ -966,6 +967,18 @@ Test(engine, tls_http1_and_http2_off)
 	/* h2 asked for, but http2 is off: ALPN does not pick it */
 	snprintf(args, sizeof(args), "-k --http2 -w ' %%{http_version}' https://127.0.0.1:%d/hello", mh_http_port(s));
 	cr_assert_str_eq(curl(args), "hello world 1.1");
+	/* a slow request over TLS gets its 408 too (encrypted) */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "(printf 'GET /hello HTTP/1.1\\r\\n'; sleep 4) | timeout 20 openssl s_client -quiet -connect "
+		 "127.0.0.1:%d 2>/dev/null",
+		 mh_http_port(s));
+	FILE *p = popen(cmd, "r");
+	char out[1024];
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	cr_assert(strncmp(out, "HTTP/1.1 408 Request Timeout", 28) == 0, "got: %s", out);
 	/* plaintext on the TLS port is not served */
 	int fd = connect_to(mh_http_port(s));
 	send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
