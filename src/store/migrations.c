@@ -117,6 +117,19 @@ const struct mh_store_migration mh_store_migrations[] = {
 		"CREATE INDEX article_authors_author ON article_authors(author_id, article_id);\n"
 		"CREATE INDEX article_tags_tag ON article_tags(tag_id, article_id);\n",
 	},
+	{
+		2,
+		"the change log: which cache keys each committed write made stale, so "
+		"every server process on the database drops the same pages",
+		"CREATE TABLE changes ("
+		" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+		" keys TEXT NOT NULL,"
+		" created_at INTEGER NOT NULL);\n",
+		"CREATE TABLE changes ("
+		" id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+		" keys TEXT NOT NULL,"
+		" created_at BIGINT NOT NULL);\n",
+	},
 };
 
 const size_t mh_store_n_migrations = sizeof(mh_store_migrations) / sizeof(mh_store_migrations[0]);

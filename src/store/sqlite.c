@@ -56,6 +56,10 @@ enum stmt_id {
 	ST_BATCH_AUTHORS,
 	ST_BATCH_TAGS,
 	ST_SET_VIEWS,
+	ST_CHANGE_ADD,
+	ST_CHANGE_LAST,
+	ST_CHANGES_SINCE,
+	ST_CHANGES_PRUNE,
 	ST__COUNT
 };
 
@@ -106,6 +110,10 @@ static const char *const stmt_sql[ST__COUNT] = {
 			  " WHERE at.article_id IN (SELECT value FROM json_each(?1))"
 			  " ORDER BY at.article_id, t.name, t.id",
 	[ST_SET_VIEWS] = "UPDATE articles SET views = ?2 WHERE id = ?1",
+	[ST_CHANGE_ADD] = "INSERT INTO changes(keys, created_at) VALUES (?1, ?2)",
+	[ST_CHANGE_LAST] = "SELECT coalesce(max(id), 0) FROM changes",
+	[ST_CHANGES_SINCE] = "SELECT id, keys, created_at FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[ST_CHANGES_PRUNE] = "DELETE FROM changes WHERE created_at < ?1",
 };
 
 /* The list query's variants: one cached statement per combination of filters. */
@@ -118,7 +126,8 @@ enum {
 	LQ_CURSOR_TIME = 1 << 5, /* published_at < :bp */
 	LQ_EXCLUDE = 1 << 6,
 	LQ_BODY = 1 << 7,
-	LQ__VARIANTS = 1 << 8,
+	LQ_AFTER = 1 << 8,       /* (published_at, id) > (:after_at, :after_id), ascending */
+	LQ__VARIANTS = 1 << 9,
 };
 
 #define LIMIT_DEFAULT 20
@@ -766,6 +775,8 @@ static unsigned query_flags(const struct mh_article_query *q)
 		f |= q->before_id > 0 ? LQ_CURSOR : LQ_CURSOR_TIME;
 	if (q->exclude_id > 0)
 		f |= LQ_EXCLUDE;
+	if (q->after_published_at != 0)
+		f |= LQ_AFTER;
 	if (q->with_body)
 		f |= LQ_BODY;
 	return f;
@@ -796,7 +807,11 @@ static sqlite3_stmt *query_stmt(struct sq *s, unsigned f, bool count)
 		mh_buf_append_c(&sql, " AND a.published_at < :before_at");
 	if (f & LQ_EXCLUDE)
 		mh_buf_append_c(&sql, " AND a.id <> :exclude");
-	if (!count)
+	if (f & LQ_AFTER)
+		mh_buf_append_c(&sql, " AND (a.published_at, a.id) > (:after_at, :after_id)");
+	if (!count && (f & LQ_AFTER))
+		mh_buf_append_c(&sql, " ORDER BY a.published_at ASC, a.id ASC LIMIT :limit OFFSET :offset");
+	else if (!count)
 		mh_buf_append_c(&sql, " ORDER BY a.published_at DESC, a.id DESC LIMIT :limit OFFSET :offset");
 	*slot = prepare(s, mh_buf_cstr(&sql), NULL);
 	mh_buf_free(&sql);
@@ -820,6 +835,8 @@ static void bind_query(sqlite3_stmt *st, const struct mh_article_query *q)
 	bind_named(st, ":before_at", q->before_published_at);
 	bind_named(st, ":before_id", q->before_id);
 	bind_named(st, ":exclude", q->exclude_id);
+	bind_named(st, ":after_at", q->after_published_at);
+	bind_named(st, ":after_id", q->after_id);
 	bind_named(st, ":limit", limit);
 	bind_named(st, ":offset", q->offset);
 }
@@ -1061,6 +1078,70 @@ static enum mh_store_rc sq_count(struct mh_store *base, const char *table, int64
 	return rc;
 }
 
+static enum mh_store_rc sq_change_add(struct mh_store *base, struct mh_str keys)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_CHANGE_ADD, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	bind_str(st, 1, keys);
+	sqlite3_bind_int64(st, 2, mh_time_now());
+	return run(s, st, NULL, NULL, NULL);
+}
+
+static enum mh_store_rc sq_change_last(struct mh_store *base, int64_t *id)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_CHANGE_LAST, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	int r = sqlite3_step(st);
+	enum mh_store_rc rc = MH_OK;
+	if (r == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	else
+		rc = fail(s, r, NULL, NULL, NULL);
+	done(st);
+	return rc;
+}
+
+static enum mh_store_rc sq_changes_since(struct mh_store *base, struct mh_arena *a, int64_t after, size_t max,
+					 struct mh_change **out, size_t *n)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_CHANGES_SINCE, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	struct mh_change *rows = MH_NEW_ARRAY(a, struct mh_change, max);
+	size_t count = 0;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW && count < max) {
+		rows[count].id = sqlite3_column_int64(st, 0);
+		rows[count].keys = col_str(a, st, 1);
+		rows[count].created_at = sqlite3_column_int64(st, 2);
+		count++;
+	}
+	enum mh_store_rc rc = MH_OK;
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		rc = fail(s, r, NULL, NULL, NULL);
+	done(st);
+	*out = rows;
+	*n = rc == MH_OK ? count : 0;
+	return rc;
+}
+
+static enum mh_store_rc sq_changes_prune(struct mh_store *base, int64_t before)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_CHANGES_PRUNE, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	sqlite3_bind_int64(st, 1, before);
+	return run(s, st, NULL, NULL, NULL);
+}
+
 static const struct mh_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1083,6 +1164,10 @@ static const struct mh_store_ops sqlite_ops = {
 	.article_by_id = sq_article_by_id,
 	.article_save = sq_article_save,
 	.article_set_views = sq_article_set_views,
+	.change_add = sq_change_add,
+	.change_last = sq_change_last,
+	.changes_since = sq_changes_since,
+	.changes_prune = sq_changes_prune,
 	.count = sq_count,
 };
 

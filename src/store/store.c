@@ -249,8 +249,10 @@ enum mh_store_rc mh_store_tag_ensure(struct mh_store *s, struct mh_tag *tag, str
 static enum mh_store_rc check_query(const struct mh_article_query *q)
 {
 	if (q->offset < 0 || q->limit < 0 || q->section_id < 0 || q->author_id < 0 || q->tag_id < 0 ||
-	    q->before_id < 0 || q->exclude_id < 0)
+	    q->before_id < 0 || q->exclude_id < 0 || q->after_id < 0)
 		return MH_INVALID;
+	if (q->after_published_at != 0 && q->before_published_at != 0)
+		return MH_INVALID; /* one direction at a time */
 	return MH_OK;
 }
 
@@ -363,7 +365,7 @@ enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int6
 /* The only names mh_store_count accepts: the name is spliced into SQL by the
  * backend, so it must never come from anywhere but this list. */
 static const char *const countable[] = {
-	"sections", "authors", "tags", "articles", "article_authors", "article_tags", "schema_migrations",
+	"sections", "authors", "tags", "articles", "article_authors", "article_tags", "schema_migrations", "changes",
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)
@@ -376,4 +378,32 @@ enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *
 			return s->ops->count(s, countable[i], n);
 	}
 	return MH_INVALID;
+}
+
+enum mh_store_rc mh_store_change_add(struct mh_store *s, struct mh_str keys)
+{
+	if (keys.len == 0)
+		return MH_OK; /* nothing was made stale */
+	return s->ops->change_add(s, keys);
+}
+
+enum mh_store_rc mh_store_change_last(struct mh_store *s, int64_t *id)
+{
+	*id = 0;
+	return s->ops->change_last(s, id);
+}
+
+enum mh_store_rc mh_store_changes_since(struct mh_store *s, struct mh_arena *a, int64_t after, size_t max,
+					struct mh_change **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (max == 0)
+		return MH_OK;
+	return s->ops->changes_since(s, a, after, max, out, n);
+}
+
+enum mh_store_rc mh_store_changes_prune(struct mh_store *s, int64_t before)
+{
+	return s->ops->changes_prune(s, before);
 }

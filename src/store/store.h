@@ -119,6 +119,9 @@ struct mh_article_query {
 	/* keyset cursor: strictly older than (before_published_at, before_id); 0 = none */
 	int64_t before_published_at, before_id;
 	int64_t exclude_id; /* 0 = none */
+	/* the other way: strictly newer than (after_published_at, after_id),
+	 * nearest first (ascending); 0 = none. Not combined with before_*. */
+	int64_t after_published_at, after_id;
 	int offset, limit;  /* limit 0 = 20, at most 1000; negative = MH_INVALID */
 	int64_t now;        /* 0 = mh_time_now() */
 	bool with_body;     /* also load body_md/body_html (lists normally skip them) */
@@ -142,6 +145,27 @@ enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, 
 enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *art, struct mh_buf *err);
 /* Sets the stored view count (later issues count views; the demo seeds them). */
 enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int64_t views);
+
+/* ---- the change log ----
+ * Each write that makes cached pages stale appends the space-separated cache
+ * keys it touched; every server process reads the log from where it last was
+ * and drops those pages. Call it inside the write's transaction
+ * (mh_store_begin ... mh_store_commit) so the keys are logged exactly when the
+ * change is committed. */
+struct mh_change {
+	int64_t id;
+	const char *keys;
+	int64_t created_at;
+};
+enum mh_store_rc mh_store_change_add(struct mh_store *s, struct mh_str keys);
+/* The newest id in the log (0 when empty): where a new reader starts. */
+enum mh_store_rc mh_store_change_last(struct mh_store *s, int64_t *id);
+/* Up to max entries with id > after, oldest first. */
+enum mh_store_rc mh_store_changes_since(struct mh_store *s, struct mh_arena *a, int64_t after, size_t max,
+					struct mh_change **out, size_t *n);
+/* Deletes entries older than before (unix seconds); readers further behind
+ * than that must drop their whole cache (their next id is missing). */
+enum mh_store_rc mh_store_changes_prune(struct mh_store *s, int64_t before);
 
 /* Row counts per table, for tests and `db copy` verification. Only sections,
  * authors, tags, articles, article_authors, article_tags, schema_migrations;

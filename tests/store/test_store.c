@@ -10,6 +10,9 @@
 
 #include "store/store.h"
 
+/* the newest migration: 1 content tables, 2 the change log */
+#define SCHEMA_VERSION 2
+
 static char dir[64];
 static struct mh_store *st;
 static struct mh_arena *ar;
@@ -29,7 +32,7 @@ static void open_store(void)
 	err = MH_BUF_INIT;
 	cr_assert_eq(mh_store_open("site.db", dir, true, &st, &err), MH_OK, "%s", mh_buf_cstr(&err));
 	cr_assert_eq(mh_store_migrate(st, &version, &err), MH_OK, "%s", mh_buf_cstr(&err));
-	cr_assert_eq(version, 1);
+	cr_assert_eq(version, SCHEMA_VERSION);
 }
 
 static void setup(void)
@@ -93,14 +96,14 @@ Test(store, migrations_are_idempotent)
 {
 	int v = 0;
 	cr_assert_eq(mh_store_migrate(st, &v, &err), MH_OK);
-	cr_assert_eq(v, 1);
+	cr_assert_eq(v, SCHEMA_VERSION);
 	int64_t n = 0;
 	cr_assert_eq(mh_store_count(st, "schema_migrations", &n), MH_OK);
-	cr_assert_eq(n, 1);
+	cr_assert_eq(n, SCHEMA_VERSION);
 	mh_store_close(st);
 	open_store(); /* reopen + migrate again */
 	cr_assert_eq(mh_store_count(st, "schema_migrations", &n), MH_OK);
-	cr_assert_eq(n, 1);
+	cr_assert_eq(n, SCHEMA_VERSION);
 	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
 	cr_assert_eq(n, 0);
 }
@@ -657,4 +660,56 @@ Test(store, status_names)
 	cr_assert_not(mh_article_status_parse(MH_STR("Published"), &s));
 	cr_assert_not(mh_article_status_parse(MH_STR(""), &s));
 	cr_assert_not(mh_article_status_parse(MH_STR("draftx"), &s));
+}
+
+Test(store, newer_than_cursor_nearest_first)
+{
+	seed();
+	int64_t a1 = add("n1", sec_news, 100, false, 0, 0);
+	int64_t a2 = add("n2", sec_news, 200, false, 0, 0);
+	int64_t a3 = add("n3", sec_news, 300, false, 0, 0);
+	add("n4", sec_news, 400, false, 0, 0);
+	struct mh_article *r;
+	size_t n = list((struct mh_article_query){ .after_published_at = NOW - 400, .after_id = 1000000, .limit = 2 },
+			&r);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(r[0].id, a3, "the nearest newer article comes first");
+	cr_assert_eq(r[1].id, a2);
+	n = list((struct mh_article_query){ .after_published_at = NOW - 200, .after_id = a2 }, &r);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(r[0].id, a1);
+	cr_assert_eq(mh_store_articles(st, ar,
+				       &(struct mh_article_query){ .after_published_at = 1, .before_published_at = 2 },
+				       &r, &n),
+		     MH_INVALID, "both directions at once is refused");
+}
+
+Test(store, change_log)
+{
+	int64_t last = -1;
+	cr_assert_eq(mh_store_change_last(st, &last), MH_OK);
+	cr_assert_eq(last, 0);
+	cr_assert_eq(mh_store_change_add(st, MH_STR("article:1 home")), MH_OK);
+	cr_assert_eq(mh_store_change_add(st, MH_STR("")), MH_OK, "an empty change is no entry");
+	cr_assert_eq(mh_store_begin(st), MH_OK);
+	cr_assert_eq(mh_store_change_add(st, MH_STR("section:2")), MH_OK);
+	mh_store_rollback(st);
+	cr_assert_eq(mh_store_change_add(st, MH_STR("tag:3")), MH_OK);
+	struct mh_change *c;
+	size_t n;
+	cr_assert_eq(mh_store_changes_since(st, ar, 0, 10, &c, &n), MH_OK);
+	cr_assert_eq(n, 2, "the rolled-back entry is not there");
+	cr_assert_str_eq(c[0].keys, "article:1 home");
+	cr_assert_str_eq(c[1].keys, "tag:3");
+	cr_assert_gt(c[1].id, c[0].id);
+	cr_assert_eq(mh_store_changes_since(st, ar, c[0].id, 10, &c, &n), MH_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(c[0].keys, "tag:3");
+	cr_assert_eq(mh_store_change_last(st, &last), MH_OK);
+	cr_assert_eq(last, c[0].id);
+	cr_assert_eq(mh_store_changes_since(st, ar, 0, 1, &c, &n), MH_OK);
+	cr_assert_eq(n, 1, "max bounds the batch");
+	cr_assert_eq(mh_store_changes_prune(st, mh_time_now() + 10), MH_OK);
+	cr_assert_eq(mh_store_changes_since(st, ar, 0, 10, &c, &n), MH_OK);
+	cr_assert_eq(n, 0);
 }
