@@ -19,7 +19,7 @@ static const struct {
 	{ "init", mh_cli_init, "create an empty site in a folder" },
 	{ "demo", mh_cli_demo, "create a site filled with generated articles" },
 	{ "serve", mh_cli_serve, "serve a site over HTTP" },
-	/* article: below, once the store has its change log */
+	{ "article", mh_cli_article, "list, publish, unpublish, add and update articles" },
 };
 
 static void usage(FILE *f)

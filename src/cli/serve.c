@@ -82,6 +82,7 @@ int mh_cli_serve(int argc, char **argv)
 	int rc = 1;
 	struct mh_site *site = NULL;
 	struct mh_http_server *srv = NULL;
+	struct mh_site_watch *watch = NULL;
 	if (!mh_time_set_zone(cfg.timezone)) {
 		fprintf(stderr, "masthead serve: %s: [site] timezone: unknown time zone '%s'\n", cfg.path,
 			cfg.timezone);
@@ -104,6 +105,13 @@ int mh_cli_serve(int argc, char **argv)
 	};
 	site = mh_site_new(&so, &err);
 	if (site == NULL) {
+		fprintf(stderr, "masthead serve: %s\n", mh_buf_cstr(&err));
+		goto out;
+	}
+	/* other processes (masthead article ..., other nodes) change content:
+	 * follow their change log so no page stays stale */
+	watch = mh_site_watch_start(site, 250, &err);
+	if (watch == NULL) {
 		fprintf(stderr, "masthead serve: %s\n", mh_buf_cstr(&err));
 		goto out;
 	}
@@ -139,6 +147,7 @@ int mh_cli_serve(int argc, char **argv)
 	mh_log(MH_LOG_INFO, "stopped");
 	rc = 0;
 out:
+	mh_site_watch_stop(watch);
 	if (srv != NULL)
 		mh_http_free(srv);
 	mh_site_free(site);

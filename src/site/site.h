@@ -32,6 +32,23 @@ bool mh_site_thread(int worker, bool starting, void *ctx);
 void mh_site_invalidate(struct mh_site *s, struct mh_str keys);
 struct mh_cache *mh_site_cache(struct mh_site *s);
 
+/* Appends to keys the cache keys that a change of one article makes stale:
+ * before is its state until now (NULL when new), after its saved state (NULL
+ * when deleted). Call after saving, inside the write's transaction, then log
+ * the keys with mh_store_change_add(). */
+enum mh_store_rc mh_site_article_change_keys(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
+					     const struct mh_article *after, struct mh_buf *keys);
+
+/* Follows the database's change log in a thread of its own, dropping the
+ * pages each logged change names, every interval_ms. Starts at the log's
+ * end: pages cached before the start do not exist yet. */
+struct mh_site_watch;
+struct mh_site_watch *mh_site_watch_start(struct mh_site *site, int interval_ms, struct mh_buf *err);
+void mh_site_watch_stop(struct mh_site_watch *w);
+/* One pass of the watcher (what its thread does each interval); returns how
+ * many log entries were applied. For tests. */
+size_t mh_site_watch_poll(struct mh_site_watch *w);
+
 /* The themes folder to use: $MASTHEAD_THEMES, else <exe>/../share/masthead/themes,
  * else the source tree's themes/ (a build run from the checkout). */
 const char *mh_site_default_themes_dir(void);

@@ -127,7 +127,8 @@ enum {
 	LQ_EXCLUDE = 1 << 6,
 	LQ_BODY = 1 << 7,
 	LQ_AFTER = 1 << 8,       /* (published_at, id) > (:after_at, :after_id), ascending */
-	LQ__VARIANTS = 1 << 9,
+	LQ_ANY = 1 << 9,         /* every status, any time */
+	LQ__VARIANTS = 1 << 10,
 };
 
 #define LIMIT_DEFAULT 20
@@ -779,6 +780,8 @@ static unsigned query_flags(const struct mh_article_query *q)
 		f |= LQ_AFTER;
 	if (q->with_body)
 		f |= LQ_BODY;
+	if (q->any_status)
+		f |= LQ_ANY;
 	return f;
 }
 
@@ -792,7 +795,10 @@ static sqlite3_stmt *query_stmt(struct sq *s, unsigned f, bool count)
 		mh_buf_append_c(&sql, "SELECT count(*) FROM articles a");
 	else
 		mh_buf_printf(&sql, "SELECT " ART_COLS "%s" ART_FROM, (f & LQ_BODY) ? ART_BODY : "");
-	mh_buf_append_c(&sql, " WHERE a.status = 'published' AND a.published_at <= :now");
+	if (f & LQ_ANY)
+		mh_buf_append_c(&sql, " WHERE 1");
+	else
+		mh_buf_append_c(&sql, " WHERE a.status = 'published' AND a.published_at <= :now");
 	if (f & LQ_SECTION)
 		mh_buf_append_c(&sql, " AND a.section_id = :section");
 	if (f & LQ_PICKS)

@@ -125,6 +125,7 @@ struct mh_article_query {
 	int offset, limit;  /* limit 0 = 20, at most 1000; negative = MH_INVALID */
 	int64_t now;        /* 0 = mh_time_now() */
 	bool with_body;     /* also load body_md/body_html (lists normally skip them) */
+	bool any_status;    /* the newsroom's view: drafts, scheduled and future too */
 };
 enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const struct mh_article_query *q,
 				   struct mh_article **out, size_t *n);

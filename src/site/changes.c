@@ -1,0 +1,180 @@
+/*
+ * Keeping cached pages exact when content changes, in every process that
+ * serves the site: writers name the cache keys a change makes stale and log
+ * them in the change's own transaction (mh_store_change_add); each server
+ * follows the log and drops those pages within a quarter of a second.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "site/site.h"
+
+/* Ids of the sections whose lists every article can appear in. */
+static void special_sections(struct mh_store *s, struct mh_arena *a, int64_t *latest, int64_t *picks)
+{
+	struct mh_section *secs = NULL;
+	size_t n = 0;
+	*latest = *picks = 0;
+	if (mh_store_sections(s, a, &secs, &n) != MH_OK)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (secs[i].kind == MH_SECTION_LATEST)
+			*latest = secs[i].id;
+		else if (secs[i].kind == MH_SECTION_PICKS)
+			*picks = secs[i].id;
+	}
+}
+
+static void add_key(struct mh_buf *keys, const char *kind, int64_t id)
+{
+	if (keys->len > 0)
+		mh_buf_append_ch(keys, ' ');
+	if (id == 0)
+		mh_buf_append_c(keys, kind);
+	else
+		mh_buf_printf(keys, "%s:%lld", kind, (long long)id);
+}
+
+/* The keys of the lists one state of an article belongs to. */
+static enum mh_store_rc state_keys(struct mh_store *s, struct mh_arena *a, const struct mh_article *art,
+				   int64_t picks, struct mh_buf *keys)
+{
+	add_key(keys, "section", art->section_id);
+	if (art->staff_pick && picks != 0)
+		add_key(keys, "section", picks);
+	for (size_t i = 0; i < art->n_authors; i++)
+		add_key(keys, "author", art->authors[i].id);
+	for (size_t i = 0; i < art->n_tags; i++)
+		add_key(keys, "tag", art->tags[i].id);
+	if (art->status != MH_ARTICLE_PUBLISHED || art->published_at == 0)
+		return MH_OK;
+	/* The articles just newer than this one show it in their Continue
+	 * Reading stream: when it arrives at this place, their pages change. */
+	struct mh_article_query q = {
+		.after_published_at = art->published_at,
+		.after_id = art->id,
+		.limit = MH_SITE_STREAM_BATCH,
+	};
+	struct mh_article *newer = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = mh_store_articles(s, a, &q, &newer, &n);
+	for (size_t i = 0; rc == MH_OK && i < n; i++)
+		add_key(keys, "article", newer[i].id);
+	return rc;
+}
+
+enum mh_store_rc mh_site_article_change_keys(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
+					     const struct mh_article *after, struct mh_buf *keys)
+{
+	const struct mh_article *any = after != NULL ? after : before;
+	MH_ASSERT(any != NULL);
+	int64_t latest, picks;
+	special_sections(s, a, &latest, &picks);
+	/* every page that shows the article carries its key */
+	add_key(keys, "article", any->id);
+	add_key(keys, "home", 0);
+	if (latest != 0)
+		add_key(keys, "section", latest);
+	enum mh_store_rc rc = MH_OK;
+	if (before != NULL)
+		rc = state_keys(s, a, before, picks, keys);
+	if (rc == MH_OK && after != NULL)
+		rc = state_keys(s, a, after, picks, keys);
+	return rc;
+}
+
+/* ---- following the change log ---- */
+
+struct mh_site_watch {
+	struct mh_site *site;
+	struct mh_store *store;
+	pthread_t thread;
+	atomic_bool stop;
+	int64_t cursor;
+	int interval_ms;
+};
+
+#define WATCH_BATCH 256
+#define WATCH_KEEP_SECONDS (24 * 3600)
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* Applies everything logged since the cursor; returns how many entries. */
+size_t mh_site_watch_poll(struct mh_site_watch *w)
+{
+	size_t total = 0;
+	for (;;) {
+		struct mh_arena *a = mh_arena_new();
+		struct mh_change *c = NULL;
+		size_t n = 0;
+		enum mh_store_rc rc = mh_store_changes_since(w->store, a, w->cursor, WATCH_BATCH, &c, &n);
+		if (rc != MH_OK)
+			mh_log(MH_LOG_WARN, "change log: cannot read it (will retry)");
+		for (size_t i = 0; i < n; i++) {
+			mh_site_invalidate(w->site, mh_str_c(c[i].keys));
+			w->cursor = c[i].id;
+		}
+		mh_arena_free(a);
+		total += n;
+		if (rc != MH_OK || n < WATCH_BATCH)
+			return total;
+	}
+}
+
+static void *watch_main(void *arg)
+{
+	struct mh_site_watch *w = arg;
+	int64_t last_prune = 0;
+	while (!atomic_load(&w->stop)) {
+		sleep_ms(w->interval_ms);
+		mh_site_watch_poll(w);
+		int64_t now = mh_time_now();
+		if (now - last_prune > 3600) {
+			last_prune = now;
+			mh_store_changes_prune(w->store, now - WATCH_KEEP_SECONDS);
+		}
+	}
+	return NULL;
+}
+
+struct mh_site_watch *mh_site_watch_start(struct mh_site *site, int interval_ms, struct mh_buf *err)
+{
+	const struct mh_config *cfg = mh_site_config(site);
+	struct mh_site_watch *w = calloc(1, sizeof(*w));
+	MH_ASSERT(w != NULL);
+	w->site = site;
+	w->interval_ms = interval_ms;
+	if (mh_store_open(cfg->database, cfg->dir, false, &w->store, err) != MH_OK ||
+	    mh_store_change_last(w->store, &w->cursor) != MH_OK) {
+		if (err->len == 0)
+			mh_buf_append_c(err, "cannot read the change log");
+		if (w->store != NULL)
+			mh_store_close(w->store);
+		free(w);
+		return NULL;
+	}
+	if (pthread_create(&w->thread, NULL, watch_main, w) != 0) {
+		mh_buf_append_c(err, "cannot start the change-log thread");
+		mh_store_close(w->store);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void mh_site_watch_stop(struct mh_site_watch *w)
+{
+	if (w == NULL)
+		return;
+	atomic_store(&w->stop, true);
+	pthread_join(w->thread, NULL);
+	mh_store_close(w->store);
+	free(w);
+}
