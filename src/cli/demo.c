@@ -1198,7 +1198,7 @@ int mh_cli_demo(int argc, char **argv)
 			   &err) ||
 	    !mh_config_set(cfg.path, "site", "video_channel_url", MH_DEMO_VIDEO_CHANNEL, &err) ||
 	    !mh_config_set(cfg.path, "site", "social",
-			   "Video=" MH_DEMO_VIDEO_CHANNEL ";Mastodon=https://social.example.org/@aldinedispatch", &err)) {
+			   "Mastodon=https://social.example.org/@aldinedispatch;Newsletter archive=https://example.org/aldine-dispatch/letters", &err)) {
 		fprintf(stderr, "masthead demo: %s\n", mh_buf_cstr(&err));
 		rc = 1;
 		goto out;

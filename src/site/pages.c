@@ -39,9 +39,6 @@ enum mh_store_rc mh_site_page_home(struct mh_site_req *r, struct mh_str arg)
 		mh_val_set(r->a, r->ctx, "latest", mh_site_view_articles(r, latest + 1, n_latest - 1));
 	}
 	mh_val_set(r->a, r->ctx, "picks", mh_site_view_articles(r, picks, n_picks));
-	const struct mh_section *all = section_of_kind(r, MH_SECTION_LATEST);
-	if (all != NULL)
-		mh_val_set_cstr(r->a, r->ctx, "latest_url", mh_arena_printf(r->a, "/section/%s", all->slug));
 	const struct mh_section *pk = section_of_kind(r, MH_SECTION_PICKS);
 	if (pk != NULL)
 		mh_val_set_cstr(r->a, r->ctx, "picks_url", mh_arena_printf(r->a, "/section/%s", pk->slug));

@@ -71,6 +71,8 @@ void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *ti
 
 	struct mh_val *nav = mh_val_list(a);
 	for (size_t i = 0; i < r->n_sections; i++) {
+		if (r->sections[i].kind == MH_SECTION_LATEST)
+			mh_val_set_cstr(a, r->ctx, "latest_url", section_url(r, &r->sections[i]));
 		struct mh_val *item = link(r, r->sections[i].name, section_url(r, &r->sections[i]));
 		mh_val_set_bool(a, item, "current", current != NULL && current->id == r->sections[i].id);
 		mh_val_push(a, nav, item);
@@ -142,8 +144,11 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 	mh_val_set(a, m, "tags", tags);
 	if (art->lead_html != NULL)
 		mh_val_set(a, m, "lead_html", mh_val_html(a, mh_str_c(art->lead_html)));
-	if (with_body && art->body_html != NULL)
+	if (with_body && art->body_html != NULL) {
 		mh_val_set(a, m, "body_html", mh_val_html(a, mh_str_c(art->body_html)));
+		/* a piece with one of our videos ends with the channel's call */
+		mh_val_set_bool(a, m, "has_video", strstr(art->body_html, "data-video-id=") != NULL);
+	}
 	/* the page shows this article: any change to it makes the page stale */
 	mh_site_key(r, "article:%lld", (long long)art->id);
 	return m;
