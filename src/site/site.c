@@ -352,6 +352,7 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		}
 	}
 
+	req->cache_miss = true;
 	uint64_t generation = s->cache != NULL ? mh_cache_generation(s->cache) : 0;
 	r->store = worker_store(r);
 	enum mh_store_rc rc = r->store == NULL ? MH_UNAVAILABLE : MH_OK;
