@@ -52,4 +52,62 @@ bool mh_content_slug_valid(struct mh_str s);
  * memory. MH_INVALID with "field: problem" in err. */
 enum mh_store_rc mh_content_prepare_article(struct mh_arena *a, struct mh_article *art, struct mh_buf *err);
 
+/* ---- front matter: an article as a file (frontmatter.c) ----
+ * A file is a front matter block between a first line "---" and a closing
+ * "---" line, then the Markdown body:
+ *
+ *   ---
+ *   headline: Ferry timetable changes from Monday
+ *   slug: ferry-timetable-changes
+ *   section: news
+ *   authors: jonah-pell, mara-kestrel
+ *   tags: [Ferries, Transit]
+ *   status: published
+ *   ---
+ *   The body, in Markdown.
+ *
+ * Keys are one "key: value" line each (see frontmatter.c for the exact
+ * subset of YAML). This parser checks syntax and each value on its own;
+ * whether the section, authors and article exist is the caller's business,
+ * which uses lines[] to name the line at fault. */
+enum mh_fm_key {
+	MH_FM_HEADLINE, MH_FM_DEK, MH_FM_SLUG, MH_FM_SECTION, MH_FM_AUTHORS, MH_FM_TAGS, MH_FM_VIA,
+	MH_FM_IMAGE, MH_FM_IMAGE_ALT, MH_FM_STAFF_PICK, MH_FM_STATUS, MH_FM_PUBLISH_AT,
+	MH_FM_N_KEYS
+};
+/* The key's name as written in files ("publish_at"). */
+const char *mh_fm_key_name(enum mh_fm_key k);
+
+struct mh_frontmatter {
+	/* never NULL; "" when not given (slug: derived, see slug_derived) */
+	const char *headline, *dek, *slug, *section;
+	const char *via_name, *via_url; /* from "via: Name <URL>" */
+	const char *image_url, *image_alt;
+	const char **authors;  /* author slugs, in byline order (valid slugs, no repeats) */
+	size_t n_authors;
+	const char **tag_names; /* as written */
+	const char **tag_slugs; /* mh_content_slugify of each name (no repeats) */
+	size_t n_tags;
+	bool staff_pick;
+	enum mh_article_status status; /* default draft */
+	bool has_publish_at;
+	int64_t publish_at;  /* unix seconds; read in the display zone unless an offset is given */
+	bool slug_derived;   /* no slug key: slug is mh_content_slugify(headline) */
+	const char *body;    /* the Markdown after the closing line, CRLF turned into LF */
+	int body_line;       /* its first line's number */
+	int lines[MH_FM_N_KEYS]; /* where each key was given; 0 = absent */
+};
+
+/* Parses a whole article file (len bytes, need not be NUL-terminated; a UTF-8
+ * BOM and CRLF line endings are accepted). Strings go into arena a. On
+ * failure returns false with one line "NAME:LINE: key: problem" (or
+ * "NAME:LINE: problem" when no key is involved) in err; *out is then
+ * unspecified. mh_time_parse reads publish_at, so set the display zone
+ * first. */
+bool mh_frontmatter_parse(struct mh_arena *a, const char *name, const char *text, size_t len,
+			  struct mh_frontmatter *out, struct mh_buf *err);
+/* The line to blame for a key's value: where it was given, else for a
+ * derived slug the headline's line, else 1. */
+int mh_frontmatter_line(const struct mh_frontmatter *fm, enum mh_fm_key k);
+
 #endif
