@@ -133,7 +133,11 @@ static void *watch_main(void *arg)
 	struct mh_site_watch *w = arg;
 	int64_t last_prune = 0;
 	while (!atomic_load(&w->stop)) {
-		sleep_ms(w->interval_ms);
+		/* short naps, so that stopping never waits a whole interval */
+		for (int slept = 0; slept < w->interval_ms && !atomic_load(&w->stop); slept += 50)
+			sleep_ms(w->interval_ms - slept < 50 ? w->interval_ms - slept : 50);
+		if (atomic_load(&w->stop))
+			break;
 		mh_site_watch_poll(w);
 		int64_t now = mh_time_now();
 		if (now - last_prune > 3600) {
