@@ -70,7 +70,8 @@ void mh_http_free(struct mh_http_server *s); /* stops and joins first if needed 
 
 /* ---- request accessors ---- */
 /* First header with that (lower-case) name; empty ptr=NULL if absent.
- * "host" is the authority (HTTP/2 :authority). */
+ * "host" is the authority (HTTP/2 :authority). The engine consumes
+ * content-length, transfer-encoding, expect and upgrade (use body.len). */
 struct mh_str mh_request_header(struct mh_request *req, const char *lname);
 /* Query or urlencoded-form parameter, decoded; false if absent. */
 bool mh_request_query(struct mh_request *req, const char *name, struct mh_str *out);

@@ -132,6 +132,8 @@ static void on_conn_timeout(h2o_timeout_entry_t *entry)
 	c->saved_read = sock->_cb.read;
 	h2o_socket_read_stop(sock);
 	h2o_socket_write(sock, &buf, 1, on_408_written);
+	if (w->server->cfg.access_log)
+		mh_log(MH_LOG_INFO, "- - 408 20 0us - (request too slow)");
 }
 
 struct mh_conn *mh_http__conn_of(h2o_req_t *req)
@@ -237,6 +239,8 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 		if (atomic_fetch_add(&s->connections, 1) >= s->cfg.max_connections) {
 			atomic_fetch_sub(&s->connections, 1);
 			reject(w, sock);
+			if (s->cfg.access_log)
+				mh_log(MH_LOG_INFO, "- - 503 24 0us - (over max_connections)");
 			continue;
 		}
 		struct mh_conn *c = calloc(1, sizeof(*c));
