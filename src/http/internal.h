@@ -34,6 +34,7 @@ struct mh_worker {
 	 * header_timeout; a keep-alive connection may idle for idle_timeout. */
 	h2o_timeout_t header_timeout, idle_timeout, shutdown_timeout;
 	h2o_timeout_entry_t shutdown_entry;
+	h2o_timeout_entry_t accept_pause; /* out of fds: accepting again soon */
 	h2o_linklist_t conns; /* struct mh_conn, this loop's open connections */
 	size_t nconns;
 	bool stopping;

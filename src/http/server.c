@@ -225,6 +225,28 @@ static void reject(struct mh_worker *w, h2o_socket_t *sock)
 	h2o_socket_close(sock);
 }
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void on_accept_resume(h2o_timeout_entry_t *entry)
+{
+	struct mh_worker *w = H2O_STRUCT_FROM_MEMBER(struct mh_worker, accept_pause, entry);
+	if (w->listener != NULL)
+		h2o_socket_read_start(w->listener, on_accept);
+}
+
+/* Out of file descriptors: the pending connection would make the listener
+ * readable forever, so stop accepting for a moment instead of spinning. */
+static void pause_accepting(struct mh_worker *w)
+{
+	if (h2o_timeout_is_linked(&w->accept_pause))
+		return;
+	mh_log(MH_LOG_WARN, "http: worker %d cannot accept connections (%s); pausing 100 ms", w->index,
+	       strerror(errno));
+	h2o_socket_read_stop(w->listener);
+	w->accept_pause.cb = on_accept_resume;
+	h2o_timeout_link(w->loop, &w->ctx.hundred_ms_timeout, &w->accept_pause);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
 	struct mh_worker *w = listener->data;
@@ -234,8 +256,11 @@ static void on_accept(h2o_socket_t *listener, const char *err)
 	/* A few per wake-up: fair to the other listeners and to the loop. */
 	for (int i = 0; i < 16; i++) {
 		h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-		if (sock == NULL)
+		if (sock == NULL) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				pause_accepting(w);
 			return;
+		}
 		if (atomic_fetch_add(&s->connections, 1) >= s->cfg.max_connections) {
 			atomic_fetch_sub(&s->connections, 1);
 			reject(w, sock);
@@ -377,6 +402,8 @@ static void *worker_main(void *arg)
 
 	if (h2o_timeout_is_linked(&w->shutdown_entry))
 		h2o_timeout_unlink(&w->shutdown_entry);
+	if (h2o_timeout_is_linked(&w->accept_pause))
+		h2o_timeout_unlink(&w->accept_pause);
 	/* Linked by h2o_context_request_shutdown; h2o_context_dispose wants
 	 * every timeout empty. */
 	if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))

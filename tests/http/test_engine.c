@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -688,6 +689,41 @@ Test(engine, connection_limit_503)
 	}
 	cr_assert(ok, "slot was not freed");
 	close(b);
+	mh_http_free(s);
+}
+
+Test(engine, out_of_fds_pauses_accepting_then_recovers)
+{
+	struct mh_http_config cfg = base_config();
+	cfg.threads = 1;
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	struct rlimit old, low;
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	int probe = dup(0);
+	cr_assert_geq(probe, 0);
+	close(probe);
+	/* the client's socket takes fd `probe`; the server's accept gets EMFILE */
+	low = old;
+	low.rlim_cur = (rlim_t)probe + 1;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	int fd = connect_to(port);
+	send_str(fd, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	struct rusage r0, r1;
+	getrusage(RUSAGE_SELF, &r0);
+	double t0 = now_s();
+	usleep(1000 * 1000);
+	getrusage(RUSAGE_SELF, &r1);
+	double cpu = (double)(r1.ru_utime.tv_sec - r0.ru_utime.tv_sec + r1.ru_stime.tv_sec - r0.ru_stime.tv_sec) +
+		     (double)(r1.ru_utime.tv_usec - r0.ru_utime.tv_usec + r1.ru_stime.tv_usec - r0.ru_stime.tv_usec) / 1e6;
+	double wall = now_s() - t0;
+	cr_assert(setrlimit(RLIMIT_NOFILE, &old) == 0);
+	/* a spinning accept loop would burn about one core for that second */
+	cr_assert_lt(cpu, 0.5 * wall, "accept loop spun: %.2fs CPU in %.2fs", cpu, wall);
+	struct resp r;
+	cr_assert(read_response(fd, &r, false), "the waiting connection was never served");
+	cr_assert_eq(r.status, 200);
+	close(fd);
 	mh_http_free(s);
 }
 
