@@ -514,14 +514,17 @@ bool mh_frontmatter_parse(struct mh_arena *a, const char *name, const char *text
 		mh_buf_free(&slug);
 	}
 
-	/* The body: the rest, with CRLF made LF so that the same article saved
+	/* The body: the rest, with every line ending (CRLF, or a lone CR, which
+	 * Markdown also takes for one) made LF, so that the same article saved
 	 * by two editors is the same text. */
 	fm->body_line = closing + 1;
 	struct mh_buf body = MH_BUF_INIT;
+	mh_buf_reserve(&body, len - after + 1);
 	for (size_t i = after; i < len; i++) {
-		if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
-			continue;
-		mh_buf_append_ch(&body, text[i]);
+		if (text[i] != '\r')
+			mh_buf_append_ch(&body, text[i]);
+		else if (i + 1 == len || text[i + 1] != '\n')
+			mh_buf_append_ch(&body, '\n');
 	}
 	fm->body = mh_arena_strndup(a, body.ptr != NULL ? body.ptr : "", body.len);
 	mh_buf_free(&body);

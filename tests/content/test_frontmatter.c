@@ -223,6 +223,8 @@ Test(frontmatter, crlf_and_bom)
 	cr_assert_str_eq(fm.body, "");
 	ok("---\nheadline: H\nsection: news\n---");
 	cr_assert_str_eq(fm.body, "");
+	ok("---\r\nheadline: H\r\nsection: news\r\n---\r\na\rb\r\r\nc");
+	cr_assert_str_eq(fm.body, "a\nb\n\nc");
 }
 
 Test(frontmatter, no_front_matter)
