@@ -1148,6 +1148,12 @@ Test(engine, h2c_connection_lives_past_header_timeout)
 	cr_assert_not(closed_within(fd, 2.5, got, sizeof(got)), "h2c connection cut by the header timer");
 	h2_get(fd, 3);
 	cr_assert(h2_wait_headers(fd, 3), "second stream not answered");
+	/* graceful stop closes the idle HTTP/2 connection (GOAWAY, then close) */
+	double t0 = now_s();
+	mh_http_stop(s);
+	mh_http_wait(s);
+	cr_assert(closed_within(fd, 10, got, sizeof(got)), "idle HTTP/2 connection left open");
+	cr_assert_lt(now_s() - t0, 20.0);
 	close(fd);
 	mh_http_free(s);
 }
