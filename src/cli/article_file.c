@@ -339,7 +339,8 @@ static int list_dir(struct run *r, const char *dir, char ***names, size_t *n)
 		if (e->d_name[0] == '.' || len < 4 || strcmp(e->d_name + len - 3, ".md") != 0)
 			continue;
 		char *path = NULL;
-		MH_ASSERT(asprintf(&path, "%s/%s", dir, e->d_name) >= 0);
+		size_t dl = strlen(dir);
+		MH_ASSERT(asprintf(&path, "%s%s%s", dir, dl > 0 && dir[dl - 1] == '/' ? "" : "/", e->d_name) >= 0);
 		struct stat st;
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
 			free(path);
