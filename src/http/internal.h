@@ -47,7 +47,7 @@ struct mh_worker {
 enum mh_conn_state {
 	MH_CONN_HANDSHAKE, /* TLS handshake running (header timer armed) */
 	MH_CONN_WAIT,      /* HTTP/1 waiting for a request (a timer armed) */
-	MH_CONN_BUSY,      /* HTTP/1 request handed to the handler, response going out */
+	MH_CONN_BUSY,      /* HTTP/1 response going out (timer watches it move) */
 	MH_CONN_H2,        /* HTTP/2: h2o's own idle timeout governs */
 	MH_CONN_CLOSING,   /* we cut it (408 or kick); waiting for h2o to close */
 };
@@ -62,6 +62,8 @@ struct mh_conn {
 	unsigned requests; /* HTTP/1 requests seen */
 	uint64_t idle_since;    /* loop ms when the last response was done */
 	unsigned partial_ticks; /* timer ticks that saw a partial request */
+	int last_outq;          /* kernel send queue at the last BUSY tick */
+	uint64_t stalled_since; /* loop ms since the send queue last moved */
 	struct timeval connected_at;
 	h2o_socket_cb saved_read; /* h2o's read callback, parked while we send 408 */
 };

@@ -10,6 +10,12 @@
  * a separate idle timeout, so each connection carries one timer of ours and
  * h2o's req_timeout is only a backstop set well above both.
  *
+ * The same timer watches a response going out: libh2o 2.2.5 has no HTTP/1
+ * write timeout, so a client that stops reading would hold its connection
+ * (and a max_connections slot) forever. While a response is in flight the
+ * timer ticks every header_timeout and cuts the connection once the kernel
+ * send queue has not moved for idle_timeout.
+ *
  * How we cut a connection h2o owns: shutdown(2) on its socket ("kick").
  * h2o then reads EOF (or fails to write) and closes the connection through
  * its own code path, which runs the socket's on_close hook where our
@@ -28,7 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -98,6 +106,23 @@ static void on_conn_timeout(h2o_timeout_entry_t *entry)
 	struct mh_conn *c = H2O_STRUCT_FROM_MEMBER(struct mh_conn, timer, entry);
 	struct mh_worker *w = c->w;
 	h2o_socket_t *sock = c->sock;
+	if (c->state == MH_CONN_BUSY) {
+		/* A response is going out. Cut the connection only if its send
+		 * queue has not moved for idle_timeout: the client stopped reading. */
+		int outq = -1;
+		if (h2o_socket_is_writing(sock))
+			ioctl(h2o_socket_get_fd(sock), SIOCOUTQ, &outq);
+		if (outq < 0 || outq != c->last_outq) {
+			c->last_outq = outq;
+			c->stalled_since = h2o_now(w->loop);
+		} else if (h2o_now(w->loop) - c->stalled_since >= w->idle_timeout.timeout) {
+			c->state = MH_CONN_CLOSING;
+			kick(c);
+			return;
+		}
+		conn_arm(c, &w->header_timeout);
+		return;
+	}
 	if (c->state != MH_CONN_WAIT || sock->_cb.read == NULL || sock->_cb.read != w->http1_read_cb ||
 	    h2o_socket_is_writing(sock)) {
 		/* A handshake that never finished, or a connection in a state
@@ -148,9 +173,12 @@ struct mh_conn *mh_http__conn_of(h2o_req_t *req)
 
 void mh_http__conn_request_started(struct mh_conn *c)
 {
-	conn_disarm(c);
 	c->state = MH_CONN_BUSY;
 	c->requests++;
+	/* watch the response go out (see on_conn_timeout) */
+	c->last_outq = -1;
+	c->stalled_since = h2o_now(c->w->loop);
+	conn_arm(c, &c->w->header_timeout);
 }
 
 void mh_http__conn_is_h2(struct mh_conn *c)

@@ -82,6 +82,11 @@ static void handler(struct mh_request *req, void *ctx)
 				big[i] = (char)('a' + i % 26);
 		mh_response_send_shared(req, 200, "application/octet-stream", (struct mh_str){ big, sizeof(big) },
 					release_cb, &released);
+	} else if (path_is(req, "/huge")) {
+		/* more than the kernel will queue for a reader that stopped */
+		static char huge[32 << 20];
+		mh_response_send_shared(req, 200, "application/octet-stream", (struct mh_str){ huge, sizeof(huge) },
+					release_cb, &released);
 	} else if (path_is(req, "/notmodified")) {
 		mh_response_header_c(req, "ETag", "\"v1\"");
 		mh_response_send(req, 304, NULL, MH_STR(""));
@@ -482,6 +487,38 @@ Test(engine, big_shared_body_over_slow_reader)
 	while (atomic_load(&released) < 1 && now_s() < until)
 		usleep(10 * 1000);
 	cr_assert_eq(atomic_load(&released), 1);
+	mh_http_free(s);
+}
+
+Test(engine, reader_that_stops_reading_is_cut)
+{
+	struct mh_http_config cfg = base_config();
+	cfg.header_timeout_s = 1;
+	cfg.idle_timeout_s = 2;
+	struct mh_http_server *s = start(&cfg);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int small = 4096;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)mh_http_port(s)) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	struct timeval tv = { .tv_sec = 15 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	send_str(fd, "GET /huge HTTP/1.1\r\nHost: t\r\n\r\n");
+	usleep(6 * 1000 * 1000); /* read nothing for longer than idle_timeout */
+	static char buf[1 << 16];
+	size_t total = 0;
+	for (;;) {
+		ssize_t r = recv(fd, buf, sizeof(buf), 0);
+		if (r <= 0)
+			break;
+		total += (size_t)r;
+	}
+	cr_assert_lt(total, (size_t)(32 << 20), "the whole response arrived: the stalled connection was not cut");
+	close(fd);
+	/* the server is fine afterwards */
+	struct resp *r = get(mh_http_port(s), "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert_eq(r->status, 200);
 	mh_http_free(s);
 }
 
