@@ -43,6 +43,7 @@ $(BUILD_ASAN)/build.ninja:
 test-asan: deps $(BUILD_ASAN)/build.ninja
 	@ninja -C $(BUILD_ASAN)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	 scripts/run-tests $(BUILD_ASAN)
 
