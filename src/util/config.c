@@ -269,9 +269,10 @@ static bool valid_lang(const char *v)
 static bool valid_listen(const char *v)
 {
 	const char *colon = strrchr(v, ':');
-	if (!colon || colon == v)
+	if (!colon)
 		return false;
-	if (v[0] == '[' && colon[-1] != ']')
+	/* ":8080" (no host) listens on every address */
+	if (colon != v && v[0] == '[' && colon[-1] != ']')
 		return false; /* IPv6 must be bracketed: "[::1]:8080" */
 	for (const char *p = v; p < colon; p++)
 		if (*p == ' ' || *p == '/' || (*p == ':' && v[0] != '['))

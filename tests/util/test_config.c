@@ -227,7 +227,8 @@ Test(config, values)
 	parse_fails("[server]\nlisten = 8080\n", "site.ini:2: [server] listen: bad address \"8080\"");
 	parse_fails("[server]\nlisten = host:99999\n", "site.ini:2: [server] listen:");
 	parse_fails("[server]\nlisten = ::1:80\n", "site.ini:2: [server] listen:");
-	parse_fails("[server]\nlisten = :8080\n", "site.ini:2: [server] listen:");
+	parse_fails("[server]\nlisten = :\n", "site.ini:2: [server] listen:");
+	cr_assert(parse("[server]\nlisten = :8080\n"), "every address: %s", err.ptr);
 	parse_fails("[site]\ntitle = a\x01" "b\n", "site.ini:2: [site] title: control character");
 	cr_assert(parse("[server]\nlisten = 0.0.0.0:8080\ntls_cert =\n"), "%s", err.ptr);
 	cr_assert_null(cfg.tls_cert);
