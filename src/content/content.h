@@ -19,6 +19,12 @@
  * lead is not NULL, also appends the opening paragraphs (up to lead_paras
  * top-level paragraphs/quotes, skipping embeds and headings) to lead. */
 void mh_content_markdown(struct mh_str md, struct mh_buf *html, struct mh_buf *lead, int lead_paras);
+/* The body holds this marker (an HTML comment, invisible as it is) between
+ * blocks where the page may place an advertisement: after every
+ * MH_CONTENT_SLOT_EVERY top-level blocks, never last. Only the renderer
+ * writes it: raw HTML in the source is not passed through. */
+#define MH_CONTENT_SLOT_MARK "<!-- mh:slot -->\n"
+#define MH_CONTENT_SLOT_EVERY 4
 
 /* If url is a YouTube watch/short/embed/youtu.be URL, writes its 11-character
  * video id into id (NUL-terminated) and returns true. */

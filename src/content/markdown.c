@@ -213,6 +213,45 @@ static bool embed_paragraph(cmark_node *para, char id[12], struct mh_buf *url)
 	return ok;
 }
 
+static bool is_body_block(cmark_node *n)
+{
+	switch (cmark_node_get_type(n)) {
+	case CMARK_NODE_PARAGRAPH:
+	case CMARK_NODE_BLOCK_QUOTE:
+	case CMARK_NODE_LIST:
+	case CMARK_NODE_HEADING:
+	case CMARK_NODE_CODE_BLOCK:
+	case CMARK_NODE_CUSTOM_BLOCK:
+	case CMARK_NODE_THEMATIC_BREAK:
+		return true;
+	default:
+		return cmark_node_get_type_string(n) != NULL && strcmp(cmark_node_get_type_string(n), "table") == 0;
+	}
+}
+
+/* Marks the places between blocks where the page may put an advertisement:
+ * after every MH_CONTENT_SLOT_EVERY blocks, when at least two more follow (no
+ * slot right before the end, none inside a quote or list, none among the
+ * footnotes). The marker is a CUSTOM_BLOCK, which source text cannot make. */
+static void mark_slots(cmark_node *doc)
+{
+	int run = 0;
+	for (cmark_node *n = cmark_node_first_child(doc); n != NULL; n = cmark_node_next(n)) {
+		if (!is_body_block(n))
+			break;
+		if (++run < MH_CONTENT_SLOT_EVERY)
+			continue;
+		cmark_node *a = cmark_node_next(n), *b = a != NULL ? cmark_node_next(a) : NULL;
+		if (a == NULL || b == NULL || !is_body_block(a) || !is_body_block(b))
+			break;
+		cmark_node *slot = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK);
+		cmark_node_set_on_enter(slot, MH_CONTENT_SLOT_MARK);
+		cmark_node_insert_after(n, slot);
+		n = slot;
+		run = 0;
+	}
+}
+
 static void append_rendered(struct mh_buf *out, cmark_node *n, cmark_llist *exts)
 {
 	char *h = cmark_render_html(n, MD_OPTIONS, exts);
@@ -251,6 +290,7 @@ void mh_content_markdown(struct mh_str md, struct mh_buf *html, struct mh_buf *l
 	}
 	mh_buf_free(&url);
 	mh_buf_free(&embed);
+	mark_slots(doc);
 
 	append_rendered(html, doc, exts);
 

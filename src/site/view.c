@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "content/content.h"
 #include "site/site.h"
 
 static const char *fmt_time(struct mh_site_req *r, int64_t t, const char *fmt)
@@ -98,6 +99,25 @@ void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *ti
 	mh_val_set(a, r->ctx, "slots", mh_val_map(a));
 }
 
+/* The body cut at the renderer's slot markers, for advertisements between
+ * blocks: [{html, slot}], slot true after every part but the last. */
+static struct mh_val *body_parts(struct mh_site_req *r, const char *html)
+{
+	struct mh_val *parts = mh_val_list(r->a);
+	const char *p = html;
+	for (;;) {
+		const char *mark = strstr(p, MH_CONTENT_SLOT_MARK);
+		struct mh_val *part = mh_val_map(r->a);
+		size_t len = mark != NULL ? (size_t)(mark - p) : strlen(p);
+		mh_val_set(r->a, part, "html", mh_val_html(r->a, (struct mh_str){ p, len }));
+		mh_val_set_bool(r->a, part, "slot", mark != NULL);
+		mh_val_push(r->a, parts, part);
+		if (mark == NULL)
+			return parts;
+		p = mark + strlen(MH_CONTENT_SLOT_MARK);
+	}
+}
+
 struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_article *art, bool with_body)
 {
 	struct mh_arena *a = r->a;
@@ -146,6 +166,7 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 		mh_val_set(a, m, "lead_html", mh_val_html(a, mh_str_c(art->lead_html)));
 	if (with_body && art->body_html != NULL) {
 		mh_val_set(a, m, "body_html", mh_val_html(a, mh_str_c(art->body_html)));
+		mh_val_set(a, m, "body_parts", body_parts(r, art->body_html));
 		/* a piece with one of our videos ends with the channel's call */
 		mh_val_set_bool(a, m, "has_video", strstr(art->body_html, "data-video-id=") != NULL);
 	}
