@@ -1,8 +1,8 @@
 /*
  * masthead article: the newsroom's command-line desk. list, publish and
  * unpublish here; add and update from Markdown files in article_file.c.
- * Every change is saved together with the cache keys it makes stale, so a
- * running server drops exactly those pages (site/changes.c).
+ * Every change is saved through mh_content_article_commit, so a running
+ * server drops exactly the pages it touches.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,36 +11,6 @@
 #include "cli/cli.h"
 #include "content/content.h"
 #include "site/site.h"
-
-int mh_cli_article_commit(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
-			  struct mh_article *art, struct mh_buf *err)
-{
-	enum mh_store_rc rc = mh_store_begin(s);
-	if (rc != MH_OK) {
-		mh_buf_printf(err, "the database is busy; try again");
-		return 1;
-	}
-	struct mh_buf keys = MH_BUF_INIT;
-	struct mh_article *after = NULL;
-	rc = mh_store_article_save(s, art, err);
-	if (rc == MH_OK)
-		rc = mh_store_article_by_id(s, a, art->id, &after);
-	if (rc == MH_OK)
-		rc = mh_site_article_change_keys(s, a, before, after, &keys);
-	if (rc == MH_OK)
-		rc = mh_store_change_add(s, mh_buf_str(&keys));
-	if (rc == MH_OK)
-		rc = mh_store_commit(s);
-	else
-		mh_store_rollback(s);
-	mh_buf_free(&keys);
-	if (rc != MH_OK) {
-		if (err->len == 0)
-			mh_buf_printf(err, "saving failed (%s)", rc == MH_UNAVAILABLE ? "database busy" : "database error");
-		return 1;
-	}
-	return 0;
-}
 
 static void article_usage(FILE *f)
 {
@@ -121,7 +91,7 @@ static int set_status(struct mh_store *s, const char *slug, bool publish)
 	} else {
 		art->status = MH_ARTICLE_DRAFT;
 	}
-	if (mh_cli_article_commit(s, a, before, art, &err) != 0) {
+	if (mh_content_article_commit(s, a, before, art, &err) != 0) {
 		fprintf(stderr, "masthead article: %s: %s\n", slug, mh_buf_cstr(&err));
 		goto out;
 	}

@@ -3,7 +3,7 @@
  * files (front matter + Markdown, parsed by mh_frontmatter_parse). A file is
  * checked whole before anything is written: a bad one changes nothing, and
  * its error names FILE:LINE: key: problem. Saves go through
- * mh_cli_article_commit, so a running server drops exactly the pages the
+ * mh_content_article_commit, so a running server drops exactly the pages the
  * change makes stale.
  */
 #include <dirent.h>
@@ -289,7 +289,7 @@ static enum outcome one_file(struct run *r, const char *path)
 		}
 	}
 	mh_buf_reset(&err);
-	if (mh_cli_article_commit(r->s, a, before, art, &err) != 0) {
+	if (mh_content_article_commit(r->s, a, before, art, &err) != 0) {
 		bad(r, mh_arena_printf(a, "%s: %s: %s", path, fm.slug, mh_buf_cstr(&err)));
 		goto done;
 	}

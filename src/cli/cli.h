@@ -25,11 +25,6 @@ int mh_cli_site_create(const char *dir, const char *title, struct mh_config *cfg
  * (recording the schema version in site.ini when it changed). */
 int mh_cli_site_open(const char *dir, struct mh_config *cfg, struct mh_store **store, struct mh_buf *err);
 
-/* Saves art and logs the cache keys the change makes stale, in one
- * transaction; before is the stored state (NULL for a new article). Returns
- * an exit code; message in err. */
-int mh_cli_article_commit(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
-			  struct mh_article *art, struct mh_buf *err);
 /* article add|update: one FILE.md, or every *.md in from_dir (article_file.c). */
 int mh_cli_article_files(struct mh_store *s, const struct mh_config *cfg, bool add, const char *from_dir,
 			 const char *file);

@@ -116,4 +116,21 @@ bool mh_frontmatter_parse(struct mh_arena *a, const char *name, const char *text
  * derived slug the headline's line, else 1. */
 int mh_frontmatter_line(const struct mh_frontmatter *fm, enum mh_fm_key k);
 
+/* ---- saving an article and what it makes stale ---- */
+/* Articles per batch of the Continue Reading stream (site/ shows this many;
+ * a change invalidates the pages of that many newer articles). */
+#define MH_CONTENT_STREAM_BATCH 3
+/* Appends to keys the cache keys that a change of one article makes stale:
+ * before is its state until now (NULL when new), after its saved state (NULL
+ * when deleted). */
+enum mh_store_rc mh_content_article_change_keys(struct mh_store *s, struct mh_arena *a,
+						const struct mh_article *before, const struct mh_article *after,
+						struct mh_buf *keys);
+/* Saves art and, in the same transaction, logs the cache keys the change
+ * makes stale and (for a scheduled article) queues its publishing job; before
+ * is the stored state (NULL for a new article). Returns 0, or 1 with a
+ * message in err. Every writer of articles goes through here. */
+int mh_content_article_commit(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
+			      struct mh_article *art, struct mh_buf *err);
+
 #endif

@@ -1,8 +1,7 @@
 /*
- * Keeping cached pages exact when content changes, in every process that
- * serves the site: writers name the cache keys a change makes stale and log
- * them in the change's own transaction (mh_store_change_add); each server
- * follows the log and drops those pages within a quarter of a second.
+ * Following the change log: every committed change names the cache keys it
+ * made stale (content/changes.c); each server reads the log and drops those
+ * pages within a quarter of a second.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,80 +10,6 @@
 #include <time.h>
 
 #include "site/site.h"
-
-/* Ids of the sections whose lists every article can appear in. */
-static void special_sections(struct mh_store *s, struct mh_arena *a, int64_t *latest, int64_t *picks)
-{
-	struct mh_section *secs = NULL;
-	size_t n = 0;
-	*latest = *picks = 0;
-	if (mh_store_sections(s, a, &secs, &n) != MH_OK)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		if (secs[i].kind == MH_SECTION_LATEST)
-			*latest = secs[i].id;
-		else if (secs[i].kind == MH_SECTION_PICKS)
-			*picks = secs[i].id;
-	}
-}
-
-static void add_key(struct mh_buf *keys, const char *kind, int64_t id)
-{
-	if (keys->len > 0)
-		mh_buf_append_ch(keys, ' ');
-	if (id == 0)
-		mh_buf_append_c(keys, kind);
-	else
-		mh_buf_printf(keys, "%s:%lld", kind, (long long)id);
-}
-
-/* The keys of the lists one state of an article belongs to. */
-static enum mh_store_rc state_keys(struct mh_store *s, struct mh_arena *a, const struct mh_article *art,
-				   int64_t picks, struct mh_buf *keys)
-{
-	add_key(keys, "section", art->section_id);
-	if (art->staff_pick && picks != 0)
-		add_key(keys, "section", picks);
-	for (size_t i = 0; i < art->n_authors; i++)
-		add_key(keys, "author", art->authors[i].id);
-	for (size_t i = 0; i < art->n_tags; i++)
-		add_key(keys, "tag", art->tags[i].id);
-	if (art->status != MH_ARTICLE_PUBLISHED || art->published_at == 0)
-		return MH_OK;
-	/* The articles just newer than this one show it in their Continue
-	 * Reading stream: when it arrives at this place, their pages change. */
-	struct mh_article_query q = {
-		.after_published_at = art->published_at,
-		.after_id = art->id,
-		.limit = MH_SITE_STREAM_BATCH,
-	};
-	struct mh_article *newer = NULL;
-	size_t n = 0;
-	enum mh_store_rc rc = mh_store_articles(s, a, &q, &newer, &n);
-	for (size_t i = 0; rc == MH_OK && i < n; i++)
-		add_key(keys, "article", newer[i].id);
-	return rc;
-}
-
-enum mh_store_rc mh_site_article_change_keys(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
-					     const struct mh_article *after, struct mh_buf *keys)
-{
-	const struct mh_article *any = after != NULL ? after : before;
-	MH_ASSERT(any != NULL);
-	int64_t latest, picks;
-	special_sections(s, a, &latest, &picks);
-	/* every page that shows the article carries its key */
-	add_key(keys, "article", any->id);
-	add_key(keys, "home", 0);
-	if (latest != 0)
-		add_key(keys, "section", latest);
-	enum mh_store_rc rc = MH_OK;
-	if (before != NULL)
-		rc = state_keys(s, a, before, picks, keys);
-	if (rc == MH_OK && after != NULL)
-		rc = state_keys(s, a, after, picks, keys);
-	return rc;
-}
 
 /* ---- following the change log ---- */
 

@@ -8,6 +8,7 @@
 #define MH_SITE_H
 
 #include "cache/cache.h"
+#include "content/content.h"
 #include "http/http.h"
 #include "render/render.h"
 #include "store/store.h"
@@ -31,13 +32,6 @@ bool mh_site_thread(int worker, bool starting, void *ctx);
 /* Drops the cached pages tagged with each space-separated key in keys. */
 void mh_site_invalidate(struct mh_site *s, struct mh_str keys);
 struct mh_cache *mh_site_cache(struct mh_site *s);
-
-/* Appends to keys the cache keys that a change of one article makes stale:
- * before is its state until now (NULL when new), after its saved state (NULL
- * when deleted). Call after saving, inside the write's transaction, then log
- * the keys with mh_store_change_add(). */
-enum mh_store_rc mh_site_article_change_keys(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
-					     const struct mh_article *after, struct mh_buf *keys);
 
 /* Follows the database's change log in a thread of its own, dropping the
  * pages each logged change names, every interval_ms. Starts at the log's
@@ -112,6 +106,6 @@ const struct mh_config *mh_site_config(struct mh_site *s);
 
 /* Articles per page on fronts, and per batch of the Continue Reading stream. */
 #define MH_SITE_PER_PAGE 20
-#define MH_SITE_STREAM_BATCH 3
+#define MH_SITE_STREAM_BATCH MH_CONTENT_STREAM_BATCH
 
 #endif

@@ -112,7 +112,7 @@ Test(site, headline_change_names_the_article_its_lists_and_stream_neighbours)
 	struct mh_article *before = load(ids[3]), *after = load(ids[3]);
 	after->headline = "A new headline";
 	struct mh_buf keys = MH_BUF_INIT;
-	cr_assert_eq(mh_site_article_change_keys(st, ar, before, after, &keys), MH_OK);
+	cr_assert_eq(mh_content_article_change_keys(st, ar, before, after, &keys), MH_OK);
 	cr_assert(has_key(&keys, "home"), "%s", mh_buf_cstr(&keys));
 	cr_assert(has_key(&keys, k("article", ids[3])));
 	cr_assert(has_key(&keys, k("section", sec_latest)));
@@ -140,7 +140,7 @@ Test(site, moving_sections_authors_and_picks_names_both_sides)
 	after->authors = &bo;
 	after->n_authors = 1;
 	struct mh_buf keys = MH_BUF_INIT;
-	cr_assert_eq(mh_site_article_change_keys(st, ar, before, after, &keys), MH_OK);
+	cr_assert_eq(mh_content_article_change_keys(st, ar, before, after, &keys), MH_OK);
 	cr_assert(has_key(&keys, k("section", sec_news)), "the old section's list changes");
 	cr_assert(has_key(&keys, k("section", sec_video)), "the new section's list changes");
 	cr_assert(has_key(&keys, k("section", sec_picks)));
@@ -153,7 +153,7 @@ Test(site, a_new_article_names_its_lists)
 {
 	int64_t id = add_article("fresh", sec_video, 0, true);
 	struct mh_buf keys = MH_BUF_INIT;
-	cr_assert_eq(mh_site_article_change_keys(st, ar, NULL, load(id), &keys), MH_OK);
+	cr_assert_eq(mh_content_article_change_keys(st, ar, NULL, load(id), &keys), MH_OK);
 	cr_assert(has_key(&keys, k("article", id)));
 	cr_assert(has_key(&keys, "home"));
 	cr_assert(has_key(&keys, k("section", sec_video)));
@@ -194,7 +194,7 @@ Test(site, the_watcher_drops_what_the_log_names_and_nothing_else)
 	/* a change committed by another process: the CLI's path */
 	struct mh_article *before = load(ids[0]), *after = load(ids[0]);
 	after->headline = "Changed";
-	cr_assert_eq(mh_cli_article_commit(st, ar, before, after, &err), 0, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_content_article_commit(st, ar, before, after, &err), 0, "%s", mh_buf_cstr(&err));
 	cr_assert_eq(mh_site_watch_poll(w), 1);
 	cr_assert_not(cached(c, "/"), "home shows the changed article");
 	cr_assert_not(cached(c, "/section/news"), "its section front");
