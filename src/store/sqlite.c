@@ -60,6 +60,15 @@ enum stmt_id {
 	ST_CHANGE_LAST,
 	ST_CHANGES_SINCE,
 	ST_CHANGES_PRUNE,
+	ST_JOB_REQUEUE,
+	ST_JOB_INSERT,
+	ST_JOB_CLAIM,
+	ST_JOB_DONE,
+	ST_JOB_FAIL,
+	ST_JOBS_ALL,
+	ST_JOBS_STATE,
+	ST_JOB_RETRY,
+	ST_JOBS_PRUNE,
 	ST__COUNT
 };
 
@@ -114,6 +123,28 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_CHANGE_LAST] = "SELECT coalesce(max(id), 0) FROM changes",
 	[ST_CHANGES_SINCE] = "SELECT id, keys, created_at FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
 	[ST_CHANGES_PRUNE] = "DELETE FROM changes WHERE created_at < ?1",
+#define JOB_COLS "id, kind, payload, state, run_at, attempts, max_attempts, owner, lease_until, last_error," \
+		 " coalesce(dedupe, ''), created_at, updated_at"
+	[ST_JOB_REQUEUE] = "UPDATE jobs SET payload = ?2, run_at = ?3, state = 'queued', attempts = 0, owner = '',"
+			   " lease_until = 0, updated_at = ?4"
+			   " WHERE dedupe = ?1 AND state IN ('queued', 'running') RETURNING id",
+	[ST_JOB_INSERT] = "INSERT INTO jobs(kind, payload, run_at, dedupe, created_at, updated_at)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	/* one statement, so atomic: SQLite has one writer at a time */
+	[ST_JOB_CLAIM] = "UPDATE jobs SET state = 'running', owner = ?1, lease_until = ?2, attempts = attempts + 1,"
+			 " updated_at = ?3 WHERE id = (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= ?3)"
+			 " OR (state = 'running' AND lease_until < ?3) ORDER BY run_at, id LIMIT 1)"
+			 " RETURNING " JOB_COLS,
+	[ST_JOB_DONE] = "UPDATE jobs SET state = 'done', owner = '', lease_until = 0, updated_at = ?3"
+			" WHERE id = ?1 AND owner = ?2 AND state = 'running'",
+	[ST_JOB_FAIL] = "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'queued' END,"
+			" run_at = ?4, last_error = ?3, owner = '', lease_until = 0, updated_at = ?5"
+			" WHERE id = ?1 AND owner = ?2 AND state = 'running'",
+	[ST_JOBS_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?1",
+	[ST_JOBS_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = ?2 ORDER BY id DESC LIMIT ?1",
+	[ST_JOB_RETRY] = "UPDATE jobs SET state = 'queued', run_at = ?2, attempts = 0, owner = '', lease_until = 0,"
+			 " updated_at = ?2 WHERE id = ?1 AND state IN ('parked', 'queued')",
+	[ST_JOBS_PRUNE] = "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1",
 };
 
 /* The list query's variants: one cached statement per combination of filters. */
@@ -1148,6 +1179,174 @@ static enum mh_store_rc sq_changes_prune(struct mh_store *base, int64_t before)
 	return run(s, st, NULL, NULL, NULL);
 }
 
+static void job_row(struct mh_arena *a, sqlite3_stmt *st, void *p)
+{
+	struct mh_job *j = p;
+	j->id = sqlite3_column_int64(st, 0);
+	j->kind = col_str(a, st, 1);
+	j->payload = col_str(a, st, 2);
+	const char *state = (const char *)sqlite3_column_text(st, 3);
+	enum mh_job_state js = MH_JOB_QUEUED;
+	mh_job_state_parse(mh_str_c(state), &js);
+	j->state = js;
+	j->run_at = sqlite3_column_int64(st, 4);
+	j->attempts = sqlite3_column_int(st, 5);
+	j->max_attempts = sqlite3_column_int(st, 6);
+	j->owner = col_str(a, st, 7);
+	j->lease_until = sqlite3_column_int64(st, 8);
+	j->last_error = col_str(a, st, 9);
+	j->dedupe = col_str(a, st, 10);
+	j->created_at = sqlite3_column_int64(st, 11);
+	j->updated_at = sqlite3_column_int64(st, 12);
+}
+
+static enum mh_store_rc sq_job_add(struct mh_store *base, const char *kind, struct mh_str payload, int64_t run_at,
+				   const char *dedupe, int64_t *id)
+{
+	struct sq *s = SQ(base);
+	int64_t now = mh_time_now();
+	if (dedupe != NULL) {
+		sqlite3_stmt *st = stmt(s, ST_JOB_REQUEUE, NULL);
+		if (st == NULL)
+			return MH_ERROR;
+		bind_text(st, 1, dedupe);
+		bind_str(st, 2, payload);
+		sqlite3_bind_int64(st, 3, run_at);
+		sqlite3_bind_int64(st, 4, now);
+		int r = sqlite3_step(st);
+		int64_t found = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		enum mh_store_rc rc = (r == SQLITE_ROW || r == SQLITE_DONE) ? MH_OK : fail(s, r, NULL, NULL, NULL);
+		done(st);
+		if (rc != MH_OK)
+			return rc;
+		if (found != 0) {
+			if (id != NULL)
+				*id = found;
+			return MH_OK;
+		}
+	}
+	sqlite3_stmt *st = stmt(s, ST_JOB_INSERT, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	bind_text(st, 1, kind);
+	bind_str(st, 2, payload);
+	sqlite3_bind_int64(st, 3, run_at);
+	if (dedupe != NULL)
+		bind_text(st, 4, dedupe);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, now);
+	enum mh_store_rc rc = run(s, st, NULL, NULL, NULL);
+	if (rc == MH_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+static enum mh_store_rc sq_job_claim(struct mh_store *base, struct mh_arena *a, const char *owner, int64_t now,
+				     int lease_s, struct mh_job **out)
+{
+	struct sq *s = SQ(base);
+	/* BEGIN IMMEDIATE takes the write lock first (waiting up to the busy
+	 * timeout): an UPDATE in autocommit that starts as a reader can fail at
+	 * once when another writer got in between, without waiting. */
+	enum mh_store_rc rc = write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	sqlite3_stmt *st = stmt(s, ST_JOB_CLAIM, NULL);
+	if (st == NULL)
+		return write_end(s, MH_ERROR, NULL);
+	bind_text(st, 1, owner);
+	sqlite3_bind_int64(st, 2, now + lease_s);
+	sqlite3_bind_int64(st, 3, now);
+	int r = sqlite3_step(st);
+	rc = MH_NOT_FOUND;
+	if (r == SQLITE_ROW) {
+		struct mh_job *j = MH_NEW(a, struct mh_job);
+		job_row(a, st, j);
+		*out = j;
+		rc = MH_OK;
+		while ((r = sqlite3_step(st)) == SQLITE_ROW)
+			;
+	}
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		rc = fail(s, r, NULL, NULL, NULL);
+	done(st);
+	if (rc == MH_NOT_FOUND) {
+		write_end(s, MH_OK, NULL);
+		return MH_NOT_FOUND;
+	}
+	return write_end(s, rc, NULL);
+}
+
+static enum mh_store_rc changed_one(struct sq *s, sqlite3_stmt *st, enum mh_store_rc none)
+{
+	enum mh_store_rc rc = run(s, st, NULL, NULL, NULL);
+	if (rc == MH_OK && sqlite3_changes(s->db) == 0)
+		return none;
+	return rc;
+}
+
+static enum mh_store_rc sq_job_done(struct mh_store *base, int64_t id, const char *owner)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_JOB_DONE, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, owner);
+	sqlite3_bind_int64(st, 3, mh_time_now());
+	return changed_one(s, st, MH_CONFLICT);
+}
+
+static enum mh_store_rc sq_job_fail(struct mh_store *base, int64_t id, const char *owner, const char *error,
+				    int64_t retry_at)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_JOB_FAIL, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, owner);
+	bind_text(st, 3, error != NULL ? error : "");
+	sqlite3_bind_int64(st, 4, retry_at);
+	sqlite3_bind_int64(st, 5, mh_time_now());
+	return changed_one(s, st, MH_CONFLICT);
+}
+
+static enum mh_store_rc sq_jobs(struct mh_store *base, struct mh_arena *a, int state, int limit,
+				struct mh_job **out, size_t *n)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, state < 0 ? ST_JOBS_ALL : ST_JOBS_STATE, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	sqlite3_bind_int(st, 1, limit);
+	if (state >= 0)
+		bind_text(st, 2, mh_job_state_name((enum mh_job_state)state));
+	return collect(s, st, a, sizeof(struct mh_job), job_row, (void **)out, n);
+}
+
+static enum mh_store_rc sq_job_retry(struct mh_store *base, int64_t id)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_JOB_RETRY, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, mh_time_now());
+	return changed_one(s, st, MH_NOT_FOUND);
+}
+
+static enum mh_store_rc sq_jobs_prune(struct mh_store *base, int64_t before)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = stmt(s, ST_JOBS_PRUNE, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	sqlite3_bind_int64(st, 1, before);
+	return run(s, st, NULL, NULL, NULL);
+}
+
 static const struct mh_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1174,6 +1373,13 @@ static const struct mh_store_ops sqlite_ops = {
 	.change_last = sq_change_last,
 	.changes_since = sq_changes_since,
 	.changes_prune = sq_changes_prune,
+	.job_add = sq_job_add,
+	.job_claim = sq_job_claim,
+	.job_done = sq_job_done,
+	.job_fail = sq_job_fail,
+	.jobs = sq_jobs,
+	.job_retry = sq_job_retry,
+	.jobs_prune = sq_jobs_prune,
 	.count = sq_count,
 };
 

@@ -366,6 +366,7 @@ enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int6
  * backend, so it must never come from anywhere but this list. */
 static const char *const countable[] = {
 	"sections", "authors", "tags", "articles", "article_authors", "article_tags", "schema_migrations", "changes",
+	"jobs",
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)
@@ -406,4 +407,94 @@ enum mh_store_rc mh_store_changes_since(struct mh_store *s, struct mh_arena *a, 
 enum mh_store_rc mh_store_changes_prune(struct mh_store *s, int64_t before)
 {
 	return s->ops->changes_prune(s, before);
+}
+
+/* ---- the job queue ---- */
+
+static const char *const job_state_names[] = {
+	[MH_JOB_QUEUED] = "queued",
+	[MH_JOB_RUNNING] = "running",
+	[MH_JOB_DONE] = "done",
+	[MH_JOB_PARKED] = "parked",
+};
+
+const char *mh_job_state_name(enum mh_job_state st)
+{
+	MH_ASSERT((unsigned)st < sizeof(job_state_names) / sizeof(job_state_names[0]));
+	return job_state_names[st];
+}
+
+bool mh_job_state_parse(struct mh_str s, enum mh_job_state *out)
+{
+	for (size_t i = 0; i < sizeof(job_state_names) / sizeof(job_state_names[0]); i++) {
+		if (mh_str_eq_c(s, job_state_names[i])) {
+			*out = (enum mh_job_state)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool job_word_ok(const char *s, bool allow_empty)
+{
+	if (s == NULL || (*s == '\0' && !allow_empty) || strlen(s) > 200)
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
+enum mh_store_rc mh_store_job_add(struct mh_store *s, const char *kind, struct mh_str payload, int64_t run_at,
+				  const char *dedupe, int64_t *id)
+{
+	if (!job_word_ok(kind, false) || (dedupe != NULL && !job_word_ok(dedupe, false)) || run_at < 0)
+		return MH_INVALID;
+	return s->ops->job_add(s, kind, payload, run_at, dedupe, id);
+}
+
+enum mh_store_rc mh_store_job_claim(struct mh_store *s, struct mh_arena *a, const char *owner, int64_t now,
+				    int lease_s, struct mh_job **out)
+{
+	*out = NULL;
+	if (!job_word_ok(owner, false) || lease_s < 1)
+		return MH_INVALID;
+	return s->ops->job_claim(s, a, owner, now, lease_s, out);
+}
+
+enum mh_store_rc mh_store_job_done(struct mh_store *s, int64_t id, const char *owner)
+{
+	if (id <= 0 || !job_word_ok(owner, false))
+		return MH_INVALID;
+	return s->ops->job_done(s, id, owner);
+}
+
+enum mh_store_rc mh_store_job_fail(struct mh_store *s, int64_t id, const char *owner, const char *error,
+				   int64_t retry_at)
+{
+	if (id <= 0 || !job_word_ok(owner, false))
+		return MH_INVALID;
+	return s->ops->job_fail(s, id, owner, error, retry_at);
+}
+
+enum mh_store_rc mh_store_jobs(struct mh_store *s, struct mh_arena *a, int state, int limit, struct mh_job **out,
+			       size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (state > MH_JOB_PARKED || limit < 1 || limit > 10000)
+		return MH_INVALID;
+	return s->ops->jobs(s, a, state, limit, out, n);
+}
+
+enum mh_store_rc mh_store_job_retry(struct mh_store *s, int64_t id)
+{
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	return s->ops->job_retry(s, id);
+}
+
+enum mh_store_rc mh_store_jobs_prune(struct mh_store *s, int64_t before)
+{
+	return s->ops->jobs_prune(s, before);
 }

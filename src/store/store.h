@@ -168,6 +168,60 @@ enum mh_store_rc mh_store_changes_since(struct mh_store *s, struct mh_arena *a, 
  * than that must drop their whole cache (their next id is missing). */
 enum mh_store_rc mh_store_changes_prune(struct mh_store *s, int64_t before);
 
+/* ---- the job queue ----
+ * Background work that must run once across every node: scheduled
+ * publishing, purges, later mail, image sizes and view flushing. A node
+ * claims a due job with a lease; if it dies, the lease runs out and another
+ * node takes the job over. Failures are retried with backoff, then parked.
+ * PostgreSQL claims with FOR UPDATE SKIP LOCKED; SQLite by one immediate
+ * transaction (one writer at a time). */
+enum mh_job_state {
+	MH_JOB_QUEUED = 0,
+	MH_JOB_RUNNING,
+	MH_JOB_DONE,
+	MH_JOB_PARKED, /* failed max_attempts times: waits for `masthead jobs retry` */
+};
+const char *mh_job_state_name(enum mh_job_state st);
+bool mh_job_state_parse(struct mh_str s, enum mh_job_state *out);
+struct mh_job {
+	int64_t id;
+	const char *kind;    /* "publish", "purge", ... */
+	const char *payload; /* the kind's own text (an id, keys, JSON) */
+	enum mh_job_state state;
+	int64_t run_at;      /* not before (unix seconds) */
+	int attempts;        /* claims so far, this one included */
+	int max_attempts;
+	const char *owner;   /* node that holds it ("" when none) */
+	int64_t lease_until; /* the owner's claim ends then */
+	const char *last_error;
+	const char *dedupe;  /* "" or a key unique among unfinished jobs */
+	int64_t created_at, updated_at;
+};
+/* Queues a job. With dedupe (may be NULL), an unfinished job with the same
+ * key is updated instead (new payload and run_at, attempts reset): e.g. an
+ * article rescheduled keeps one publishing job. *id (may be NULL) is set. */
+enum mh_store_rc mh_store_job_add(struct mh_store *s, const char *kind, struct mh_str payload, int64_t run_at,
+				  const char *dedupe, int64_t *id);
+/* Claims the most overdue job that is queued and due, or running with an
+ * expired lease; it becomes running, owned by owner until now + lease_s, with
+ * attempts + 1. MH_NOT_FOUND when nothing is due. Exactly one claimer wins. */
+enum mh_store_rc mh_store_job_claim(struct mh_store *s, struct mh_arena *a, const char *owner, int64_t now,
+				    int lease_s, struct mh_job **out);
+/* Ends a claimed job. MH_CONFLICT if owner no longer holds it (the lease ran
+ * out and another node took it). */
+enum mh_store_rc mh_store_job_done(struct mh_store *s, int64_t id, const char *owner);
+/* A failed attempt: queued again for retry_at, or parked once attempts have
+ * reached max_attempts. error is kept as last_error. */
+enum mh_store_rc mh_store_job_fail(struct mh_store *s, int64_t id, const char *owner, const char *error,
+				   int64_t retry_at);
+/* Lists jobs (newest first), all states when state < 0. */
+enum mh_store_rc mh_store_jobs(struct mh_store *s, struct mh_arena *a, int state, int limit, struct mh_job **out,
+			       size_t *n);
+/* Puts a parked (or queued) job back in the queue, due now, attempts reset. */
+enum mh_store_rc mh_store_job_retry(struct mh_store *s, int64_t id);
+/* Deletes done jobs finished before the given time. */
+enum mh_store_rc mh_store_jobs_prune(struct mh_store *s, int64_t before);
+
 /* Row counts per table, for tests and `db copy` verification. Only sections,
  * authors, tags, articles, article_authors, article_tags, schema_migrations;
  * any other name is MH_INVALID. */

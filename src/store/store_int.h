@@ -46,6 +46,17 @@ struct mh_store_ops {
 	enum mh_store_rc (*changes_since)(struct mh_store *s, struct mh_arena *a, int64_t after, size_t max,
 					  struct mh_change **out, size_t *n);
 	enum mh_store_rc (*changes_prune)(struct mh_store *s, int64_t before);
+	enum mh_store_rc (*job_add)(struct mh_store *s, const char *kind, struct mh_str payload, int64_t run_at,
+				    const char *dedupe, int64_t *id);
+	enum mh_store_rc (*job_claim)(struct mh_store *s, struct mh_arena *a, const char *owner, int64_t now,
+				      int lease_s, struct mh_job **out);
+	enum mh_store_rc (*job_done)(struct mh_store *s, int64_t id, const char *owner);
+	enum mh_store_rc (*job_fail)(struct mh_store *s, int64_t id, const char *owner, const char *error,
+				     int64_t retry_at);
+	enum mh_store_rc (*jobs)(struct mh_store *s, struct mh_arena *a, int state, int limit, struct mh_job **out,
+				 size_t *n);
+	enum mh_store_rc (*job_retry)(struct mh_store *s, int64_t id);
+	enum mh_store_rc (*jobs_prune)(struct mh_store *s, int64_t before);
 	/* table is one of the whitelisted names (checked by store.c). */
 	enum mh_store_rc (*count)(struct mh_store *s, const char *table, int64_t *n);
 };

@@ -5,13 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "store/store.h"
 
-/* the newest migration: 1 content tables, 2 the change log */
-#define SCHEMA_VERSION 2
+/* the newest migration: 1 content tables, 2 the change log, 3 the job queue */
+#define SCHEMA_VERSION 3
 
 static char dir[64];
 static struct mh_store *st;
@@ -712,4 +713,136 @@ Test(store, change_log)
 	cr_assert_eq(mh_store_changes_prune(st, mh_time_now() + 10), MH_OK);
 	cr_assert_eq(mh_store_changes_since(st, ar, 0, 10, &c, &n), MH_OK);
 	cr_assert_eq(n, 0);
+}
+
+Test(store, jobs_claim_lease_done_and_dedupe)
+{
+	int64_t id1 = 0, id2 = 0, again = 0;
+	cr_assert_eq(mh_store_job_add(st, "publish", MH_STR("7"), NOW - 10, "publish:7", &id1), MH_OK);
+	cr_assert_eq(mh_store_job_add(st, "purge", MH_STR("home"), NOW + 60, NULL, &id2), MH_OK);
+	cr_assert_eq(mh_store_job_add(st, "publish", MH_STR("7"), NOW - 5, "publish:7", &again), MH_OK);
+	cr_assert_eq(again, id1, "the same unfinished job is rescheduled, not duplicated");
+	int64_t n;
+	cr_assert_eq(mh_store_count(st, "jobs", &n), MH_OK);
+	cr_assert_eq(n, 2);
+
+	struct mh_job *j = NULL;
+	cr_assert_eq(mh_store_job_claim(st, ar, "node-a", NOW, 30, &j), MH_OK);
+	cr_assert_eq(j->id, id1);
+	cr_assert_str_eq(j->kind, "publish");
+	cr_assert_str_eq(j->payload, "7");
+	cr_assert_eq(j->state, MH_JOB_RUNNING);
+	cr_assert_eq(j->attempts, 1);
+	cr_assert_str_eq(j->owner, "node-a");
+	cr_assert_eq(mh_store_job_claim(st, ar, "node-b", NOW, 30, &j), MH_NOT_FOUND,
+		     "the other job is not due and the first is held");
+	/* node-a dies: after its lease, node-b takes the job over */
+	cr_assert_eq(mh_store_job_claim(st, ar, "node-b", NOW + 31, 30, &j), MH_OK);
+	cr_assert_eq(j->id, id1);
+	cr_assert_eq(j->attempts, 2);
+	cr_assert_eq(mh_store_job_done(st, id1, "node-a"), MH_CONFLICT, "a lost lease cannot finish the job");
+	cr_assert_eq(mh_store_job_done(st, id1, "node-b"), MH_OK);
+	cr_assert_eq(mh_store_job_done(st, id1, "node-b"), MH_CONFLICT, "done once");
+	/* a finished job no longer blocks its dedupe key */
+	cr_assert_eq(mh_store_job_add(st, "publish", MH_STR("7"), NOW, "publish:7", &again), MH_OK);
+	cr_assert_neq(again, id1);
+
+	struct mh_job *list;
+	size_t ln;
+	cr_assert_eq(mh_store_jobs(st, ar, MH_JOB_DONE, 10, &list, &ln), MH_OK);
+	cr_assert_eq(ln, 1);
+	cr_assert_eq(list[0].id, id1);
+	cr_assert_eq(mh_store_jobs(st, ar, -1, 10, &list, &ln), MH_OK);
+	cr_assert_eq(ln, 3);
+	cr_assert_eq(mh_store_jobs_prune(st, mh_time_now() + 10), MH_OK);
+	cr_assert_eq(mh_store_jobs(st, ar, -1, 10, &list, &ln), MH_OK);
+	cr_assert_eq(ln, 2, "done jobs pruned, others kept");
+	cr_assert_eq(mh_store_job_add(st, "", MH_STR(""), NOW, NULL, NULL), MH_INVALID);
+	cr_assert_eq(mh_store_job_add(st, "bad kind", MH_STR(""), NOW, NULL, NULL), MH_INVALID);
+	cr_assert_eq(mh_store_job_claim(st, ar, "", NOW, 30, &j), MH_INVALID);
+}
+
+Test(store, jobs_fail_retry_then_park)
+{
+	int64_t id = 0;
+	cr_assert_eq(mh_store_job_add(st, "purge", MH_STR("k"), NOW, NULL, &id), MH_OK);
+	struct mh_job *j = NULL;
+	int64_t t = NOW;
+	for (int attempt = 1; attempt <= 8; attempt++) {
+		cr_assert_eq(mh_store_job_claim(st, ar, "n", t, 30, &j), MH_OK, "attempt %d", attempt);
+		cr_assert_eq(j->attempts, attempt);
+		cr_assert_eq(mh_store_job_fail(st, id, "n", "target refused", t + 100), MH_OK);
+		cr_assert_eq(mh_store_job_claim(st, ar, "n", t + 50, 30, &j), MH_NOT_FOUND, "backoff holds it");
+		t += 100;
+	}
+	struct mh_job *list;
+	size_t n;
+	cr_assert_eq(mh_store_jobs(st, ar, MH_JOB_PARKED, 10, &list, &n), MH_OK);
+	cr_assert_eq(n, 1, "parked after max_attempts");
+	cr_assert_str_eq(list[0].last_error, "target refused");
+	cr_assert_eq(mh_store_job_claim(st, ar, "n", t + 1000000, 30, &j), MH_NOT_FOUND, "parked jobs do not run");
+	cr_assert_eq(mh_store_job_retry(st, id), MH_OK);
+	cr_assert_eq(mh_store_job_claim(st, ar, "n", mh_time_now(), 30, &j), MH_OK, "retried by hand");
+	cr_assert_eq(j->attempts, 1);
+	cr_assert_eq(mh_store_job_retry(st, 99999), MH_NOT_FOUND);
+}
+
+/* Several threads, each with its own connection, claim from one queue:
+ * every job is claimed exactly once. */
+struct claimer {
+	int done;
+	int last_rc;
+	int64_t ids[64];
+};
+
+static void *claim_all(void *arg)
+{
+	struct claimer *c = arg;
+	struct mh_store *mine = NULL;
+	struct mh_buf e = MH_BUF_INIT;
+	if (mh_store_open("site.db", dir, false, &mine, &e) != MH_OK)
+		return NULL;
+	struct mh_arena *a = mh_arena_new();
+	char owner[32];
+	snprintf(owner, sizeof(owner), "t%p", (void *)c);
+	for (;;) {
+		struct mh_job *j = NULL;
+		enum mh_store_rc rc = mh_store_job_claim(mine, a, owner, mh_time_now(), 60, &j);
+		if (rc == MH_UNAVAILABLE)
+			continue;
+		if (rc != MH_OK) {
+			c->last_rc = rc;
+			break;
+		}
+		c->ids[c->done++] = j->id;
+		mh_store_job_done(mine, j->id, owner);
+	}
+	mh_arena_free(a);
+	mh_store_close(mine);
+	mh_buf_free(&e);
+	return NULL;
+}
+
+Test(store, jobs_each_claimed_once_across_connections)
+{
+	for (int i = 0; i < 40; i++)
+		cr_assert_eq(mh_store_job_add(st, "purge", MH_STR("x"), mh_time_now() - 100, NULL, NULL), MH_OK);
+	struct claimer c[4] = { 0 };
+	pthread_t th[4];
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, claim_all, &c[i]);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	int seen[64] = { 0 }, total = 0;
+	for (int i = 0; i < 4; i++) {
+		for (int k = 0; k < c[i].done; k++) {
+			cr_assert_lt(c[i].ids[k], 64);
+			seen[c[i].ids[k]]++;
+			total++;
+		}
+	}
+	cr_assert_eq(total, 40, "every job ran (%d %d %d %d; rc %d %d %d %d)", c[0].done, c[1].done, c[2].done,
+		     c[3].done, c[0].last_rc, c[1].last_rc, c[2].last_rc, c[3].last_rc);
+	for (int i = 0; i < 64; i++)
+		cr_assert_leq(seen[i], 1, "job %d claimed twice", i);
 }
