@@ -38,8 +38,9 @@ static const struct {
 	char database[sizeof "masthead.db"];
 	char listen[sizeof "127.0.0.1:8080"];
 	char theme_dir[sizeof "theme"];
+	char purge_method[sizeof "POST"];
 } defaults = {
-	"Masthead", "", "http://127.0.0.1:8080", "UTC", "en", "masthead.db", "127.0.0.1:8080", "theme",
+	"Masthead", "", "http://127.0.0.1:8080", "UTC", "en", "masthead.db", "127.0.0.1:8080", "theme", "POST",
 };
 
 static bool is_default_string(const char *p)
@@ -89,6 +90,13 @@ void mh_config_defaults(struct mh_config *c)
 	c->s_maxage_s = 300;
 	c->stale_while_revalidate_s = 600;
 	c->theme_dir = (char *)defaults.theme_dir;
+	c->jobs_workers = 1;
+	c->jobs_lease_s = 60;
+	c->purge_varnish = (char *)defaults.empty;
+	c->purge_url_template = (char *)defaults.empty;
+	c->purge_method = (char *)defaults.purge_method;
+	c->purge_header = (char *)defaults.empty;
+	c->purge_timeout_s = 5;
 	c->schema_version = 0;
 }
 
@@ -96,7 +104,8 @@ void mh_config_free(struct mh_config *c)
 {
 	char **strings[] = { &c->dir,	   &c->path,	 &c->title,    &c->tagline,	      &c->base_url,
 			     &c->timezone, &c->language, &c->database, &c->video_channel_url, &c->social_links,
-			     &c->listen,   &c->tls_cert, &c->tls_key,  &c->theme_dir };
+			     &c->listen,   &c->tls_cert, &c->tls_key,  &c->theme_dir, &c->purge_varnish,
+			     &c->purge_url_template, &c->purge_method, &c->purge_header };
 	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
 		free_string(strings[i]);
 	memset(c, 0, sizeof *c);
@@ -114,6 +123,10 @@ enum kind {
 	K_LANG,	    /* BCP 47 language tag */
 	K_LISTEN,   /* host:port */
 	K_SOCIAL,   /* Name=URL;Name=URL */
+	K_URL_LIST, /* space-separated http(s) URLs, or empty */
+	K_URL_KEY,  /* an http(s) URL holding {key}, or empty */
+	K_METHOD,   /* an HTTP method: upper-case letters */
+	K_HEADER,   /* "Name: value", or empty */
 	K_BOOL,
 	K_INT,
 	K_SIZE,
@@ -153,12 +166,19 @@ static const struct setting settings[] = {
 	{ "cache", "max_age", K_INT, F(max_age_s), 0, 31536000 },
 	{ "cache", "s_maxage", K_INT, F(s_maxage_s), 0, 31536000 },
 	{ "cache", "stale_while_revalidate", K_INT, F(stale_while_revalidate_s), 0, 31536000 },
+	{ "jobs", "workers", K_INT, F(jobs_workers), 0, 64 },
+	{ "jobs", "lease", K_INT, F(jobs_lease_s), 1, 86400 },
+	{ "purge", "varnish", K_URL_LIST, F(purge_varnish), 0, 0 },
+	{ "purge", "url_template", K_URL_KEY, F(purge_url_template), 0, 0 },
+	{ "purge", "method", K_METHOD, F(purge_method), 0, 0 },
+	{ "purge", "header", K_HEADER, F(purge_header), 0, 0 },
+	{ "purge", "timeout", K_INT, F(purge_timeout_s), 1, 300 },
 	{ "theme", "dir", K_TEXT, F(theme_dir), 0, 0 },
 	{ "schema", "version", K_INT, F(schema_version), 0, INT_MAX },
 };
 #undef F
 
-static const char section_list[] = "site, database, server, cache, theme, schema";
+static const char section_list[] = "site, database, server, cache, jobs, purge, theme, schema";
 
 static bool known_section(const char *section)
 {
@@ -315,6 +335,42 @@ static bool valid_social(const char *v)
 	return true;
 }
 
+/* Space-separated http(s) URLs (any number of spaces between them). */
+static bool valid_url_list(const char *v)
+{
+	char url[MAX_LINE_LEN + 1];
+	const char *p = v;
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		size_t n = strcspn(p, " ");
+		if (n == 0)
+			break;
+		memcpy(url, p, n);
+		url[n] = '\0';
+		if (!is_http_url(url))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+/* "Name: value": a header name of token characters, then a printable value. */
+static bool valid_header(const char *v)
+{
+	const char *colon = strchr(v, ':');
+	if (colon == NULL || colon == v)
+		return false;
+	for (const char *p = v; p < colon; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '_'))
+			return false;
+	const char *value = colon + 1;
+	while (*value == ' ')
+		value++;
+	return *value != '\0';
+}
+
 /* Checks value against s and stores it. On failure writes "problem
  * (expected ...)" into why. */
 static bool apply(struct mh_config *c, const struct setting *s, const char *v, struct mh_buf *why)
@@ -383,6 +439,48 @@ static bool apply(struct mh_config *c, const struct setting *s, const char *v, s
 	case K_SOCIAL:
 		if (!valid_social(v)) {
 			mh_buf_append_c(why, "bad link list (expected Name=https://...;Name=https://...)");
+			return false;
+		}
+		set_string(field, v, n);
+		return true;
+	case K_URL_LIST:
+		if (!valid_url_list(v)) {
+			mh_buf_printf(why,
+				      "\"%s\" is not a list of web addresses (expected http:// or https:// URLs "
+				      "separated by spaces)",
+				      v);
+			return false;
+		}
+		set_string(field, v, n);
+		return true;
+	case K_URL_KEY:
+		if (n > 0 && (!is_http_url(v) || strstr(v, "{key}") == NULL)) {
+			mh_buf_printf(why,
+				      "\"%s\" is not a purge address (expected an http:// or https:// URL holding "
+				      "{key}, like https://cdn.example/purge?key={key})",
+				      v);
+			return false;
+		}
+		set_string(field, v, n);
+		return true;
+	case K_METHOD:
+		for (const char *p = v; *p; p++) {
+			if (*p < 'A' || *p > 'Z') {
+				n = 0;
+				break;
+			}
+		}
+		if (n == 0 || n > 20) {
+			mh_buf_printf(why, "\"%s\" is not an HTTP method (expected upper-case letters like POST or PURGE)",
+				      v);
+			return false;
+		}
+		set_string(field, v, n);
+		return true;
+	case K_HEADER:
+		if (n > 0 && !valid_header(v)) {
+			mh_buf_printf(why, "\"%s\" is not a header (expected Name: value, like Authorization: Bearer abc)",
+				      v);
 			return false;
 		}
 		set_string(field, v, n);

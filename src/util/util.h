@@ -141,6 +141,15 @@ struct mh_config {
 	bool cache_enabled;
 	size_t cache_max_bytes;
 	int max_age_s, s_maxage_s, stale_while_revalidate_s;
+	/* [jobs]: the background job runner of each node (src/jobs/) */
+	int jobs_workers; /* runner threads per node; 0 = this node runs no jobs */
+	int jobs_lease_s; /* a claimed job is another node's to take after this */
+	/* [purge]: caches in front (Varnish, a CDN) told about changed pages */
+	char *purge_varnish;      /* "" or space-separated http(s) URLs that take BAN */
+	char *purge_url_template; /* "" or an http(s) URL holding {key} */
+	char *purge_method;       /* the template's method; default "POST" */
+	char *purge_header;       /* "" or "Name: value", sent with every purge */
+	int purge_timeout_s;      /* per request, connecting included */
 	/* [theme] */
 	char *theme_dir; /* site override folder, relative to dir; default "theme" */
 	/* [schema] */

@@ -400,3 +400,57 @@ Test(config, set_refuses_bad_values_and_keeps_file)
 	unlink(path);
 	rmdir(dir);
 }
+
+/* ---- [jobs] and [purge] ---- */
+
+Test(config, jobs_and_purge_defaults)
+{
+	mh_config_defaults(&cfg);
+	cr_assert_eq(cfg.jobs_workers, 1);
+	cr_assert_eq(cfg.jobs_lease_s, 60);
+	cr_assert_str_eq(cfg.purge_varnish, "");
+	cr_assert_str_eq(cfg.purge_url_template, "");
+	cr_assert_str_eq(cfg.purge_method, "POST");
+	cr_assert_str_eq(cfg.purge_header, "");
+	cr_assert_eq(cfg.purge_timeout_s, 5);
+}
+
+Test(config, jobs_and_purge_settings)
+{
+	cr_assert(parse("[jobs]\nworkers = 0\nlease = 3\n"
+			"[purge]\n"
+			"varnish = http://127.0.0.1:6081  http://10.0.0.2:6081/\n"
+			"url_template = https://cdn.example/purge?key={key}\n"
+			"method = PURGE\n"
+			"header = Authorization: Bearer s3cret\n"
+			"timeout = 2\n"),
+		  "%s", err.ptr);
+	cr_assert_eq(cfg.jobs_workers, 0);
+	cr_assert_eq(cfg.jobs_lease_s, 3);
+	cr_assert_str_eq(cfg.purge_varnish, "http://127.0.0.1:6081  http://10.0.0.2:6081/");
+	cr_assert_str_eq(cfg.purge_url_template, "https://cdn.example/purge?key={key}");
+	cr_assert_str_eq(cfg.purge_method, "PURGE");
+	cr_assert_str_eq(cfg.purge_header, "Authorization: Bearer s3cret");
+	cr_assert_eq(cfg.purge_timeout_s, 2);
+	/* empty values switch a target off again */
+	cr_assert(parse("[purge]\nvarnish =\nurl_template =\nheader =\n"), "%s", err.ptr);
+	cr_assert_str_eq(cfg.purge_varnish, "");
+}
+
+Test(config, jobs_and_purge_errors)
+{
+	parse_fails("[jobs]\nworkers = 65\n", "site.ini:2: [jobs] workers: \"65\" is out of range");
+	parse_fails("[jobs]\nlease = 0\n", "site.ini:2: [jobs] lease: \"0\" is out of range");
+	parse_fails("[jobs]\nqueue = x\n", "site.ini:2: [jobs] queue: unknown setting");
+	parse_fails("[purge]\nvarnish = http://a:1 ftp://b\n",
+		    "site.ini:2: [purge] varnish: \"http://a:1 ftp://b\" is not a list of web addresses");
+	parse_fails("[purge]\nurl_template = https://cdn.example/purge\n",
+		    "site.ini:2: [purge] url_template: \"https://cdn.example/purge\" is not a purge address");
+	parse_fails("[purge]\nurl_template = cdn.example/{key}\n", "site.ini:2: [purge] url_template:");
+	parse_fails("[purge]\nmethod = post\n", "site.ini:2: [purge] method: \"post\" is not an HTTP method");
+	parse_fails("[purge]\nmethod = PO ST\n", "site.ini:2: [purge] method:");
+	parse_fails("[purge]\nheader = Authorization\n", "site.ini:2: [purge] header: \"Authorization\" is not a header");
+	parse_fails("[purge]\nheader = X Key: 1\n", "site.ini:2: [purge] header:");
+	parse_fails("[purge]\nheader = X-Key:   \n", "site.ini:2: [purge] header:");
+	parse_fails("[purge]\ntimeout = 0\n", "site.ini:2: [purge] timeout:");
+}
