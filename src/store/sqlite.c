@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store/store_int.h"
@@ -1347,6 +1348,71 @@ static enum mh_store_rc sq_jobs_prune(struct mh_store *base, int64_t before)
 	return run(s, st, NULL, NULL, NULL);
 }
 
+/* SQLite has no notifications: the watcher polls. */
+static enum mh_store_rc sq_changes_wait(struct mh_store *base, int timeout_ms)
+{
+	if (SQ(base)->in_tx)
+		return MH_INVALID;
+	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+	return MH_OK;
+}
+
+/* ---- raw access for mh_store_copy ---- */
+
+static enum mh_store_rc sq_raw_exec(struct mh_store *base, const char *sql, struct mh_buf *err)
+{
+	struct sq *s = SQ(base);
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? MH_OK : fail(s, rc, err, NULL, NULL);
+}
+
+static enum mh_store_rc sq_raw_rows(struct mh_store *base, const char *sql, int ncols,
+				    enum mh_store_rc (*row)(void *ctx, const char *const *vals), void *ctx,
+				    struct mh_buf *err)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = NULL;
+	int r = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (r != SQLITE_OK)
+		return fail(s, r, err, NULL, NULL);
+	const char *vals[32];
+	MH_ASSERT(ncols <= 32 && sqlite3_column_count(st) == ncols);
+	enum mh_store_rc rc = MH_OK;
+	while (rc == MH_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < ncols; i++)
+			vals[i] = sqlite3_column_type(st, i) == SQLITE_NULL ? NULL
+									    : (const char *)sqlite3_column_text(st, i);
+		rc = row(ctx, vals);
+	}
+	if (rc == MH_OK && r != SQLITE_DONE)
+		rc = fail(s, r, err, NULL, NULL);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static enum mh_store_rc sq_raw_insert(struct mh_store *base, const char *sql, int n, const char *const *vals,
+				      struct mh_buf *err)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = NULL;
+	int r = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (r != SQLITE_OK)
+		return fail(s, r, err, NULL, NULL);
+	for (int i = 0; i < n; i++) {
+		if (vals[i] == NULL) {
+			sqlite3_bind_null(st, i + 1);
+		} else {
+			/* column affinity turns "42" into an integer where the column is one */
+			sqlite3_bind_text(st, i + 1, vals[i], -1, SQLITE_STATIC);
+		}
+	}
+	r = sqlite3_step(st);
+	enum mh_store_rc rc = r == SQLITE_DONE ? MH_OK : fail(s, r, err, NULL, NULL);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static const struct mh_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1373,6 +1439,7 @@ static const struct mh_store_ops sqlite_ops = {
 	.change_last = sq_change_last,
 	.changes_since = sq_changes_since,
 	.changes_prune = sq_changes_prune,
+	.changes_wait = sq_changes_wait,
 	.job_add = sq_job_add,
 	.job_claim = sq_job_claim,
 	.job_done = sq_job_done,
@@ -1381,6 +1448,9 @@ static const struct mh_store_ops sqlite_ops = {
 	.job_retry = sq_job_retry,
 	.jobs_prune = sq_jobs_prune,
 	.count = sq_count,
+	.raw_exec = sq_raw_exec,
+	.raw_rows = sq_raw_rows,
+	.raw_insert = sq_raw_insert,
 };
 
 /* Runs a pragma; when want is not NULL its one-row answer must equal it. */

@@ -98,8 +98,8 @@ enum mh_store_rc mh_store_open(const char *url, const char *site_dir, bool creat
 	}
 	struct mh_str u = mh_str_c(url);
 	if (mh_str_has_prefix(u, "postgres://") || mh_str_has_prefix(u, "postgresql://")) {
-		mh_store_set_err(err, "database: PostgreSQL is not supported by this build yet");
-		return MH_UNAVAILABLE;
+		(void)create; /* the database itself is the operator's to create */
+		return mh_store_postgres_open(url, out, err);
 	}
 	if (mh_str_has_prefix(u, "sqlite:"))
 		url += strlen("sqlite:");
@@ -407,6 +407,24 @@ enum mh_store_rc mh_store_changes_since(struct mh_store *s, struct mh_arena *a, 
 enum mh_store_rc mh_store_changes_prune(struct mh_store *s, int64_t before)
 {
 	return s->ops->changes_prune(s, before);
+}
+
+enum mh_store_rc mh_store_changes_wait(struct mh_store *s, int timeout_ms)
+{
+	if (timeout_ms < 0 || timeout_ms > 60000)
+		return MH_INVALID;
+	return s->ops->changes_wait(s, timeout_ms);
+}
+
+const char *mh_store_backend(const struct mh_store *s)
+{
+	return s->ops->name;
+}
+
+bool mh_store_url_is_postgres(const char *url)
+{
+	struct mh_str u = mh_str_c(url != NULL ? url : "");
+	return mh_str_has_prefix(u, "postgres://") || mh_str_has_prefix(u, "postgresql://");
 }
 
 /* ---- the job queue ---- */

@@ -25,8 +25,10 @@ enum mh_store_rc {
 
 struct mh_store;
 
-/* Opens (creating if asked) the database named by url: a file path (SQLite) or
- * later a postgres:// URL. Relative paths are taken from site_dir. */
+/* Opens (creating if asked) the database named by url: a file path or
+ * sqlite:PATH (SQLite; relative paths are taken from site_dir), or a
+ * postgres:// or postgresql:// URL (libpq's URI form; the database must
+ * exist, `create` does not apply). PostgreSQL down: MH_UNAVAILABLE. */
 enum mh_store_rc mh_store_open(const char *url, const char *site_dir, bool create, struct mh_store **out,
 			       struct mh_buf *err);
 void mh_store_close(struct mh_store *s);
@@ -167,6 +169,14 @@ enum mh_store_rc mh_store_changes_since(struct mh_store *s, struct mh_arena *a, 
 /* Deletes entries older than before (unix seconds); readers further behind
  * than that must drop their whole cache (their next id is missing). */
 enum mh_store_rc mh_store_changes_prune(struct mh_store *s, int64_t before);
+/* Waits until a change may have been logged, at most timeout_ms (0..60000),
+ * then returns MH_OK; the caller then reads the log from its cursor.
+ * PostgreSQL: LISTENs on this connection (change_add NOTIFYs on commit) and
+ * returns as soon as a notification comes. SQLite: sleeps timeout_ms.
+ * MH_UNAVAILABLE when the connection is lost (or still down: it then waits
+ * timeout_ms first, so a loop on it does not spin); notifications may have
+ * been missed meanwhile. Not inside a transaction (MH_INVALID). */
+enum mh_store_rc mh_store_changes_wait(struct mh_store *s, int timeout_ms);
 
 /* ---- the job queue ----
  * Background work that must run once across every node: scheduled
@@ -222,8 +232,25 @@ enum mh_store_rc mh_store_job_retry(struct mh_store *s, int64_t id);
 /* Deletes done jobs finished before the given time. */
 enum mh_store_rc mh_store_jobs_prune(struct mh_store *s, int64_t before);
 
+/* Which backend s talks to: "sqlite" or "postgres" (for messages and
+ * tests; callers must not branch on it). */
+const char *mh_store_backend(const struct mh_store *s);
+bool mh_store_url_is_postgres(const char *url);
+
+/* Copies a whole site's database from one store to another (`masthead db
+ * copy`): every table (content, joins, change log, jobs) with ids kept, in
+ * one transaction on the target, which must be migrated to the same schema
+ * version. A target holding any row is refused (MH_CONFLICT) unless force,
+ * which empties it first (in the same transaction). After the commit, row
+ * counts are compared table by table. report (may be NULL) is called once per
+ * table with the counts. Errors name the side ("source"/"target") and table. */
+enum mh_store_rc mh_store_copy(struct mh_store *from, struct mh_store *to, bool force,
+			       void (*report)(void *ctx, const char *table, int64_t from_n, int64_t to_n), void *ctx,
+			       struct mh_buf *err);
+
 /* Row counts per table, for tests and `db copy` verification. Only sections,
- * authors, tags, articles, article_authors, article_tags, schema_migrations;
+ * authors, tags, articles, article_authors, article_tags, schema_migrations,
+ * changes, jobs;
  * any other name is MH_INVALID. */
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
 

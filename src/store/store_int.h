@@ -46,6 +46,7 @@ struct mh_store_ops {
 	enum mh_store_rc (*changes_since)(struct mh_store *s, struct mh_arena *a, int64_t after, size_t max,
 					  struct mh_change **out, size_t *n);
 	enum mh_store_rc (*changes_prune)(struct mh_store *s, int64_t before);
+	enum mh_store_rc (*changes_wait)(struct mh_store *s, int timeout_ms);
 	enum mh_store_rc (*job_add)(struct mh_store *s, const char *kind, struct mh_str payload, int64_t run_at,
 				    const char *dedupe, int64_t *id);
 	enum mh_store_rc (*job_claim)(struct mh_store *s, struct mh_arena *a, const char *owner, int64_t now,
@@ -59,6 +60,17 @@ struct mh_store_ops {
 	enum mh_store_rc (*jobs_prune)(struct mh_store *s, int64_t before);
 	/* table is one of the whitelisted names (checked by store.c). */
 	enum mh_store_rc (*count)(struct mh_store *s, const char *table, int64_t *n);
+
+	/* Raw access for mh_store_copy (copy.c) only; the SQL comes from
+	 * copy.c's fixed table list, never from input. raw_rows calls row once
+	 * per row with ncols values (NULL for SQL NULL; booleans as "0"/"1");
+	 * raw_insert binds n values (NULL = SQL NULL) to $1..$n. */
+	enum mh_store_rc (*raw_exec)(struct mh_store *s, const char *sql, struct mh_buf *err);
+	enum mh_store_rc (*raw_rows)(struct mh_store *s, const char *sql, int ncols,
+				     enum mh_store_rc (*row)(void *ctx, const char *const *vals), void *ctx,
+				     struct mh_buf *err);
+	enum mh_store_rc (*raw_insert)(struct mh_store *s, const char *sql, int n, const char *const *vals,
+				       struct mh_buf *err);
 };
 
 /* Every backend's handle starts with this. */
@@ -81,6 +93,9 @@ extern const size_t mh_store_n_migrations;
 
 /* ---- backends ---- */
 enum mh_store_rc mh_store_sqlite_open(const char *path, bool create, struct mh_store **out, struct mh_buf *err);
+/* url: postgres:// or postgresql://; a refused or failed connection is
+ * MH_UNAVAILABLE (err names host, port and database, never the password). */
+enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, struct mh_buf *err);
 
 /* ---- shared helpers (store.c) ---- */
 /* Replaces err's contents (err may be NULL). */
