@@ -11,6 +11,8 @@
 #define MH_VERSION "0.0.0"
 #endif
 
+int mh_cli_jobs(int argc, char **argv); /* belongs in cli.h */
+
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -20,6 +22,7 @@ static const struct {
 	{ "demo", mh_cli_demo, "create a site filled with generated articles" },
 	{ "serve", mh_cli_serve, "serve a site over HTTP" },
 	{ "article", mh_cli_article, "list, publish, unpublish, add and update articles" },
+	{ "jobs", mh_cli_jobs, "list the background job queue, retry parked jobs" },
 };
 
 static void usage(FILE *f)

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "http/http.h"
+#include "jobs/jobs.h"
 #include "site/site.h"
 
 static void serve_usage(FILE *f)
@@ -19,7 +20,10 @@ static void serve_usage(FILE *f)
 		   "  --listen ADDR:PORT  address to listen on (default: [server] listen in site.ini)\n"
 		   "  --threads N         worker threads (default: [server] threads, 0 = one per core)\n"
 		   "  --dev               reload changed templates on the next request (one thread)\n"
-		   "Stops gracefully on SIGTERM or SIGINT: in-flight requests finish, then exit 0.\n");
+		   "Also runs background jobs ([jobs] workers threads): scheduled publishing and\n"
+		   "purges of the caches in front ([purge] in site.ini).\n"
+		   "Stops gracefully on SIGTERM or SIGINT: in-flight requests and the running job\n"
+		   "finish, then exit 0.\n");
 }
 
 int mh_cli_serve(int argc, char **argv)
@@ -83,6 +87,7 @@ int mh_cli_serve(int argc, char **argv)
 	struct mh_site *site = NULL;
 	struct mh_http_server *srv = NULL;
 	struct mh_site_watch *watch = NULL;
+	struct mh_jobs *jobs = NULL;
 	if (!mh_time_set_zone(cfg.timezone)) {
 		fprintf(stderr, "masthead serve: %s: [site] timezone: unknown time zone '%s'\n", cfg.path,
 			cfg.timezone);
@@ -113,6 +118,13 @@ int mh_cli_serve(int argc, char **argv)
 	watch = mh_site_watch_start(site, 250, &err);
 	if (watch == NULL) {
 		fprintf(stderr, "masthead serve: %s\n", mh_buf_cstr(&err));
+		goto out;
+	}
+	/* background work (scheduled publishing, purges) shared with every
+	 * other node through the database's job queue */
+	jobs = mh_jobs_start(&cfg, mh_site_cache(site), &err);
+	if (jobs == NULL) {
+		fprintf(stderr, "masthead serve: job runner: %s\n", mh_buf_cstr(&err));
 		goto out;
 	}
 	struct mh_http_config hc = {
@@ -147,6 +159,8 @@ int mh_cli_serve(int argc, char **argv)
 	mh_log(MH_LOG_INFO, "stopped");
 	rc = 0;
 out:
+	/* the current job finishes first; its lease would hand it over anyway */
+	mh_jobs_stop(jobs);
 	mh_site_watch_stop(watch);
 	if (srv != NULL)
 		mh_http_free(srv);

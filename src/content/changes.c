@@ -1,7 +1,8 @@
 /*
  * Which cached pages a change of an article makes stale, and the one way to
  * save an article: in one transaction with the log of those keys (which every
- * server follows) and, for a scheduled article, its publishing job.
+ * server follows), a job purging them from the caches in front and, for a
+ * scheduled article, its publishing job.
  * Cache keys: article:ID on every page showing the article; section:ID,
  * author:ID, tag:ID on those lists; home.
  */
@@ -101,6 +102,14 @@ int mh_content_article_commit(struct mh_store *s, struct mh_arena *a, const stru
 		rc = mh_content_article_change_keys(s, a, before, after, &keys);
 	if (rc == MH_OK)
 		rc = mh_store_change_add(s, mh_buf_str(&keys));
+	/* The caches in front (Varnish, a CDN) drop the same keys, through the
+	 * queue so that a target that is down gets the purge later. Queued for
+	 * every change even when no [purge] target is set: this function does
+	 * not know the site's settings (the writer may be a CLI process, a
+	 * node, a job), the node that runs the job reads them, and a job
+	 * without targets ends at once (done jobs are pruned after a day). */
+	if (rc == MH_OK)
+		rc = mh_store_job_add(s, "purge", mh_buf_str(&keys), mh_time_now(), NULL, NULL);
 	if (rc == MH_OK && after->status == MH_ARTICLE_SCHEDULED) {
 		/* the queue runs it at publish time, once, on whichever node */
 		char payload[32], dedupe[48];
