@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/db.h"
 #include "cli/demo.h"
 #include "content/content.h"
 
@@ -1107,11 +1108,13 @@ out:
 
 static void demo_usage(FILE *f)
 {
-	fprintf(f, "usage: masthead demo DIR [--articles N] [--seed S]\n\n"
+	fprintf(f, "usage: masthead demo DIR [--articles N] [--seed S] [--database URL]\n\n"
 		   "Creates a new site in DIR filled with a fictional newsroom's articles, for\n"
 		   "trying Masthead out. The same N and S always give the same articles.\n"
 		   "  --articles N   how many articles (default %d, at most %d)\n"
-		   "  --seed S       which articles: any whole number (default %d)\n",
+		   "  --seed S       which articles: any whole number (default %d)\n"
+		   "  --database URL masthead.db in DIR (default), a file path, sqlite:PATH, or an\n"
+		   "                 empty PostgreSQL database: postgres://USER@HOST:PORT/DB\n",
 		   MH_DEMO_DEFAULT_ARTICLES, MH_DEMO_MAX_ARTICLES, MH_DEMO_DEFAULT_SEED);
 }
 
@@ -1129,10 +1132,12 @@ int mh_cli_demo(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "articles", required_argument, NULL, 'a' },
 		{ "seed", required_argument, NULL, 's' },
+		{ "database", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int64_t n = MH_DEMO_DEFAULT_ARTICLES, seed = MH_DEMO_DEFAULT_SEED;
+	const char *database = NULL;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -1157,11 +1162,14 @@ int mh_cli_demo(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'd':
+			database = optarg;
+			break;
 		case 'h':
 			demo_usage(stdout);
 			return 0;
 		default:
-			if (optopt == 'a' || optopt == 's')
+			if (optopt == 'a' || optopt == 's' || optopt == 'd')
 				fprintf(stderr, "masthead demo: %s: needs a value\n", argv[optind - 1]);
 			else
 				fprintf(stderr, "masthead demo: unknown option '%s'\n", argv[optind - 1]);
@@ -1188,7 +1196,7 @@ int mh_cli_demo(int argc, char **argv)
 	struct mh_config cfg;
 	struct mh_store *store = NULL;
 	int64_t started = mh_time_now_us();
-	int rc = mh_cli_site_create(dir, MH_DEMO_TITLE, &cfg, &store, &err);
+	int rc = mh_cli_site_create_at(dir, MH_DEMO_TITLE, database, &cfg, &store, &err);
 	if (rc != 0) {
 		fprintf(stderr, "masthead demo: %s\n", mh_buf_cstr(&err));
 		mh_buf_free(&err);

@@ -10,11 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "cli/db.h"
 
 /* The site.ini a new site starts with: every setting at its default, with a
  * line saying what it does, so an operator edits rather than looks up. */
-static void write_default_ini(struct mh_buf *b, const char *title)
+static void write_default_ini(struct mh_buf *b, const char *title, const char *database)
 {
 	mh_buf_printf(b,
 		      "; Masthead site settings. Times are stored in UTC and shown in [site] timezone.\n"
@@ -32,8 +32,9 @@ static void write_default_ini(struct mh_buf *b, const char *title)
 		      "social =\n"
 		      "\n"
 		      "[database]\n"
-		      "; an SQLite file (relative to this folder)\n"
-		      "url = masthead.db\n"
+		      "; an SQLite file (relative to this folder), or postgres://USER@HOST:PORT/DB\n"
+		      "; (MASTHEAD_DATABASE_URL in the environment wins over this)\n"
+		      "url = %s\n"
 		      "\n"
 		      "[server]\n"
 		      "listen = 127.0.0.1:8080\n"
@@ -61,7 +62,7 @@ static void write_default_ini(struct mh_buf *b, const char *title)
 		      "[theme]\n"
 		      "; files here override the default theme file by file\n"
 		      "dir = theme\n",
-		      title);
+		      title, database);
 }
 
 /* Opens the database named in cfg and brings its schema up to date,
@@ -92,7 +93,25 @@ static int open_store(struct mh_config *cfg, bool create, struct mh_store **stor
 int mh_cli_site_create(const char *dir, const char *title, struct mh_config *cfg, struct mh_store **store,
 		       struct mh_buf *err)
 {
+	return mh_cli_site_create_at(dir, title, NULL, cfg, store, err);
+}
+
+int mh_cli_site_create_at(const char *dir, const char *title, const char *database, struct mh_config *cfg,
+			  struct mh_store **store, struct mh_buf *err)
+{
 	struct stat st;
+	if (database == NULL)
+		database = "masthead.db";
+	for (const char *p = database; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			mh_buf_printf(err, "--database: control characters are not allowed");
+			return 2;
+		}
+	}
+	if (database[0] == '\0' || database[0] == ' ' || database[strlen(database) - 1] == ' ') {
+		mh_buf_printf(err, "--database: expected a file path or a postgres:// URL, got '%s'", database);
+		return 2;
+	}
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		mh_buf_printf(err, "%s: cannot create folder: %s", dir, strerror(errno));
 		return 1;
@@ -110,7 +129,7 @@ int mh_cli_site_create(const char *dir, const char *title, struct mh_config *cfg
 		return 1;
 	}
 	struct mh_buf ini = MH_BUF_INIT;
-	write_default_ini(&ini, title);
+	write_default_ini(&ini, title, database);
 	bool ok = mh_file_write_atomic(mh_buf_cstr(&path), ini.ptr, ini.len);
 	mh_buf_free(&ini);
 	if (!ok) {
@@ -126,10 +145,17 @@ int mh_cli_site_create(const char *dir, const char *title, struct mh_config *cfg
 		return 1;
 	}
 	mh_buf_free(&path);
-	if (!mh_config_load(cfg, dir, err))
+	if (!mh_config_load(cfg, dir, err)) {
+		mh_buf_printf(&path, "%s/site.ini", dir);
+		unlink(mh_buf_cstr(&path));
+		mh_buf_free(&path);
 		return 1;
+	}
 	if (open_store(cfg, true, store, err) != 0) {
 		mh_config_free(cfg);
+		mh_buf_printf(&path, "%s/site.ini", dir);
+		unlink(mh_buf_cstr(&path)); /* so that the command can simply be run again */
+		mh_buf_free(&path);
 		return 1;
 	}
 	return 0;
@@ -157,19 +183,22 @@ int mh_cli_site_open(const char *dir, struct mh_config *cfg, struct mh_store **s
 
 static void init_usage(FILE *f)
 {
-	fprintf(f, "usage: masthead init DIR [--title TITLE]\n\n"
+	fprintf(f, "usage: masthead init DIR [--title TITLE] [--database URL]\n\n"
 		   "Creates an empty site in DIR: site.ini (settings), the database and media/.\n"
-		   "  --title TITLE   the site's name (default \"Masthead\")\n");
+		   "  --title TITLE     the site's name (default \"Masthead\")\n"
+		   "  --database URL    masthead.db in DIR (default), a file path, sqlite:PATH, or\n"
+		   "                    postgres://USER@HOST:PORT/DB (the database must exist)\n");
 }
 
 int mh_cli_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "title", required_argument, NULL, 't' },
+		{ "database", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *title = "Masthead";
+	const char *title = "Masthead", *database = NULL;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -177,6 +206,9 @@ int mh_cli_init(int argc, char **argv)
 		switch (c) {
 		case 't':
 			title = optarg;
+			break;
+		case 'd':
+			database = optarg;
 			break;
 		case 'h':
 			init_usage(stdout);
@@ -196,7 +228,7 @@ int mh_cli_init(int argc, char **argv)
 	struct mh_config cfg;
 	struct mh_store *store = NULL;
 	struct mh_buf err = MH_BUF_INIT;
-	int rc = mh_cli_site_create(dir, title, &cfg, &store, &err);
+	int rc = mh_cli_site_create_at(dir, title, database, &cfg, &store, &err);
 	if (rc != 0) {
 		fprintf(stderr, "masthead init: %s\n", mh_buf_cstr(&err));
 		mh_buf_free(&err);

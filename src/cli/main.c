@@ -12,6 +12,7 @@
 #endif
 
 int mh_cli_jobs(int argc, char **argv); /* belongs in cli.h */
+int mh_cli_db(int argc, char **argv);   /* cli/db.h; belongs in cli.h */
 
 static const struct {
 	const char *name;
@@ -23,6 +24,7 @@ static const struct {
 	{ "serve", mh_cli_serve, "serve a site over HTTP" },
 	{ "article", mh_cli_article, "list, publish, unpublish, add and update articles" },
 	{ "jobs", mh_cli_jobs, "list the background job queue, retry parked jobs" },
+	{ "db", mh_cli_db, "copy a site's database between SQLite and PostgreSQL" },
 };
 
 static void usage(FILE *f)

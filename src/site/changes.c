@@ -1,7 +1,11 @@
 /*
  * Following the change log: every committed change names the cache keys it
  * made stale (content/changes.c); each server reads the log and drops those
- * pages within a quarter of a second.
+ * pages. The watcher waits on mh_store_changes_wait (PostgreSQL: LISTEN, woken
+ * by the NOTIFY of each commit on any node; SQLite: a nap) up to interval_ms,
+ * then reads the log from its cursor. When its connection was lost, the node
+ * may have missed changes: once it is back, the whole page cache is dropped
+ * and the watcher goes on from the log's end.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,6 +24,7 @@ struct mh_site_watch {
 	atomic_bool stop;
 	int64_t cursor;
 	int interval_ms;
+	bool lost; /* the database went away; drop everything when it is back */
 };
 
 #define WATCH_BATCH 256
@@ -40,8 +45,10 @@ size_t mh_site_watch_poll(struct mh_site_watch *w)
 		struct mh_change *c = NULL;
 		size_t n = 0;
 		enum mh_store_rc rc = mh_store_changes_since(w->store, a, w->cursor, WATCH_BATCH, &c, &n);
-		if (rc != MH_OK)
+		if (rc != MH_OK && !w->lost)
 			mh_log(MH_LOG_WARN, "change log: cannot read it (will retry)");
+		if (rc == MH_UNAVAILABLE)
+			w->lost = true;
 		for (size_t i = 0; i < n; i++) {
 			mh_site_invalidate(w->site, mh_str_c(c[i].keys));
 			w->cursor = c[i].id;
@@ -53,16 +60,47 @@ size_t mh_site_watch_poll(struct mh_site_watch *w)
 	}
 }
 
+/* Back after losing the database: changes may have been missed, so every
+ * cached page goes, and the log is followed from its end. */
+static bool recover(struct mh_site_watch *w)
+{
+	int64_t last = 0;
+	if (mh_store_change_last(w->store, &last) != MH_OK)
+		return false;
+	struct mh_cache *cache = mh_site_cache(w->site);
+	if (cache != NULL)
+		mh_cache_clear(cache);
+	w->cursor = last;
+	w->lost = false;
+	mh_log(MH_LOG_INFO, "change log: database back; page cache dropped (changes may have been missed)");
+	return true;
+}
+
 static void *watch_main(void *arg)
 {
 	struct mh_site_watch *w = arg;
 	int64_t last_prune = 0;
 	while (!atomic_load(&w->stop)) {
-		/* short naps, so that stopping never waits a whole interval */
-		for (int slept = 0; slept < w->interval_ms && !atomic_load(&w->stop); slept += 50)
-			sleep_ms(w->interval_ms - slept < 50 ? w->interval_ms - slept : 50);
+		/* waits of at most 250 ms, so that stopping never waits long */
+		int left = w->interval_ms;
+		while (left > 0 && !atomic_load(&w->stop)) {
+			int step = left < 250 ? left : 250;
+			enum mh_store_rc rc = mh_store_changes_wait(w->store, step);
+			if (rc == MH_UNAVAILABLE) {
+				if (!w->lost)
+					mh_log(MH_LOG_WARN, "change log: database connection lost (reconnecting)");
+				w->lost = true;
+			} else if (rc != MH_OK) {
+				sleep_ms(step); /* never spin */
+			} else {
+				break; /* woken (or the nap is over): read the log */
+			}
+			left -= step;
+		}
 		if (atomic_load(&w->stop))
 			break;
+		if (w->lost && !recover(w))
+			continue;
 		mh_site_watch_poll(w);
 		int64_t now = mh_time_now();
 		if (now - last_prune > 3600) {

@@ -699,6 +699,11 @@ bool mh_config_load(struct mh_config *c, const char *dir, struct mh_buf *err)
 	c->path = strdup(path.ptr);
 	MH_ASSERT(c->path != NULL);
 	mh_buf_free(&path);
+	/* The environment wins over [database] url: one site.ini for every node,
+	 * the database (and its password) from the service's environment. */
+	const char *env = getenv("MASTHEAD_DATABASE_URL");
+	if (env != NULL && env[0] != '\0')
+		set_string(&c->database, env, strlen(env));
 	return true;
 }
 
