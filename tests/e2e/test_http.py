@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -240,6 +241,60 @@ for path in ("/static/../site.ini", "/static/%2e%2e/site.ini", "/static/..%2fsit
         body = resp.partition(b"\r\n\r\n")[2]
         t.true(INI[:60] not in body and b"[server]" not in body and DBHEAD not in body
                and b"root:x:0:0" not in body, f"{path} leaked a file: {body[:200]!r}")
+
+# ------------------------------------------------------------ caches in front
+with t.case("Surrogate-Key on an article page names the article (for purges by Varnish/CDN)"):
+    t.true(article, "no article")
+    aid = harness.db_query(SITE, "SELECT id FROM articles WHERE slug = ?", (article,))[0]["id"]
+    r = srv.get(ART)
+    keys = (r.header("Surrogate-Key") or "").split()
+    t.contains(keys, f"article:{aid}", "Surrogate-Key")
+
+with t.case("unknown query parameters do not change an article page (same ETag and bytes)"):
+    a = srv.get(ART)
+    b = srv.get(ART + "?utm_source=e2e&x=1")
+    t.eq(b.status, 200, "status with ?utm_source")
+    t.eq(b.header("ETag"), a.header("ETag"), "ETag")
+    t.true(a.body == b.body, "bodies differ")
+
+with t.case("HEAD of an unknown page: 404 and no body"):
+    st, resp = srv.raw(b"HEAD /articles/no-such-e2e-article HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    t.eq(st, 404, "status")
+    t.eq(resp.partition(b"\r\n\r\n")[2], b"", "body after HEAD")
+
+# ------------------------------------------------------------ concurrency
+def fetch_all(paths, results):
+    def one(i, p):
+        try:
+            results[i] = srv.get(p)
+        except Exception as e:  # recorded, reported by the case
+            results[i] = e
+    ths = [threading.Thread(target=one, args=(i, p)) for i, p in enumerate(paths)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join(60)
+
+
+with t.case("32 concurrent requests for a page not yet cached get identical 200s"):
+    slugs = [r["slug"] for r in harness.db_query(
+        SITE, "SELECT slug FROM articles WHERE status = 'published' ORDER BY published_at ASC LIMIT 1")]
+    t.true(slugs, "no article")
+    path = f"/articles/{slugs[0]}"  # the oldest: not fetched by the cases above
+    res = [None] * 32
+    fetch_all([path] * 32, res)
+    bad = [r for r in res if not isinstance(r, harness.Response) or r.status != 200]
+    t.true(not bad, f"{len(bad)} failed: {bad[:3]}")
+    t.eq(len({r.body for r in res}), 1, "distinct bodies")
+    t.eq(len({r.header('ETag') for r in res}), 1, "distinct ETags")
+
+with t.case("64 concurrent requests over many pages and encodings all answer 200"):
+    rows = harness.db_query(SITE, "SELECT slug FROM articles WHERE status = 'published'")
+    paths = [f"/articles/{r['slug']}" for r in rows][:20] + ["/", "/section/news", "/section/latest?page=2"]
+    res = [None] * 64
+    fetch_all([paths[i % len(paths)] for i in range(64)], res)
+    bad = [r for r in res if not isinstance(r, harness.Response) or r.status != 200]
+    t.true(not bad, f"{len(bad)} failed: {bad[:3]}")
 
 # ------------------------------------------------------------ connections
 with t.case("keep-alive: two requests on one connection"):

@@ -291,6 +291,12 @@ for path in ("/articles/no-such-article-e2e", "/section/no-such-section", "/auth
         t.true("/section/latest" in p.hrefs(), "404 page lacks the site navigation (not themed)")
         t.true(re.search(r"not found", p.text, re.I), f"404 page text lacks 'not found': {p.text[:200]!r}")
 
+with t.case("odd article addresses answer 404, never 5xx"):
+    for path in ("/articles/%E2%80%A6", "/articles/x%00y", "/articles/" + "a" * 5000, "/articles/UPPER-Case",
+                 "/articles/a/b", "/section/news/extra", "/articles/%2e%2e", "/tag/" + "%ff" * 10):
+        st, resp = srv.raw(f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
+        t.true(st in (400, 404, 414), f"GET {path[:60]}: {st} {resp[:100]!r}")
+
 # ------------------------------------------------------------------ crawl
 with t.case("crawl: every same-site link and asset on home resolves (no 404/5xx)"):
     t.true(home, "no home")
