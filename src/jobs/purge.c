@@ -110,6 +110,15 @@ static struct mh_str next_word(struct mh_str s, size_t *pos)
 	return (struct mh_str){ s.ptr + start, *pos - start };
 }
 
+static bool has_word(struct mh_str list, struct mh_str w)
+{
+	size_t pos = 0;
+	for (struct mh_str k = next_word(list, &pos); k.len > 0; k = next_word(list, &pos))
+		if (mh_str_eq(k, w))
+			return true;
+	return false;
+}
+
 enum mh_jobs_result mh_jobs_purge_send(const struct mh_config *cfg, struct mh_str keys, struct mh_buf *err)
 {
 	if (!keys_ok(keys)) {
@@ -119,17 +128,22 @@ enum mh_jobs_result mh_jobs_purge_send(const struct mh_config *cfg, struct mh_st
 	pthread_once(&curl_once, curl_init_once);
 	bool ok = true;
 	struct mh_buf url = MH_BUF_INIT, header = MH_BUF_INIT, what = MH_BUF_INIT;
-	/* the keys, once each space apart, for the BAN's header */
+	/* the keys, each once (a change may name a list twice: before and
+	 * after), one space apart: the BAN's header, and what the CDN loop
+	 * walks */
+	struct mh_buf unique = MH_BUF_INIT;
 	size_t pos = 0;
-	for (struct mh_str k = next_word(keys, &pos); k.len > 0; k = next_word(keys, &pos)) {
-		if (header.len == 0)
-			mh_buf_append_c(&header, KEYS_HEADER ": ");
-		else
-			mh_buf_append_ch(&header, ' ');
-		mh_buf_append_str(&header, k);
-	}
-	if (header.len == 0)
+	for (struct mh_str k = next_word(keys, &pos); k.len > 0; k = next_word(keys, &pos))
+		if (!has_word(mh_buf_str(&unique), k)) {
+			if (unique.len > 0)
+				mh_buf_append_ch(&unique, ' ');
+			mh_buf_append_str(&unique, k);
+		}
+	keys = mh_buf_str(&unique);
+	if (keys.len == 0)
 		goto out; /* nothing to purge */
+	mh_buf_append_c(&header, KEYS_HEADER ": ");
+	mh_buf_append_str(&header, keys);
 	struct mh_str targets = mh_str_c(cfg->purge_varnish);
 	pos = 0;
 	for (struct mh_str t = next_word(targets, &pos); t.len > 0; t = next_word(targets, &pos)) {
@@ -168,6 +182,7 @@ enum mh_jobs_result mh_jobs_purge_send(const struct mh_config *cfg, struct mh_st
 	if (!ok && err->len >= 2)
 		err->len -= 2; /* the last "; " */
 out:
+	mh_buf_free(&unique);
 	mh_buf_free(&url);
 	mh_buf_free(&header);
 	mh_buf_free(&what);

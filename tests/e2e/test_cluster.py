@@ -252,8 +252,6 @@ def cluster(label, site, db):
         took = wait_for("updated text through Varnish", lambda: shows([V] + nodes, [f"/articles/{slug}"], new_text),
                         3.0)
         t.true(took <= 1.0, f"took {took:.2f}s")
-        bans = [l for l in varnish.log().splitlines() if "Banned" in l]  # (varnishd -F logs little; informative)
-        del bans
 
     sslug = f"cluster-scheduled-{stamp}"
     shead = f"Lighthouse keeper retires {stamp}"
@@ -308,7 +306,7 @@ def cluster(label, site, db):
         a.proc.send_signal(signal.SIGKILL)
         a.proc.wait()
         a.kill()
-        took = wait_for("the dead node's job finished by the survivor",
+        wait_for("the dead node's job finished by the survivor",
                         lambda: db.query(f"SELECT state FROM jobs WHERE id = {jid}")[0][0] == "done" or
                         db.query(f"SELECT state, owner, lease_until FROM jobs WHERE id = {jid}")[0], LEASE + 6)
         time.sleep(0.5)
@@ -318,7 +316,7 @@ def cluster(label, site, db):
         bad = [r for r in results if r != 200]
         t.true(len(results) > 50, f"only {len(results)} requests made")
         t.eq(bad[:5], [], f"errors on the surviving node among {len(results)} requests")
-        t.true(took >= 0, "")
+        t.true(time.time() >= now + LEASE, "taken over before the lease ran out")
         t.eq(b.get("/").status, 200)
 
     with t.case(f"[{label}] Varnish down: purges fail and are retried; a parked one shows in `masthead jobs`"):
