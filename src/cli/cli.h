@@ -13,6 +13,8 @@ int mh_cli_init(int argc, char **argv);
 int mh_cli_demo(int argc, char **argv);
 int mh_cli_serve(int argc, char **argv);
 int mh_cli_article(int argc, char **argv);
+int mh_cli_jobs(int argc, char **argv);
+int mh_cli_db(int argc, char **argv);
 
 /* Creates the site folder dir (must not hold a site.ini yet): site.ini with
  * defaults (title given), media/, and a migrated database whose schema version
@@ -20,6 +22,13 @@ int mh_cli_article(int argc, char **argv);
  * caller closes both). Returns an exit code; message in err on failure. */
 int mh_cli_site_create(const char *dir, const char *title, struct mh_config *cfg, struct mh_store **store,
 		       struct mh_buf *err);
+
+/* mh_cli_site_create with the database to use: NULL keeps the default
+ * (masthead.db in the folder); else a path, sqlite:PATH or a postgres:// URL,
+ * written to site.ini's [database] url. A site.ini this call wrote is removed
+ * again when the database cannot be opened, so the command can be retried. */
+int mh_cli_site_create_at(const char *dir, const char *title, const char *database, struct mh_config *cfg,
+			  struct mh_store **store, struct mh_buf *err);
 
 /* Opens the site in dir: loads site.ini, opens and migrates the database
  * (recording the schema version in site.ini when it changed). */

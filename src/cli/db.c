@@ -11,7 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/db.h"
+#include "cli/cli.h"
+
 
 static void db_usage(FILE *f)
 {

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/db.h"
 #include "cli/demo.h"
 #include "content/content.h"
 

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli/db.h"
+#include "cli/cli.h"
+
 
 /* The site.ini a new site starts with: every setting at its default, with a
  * line saying what it does, so an operator edits rather than looks up. */

@@ -11,8 +11,6 @@
 #define MH_VERSION "0.0.0"
 #endif
 
-int mh_cli_jobs(int argc, char **argv); /* belongs in cli.h */
-int mh_cli_db(int argc, char **argv);   /* cli/db.h; belongs in cli.h */
 
 static const struct {
 	const char *name;

@@ -18,6 +18,11 @@ struct mh_site {
 	struct mh_theme *theme;
 	struct mh_cache *cache; /* NULL when [cache] enabled = false */
 	struct mh_store **stores; /* one per worker thread */
+	/* a worker whose database could not be opened tries again no sooner
+	 * than this (monotonic µs), backing off, so requests meanwhile get an
+	 * immediate 503 instead of each waiting for a connect timeout */
+	int64_t *reopen_at_us;
+	int *reopen_backoff_ms;
 	int threads;
 	bool dev;
 	char *default_theme_dir, *override_theme_dir;
@@ -93,7 +98,9 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 		 "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d", s->cfg->max_age_s, s->cfg->s_maxage_s,
 		 s->cfg->stale_while_revalidate_s);
 	s->stores = calloc((size_t)s->threads, sizeof(*s->stores));
-	MH_ASSERT(s->stores != NULL);
+	s->reopen_at_us = calloc((size_t)s->threads, sizeof(*s->reopen_at_us));
+	s->reopen_backoff_ms = calloc((size_t)s->threads, sizeof(*s->reopen_backoff_ms));
+	MH_ASSERT(s->stores != NULL && s->reopen_at_us != NULL && s->reopen_backoff_ms != NULL);
 	return s;
 }
 
@@ -105,6 +112,8 @@ void mh_site_free(struct mh_site *s)
 		if (s->stores[i] != NULL)
 			mh_store_close(s->stores[i]);
 	free(s->stores);
+	free(s->reopen_at_us);
+	free(s->reopen_backoff_ms);
 	if (s->cache != NULL)
 		mh_cache_free(s->cache);
 	if (s->theme != NULL)
@@ -126,10 +135,19 @@ bool mh_site_thread(int worker, bool starting, void *ctx)
 	}
 	struct mh_buf err = MH_BUF_INIT;
 	enum mh_store_rc rc = mh_store_open(s->cfg->database, s->cfg->dir, false, &s->stores[worker], &err);
-	if (rc != MH_OK)
-		mh_log(MH_LOG_ERROR, "worker %d: cannot open the database: %s", worker, mh_buf_cstr(&err));
+	if (rc != MH_OK) {
+		int *b = &s->reopen_backoff_ms[worker];
+		*b = *b == 0 ? 100 : *b >= 5000 ? 5000 : *b * 2;
+		s->reopen_at_us[worker] = mh_time_now_us() + (int64_t)*b * 1000;
+		mh_log(MH_LOG_ERROR, "worker %d: cannot open the database (next try in %d ms): %s", worker, *b,
+		       mh_buf_cstr(&err));
+	} else {
+		s->reopen_backoff_ms[worker] = 0;
+	}
 	mh_buf_free(&err);
-	return rc == MH_OK;
+	/* a worker without a database still serves cached pages and answers
+	 * 503 for the rest; it opens the database again later */
+	return true;
 }
 
 void mh_site_invalidate(struct mh_site *s, struct mh_str keys)
@@ -224,8 +242,8 @@ static struct mh_store *worker_store(struct mh_site_req *r)
 {
 	struct mh_site *s = r->site;
 	int w = r->http->worker;
-	if (s->stores[w] == NULL) /* lost or never opened: try again now */
-		mh_site_thread(w, true, s);
+	if (s->stores[w] == NULL && mh_time_now_us() >= s->reopen_at_us[w])
+		mh_site_thread(w, true, s); /* never opened: try again, backing off */
 	return s->stores[w];
 }
 
