@@ -253,6 +253,10 @@ static enum outcome one_file(struct run *r, const char *path)
 	} else if (before == NULL || fm.status != MH_ARTICLE_DRAFT) {
 		art->published_at = 0;
 	}
+	/* "published" at a time still to come is a scheduled article: only the
+	 * publishing job at that time makes the pages (and caches) show it */
+	if (art->status == MH_ARTICLE_PUBLISHED && art->published_at > mh_time_now())
+		art->status = MH_ARTICLE_SCHEDULED;
 
 	mh_buf_reset(&err);
 	if (mh_content_prepare_article(a, art, &err) != MH_OK) {

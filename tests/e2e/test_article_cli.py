@@ -269,6 +269,28 @@ with t.case("--dir: a changed file is updated, a bad one reported by FILE:LINE w
 with t.case("--dir: a folder that does not exist is a runtime failure (exit 1)"):
     refuses(mh("article", "add", "--site", SITE, "--dir", os.path.join(DIR, "nope")), 1, "nope", what="--dir")
 
+with t.case("published with a time to come: scheduled, and on the cached pages once that time passes"):
+    later_slug = f"e2e-later-{STAMP}"
+    later_head = f"Night market opens {STAMP}"
+    for u in ("/", "/section/news"):
+        t.absent(text_of(u)[1], later_head, f"GET {u} before")  # cached now
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3))
+    path = article_file(later_head, extra=f"publish_at: {when}\n", slug=later_slug)
+    p = mh("article", "add", "--site", SITE, path)
+    t.eq(p.returncode, 0, f"add (stderr {p.stderr!r})")
+    row = harness.db_query(SITE, "SELECT status FROM articles WHERE slug = ?", (later_slug,))
+    t.eq(row, [{"status": "scheduled"}], "stored as scheduled")
+    t.eq(srv.get(f"/articles/{later_slug}").status, 404, "not before its time")
+    t.absent(text_of("/")[1], later_head, "home before its time")
+
+    def on_both():
+        for u in ("/", "/section/news", f"/articles/{later_slug}"):
+            st, txt = text_of(u)
+            if st != 200 or later_head not in txt:
+                return f"GET {u}: {st}"
+        return True
+    wait_for("the scheduled article on home, its front and its page", on_both, timeout=10.0)
+
 with t.case("server exits 0 on SIGTERM"):
     t.eq(srv.stop(), 0, "exit code")
 
