@@ -85,6 +85,16 @@ enum mh_store_rc mh_content_article_change_keys(struct mh_store *s, struct mh_ar
 	return rc;
 }
 
+/* The fields every save changes or that a concurrent writer's change
+ * would show in (updated_at alone has one-second steps). */
+static bool same_version(const struct mh_article *x, const struct mh_article *y)
+{
+	return x->updated_at == y->updated_at && x->status == y->status && x->published_at == y->published_at &&
+	       x->section_id == y->section_id && x->staff_pick == y->staff_pick && strcmp(x->slug, y->slug) == 0 &&
+	       strcmp(x->headline, y->headline) == 0 && strcmp(x->dek, y->dek) == 0 &&
+	       strcmp(x->body_md, y->body_md) == 0;
+}
+
 int mh_content_article_commit(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
 			      struct mh_article *art, struct mh_buf *err)
 {
@@ -95,7 +105,22 @@ int mh_content_article_commit(struct mh_store *s, struct mh_arena *a, const stru
 	}
 	struct mh_buf keys = MH_BUF_INIT;
 	struct mh_article *after = NULL;
-	rc = mh_store_article_save(s, art, err);
+	if (before != NULL) {
+		/* before was read outside this transaction: if another writer
+		 * (an editor, a node's publishing job) saved the article since,
+		 * this save would undo theirs — refuse instead */
+		struct mh_article *now = NULL;
+		rc = mh_store_article_lock(s, before->id);
+		if (rc == MH_OK)
+			rc = mh_store_article_by_id(s, a, before->id, &now);
+		if (rc == MH_OK && !same_version(before, now)) {
+			mh_buf_printf(err, "'%s' was changed by someone else since it was read; nothing was saved,"
+				      " try again", before->slug);
+			rc = MH_CONFLICT;
+		}
+	}
+	if (rc == MH_OK)
+		rc = mh_store_article_save(s, art, err);
 	if (rc == MH_OK)
 		rc = mh_store_article_by_id(s, a, art->id, &after);
 	if (rc == MH_OK)

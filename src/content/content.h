@@ -129,8 +129,10 @@ enum mh_store_rc mh_content_article_change_keys(struct mh_store *s, struct mh_ar
 /* Saves art and, in the same transaction, logs the cache keys the change
  * makes stale, queues the purge of those keys at the configured Varnish/CDN
  * targets and (for a scheduled article) queues its publishing job; before
- * is the stored state (NULL for a new article). Returns 0, or 1 with a
- * message in err. Every writer of articles goes through here. */
+ * is the stored state (NULL for a new article), read before: if the article
+ * was saved by someone else since, nothing is saved (1, "changed by someone
+ * else"). Returns 0, or 1 with a message in err. Every writer of articles
+ * goes through here. */
 int mh_content_article_commit(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
 			      struct mh_article *art, struct mh_buf *err);
 

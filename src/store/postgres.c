@@ -70,6 +70,7 @@ enum stmt_id {
 	ST_BATCH_AUTHORS,
 	ST_BATCH_TAGS,
 	ST_SET_VIEWS,
+	ST_ART_LOCK,
 	ST_CHANGE_ADD,
 	ST_CHANGE_LAST,
 	ST_CHANGES_SINCE,
@@ -128,6 +129,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 			  " WHERE at.article_id = ANY ($1::bigint[])"
 			  " ORDER BY at.article_id, t.name COLLATE \"C\", t.id",
 	[ST_SET_VIEWS] = "UPDATE articles SET views = $2 WHERE id = $1",
+	[ST_ART_LOCK] = "SELECT id FROM articles WHERE id = $1 FOR UPDATE",
 	/* The log entry and the wake-up of every node's watcher, in the
 	 * caller's transaction: NOTIFY is delivered only when it commits. */
 	[ST_CHANGE_ADD] = "WITH c AS (INSERT INTO changes(keys, created_at) VALUES ($1, $2) RETURNING id)"
@@ -1318,6 +1320,13 @@ static enum mh_store_rc pg_article_set_views(struct mh_store *base, int64_t id, 
 	return changed_one(PG(base), ST_SET_VIEWS, &p, MH_NOT_FOUND);
 }
 
+static enum mh_store_rc pg_article_lock(struct mh_store *base, int64_t id)
+{
+	struct params p = { 0 };
+	p_int(&p, id);
+	return changed_one(PG(base), ST_ART_LOCK, &p, MH_NOT_FOUND);
+}
+
 static enum mh_store_rc pg_count(struct mh_store *base, const char *table, int64_t *n)
 {
 	struct pg *s = PG(base);
@@ -1663,6 +1672,7 @@ static const struct mh_store_ops postgres_ops = {
 	.article_by_id = pg_article_by_id,
 	.article_save = pg_article_save,
 	.article_set_views = pg_article_set_views,
+	.article_lock = pg_article_lock,
 	.change_add = pg_change_add,
 	.change_last = pg_change_last,
 	.changes_since = pg_changes_since,

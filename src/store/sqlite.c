@@ -1116,6 +1116,23 @@ static enum mh_store_rc sq_count(struct mh_store *base, const char *table, int64
 	return rc;
 }
 
+/* Inside a transaction the connection already holds SQLite's one write lock
+ * (BEGIN IMMEDIATE): nobody else can change the row; only check it exists. */
+static enum mh_store_rc sq_article_lock(struct mh_store *base, int64_t id)
+{
+	struct sq *s = SQ(base);
+	if (!s->in_tx)
+		return MH_INVALID;
+	sqlite3_stmt *st = stmt(s, ST_ART_OLD, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	sqlite3_bind_int64(st, 1, id);
+	int r = sqlite3_step(st);
+	enum mh_store_rc rc = r == SQLITE_ROW ? MH_OK : r == SQLITE_DONE ? MH_NOT_FOUND : fail(s, r, NULL, NULL, NULL);
+	done(st);
+	return rc;
+}
+
 static enum mh_store_rc sq_change_add(struct mh_store *base, struct mh_str keys)
 {
 	struct sq *s = SQ(base);
@@ -1435,6 +1452,7 @@ static const struct mh_store_ops sqlite_ops = {
 	.article_by_id = sq_article_by_id,
 	.article_save = sq_article_save,
 	.article_set_views = sq_article_set_views,
+	.article_lock = sq_article_lock,
 	.change_add = sq_change_add,
 	.change_last = sq_change_last,
 	.changes_since = sq_changes_since,

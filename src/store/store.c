@@ -516,3 +516,10 @@ enum mh_store_rc mh_store_jobs_prune(struct mh_store *s, int64_t before)
 {
 	return s->ops->jobs_prune(s, before);
 }
+
+enum mh_store_rc mh_store_article_lock(struct mh_store *s, int64_t id)
+{
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	return s->ops->article_lock(s, id);
+}

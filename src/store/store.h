@@ -146,6 +146,11 @@ enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, 
  * was_published is kept by the store ("has ever been published") and read
  * back as "was published, is not now". *art changes only on MH_OK. */
 enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *art, struct mh_buf *err);
+/* Inside a transaction (mh_store_begin): holds the article's row until
+ * commit, so that a read-check-write of it cannot interleave with another
+ * writer's (PostgreSQL: SELECT ... FOR UPDATE; SQLite's transaction already
+ * excludes every other writer). MH_NOT_FOUND if there is no such article. */
+enum mh_store_rc mh_store_article_lock(struct mh_store *s, int64_t id);
 /* Sets the stored view count (later issues count views; the demo seeds them). */
 enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int64_t views);
 

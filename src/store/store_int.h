@@ -41,6 +41,7 @@ struct mh_store_ops {
 					  struct mh_article **out);
 	enum mh_store_rc (*article_save)(struct mh_store *s, struct mh_article *art, struct mh_buf *err);
 	enum mh_store_rc (*article_set_views)(struct mh_store *s, int64_t id, int64_t views);
+	enum mh_store_rc (*article_lock)(struct mh_store *s, int64_t id);
 	enum mh_store_rc (*change_add)(struct mh_store *s, struct mh_str keys);
 	enum mh_store_rc (*change_last)(struct mh_store *s, int64_t *id);
 	enum mh_store_rc (*changes_since)(struct mh_store *s, struct mh_arena *a, int64_t after, size_t max,

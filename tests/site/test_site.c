@@ -203,3 +203,23 @@ Test(site, the_watcher_drops_what_the_log_names_and_nothing_else)
 	mh_site_watch_stop(w);
 	mh_site_free(site);
 }
+
+Test(site, a_save_from_a_stale_read_is_refused_and_loses_nothing)
+{
+	/* two writers read the same article; the first saves */
+	struct mh_article *mine = load(ids[2]), *base = load(ids[2]);
+	struct mh_article *theirs = load(ids[2]), *their_base = load(ids[2]);
+	theirs->headline = "Their headline";
+	cr_assert_eq(mh_content_article_commit(st, ar, their_base, theirs, &err), 0, "%s", mh_buf_cstr(&err));
+	/* the second, from its stale read, must not undo the first */
+	mine->headline = "My headline";
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_content_article_commit(st, ar, base, mine, &err), 1);
+	cr_assert(strstr(mh_buf_cstr(&err), "changed by someone else") != NULL, "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(load(ids[2])->headline, "Their headline");
+	/* read again, it saves */
+	struct mh_article *fresh = load(ids[2]), *fresh_base = load(ids[2]);
+	fresh->headline = "My headline";
+	cr_assert_eq(mh_content_article_commit(st, ar, fresh_base, fresh, &err), 0, "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(load(ids[2])->headline, "My headline");
+}

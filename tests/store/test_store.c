@@ -922,3 +922,14 @@ Test(store, jobs_each_claimed_once_across_connections)
 	for (int i = 0; i < 64; i++)
 		cr_assert_leq(seen[i], 1, "job %d claimed twice", i);
 }
+
+Test(store, article_lock_inside_a_transaction)
+{
+	seed();
+	int64_t id = add("locked", sec_news, 10, false, 0, 0);
+	cr_assert_eq(mh_store_begin(st), MH_OK);
+	cr_assert_eq(mh_store_article_lock(st, id), MH_OK);
+	cr_assert_eq(mh_store_article_lock(st, id + 1000), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_article_lock(st, 0), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_commit(st), MH_OK);
+}
