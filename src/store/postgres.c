@@ -1075,7 +1075,7 @@ static enum mh_store_rc query_stmt(struct pg *s, unsigned f, bool count, char na
 	if (f & LQ_EXCLUDE)
 		mh_buf_append_c(&sql, " AND a.id <> $7");
 	if (f & LQ_AFTER)
-		mh_buf_append_c(&sql, " AND (a.published_at, a.id) > ($8, $9)");
+		mh_buf_append_c(&sql, " AND a.published_at >= $8 AND (a.published_at, a.id) > ($8, $9)");
 	if (!count && (f & LQ_AFTER))
 		mh_buf_append_c(&sql, " ORDER BY a.published_at ASC, a.id ASC LIMIT $10 OFFSET $11");
 	else if (!count)
@@ -1093,7 +1093,7 @@ static enum mh_store_rc query_stmt(struct pg *s, unsigned f, bool count, char na
 static void query_params(struct params *p, const struct mh_article_query *q)
 {
 	int limit = q->limit == 0 ? LIMIT_DEFAULT : q->limit > LIMIT_MAX ? LIMIT_MAX : q->limit;
-	p_int(p, q->now != 0 ? q->now : mh_time_now());
+	p_int(p, mh_store_list_upper_bound(q));
 	p_int(p, q->section_id);
 	p_int(p, q->author_id);
 	p_int(p, q->tag_id);

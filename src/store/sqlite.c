@@ -846,7 +846,7 @@ static sqlite3_stmt *query_stmt(struct sq *s, unsigned f, bool count)
 	if (f & LQ_EXCLUDE)
 		mh_buf_append_c(&sql, " AND a.id <> :exclude");
 	if (f & LQ_AFTER)
-		mh_buf_append_c(&sql, " AND (a.published_at, a.id) > (:after_at, :after_id)");
+		mh_buf_append_c(&sql, " AND a.published_at >= :after_at AND (a.published_at, a.id) > (:after_at, :after_id)");
 	if (!count && (f & LQ_AFTER))
 		mh_buf_append_c(&sql, " ORDER BY a.published_at ASC, a.id ASC LIMIT :limit OFFSET :offset");
 	else if (!count)
@@ -866,7 +866,7 @@ static void bind_named(sqlite3_stmt *st, const char *name, int64_t v)
 static void bind_query(sqlite3_stmt *st, const struct mh_article_query *q)
 {
 	int limit = q->limit == 0 ? LIMIT_DEFAULT : q->limit > LIMIT_MAX ? LIMIT_MAX : q->limit;
-	bind_named(st, ":now", q->now != 0 ? q->now : mh_time_now());
+	bind_named(st, ":now", mh_store_list_upper_bound(q));
 	bind_named(st, ":section", q->section_id);
 	bind_named(st, ":author", q->author_id);
 	bind_named(st, ":tag", q->tag_id);

@@ -523,3 +523,11 @@ enum mh_store_rc mh_store_article_lock(struct mh_store *s, int64_t id)
 		return MH_NOT_FOUND;
 	return s->ops->article_lock(s, id);
 }
+
+int64_t mh_store_list_upper_bound(const struct mh_article_query *q)
+{
+	int64_t now = q->now != 0 ? q->now : mh_time_now();
+	if (q->before_published_at != 0 && q->before_published_at < now)
+		return q->before_published_at;
+	return now;
+}

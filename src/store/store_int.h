@@ -99,6 +99,11 @@ enum mh_store_rc mh_store_sqlite_open(const char *path, bool create, struct mh_s
 enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, struct mh_buf *err);
 
 /* ---- shared helpers (store.c) ---- */
+/* The list query's upper bound on published_at: now, or the keyset cursor's
+ * time when that is earlier. Binding it lets the index range end at the
+ * cursor; left as a filter beside "<= now", both planners would walk the
+ * index from the newest article down to the cursor (O(position) per page). */
+int64_t mh_store_list_upper_bound(const struct mh_article_query *q);
 /* Replaces err's contents (err may be NULL). */
 void mh_store_set_err(struct mh_buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *mh_store_section_kind_name(enum mh_section_kind k);
