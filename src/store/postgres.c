@@ -462,8 +462,8 @@ static enum mh_store_rc exec_named(struct pg *s, const char *name, const struct 
 	return MH_OK;
 }
 
-static enum mh_store_rc exec_st(struct pg *s, enum stmt_id id, const struct params *p, PGresult **out,
-				struct mh_buf *err, const char *value, const char *fk)
+static enum mh_store_rc exec_st_once(struct pg *s, enum stmt_id id, const struct params *p, PGresult **out,
+				     struct mh_buf *err, const char *value, const char *fk)
 {
 	*out = NULL;
 	enum mh_store_rc rc = ensure(s, err);
@@ -477,6 +477,27 @@ static enum mh_store_rc exec_st(struct pg *s, enum stmt_id id, const struct para
 		s->prepared[id] = true;
 	}
 	return exec_named(s, name, p, out, err, value, fk);
+}
+
+/* A read outside a transaction that finds its connection dead (the server
+ * restarted, an idle connection was cut) reconnects at once and runs again:
+ * the server being up, the reader gets its page instead of a 503. Writes are
+ * never repeated: one cut off may or may not have been applied. */
+static bool retry_read(struct pg *s, bool had_conn, bool in_tx, enum mh_store_rc rc, bool is_read)
+{
+	return rc == MH_UNAVAILABLE && had_conn && !in_tx && is_read && s->conn == NULL && !s->tx_lost;
+}
+
+static enum mh_store_rc exec_st(struct pg *s, enum stmt_id id, const struct params *p, PGresult **out,
+				struct mh_buf *err, const char *value, const char *fk)
+{
+	bool had_conn = s->conn != NULL, in_tx = s->in_tx;
+	enum mh_store_rc rc = exec_st_once(s, id, p, out, err, value, fk);
+	if (retry_read(s, had_conn, in_tx, rc, strncmp(stmt_sql[id], "SELECT", 6) == 0)) {
+		s->next_try_ms = 0;
+		rc = exec_st_once(s, id, p, out, err, value, fk);
+	}
+	return rc;
 }
 
 /* Runs one plain command (transaction control). */
@@ -1106,8 +1127,8 @@ static void query_params(struct params *p, const struct mh_article_query *q)
 	p_int(p, q->offset);
 }
 
-static enum mh_store_rc run_query(struct pg *s, const struct mh_article_query *q, unsigned f, bool count,
-				  PGresult **r)
+static enum mh_store_rc run_query_once(struct pg *s, const struct mh_article_query *q, unsigned f, bool count,
+				       PGresult **r)
 {
 	enum mh_store_rc rc = ensure(s, NULL);
 	if (rc != MH_OK)
@@ -1118,6 +1139,18 @@ static enum mh_store_rc run_query(struct pg *s, const struct mh_article_query *q
 	struct params p = { 0 };
 	query_params(&p, q);
 	return exec_named(s, name, &p, r, NULL, NULL, NULL);
+}
+
+static enum mh_store_rc run_query(struct pg *s, const struct mh_article_query *q, unsigned f, bool count,
+				  PGresult **r)
+{
+	bool had_conn = s->conn != NULL, in_tx = s->in_tx;
+	enum mh_store_rc rc = run_query_once(s, q, f, count, r);
+	if (retry_read(s, had_conn, in_tx, rc, true)) {
+		s->next_try_ms = 0;
+		rc = run_query_once(s, q, f, count, r);
+	}
+	return rc;
 }
 
 static enum mh_store_rc pg_articles(struct mh_store *base, struct mh_arena *a, const struct mh_article_query *q,

@@ -143,6 +143,23 @@ with t.case("a change on one node shows on every node within 1 s (LISTEN/NOTIFY)
              1.0, "both nodes answer 410")
     t.true(time.monotonic() - start <= 1.0, "within a second")
 
+with t.case("connections cut: every node reconnects by itself and misses no change (the page cache is dropped)"):
+    p = mh("article", "publish", "--site", SITE, slug)
+    t.eq(p.returncode, 0, p.stderr)
+    wait_for(lambda: all(s.get(f"/articles/{slug}").status == 200 for s in (a_srv, b_srv)) or "not back",
+             2.0, "both nodes answer 200 again")
+    # every server connection to the site's database, the watchers' LISTEN
+    # ones included, is cut; a change is made at once, while they reconnect
+    killed = psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                  "WHERE datname = current_database() AND pid <> pg_backend_pid()", DEMO_DB)
+    t.true(int(killed) >= 2, f"cut {killed} connections")
+    p = mh("article", "unpublish", "--site", SITE, slug)
+    t.eq(p.returncode, 0, p.stderr)
+    wait_for(lambda: all(s.get(f"/articles/{slug}").status == 410 for s in (a_srv, b_srv)) or "still cached",
+             10.0, "both nodes answer 410 after reconnecting")
+    for s in (a_srv, b_srv):
+        t.eq(s.get("/").status, 200, "pages are served again")
+
 with t.case("PostgreSQL restart under load: only 503s while down, recovers by itself, no acknowledged write lost"):
     stop = threading.Event()
     statuses = {}
