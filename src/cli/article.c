@@ -16,6 +16,7 @@ static void article_usage(FILE *f)
 {
 	fprintf(f, "usage: masthead article COMMAND [--site DIR] ...\n\n"
 		   "  list [--status S]        articles, newest first (S: draft, scheduled, published)\n"
+		   "  show SLUG                the article as a file (edit it, then update)\n"
 		   "  publish SLUG             publish now (a withdrawn article keeps its first date)\n"
 		   "  unpublish SLUG           withdraw: its address then answers 410 Gone\n"
 		   "  add FILE.md              a new article from front matter + Markdown\n"
@@ -60,6 +61,27 @@ static int list_articles(struct mh_store *s, const char *status)
 		if (n < 1000)
 			break;
 		q.offset += 1000;
+	}
+	mh_arena_free(a);
+	return rc;
+}
+
+/* The article as a file that `article update` takes back: show, edit, update. */
+static int show_article(struct mh_store *s, const char *slug)
+{
+	struct mh_arena *a = mh_arena_new();
+	struct mh_article *art = NULL;
+	int rc = 1;
+	enum mh_store_rc r = mh_store_article_by_slug(s, a, mh_str_c(slug), &art);
+	if (r == MH_NOT_FOUND)
+		fprintf(stderr, "masthead article show: no article with slug '%s' (see 'masthead article list')\n", slug);
+	else if (r != MH_OK)
+		fprintf(stderr, "masthead article show: the database did not answer\n");
+	else {
+		struct mh_buf out = MH_BUF_INIT;
+		mh_frontmatter_write(&out, art);
+		rc = fwrite(out.ptr, 1, out.len, stdout) == out.len ? 0 : 1;
+		mh_buf_free(&out);
 	}
 	mh_arena_free(a);
 	return rc;
@@ -137,7 +159,7 @@ int mh_cli_article(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "masthead article: missing command (list, publish, unpublish, add, update)\n");
+		fprintf(stderr, "masthead article: missing command (list, show, publish, unpublish, add, update)\n");
 		article_usage(stderr);
 		return 2;
 	}
@@ -145,12 +167,14 @@ int mh_cli_article(int argc, char **argv)
 	int nargs = argc - optind;
 	bool is_list = strcmp(cmd, "list") == 0;
 	bool is_pub = strcmp(cmd, "publish") == 0, is_unpub = strcmp(cmd, "unpublish") == 0;
+	bool is_show = strcmp(cmd, "show") == 0;
 	bool is_file = strcmp(cmd, "add") == 0 || strcmp(cmd, "update") == 0;
-	if (!is_list && !is_pub && !is_unpub && !is_file) {
-		fprintf(stderr, "masthead article: unknown command '%s' (list, publish, unpublish, add, update)\n", cmd);
+	if (!is_list && !is_pub && !is_unpub && !is_file && !is_show) {
+		fprintf(stderr, "masthead article: unknown command '%s' (list, show, publish, unpublish, add, update)\n",
+			cmd);
 		return 2;
 	}
-	if ((is_list && nargs != 0) || ((is_pub || is_unpub) && nargs != 1) ||
+	if ((is_list && nargs != 0) || ((is_pub || is_unpub || is_show) && nargs != 1) ||
 	    (is_file && (from_dir != NULL ? nargs != 0 : nargs != 1))) {
 		fprintf(stderr, "masthead article %s: wrong number of arguments\n", cmd);
 		article_usage(stderr);
@@ -176,6 +200,8 @@ int mh_cli_article(int argc, char **argv)
 	int rc;
 	if (is_list)
 		rc = list_articles(store, status);
+	else if (is_show)
+		rc = show_article(store, argv[optind]);
 	else if (is_file)
 		rc = mh_cli_article_files(store, &cfg, strcmp(cmd, "add") == 0, from_dir, nargs ? argv[optind] : NULL);
 	else

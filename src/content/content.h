@@ -115,6 +115,10 @@ bool mh_frontmatter_parse(struct mh_arena *a, const char *name, const char *text
 /* The line to blame for a key's value: where it was given, else for a
  * derived slug the headline's line, else 1. */
 int mh_frontmatter_line(const struct mh_frontmatter *fm, enum mh_fm_key k);
+/* The other way: appends art (as read with its section, authors, tags and
+ * body) as a file mh_frontmatter_parse reads back to the same article, every
+ * text value double-quoted. */
+void mh_frontmatter_write(struct mh_buf *out, const struct mh_article *art);
 
 /* ---- saving an article and what it makes stale ---- */
 /* Articles per batch of the Continue Reading stream (site/ shows this many;

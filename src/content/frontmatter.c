@@ -530,3 +530,74 @@ bool mh_frontmatter_parse(struct mh_arena *a, const char *name, const char *text
 	mh_buf_free(&body);
 	return true;
 }
+
+/* ---- the other way: an article as a file ---- */
+
+/* A double-quoted scalar: the one form that keeps any text as it is. */
+static void put_quoted(struct mh_buf *out, const char *s)
+{
+	mh_buf_append_ch(out, '"');
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			mh_buf_append_ch(out, '\\');
+		mh_buf_append_ch(out, *s);
+	}
+	mh_buf_append_ch(out, '"');
+}
+
+static void put_key(struct mh_buf *out, enum mh_fm_key k, const char *value)
+{
+	mh_buf_printf(out, "%s: ", key_names[k]);
+	put_quoted(out, value);
+	mh_buf_append_ch(out, '\n');
+}
+
+void mh_frontmatter_write(struct mh_buf *out, const struct mh_article *art)
+{
+	mh_buf_append_c(out, "---\n");
+	put_key(out, MH_FM_HEADLINE, art->headline);
+	put_key(out, MH_FM_SLUG, art->slug);
+	if (art->dek != NULL && art->dek[0] != '\0')
+		put_key(out, MH_FM_DEK, art->dek);
+	if (art->section != NULL)
+		mh_buf_printf(out, "section: %s\n", art->section->slug);
+	if (art->n_authors > 0) {
+		mh_buf_append_c(out, "authors: [");
+		for (size_t i = 0; i < art->n_authors; i++)
+			mh_buf_printf(out, "%s%s", i > 0 ? ", " : "", art->authors[i].slug);
+		mh_buf_append_c(out, "]\n");
+	}
+	if (art->n_tags > 0) {
+		mh_buf_append_c(out, "tags: [");
+		for (size_t i = 0; i < art->n_tags; i++) {
+			if (i > 0)
+				mh_buf_append_c(out, ", ");
+			put_quoted(out, art->tags[i].name);
+		}
+		mh_buf_append_c(out, "]\n");
+	}
+	if (art->via_name != NULL && art->via_name[0] != '\0') {
+		struct mh_buf via = MH_BUF_INIT;
+		mh_buf_printf(&via, "%s <%s>", art->via_name, art->via_url != NULL ? art->via_url : "");
+		put_key(out, MH_FM_VIA, mh_buf_cstr(&via));
+		mh_buf_free(&via);
+	}
+	if (art->image_url != NULL && art->image_url[0] != '\0') {
+		put_key(out, MH_FM_IMAGE, art->image_url);
+		if (art->image_alt != NULL && art->image_alt[0] != '\0')
+			put_key(out, MH_FM_IMAGE_ALT, art->image_alt);
+	}
+	mh_buf_printf(out, "staff_pick: %s\n", art->staff_pick ? "true" : "false");
+	mh_buf_printf(out, "status: %s\n", mh_article_status_name(art->status));
+	/* a draft has no publication time to give (the parser refuses one) */
+	if (art->status != MH_ARTICLE_DRAFT && art->published_at != 0) {
+		mh_buf_append_c(out, "publish_at: ");
+		mh_time_rfc3339(out, art->published_at);
+		mh_buf_append_ch(out, '\n');
+	}
+	mh_buf_append_c(out, "---\n");
+	if (art->body_md != NULL)
+		mh_buf_append_c(out, art->body_md);
+	if (out->len > 0 && out->ptr[out->len - 1] != '\n')
+		mh_buf_append_ch(out, '\n');
+}

@@ -315,3 +315,57 @@ Test(frontmatter, error_values_are_cut)
 		       "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'");
 	cr_assert_lt(err.len, 200);
 }
+
+Test(frontmatter, written_files_read_back_to_the_same_article)
+{
+	struct mh_section sec = { .slug = "news", .name = "News" };
+	struct mh_author au[2] = { { .slug = "ana-ortiz" }, { .slug = "ben" } };
+	struct mh_tag tags[2] = { { .name = "Courts, \"Law\" & Order" }, { .name = "Back\\slash: yes" } };
+	struct mh_article art = {
+		.headline = "Mayor: \"We stand by it\" \\ a colon: here",
+		.slug = "mayor-stands-by-it",
+		.dek = "  leading spaces, # a hash, 'single' quotes  ",
+		.section = &sec,
+		.authors = au,
+		.n_authors = 2,
+		.tags = tags,
+		.n_tags = 2,
+		.via_name = "The Courier",
+		.via_url = "https://courier.example.com/a?b=c&d=e",
+		.image_url = "/media/a.svg",
+		.image_alt = "A \"quoted\" alt",
+		.staff_pick = true,
+		.status = MH_ARTICLE_PUBLISHED,
+		.published_at = 1796000000,
+		.body_md = "First paragraph.\n\n---\n\nA rule above, and \"quotes\".\n",
+	};
+	struct mh_buf file = MH_BUF_INIT;
+	mh_frontmatter_write(&file, &art);
+	cr_assert(parse_n(file.ptr, file.len), "%s\n---\n%s", mh_buf_cstr(&err), mh_buf_cstr(&file));
+	cr_assert_str_eq(fm.headline, art.headline);
+	cr_assert_str_eq(fm.slug, art.slug);
+	cr_assert_str_eq(fm.dek, art.dek);
+	cr_assert_str_eq(fm.section, "news");
+	cr_assert_eq(fm.n_authors, 2);
+	cr_assert_str_eq(fm.authors[1], "ben");
+	cr_assert_eq(fm.n_tags, 2);
+	cr_assert_str_eq(fm.tag_names[0], tags[0].name);
+	cr_assert_str_eq(fm.tag_names[1], tags[1].name);
+	cr_assert_str_eq(fm.via_name, art.via_name);
+	cr_assert_str_eq(fm.via_url, art.via_url);
+	cr_assert_str_eq(fm.image_url, art.image_url);
+	cr_assert_str_eq(fm.image_alt, art.image_alt);
+	cr_assert(fm.staff_pick);
+	cr_assert_eq(fm.status, MH_ARTICLE_PUBLISHED);
+	cr_assert(fm.has_publish_at);
+	cr_assert_eq(fm.publish_at, art.published_at);
+	cr_assert_str_eq(fm.body, art.body_md);
+
+	/* a draft carries no publication time (the parser would refuse one) */
+	art.status = MH_ARTICLE_DRAFT;
+	mh_buf_reset(&file);
+	mh_frontmatter_write(&file, &art);
+	cr_assert(parse_n(file.ptr, file.len), "%s", mh_buf_cstr(&err));
+	cr_assert_not(fm.has_publish_at);
+	mh_buf_free(&file);
+}

@@ -291,6 +291,40 @@ with t.case("published with a time to come: scheduled, and on the cached pages o
         return True
     wait_for("the scheduled article on home, its front and its page", on_both, timeout=10.0)
 
+with t.case("show: every demo article round-trips (show, then update reports it unchanged)"):
+    slugs = [r["slug"] for r in harness.db_query(SITE, "SELECT slug FROM articles ORDER BY id")]
+    t.true(len(slugs) >= 30, f"{len(slugs)} articles")
+    for slug in slugs:
+        p = mh("article", "show", "--site", SITE, slug)
+        t.eq(p.returncode, 0, f"show {slug}: {p.stderr!r}")
+        path = os.path.join(FILES, "shown.md")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(p.stdout)
+        u = mh("article", "update", "--site", SITE, path)
+        t.eq(u.returncode, 0, f"update from show {slug}: {u.stderr!r}")
+        t.contains(u.stdout, "unchanged", f"update from show {slug}")
+
+with t.case("show, edit, update: the edited headline is on the page"):
+    slug = harness.db_query(SITE, "SELECT slug FROM articles WHERE status = 'published' "
+                                  "ORDER BY published_at DESC LIMIT 1")[0]["slug"]
+    old_head = harness.Page(srv.get(f"/articles/{slug}").text()).h1[0]
+    p = mh("article", "show", "--site", SITE, slug)
+    new_head = f"Edited from show {STAMP}"
+    text = p.stdout.replace(f'headline: "{old_head}"', f'headline: "{new_head}"', 1) \
+        if f'headline: "{old_head}"' in p.stdout else None
+    t.true(text is not None, f"the shown file has the headline {old_head!r}: {p.stdout[:200]!r}")
+    path = os.path.join(FILES, "edited.md")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    u = mh("article", "update", "--site", SITE, path)
+    t.eq(u.returncode, 0, f"update: {u.stderr!r}")
+    wait_for("the edited headline on its page",
+             lambda: new_head in text_of(f"/articles/{slug}")[1] or "old headline")
+
+with t.case("show: an unknown slug is an error naming it (exit 1)"):
+    p = mh("article", "show", "--site", SITE, "no-such-article")
+    refuses(p, 1, "no-such-article", what="show unknown")
+
 with t.case("server exits 0 on SIGTERM"):
     t.eq(srv.stop(), 0, "exit code")
 
