@@ -18,6 +18,7 @@
 #include <brotli/encode.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <xxhash.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,18 +85,17 @@ static uint64_t hash_bytes(const struct mh_cache *c, const void *p, size_t n)
 	return h;
 }
 
+/* XXH3 (Debian's libxxhash), not a cryptographic hash: an ETag only has to
+ * change when the bytes do, and a rendered page is hashed on every cache
+ * miss — BLAKE2b took 18% of a cold render's CPU, XXH3 is ~20x faster. */
 void mh_cache_etag(struct mh_buf *b, struct mh_str body)
 {
 	static const char hex[] = "0123456789abcdef";
-	pthread_once(&sodium_once, sodium_start);
-	unsigned char h[8];
-	crypto_generichash(h, sizeof h, (const unsigned char *)body.ptr, body.len, NULL, 0);
+	uint64_t h = XXH3_64bits(body.ptr, body.len);
 	char tag[2 + 16];
 	tag[0] = tag[17] = '"';
-	for (int i = 0; i < 8; i++) {
-		tag[1 + 2 * i] = hex[h[i] >> 4];
-		tag[2 + 2 * i] = hex[h[i] & 15];
-	}
+	for (int i = 0; i < 16; i++)
+		tag[1 + i] = hex[(h >> (60 - 4 * i)) & 15];
 	mh_buf_append(b, tag, sizeof tag);
 }
 
