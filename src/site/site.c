@@ -375,10 +375,14 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 	r->store = worker_store(r);
 	enum mh_store_rc rc = r->store == NULL ? MH_UNAVAILABLE : MH_OK;
 	if (rc == MH_OK)
-		rc = mh_store_sections(r->store, r->a, &r->sections, &r->n_sections);
+		rc = mh_store_read_begin(r->store);
 	if (rc == MH_OK) {
-		r->cacheable = rt->cacheable;
-		rc = rt->page(r, arg);
+		rc = mh_store_sections(r->store, r->a, &r->sections, &r->n_sections);
+		if (rc == MH_OK) {
+			r->cacheable = rt->cacheable;
+			rc = rt->page(r, arg);
+		}
+		mh_store_read_end(r->store);
 	}
 	switch (rc) {
 	case MH_OK:

@@ -29,6 +29,7 @@
 
 enum stmt_id {
 	ST_BEGIN,
+	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_SAVEPOINT,
@@ -76,6 +77,7 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_BEGIN_READ] = "BEGIN",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_SAVEPOINT] = "SAVEPOINT mh_save",
@@ -171,6 +173,7 @@ struct sq {
 	struct mh_store base;
 	sqlite3 *db;
 	bool in_tx;
+	bool in_read; /* a read snapshot (mh_store_read_begin) is open */
 	sqlite3_stmt *stmts[ST__COUNT];
 	sqlite3_stmt *lists[LQ__VARIANTS];
 	sqlite3_stmt *counts[LQ__VARIANTS];
@@ -378,6 +381,28 @@ static enum mh_store_rc sq_migrate(struct mh_store *base, int *version, struct m
 rollback:
 	run_id(s, ST_ROLLBACK, NULL);
 	return out;
+}
+
+/* One deferred transaction around a page's reads: they see one snapshot,
+ * and SQLite takes its file locks once instead of once per statement. */
+static enum mh_store_rc sq_read_begin(struct mh_store *base)
+{
+	struct sq *s = SQ(base);
+	if (s->in_tx || s->in_read)
+		return MH_OK;
+	enum mh_store_rc rc = run_id(s, ST_BEGIN_READ, NULL);
+	s->in_read = rc == MH_OK;
+	return rc;
+}
+
+static void sq_read_end(struct mh_store *base)
+{
+	struct sq *s = SQ(base);
+	if (!s->in_read)
+		return;
+	s->in_read = false;
+	if (!sqlite3_get_autocommit(s->db) && run_id(s, ST_COMMIT, NULL) != MH_OK)
+		run_id(s, ST_ROLLBACK, NULL);
 }
 
 static enum mh_store_rc sq_begin(struct mh_store *base)
@@ -1439,6 +1464,8 @@ static const struct mh_store_ops sqlite_ops = {
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.bulk_load = sq_bulk_load,
+	.read_begin = sq_read_begin,
+	.read_end = sq_read_end,
 	.sections = sq_sections,
 	.section_by_slug = sq_section_by_slug,
 	.section_save = sq_section_save,

@@ -531,3 +531,14 @@ int64_t mh_store_list_upper_bound(const struct mh_article_query *q)
 		return q->before_published_at;
 	return now;
 }
+
+enum mh_store_rc mh_store_read_begin(struct mh_store *s)
+{
+	return s->ops->read_begin != NULL ? s->ops->read_begin(s) : MH_OK;
+}
+
+void mh_store_read_end(struct mh_store *s)
+{
+	if (s->ops->read_end != NULL)
+		s->ops->read_end(s);
+}

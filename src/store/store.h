@@ -38,6 +38,11 @@ enum mh_store_rc mh_store_migrate(struct mh_store *s, int *version, struct mh_bu
  * Inside one, each save runs in a savepoint: a failed save undoes itself only. */
 enum mh_store_rc mh_store_begin(struct mh_store *s);
 enum mh_store_rc mh_store_commit(struct mh_store *s);
+/* Brackets the reads that make one page: on SQLite they then see one
+ * snapshot and take the file locks once. No writes in between. A no-op
+ * inside a write transaction, and on PostgreSQL. */
+enum mh_store_rc mh_store_read_begin(struct mh_store *s);
+void mh_store_read_end(struct mh_store *s);
 void mh_store_rollback(struct mh_store *s);
 /* Bulk loading (demo, import): while on, commits are not flushed to disk one
  * by one (a power cut may lose the recent ones; a crashed process loses

@@ -19,6 +19,8 @@ struct mh_store_ops {
 	enum mh_store_rc (*commit)(struct mh_store *s);
 	void (*rollback)(struct mh_store *s);
 	enum mh_store_rc (*bulk_load)(struct mh_store *s, bool on);
+	enum mh_store_rc (*read_begin)(struct mh_store *s); /* NULL: nothing to do */
+	void (*read_end)(struct mh_store *s);
 
 	enum mh_store_rc (*sections)(struct mh_store *s, struct mh_arena *a, struct mh_section **out, size_t *n);
 	enum mh_store_rc (*section_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,

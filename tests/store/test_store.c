@@ -933,3 +933,32 @@ Test(store, article_lock_inside_a_transaction)
 	cr_assert_eq(mh_store_article_lock(st, 0), MH_NOT_FOUND);
 	cr_assert_eq(mh_store_commit(st), MH_OK);
 }
+
+Test(store, a_read_snapshot_sees_one_state)
+{
+	seed();
+	add("before", sec_news, 100, false, 0, 0);
+	struct mh_store *other = NULL;
+	cr_assert_eq(mh_store_open(url, dir, false, &other, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	int64_t n = 0;
+	cr_assert_eq(mh_store_read_begin(st), MH_OK);
+	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
+	cr_assert_eq(n, 1);
+	struct mh_article a = { .slug = "during", .headline = "During", .body_md = "b", .section_id = sec_news,
+				.status = MH_ARTICLE_PUBLISHED, .published_at = NOW };
+	cr_assert_eq(mh_store_article_save(other, &a, &err), MH_OK, "a writer is not blocked: %s",
+		     mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
+	/* SQLite: the page's reads see the state they began with; PostgreSQL
+	 * reads each see the latest commit (read_begin is a no-op there) */
+	cr_assert_eq(n, on_pg ? 2 : 1);
+	mh_store_read_end(st);
+	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
+	cr_assert_eq(n, 2, "after the snapshot, the new row");
+	/* nesting and a write transaction around it are harmless */
+	cr_assert_eq(mh_store_begin(st), MH_OK);
+	cr_assert_eq(mh_store_read_begin(st), MH_OK);
+	mh_store_read_end(st);
+	cr_assert_eq(mh_store_commit(st), MH_OK);
+	mh_store_close(other);
+}
