@@ -955,34 +955,15 @@ static void read_article(struct mh_arena *a, PGresult *r, int row, struct mh_art
 	art->n_authors = art->n_tags = 0;
 }
 
-/* Fills authors and tags of arts[0..n) with one query each. Rows come
- * grouped by article id; articles are matched by a linear merge over an
- * id-sorted index. */
-struct id_index {
-	int64_t id;
-	size_t idx;
-};
-
-static int by_id(const void *x, const void *y)
-{
-	int64_t a = ((const struct id_index *)x)->id, b = ((const struct id_index *)y)->id;
-	return a < b ? -1 : a > b;
-}
-
+/* Fills authors and tags of arts[0..n) with one query each; rows come
+ * grouped by article id (mh_store_index_* match them to the articles). */
 static enum mh_store_rc fill_relations(struct pg *s, struct mh_arena *a, struct mh_article *arts, size_t n)
 {
 	if (n == 0)
 		return MH_OK;
 	struct mh_buf ids = MH_BUF_INIT;
-	struct id_index *index = malloc(n * sizeof(*index));
-	MH_ASSERT(index != NULL);
-	mh_buf_append_ch(&ids, '{');
-	for (size_t i = 0; i < n; i++) {
-		mh_buf_printf(&ids, "%s%lld", i ? "," : "", (long long)arts[i].id);
-		index[i] = (struct id_index){ arts[i].id, i };
-	}
-	mh_buf_append_ch(&ids, '}');
-	qsort(index, n, sizeof(*index), by_id);
+	struct mh_store_article_index index;
+	mh_store_index_init(&index, arts, n, &ids, '{', '}');
 	enum mh_store_rc rc = MH_OK;
 	for (int pass = 0; pass < 2 && rc == MH_OK; pass++) {
 		bool authors = pass == 0;
@@ -1000,41 +981,29 @@ static enum mh_store_rc fill_relations(struct pg *s, struct mh_arena *a, struct 
 			int j = i;
 			while (j < rows && get_i64(r, j, 0) == art_id)
 				j++;
-			struct id_index key = { art_id, 0 };
-			struct id_index *hit = bsearch(&key, index, n, sizeof(*index), by_id);
-			if (hit != NULL) {
-				char *arr = mh_arena_alloc(a, (size_t)(j - i) * item);
-				memset(arr, 0, (size_t)(j - i) * item);
-				for (int k = i; k < j; k++) {
-					void *row = arr + (size_t)(k - i) * item;
-					if (authors) {
-						struct mh_author *au = row;
-						au->id = get_i64(r, k, 1);
-						au->slug = get_str(a, r, k, 2);
-						au->name = get_str(a, r, k, 3);
-						au->bio = get_str(a, r, k, 4);
-						au->avatar_url = get_str(a, r, k, 5);
-					} else {
-						struct mh_tag *t = row;
-						t->id = get_i64(r, k, 1);
-						t->slug = get_str(a, r, k, 2);
-						t->name = get_str(a, r, k, 3);
-					}
-				}
-				struct mh_article *art = &arts[hit->idx];
+			char *arr = mh_arena_alloc(a, (size_t)(j - i) * item);
+			for (int k = i; k < j; k++) {
+				void *row = arr + (size_t)(k - i) * item;
 				if (authors) {
-					art->authors = (struct mh_author *)arr;
-					art->n_authors = (size_t)(j - i);
+					struct mh_author *au = row;
+					au->id = get_i64(r, k, 1);
+					au->slug = get_str(a, r, k, 2);
+					au->name = get_str(a, r, k, 3);
+					au->bio = get_str(a, r, k, 4);
+					au->avatar_url = get_str(a, r, k, 5);
 				} else {
-					art->tags = (struct mh_tag *)arr;
-					art->n_tags = (size_t)(j - i);
+					struct mh_tag *t = row;
+					t->id = get_i64(r, k, 1);
+					t->slug = get_str(a, r, k, 2);
+					t->name = get_str(a, r, k, 3);
 				}
 			}
+			mh_store_index_attach(&index, art_id, authors, arr, (size_t)(j - i));
 			i = j;
 		}
 		PQclear(r);
 	}
-	free(index);
+	mh_store_index_free(&index);
 	mh_buf_free(&ids);
 	return rc;
 }

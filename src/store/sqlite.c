@@ -724,32 +724,14 @@ static void read_article(struct mh_arena *a, sqlite3_stmt *st, struct mh_article
 	art->n_authors = art->n_tags = 0;
 }
 
-struct id_index {
-	int64_t id;
-	size_t idx;
-};
-
-static int by_id(const void *x, const void *y)
-{
-	int64_t a = ((const struct id_index *)x)->id, b = ((const struct id_index *)y)->id;
-	return a < b ? -1 : a > b;
-}
-
 /* Fills authors and tags of arts[0..n) with one query each. */
 static enum mh_store_rc fill_relations(struct sq *s, struct mh_arena *a, struct mh_article *arts, size_t n)
 {
 	if (n == 0)
 		return MH_OK;
 	struct mh_buf ids = MH_BUF_INIT;
-	struct id_index *index = malloc(n * sizeof(*index));
-	MH_ASSERT(index != NULL);
-	mh_buf_append_ch(&ids, '[');
-	for (size_t i = 0; i < n; i++) {
-		mh_buf_printf(&ids, "%s%lld", i ? "," : "", (long long)arts[i].id);
-		index[i] = (struct id_index){ arts[i].id, i };
-	}
-	mh_buf_append_ch(&ids, ']');
-	qsort(index, n, sizeof(*index), by_id);
+	struct mh_store_article_index index;
+	mh_store_index_init(&index, arts, n, &ids, '[', ']');
 
 	enum mh_store_rc rc = MH_OK;
 	for (int pass = 0; pass < 2 && rc == MH_OK; pass++) {
@@ -770,20 +752,9 @@ static enum mh_store_rc fill_relations(struct sq *s, struct mh_arena *a, struct 
 			r = sqlite3_step(st);
 			int64_t art_id = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 			if (in_group > 0 && art_id != group_id) {
-				struct id_index key = { group_id, 0 };
-				struct id_index *hit = bsearch(&key, index, n, sizeof(*index), by_id);
-				if (hit != NULL) {
-					void *arr = mh_arena_alloc(a, in_group * item);
-					memcpy(arr, group.ptr, in_group * item);
-					struct mh_article *art = &arts[hit->idx];
-					if (authors) {
-						art->authors = arr;
-						art->n_authors = in_group;
-					} else {
-						art->tags = arr;
-						art->n_tags = in_group;
-					}
-				}
+				void *arr = mh_arena_alloc(a, in_group * item);
+				memcpy(arr, group.ptr, in_group * item);
+				mh_store_index_attach(&index, group_id, authors, arr, in_group);
 				mh_buf_reset(&group);
 				in_group = 0;
 			}
@@ -814,7 +785,7 @@ static enum mh_store_rc fill_relations(struct sq *s, struct mh_arena *a, struct 
 		done(st);
 		mh_buf_free(&group);
 	}
-	free(index);
+	mh_store_index_free(&index);
 	mh_buf_free(&ids);
 	return rc;
 }

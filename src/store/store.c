@@ -4,6 +4,7 @@
  * function through its ops table. No SQL here.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store_int.h"
@@ -541,4 +542,56 @@ void mh_store_read_end(struct mh_store *s)
 {
 	if (s->ops->read_end != NULL)
 		s->ops->read_end(s);
+}
+
+/* ---- filling relations (shared by the backends) ---- */
+
+struct mh_store_id_slot {
+	int64_t id;
+	size_t idx;
+};
+
+static int slot_by_id(const void *x, const void *y)
+{
+	int64_t a = ((const struct mh_store_id_slot *)x)->id, b = ((const struct mh_store_id_slot *)y)->id;
+	return a < b ? -1 : a > b;
+}
+
+void mh_store_index_init(struct mh_store_article_index *ix, struct mh_article *arts, size_t n, struct mh_buf *ids,
+			 char open, char close)
+{
+	ix->arts = arts;
+	ix->n = n;
+	ix->slots = malloc((n > 0 ? n : 1) * sizeof(*ix->slots));
+	MH_ASSERT(ix->slots != NULL);
+	mh_buf_append_ch(ids, open);
+	for (size_t i = 0; i < n; i++) {
+		mh_buf_printf(ids, "%s%lld", i ? "," : "", (long long)arts[i].id);
+		ix->slots[i] = (struct mh_store_id_slot){ arts[i].id, i };
+	}
+	mh_buf_append_ch(ids, close);
+	qsort(ix->slots, n, sizeof(*ix->slots), slot_by_id);
+}
+
+void mh_store_index_attach(struct mh_store_article_index *ix, int64_t article_id, bool authors, void *rows,
+			   size_t count)
+{
+	struct mh_store_id_slot key = { article_id, 0 };
+	struct mh_store_id_slot *hit = bsearch(&key, ix->slots, ix->n, sizeof(*ix->slots), slot_by_id);
+	if (hit == NULL)
+		return;
+	struct mh_article *art = &ix->arts[hit->idx];
+	if (authors) {
+		art->authors = rows;
+		art->n_authors = count;
+	} else {
+		art->tags = rows;
+		art->n_tags = count;
+	}
+}
+
+void mh_store_index_free(struct mh_store_article_index *ix)
+{
+	free(ix->slots);
+	ix->slots = NULL;
 }

@@ -101,6 +101,22 @@ enum mh_store_rc mh_store_sqlite_open(const char *path, bool create, struct mh_s
 enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, struct mh_buf *err);
 
 /* ---- shared helpers (store.c) ---- */
+/* Filling the authors and tags of a list of articles from one query each,
+ * whose rows come grouped by article id: an id-sorted index of the list. */
+struct mh_store_article_index {
+	struct mh_store_id_slot *slots; /* malloc'd, sorted by id */
+	struct mh_article *arts;
+	size_t n;
+};
+/* Indexes arts[0..n) and writes their ids into ids as "<open>1,2,3<close>"
+ * (a JSON array for SQLite, an array literal for PostgreSQL). */
+void mh_store_index_init(struct mh_store_article_index *ix, struct mh_article *arts, size_t n, struct mh_buf *ids,
+			 char open, char close);
+/* Gives count rows (arena memory: struct mh_author or struct mh_tag) to the
+ * article with that id; rows of an id not in the list are ignored. */
+void mh_store_index_attach(struct mh_store_article_index *ix, int64_t article_id, bool authors, void *rows,
+			   size_t count);
+void mh_store_index_free(struct mh_store_article_index *ix);
 /* The list query's upper bound on published_at: now, or the keyset cursor's
  * time when that is earlier. Binding it lets the index range end at the
  * cursor; left as a filter beside "<= now", both planners would walk the
