@@ -5,6 +5,7 @@ messages naming the thing at fault.
 Usage: test_cli.py PATH/TO/masthead
 """
 import os
+import shlex
 import re
 import socket
 import subprocess
@@ -190,5 +191,20 @@ with t.case("a site.ini syntax error is reported with its line"):
     n = sum(1 for _ in open(os.path.join(site, "site.ini"), encoding="utf-8"))
     p = mh("serve", "--site", site, "--listen", f"127.0.0.1:{harness.free_port()}", timeout=10)
     refuses(p, (1, 2), f"site.ini:{n}", what="serve")
+
+with t.case("demo shows progress on a terminal and is quiet otherwise"):
+    quiet_dir = os.path.join(harness.tempdir(), "quiet")
+    p = mh("demo", "--articles", "2500", quiet_dir, timeout=300)
+    t.eq(p.returncode, 0, f"demo: {p.stderr!r}")
+    t.absent(p.stderr, "\r", "no progress redraws when stderr is not a terminal")
+    t.absent(p.stdout + p.stderr, "articles 1000/2500", "no progress counts when not a terminal")
+    tty_dir = os.path.join(harness.tempdir(), "tty")
+    # util-linux script(1) gives the command a pseudo-terminal
+    cmd = f"{shlex.quote(BIN)} demo --articles 2500 {shlex.quote(tty_dir)}"
+    p = subprocess.run(["script", "-qec", cmd, "/dev/null"], capture_output=True, timeout=300)
+    out = p.stdout.decode("utf-8", "replace")  # bytes: keep the carriage returns
+    t.eq(p.returncode, 0, f"demo on a terminal: {out!r}")
+    t.contains(out, "\rarticles 1000/2500", "progress redrawn in place on a terminal")
+    t.contains(out, "articles 2500/2500", "and it ends at the total")
 
 t.done()
