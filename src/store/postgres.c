@@ -161,26 +161,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_JOBS_PRUNE] = "DELETE FROM jobs WHERE state = 'done' AND updated_at < $1",
 };
 
-/* The list query's variants, as in sqlite.c: one prepared statement per
- * combination of filters. Every variant takes the same 11 bigint
+/* The list query's variants (LQ_*, store_int.h): every variant takes the same 11 bigint
  * parameters (declared, so unused ones are fine). */
-enum {
-	LQ_SECTION = 1 << 0,
-	LQ_PICKS = 1 << 1,
-	LQ_AUTHOR = 1 << 2,
-	LQ_TAG = 1 << 3,
-	LQ_CURSOR = 1 << 4,
-	LQ_CURSOR_TIME = 1 << 5,
-	LQ_EXCLUDE = 1 << 6,
-	LQ_BODY = 1 << 7,
-	LQ_AFTER = 1 << 8,
-	LQ_ANY = 1 << 9,
-	LQ__VARIANTS = 1 << 10,
-};
 #define LQ_NPARAMS 11
-
-#define LIMIT_DEFAULT 20
-#define LIMIT_MAX 1000
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -1008,30 +991,6 @@ static enum mh_store_rc fill_relations(struct pg *s, struct mh_arena *a, struct 
 	return rc;
 }
 
-static unsigned query_flags(const struct mh_article_query *q)
-{
-	unsigned f = 0;
-	if (q->section_id > 0)
-		f |= LQ_SECTION;
-	if (q->staff_picks_only)
-		f |= LQ_PICKS;
-	if (q->author_id > 0)
-		f |= LQ_AUTHOR;
-	if (q->tag_id > 0)
-		f |= LQ_TAG;
-	if (q->before_published_at != 0)
-		f |= q->before_id > 0 ? LQ_CURSOR : LQ_CURSOR_TIME;
-	if (q->exclude_id > 0)
-		f |= LQ_EXCLUDE;
-	if (q->after_published_at != 0)
-		f |= LQ_AFTER;
-	if (q->with_body)
-		f |= LQ_BODY;
-	if (q->any_status)
-		f |= LQ_ANY;
-	return f;
-}
-
 /* Prepares the list (or count) variant f; its name is written to name. */
 static enum mh_store_rc query_stmt(struct pg *s, unsigned f, bool count, char name[16])
 {
@@ -1082,7 +1041,7 @@ static enum mh_store_rc query_stmt(struct pg *s, unsigned f, bool count, char na
 
 static void query_params(struct params *p, const struct mh_article_query *q)
 {
-	int limit = q->limit == 0 ? LIMIT_DEFAULT : q->limit > LIMIT_MAX ? LIMIT_MAX : q->limit;
+	int limit = mh_store_list_limit(q);
 	p_int(p, mh_store_list_upper_bound(q));
 	p_int(p, q->section_id);
 	p_int(p, q->author_id);
@@ -1126,7 +1085,7 @@ static enum mh_store_rc pg_articles(struct mh_store *base, struct mh_arena *a, c
 				    struct mh_article **out, size_t *n)
 {
 	struct pg *s = PG(base);
-	unsigned f = query_flags(q);
+	unsigned f = mh_store_query_flags(q);
 	PGresult *r = NULL;
 	enum mh_store_rc rc = run_query(s, q, f, false, &r);
 	if (rc != MH_OK)
@@ -1147,7 +1106,7 @@ static enum mh_store_rc pg_articles_count(struct mh_store *base, const struct mh
 {
 	struct pg *s = PG(base);
 	PGresult *r = NULL;
-	enum mh_store_rc rc = run_query(s, q, query_flags(q) & ~(unsigned)LQ_BODY, true, &r);
+	enum mh_store_rc rc = run_query(s, q, mh_store_query_flags(q) & ~(unsigned)LQ_BODY, true, &r);
 	if (rc != MH_OK)
 		return rc;
 	*count = get_i64(r, 0, 0);

@@ -151,24 +151,6 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_JOBS_PRUNE] = "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1",
 };
 
-/* The list query's variants: one cached statement per combination of filters. */
-enum {
-	LQ_SECTION = 1 << 0,
-	LQ_PICKS = 1 << 1,
-	LQ_AUTHOR = 1 << 2,
-	LQ_TAG = 1 << 3,
-	LQ_CURSOR = 1 << 4,      /* (published_at, id) < (:bp, :bid) */
-	LQ_CURSOR_TIME = 1 << 5, /* published_at < :bp */
-	LQ_EXCLUDE = 1 << 6,
-	LQ_BODY = 1 << 7,
-	LQ_AFTER = 1 << 8,       /* (published_at, id) > (:after_at, :after_id), ascending */
-	LQ_ANY = 1 << 9,         /* every status, any time */
-	LQ__VARIANTS = 1 << 10,
-};
-
-#define LIMIT_DEFAULT 20
-#define LIMIT_MAX 1000
-
 struct sq {
 	struct mh_store base;
 	sqlite3 *db;
@@ -790,30 +772,6 @@ static enum mh_store_rc fill_relations(struct sq *s, struct mh_arena *a, struct 
 	return rc;
 }
 
-static unsigned query_flags(const struct mh_article_query *q)
-{
-	unsigned f = 0;
-	if (q->section_id > 0)
-		f |= LQ_SECTION;
-	if (q->staff_picks_only)
-		f |= LQ_PICKS;
-	if (q->author_id > 0)
-		f |= LQ_AUTHOR;
-	if (q->tag_id > 0)
-		f |= LQ_TAG;
-	if (q->before_published_at != 0)
-		f |= q->before_id > 0 ? LQ_CURSOR : LQ_CURSOR_TIME;
-	if (q->exclude_id > 0)
-		f |= LQ_EXCLUDE;
-	if (q->after_published_at != 0)
-		f |= LQ_AFTER;
-	if (q->with_body)
-		f |= LQ_BODY;
-	if (q->any_status)
-		f |= LQ_ANY;
-	return f;
-}
-
 static sqlite3_stmt *query_stmt(struct sq *s, unsigned f, bool count)
 {
 	sqlite3_stmt **slot = count ? &s->counts[f] : &s->lists[f];
@@ -862,7 +820,7 @@ static void bind_named(sqlite3_stmt *st, const char *name, int64_t v)
 
 static void bind_query(sqlite3_stmt *st, const struct mh_article_query *q)
 {
-	int limit = q->limit == 0 ? LIMIT_DEFAULT : q->limit > LIMIT_MAX ? LIMIT_MAX : q->limit;
+	int limit = mh_store_list_limit(q);
 	bind_named(st, ":now", mh_store_list_upper_bound(q));
 	bind_named(st, ":section", q->section_id);
 	bind_named(st, ":author", q->author_id);
@@ -880,12 +838,12 @@ static enum mh_store_rc sq_articles(struct mh_store *base, struct mh_arena *a, c
 				    struct mh_article **out, size_t *n)
 {
 	struct sq *s = SQ(base);
-	unsigned f = query_flags(q);
+	unsigned f = mh_store_query_flags(q);
 	sqlite3_stmt *st = query_stmt(s, f, false);
 	if (st == NULL)
 		return MH_ERROR;
 	bind_query(st, q);
-	int limit = q->limit == 0 ? LIMIT_DEFAULT : q->limit > LIMIT_MAX ? LIMIT_MAX : q->limit;
+	int limit = mh_store_list_limit(q);
 	struct mh_article *arts = MH_NEW_ARRAY(a, struct mh_article, (size_t)limit);
 	size_t count = 0;
 	int r;
@@ -907,7 +865,7 @@ static enum mh_store_rc sq_articles(struct mh_store *base, struct mh_arena *a, c
 static enum mh_store_rc sq_articles_count(struct mh_store *base, const struct mh_article_query *q, int64_t *count)
 {
 	struct sq *s = SQ(base);
-	sqlite3_stmt *st = query_stmt(s, query_flags(q) & ~(unsigned)LQ_BODY, true);
+	sqlite3_stmt *st = query_stmt(s, mh_store_query_flags(q) & ~(unsigned)LQ_BODY, true);
 	if (st == NULL)
 		return MH_ERROR;
 	bind_query(st, q);

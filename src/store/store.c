@@ -595,3 +595,32 @@ void mh_store_index_free(struct mh_store_article_index *ix)
 	free(ix->slots);
 	ix->slots = NULL;
 }
+
+unsigned mh_store_query_flags(const struct mh_article_query *q)
+{
+	unsigned f = 0;
+	if (q->section_id > 0)
+		f |= LQ_SECTION;
+	if (q->staff_picks_only)
+		f |= LQ_PICKS;
+	if (q->author_id > 0)
+		f |= LQ_AUTHOR;
+	if (q->tag_id > 0)
+		f |= LQ_TAG;
+	if (q->before_published_at != 0)
+		f |= q->before_id > 0 ? LQ_CURSOR : LQ_CURSOR_TIME;
+	if (q->exclude_id > 0)
+		f |= LQ_EXCLUDE;
+	if (q->after_published_at != 0)
+		f |= LQ_AFTER;
+	if (q->with_body)
+		f |= LQ_BODY;
+	if (q->any_status)
+		f |= LQ_ANY;
+	return f;
+}
+
+int mh_store_list_limit(const struct mh_article_query *q)
+{
+	return q->limit == 0 ? 20 : q->limit > 1000 ? 1000 : q->limit;
+}

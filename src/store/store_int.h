@@ -101,6 +101,24 @@ enum mh_store_rc mh_store_sqlite_open(const char *path, bool create, struct mh_s
 enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, struct mh_buf *err);
 
 /* ---- shared helpers (store.c) ---- */
+/* The list query's variants, one prepared statement per combination of the
+ * filters an mh_article_query uses (each backend spells its own SQL). */
+enum {
+	LQ_SECTION = 1 << 0,
+	LQ_PICKS = 1 << 1,
+	LQ_AUTHOR = 1 << 2,
+	LQ_TAG = 1 << 3,
+	LQ_CURSOR = 1 << 4,      /* (published_at, id) < (before_at, before_id) */
+	LQ_CURSOR_TIME = 1 << 5, /* published_at < before_at */
+	LQ_EXCLUDE = 1 << 6,
+	LQ_BODY = 1 << 7,
+	LQ_AFTER = 1 << 8,       /* (published_at, id) > (after_at, after_id), ascending */
+	LQ_ANY = 1 << 9,         /* every status, any time */
+	LQ__VARIANTS = 1 << 10,
+};
+unsigned mh_store_query_flags(const struct mh_article_query *q);
+/* The rows a list returns: limit, 20 when 0, at most 1000 (store.h). */
+int mh_store_list_limit(const struct mh_article_query *q);
 /* Filling the authors and tags of a list of articles from one query each,
  * whose rows come grouped by article id: an id-sorted index of the list. */
 struct mh_store_article_index {
