@@ -34,7 +34,7 @@ test('scrolling to the end loads more stream items, without repeats', async () =
 	for (let i = 0; i < 3; i++) {
 		await scrollToEnd(page);
 		await page.waitForFunction((k) => document.querySelectorAll('.stream .stream-item').length > k, n,
-			{ timeout: 5000 });
+			{ timeout: 20000 });
 		n = await count(page);
 	}
 	assert.ok(n >= first + 3, `items grew from ${first} to ${n}`);
@@ -51,26 +51,26 @@ test('the address bar and title follow the stream item in view', async () => {
 	const firstTitle = await page.title();
 	await scrollToEnd(page);
 	await page.waitForFunction(() => document.querySelectorAll('.stream .stream-item').length >= 4, null,
-		{ timeout: 5000 });
+		{ timeout: 20000 });
 	// Bring a loaded item (not one of the first batch) to the top.
 	const item = page.locator('.stream .stream-item').nth(3);
 	const want = await item.getAttribute('data-url');
 	const headline = await item.getAttribute('data-headline');
 	await item.evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 40));
-	await page.waitForFunction((u) => location.pathname === u, want, { timeout: 5000 });
+	await page.waitForFunction((u) => location.pathname === u, want, { timeout: 20000 });
 	assert.equal(new URL(page.url()).pathname, want);
 	assert.ok((await page.title()).includes(headline), 'the title names the article in view');
 	// The first stream item, then back to the main article.
 	const one = page.locator('.stream .stream-item').first();
 	const oneUrl = await one.getAttribute('data-url');
 	await one.evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 40));
-	await page.waitForFunction((u) => location.pathname === u, oneUrl, { timeout: 5000 });
+	await page.waitForFunction((u) => location.pathname === u, oneUrl, { timeout: 20000 });
 	await page.evaluate(() => window.scrollTo(0, 0));
-	await page.waitForFunction((u) => location.href === u, start, { timeout: 5000 });
+	await page.waitForFunction((u) => location.href === u, start, { timeout: 20000 });
 	assert.equal(await page.title(), firstTitle);
 	// Reloading at a stream item's URL opens that article.
 	await item.evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 40));
-	await page.waitForFunction((u) => location.pathname === u, want, { timeout: 5000 });
+	await page.waitForFunction((u) => location.pathname === u, want, { timeout: 20000 });
 	await page.reload({ waitUntil: 'load' });
 	assert.equal(await page.locator('.article__headline').textContent(), headline);
 	assert.ok(await page.evaluate(() => window.scrollY) < 100, 'the reloaded article opens at its top');
@@ -95,7 +95,7 @@ test('the stream ends when there is nothing more, and shows a Loading state mean
 			sawLoading = true;
 		}
 		await page.waitForFunction(() => !document.querySelector('.stream[aria-busy="true"]'), null,
-			{ timeout: 5000 });
+			{ timeout: 20000 });
 	}
 	assert.equal(await page.locator('.stream').getAttribute('data-more'), '', 'the stream reached its end');
 	assert.ok(sawLoading, 'a Loading… state showed while fetching');
@@ -112,7 +112,7 @@ test('a failed fetch leaves the plain links working', async () => {
 	const before = await count(page);
 	await scrollToEnd(page);
 	await page.waitForFunction(() => document.querySelector('.stream').getAttribute('data-more') === '', null,
-		{ timeout: 5000 });
+		{ timeout: 20000 });
 	assert.equal(await count(page), before);
 	assert.ok(await page.locator('.stream__next a').isVisible(), 'the next-story link shows again');
 	assert.ok(await page.locator('.stream__all a').isVisible(), 'More stories shows');

@@ -44,7 +44,7 @@ test('nothing is requested from the video host before play; the player appears a
 	assert.ok(await play.isVisible(), 'the play button shows once the script runs');
 	await play.click();
 	const frame = page.locator(`.video-embed[data-video-id="${id}"] iframe`);
-	await frame.waitFor({ state: 'attached', timeout: 5000 });
+	await frame.waitFor({ state: 'attached', timeout: 20000 });
 	const src = await frame.getAttribute('src');
 	assert.equal(src, `https://www.youtube-nocookie.com/embed/${id}?autoplay=1`);
 	assert.ok(await frame.getAttribute('title'), 'the player has a title');
