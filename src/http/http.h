@@ -135,4 +135,17 @@ bool mh_http_multipart_boundary(struct mh_arena *a, struct mh_str content_type, 
 bool mh_http_parse_multipart(struct mh_arena *a, struct mh_str boundary, struct mh_str body, size_t max_parts,
 			     struct mh_http_part **out, size_t *n, const char **err);
 
+/* ---- in-memory rate limits (per node) ----
+ * A token bucket per key: per_second tokens flow in, at most burst are kept,
+ * each request takes one. Memory is fixed at about `keys` entries whatever
+ * the number of distinct keys; a key being held back is kept over fresh
+ * ones. Thread-safe. */
+struct mh_ratelimit;
+struct mh_ratelimit *mh_ratelimit_new(size_t keys, double per_second, double burst);
+void mh_ratelimit_free(struct mh_ratelimit *rl);
+/* True if key may go ahead at now_us (microseconds, e.g. mh_time_now_us);
+ * else false with the whole seconds until it may in *retry_after_s (>= 1;
+ * may be NULL), for a Retry-After header. */
+bool mh_ratelimit_take(struct mh_ratelimit *rl, struct mh_str key, int64_t now_us, int *retry_after_s);
+
 #endif
