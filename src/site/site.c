@@ -420,7 +420,9 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		url = mh_str_c(mh_arena_printf(r->a, "%.*s?page=%d", (int)req->path.len, req->path.ptr, r->page));
 
 	if (s->dev && mh_theme_changed(s->theme)) {
-		/* --dev runs one worker thread, so nobody else is rendering now */
+		/* --dev runs one worker thread, so nobody else is rendering now;
+		 * the lock keeps a SIGHUP reload (mh_site_reload) out meanwhile */
+		pthread_mutex_lock(&s->reload_mu);
 		struct mh_buf err = MH_BUF_INIT;
 		struct mh_theme *t = mh_theme_load(s->default_theme_dir, s->override_theme_dir, &err);
 		if (t != NULL) {
@@ -433,6 +435,7 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 			mh_log(MH_LOG_ERROR, "theme not reloaded: %s", mh_buf_cstr(&err));
 		}
 		mh_buf_free(&err);
+		pthread_mutex_unlock(&s->reload_mu);
 	}
 
 	if (s->cache != NULL && rt->cacheable) {
