@@ -23,6 +23,7 @@ struct mh_request {
 	 * "miss" if cache_miss, else "-" (the page cache was not consulted) */
 	bool cache_hit;
 	bool cache_miss;
+	int route; /* filled by the handler for on_response: which route (0 = none) */
 };
 
 /* A handler answers every request it is given (it must call one of the
@@ -45,6 +46,11 @@ struct mh_http_config {
 	bool access_log;
 	mh_http_handler handler;
 	mh_http_thread_hook thread_hook; /* may be NULL */
+	/* May be NULL. Called in the worker thread as each response starts,
+	 * before its first byte is sent (so a client that has its answer finds
+	 * it counted): status, body bytes, microseconds since the request
+	 * arrived. For metrics; must not block. */
+	void (*on_response)(struct mh_request *req, int status, size_t bytes, int64_t us, void *ctx);
 	void *ctx;
 };
 
@@ -77,6 +83,10 @@ struct mh_str mh_request_header(struct mh_request *req, const char *lname);
 bool mh_request_query(struct mh_request *req, const char *name, struct mh_str *out);
 bool mh_request_form(struct mh_request *req, const char *name, struct mh_str *out);
 bool mh_request_cookie(struct mh_request *req, const char *name, struct mh_str *out);
+/* The client's address (the peer of the connection: a proxy in front, if
+ * any). False if unknown. */
+struct sockaddr_storage;
+bool mh_request_peer(struct mh_request *req, struct sockaddr_storage *out);
 
 /* ---- responses ---- */
 /* Adds a response header (name lower-cased and copied; value copied with CR,
