@@ -88,13 +88,13 @@ int mh_cli_serve(int argc, char **argv)
 	struct mh_http_server *srv = NULL;
 	struct mh_site_watch *watch = NULL;
 	struct mh_jobs *jobs = NULL;
-	if (!mh_time_set_zone(cfg.timezone)) {
+	if (!mh_time_set_zone(cfg.site.timezone)) {
 		fprintf(stderr, "masthead serve: %s: [site] timezone: unknown time zone '%s'\n", cfg.path,
-			cfg.timezone);
+			cfg.site.timezone);
 		goto out;
 	}
 	if (threads < 0)
-		threads = cfg.threads;
+		threads = cfg.server.threads;
 	if (threads == 0)
 		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
@@ -103,7 +103,10 @@ int mh_cli_serve(int argc, char **argv)
 		threads = 1;
 
 	struct mh_site_options so = {
-		.cfg = &cfg,
+		.settings = &cfg.site,
+		.cache = &cfg.cache,
+		.database = cfg.store.url,
+		.dir = cfg.dir,
 		.themes_dir = mh_site_default_themes_dir(),
 		.threads = threads,
 		.dev = dev,
@@ -122,23 +125,23 @@ int mh_cli_serve(int argc, char **argv)
 	}
 	/* background work (scheduled publishing, purges) shared with every
 	 * other node through the database's job queue */
-	jobs = mh_jobs_start(&cfg, mh_site_cache(site), &err);
+	jobs = mh_jobs_start(&cfg.jobs, &cfg.purge, cfg.store.url, cfg.dir, mh_site_cache(site), &err);
 	if (jobs == NULL) {
 		fprintf(stderr, "masthead serve: job runner: %s\n", mh_buf_cstr(&err));
 		goto out;
 	}
 	struct mh_http_config hc = {
-		.listen = listen != NULL ? listen : cfg.listen,
+		.listen = listen != NULL ? listen : cfg.server.listen,
 		.threads = threads,
-		.http2 = cfg.http2,
-		.tls_cert = cfg.tls_cert != NULL && cfg.tls_cert[0] != '\0' ? cfg.tls_cert : NULL,
-		.tls_key = cfg.tls_key != NULL && cfg.tls_key[0] != '\0' ? cfg.tls_key : NULL,
-		.max_connections = cfg.max_connections,
-		.max_body_bytes = cfg.max_body_bytes,
-		.max_header_bytes = cfg.max_header_bytes,
-		.header_timeout_s = cfg.header_timeout_s,
-		.idle_timeout_s = cfg.idle_timeout_s,
-		.access_log = cfg.access_log,
+		.http2 = cfg.server.http2,
+		.tls_cert = cfg.server.tls_cert != NULL && cfg.server.tls_cert[0] != '\0' ? cfg.server.tls_cert : NULL,
+		.tls_key = cfg.server.tls_key != NULL && cfg.server.tls_key[0] != '\0' ? cfg.server.tls_key : NULL,
+		.max_connections = cfg.server.max_connections,
+		.max_body_bytes = cfg.server.max_body_bytes,
+		.max_header_bytes = cfg.server.max_header_bytes,
+		.header_timeout_s = cfg.server.header_timeout_s,
+		.idle_timeout_s = cfg.server.idle_timeout_s,
+		.access_log = cfg.server.access_log,
 		.handler = mh_site_handle,
 		.thread_hook = mh_site_thread,
 		.ctx = site,

@@ -14,7 +14,8 @@
 #include "site/site.h"
 
 struct mh_site {
-	const struct mh_config *cfg;
+	const struct mh_site_settings *settings;
+	const char *database, *dir;
 	struct mh_theme *theme;
 	struct mh_cache *cache; /* NULL when [cache] enabled = false */
 	struct mh_store **stores; /* one per worker thread */
@@ -34,9 +35,19 @@ const struct mh_theme *mh_site_theme(struct mh_site *s)
 	return s->theme;
 }
 
-const struct mh_config *mh_site_config(struct mh_site *s)
+const struct mh_site_settings *mh_site_config(struct mh_site *s)
 {
-	return s->cfg;
+	return s->settings;
+}
+
+const char *mh_site_dir(struct mh_site *s)
+{
+	return s->dir;
+}
+
+enum mh_store_rc mh_site_store_open(struct mh_site *s, struct mh_store **out, struct mh_buf *err)
+{
+	return mh_store_open(s->database, s->dir, false, out, err);
 }
 
 struct mh_cache *mh_site_cache(struct mh_site *s)
@@ -74,17 +85,19 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 {
 	struct mh_site *s = calloc(1, sizeof(*s));
 	MH_ASSERT(s != NULL);
-	s->cfg = opt->cfg;
+	s->settings = opt->settings;
+	s->database = opt->database;
+	s->dir = opt->dir;
 	s->dev = opt->dev;
 	s->threads = opt->threads;
 	struct mh_buf b = MH_BUF_INIT;
 	mh_buf_printf(&b, "%s/default", opt->themes_dir);
 	s->default_theme_dir = strdup(mh_buf_cstr(&b));
 	mh_buf_reset(&b);
-	if (s->cfg->theme_dir[0] == '/')
-		mh_buf_append_c(&b, s->cfg->theme_dir);
+	if (s->settings->theme_dir[0] == '/')
+		mh_buf_append_c(&b, s->settings->theme_dir);
 	else
-		mh_buf_printf(&b, "%s/%s", s->cfg->dir, s->cfg->theme_dir);
+		mh_buf_printf(&b, "%s/%s", s->dir, s->settings->theme_dir);
 	s->override_theme_dir = strdup(mh_buf_cstr(&b));
 	mh_buf_free(&b);
 	s->theme = mh_theme_load(s->default_theme_dir, s->override_theme_dir, err);
@@ -92,11 +105,11 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 		mh_site_free(s);
 		return NULL;
 	}
-	if (s->cfg->cache_enabled)
-		s->cache = mh_cache_new(s->cfg->cache_max_bytes);
+	if (opt->cache->enabled)
+		s->cache = mh_cache_new(opt->cache->max_bytes);
 	snprintf(s->cache_control, sizeof(s->cache_control),
-		 "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d", s->cfg->max_age_s, s->cfg->s_maxage_s,
-		 s->cfg->stale_while_revalidate_s);
+		 "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d", opt->cache->max_age_s,
+		 opt->cache->s_maxage_s, opt->cache->stale_while_revalidate_s);
 	s->stores = calloc((size_t)s->threads, sizeof(*s->stores));
 	s->reopen_at_us = calloc((size_t)s->threads, sizeof(*s->reopen_at_us));
 	s->reopen_backoff_ms = calloc((size_t)s->threads, sizeof(*s->reopen_backoff_ms));
@@ -134,7 +147,7 @@ bool mh_site_thread(int worker, bool starting, void *ctx)
 		return true;
 	}
 	struct mh_buf err = MH_BUF_INIT;
-	enum mh_store_rc rc = mh_store_open(s->cfg->database, s->cfg->dir, false, &s->stores[worker], &err);
+	enum mh_store_rc rc = mh_site_store_open(s, &s->stores[worker], &err);
 	if (rc != MH_OK) {
 		int *b = &s->reopen_backoff_ms[worker];
 		*b = *b == 0 ? 100 : *b >= 5000 ? 5000 : *b * 2;

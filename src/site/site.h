@@ -14,8 +14,22 @@
 #include "store/store.h"
 #include "util/util.h"
 
+/* [site] and [theme] in site.ini (settings.c); every field is a row there. */
+struct mh_site_settings {
+	const char *title, *tagline, *base_url, *timezone, *language;
+	const char *video_channel_url; /* "" = none */
+	const char *social_links;      /* "Name=URL;Name=URL", or "" */
+	const char *theme_dir;         /* [theme] dir: relative to the site folder, or absolute */
+};
+extern const struct mh_settings_table mh_site_settings_table;       /* [site] */
+extern const struct mh_settings_table mh_site_theme_settings_table; /* [theme] */
+
+/* Pointers here are kept: what they point to must outlive the site. */
 struct mh_site_options {
-	const struct mh_config *cfg; /* kept by pointer: must outlive the site */
+	const struct mh_site_settings *settings;
+	const struct mh_cache_settings *cache;
+	const char *database;         /* the store's URL (mh_store_open) */
+	const char *dir;              /* the site folder, absolute */
 	const char *themes_dir;       /* folder holding default/ */
 	int threads;                  /* worker threads (one store each) */
 	bool dev;                     /* reload changed templates (forces one thread) */
@@ -102,7 +116,10 @@ void mh_site_key(struct mh_site_req *r, const char *fmt, ...) __attribute__((for
 /* Renders template name into r->body; MH_ERROR if the theme lacks it. */
 enum mh_store_rc mh_site_render(struct mh_site_req *r, const char *name);
 const struct mh_theme *mh_site_theme(struct mh_site *s);
-const struct mh_config *mh_site_config(struct mh_site *s);
+const struct mh_site_settings *mh_site_config(struct mh_site *s); /* [site], [theme] */
+const char *mh_site_dir(struct mh_site *s); /* the site folder, absolute */
+/* Opens a new connection to the site's database (mh_store_open). */
+enum mh_store_rc mh_site_store_open(struct mh_site *s, struct mh_store **out, struct mh_buf *err);
 
 /* Articles per page on fronts, and per batch of the Continue Reading stream. */
 #define MH_SITE_PER_PAGE 20

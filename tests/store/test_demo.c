@@ -317,8 +317,8 @@ Test(demo, command_line)
 	struct mh_buf err = MH_BUF_INIT;
 	cr_assert_eq(mh_cli_site_open(dir, &cfg, &s, &err), 0, "%s", mh_buf_cstr(&err));
 	cr_assert_eq(count(s, "articles"), 25);
-	cr_assert_str_eq(cfg.title, MH_DEMO_TITLE);
-	cr_assert_str_eq(cfg.video_channel_url, MH_DEMO_VIDEO_CHANNEL);
+	cr_assert_str_eq(cfg.site.title, MH_DEMO_TITLE);
+	cr_assert_str_eq(cfg.site.video_channel_url, MH_DEMO_VIDEO_CHANNEL);
 	mh_store_close(s);
 	mh_config_free(&cfg);
 	mh_buf_free(&err);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "helpers.h"
 
 static struct mh_config cfg;
@@ -35,36 +36,36 @@ TestSuite(config, .fini = teardown);
 Test(config, defaults)
 {
 	mh_config_defaults(&cfg);
-	cr_assert_str_eq(cfg.title, "Masthead");
-	cr_assert_str_eq(cfg.tagline, "");
-	cr_assert_str_eq(cfg.base_url, "http://127.0.0.1:8080");
-	cr_assert_str_eq(cfg.timezone, "UTC");
-	cr_assert_str_eq(cfg.language, "en");
-	cr_assert_str_eq(cfg.database, "masthead.db");
-	cr_assert_str_eq(cfg.listen, "127.0.0.1:8080");
-	cr_assert_str_eq(cfg.theme_dir, "theme");
-	cr_assert_null(cfg.tls_cert);
+	cr_assert_str_eq(cfg.site.title, "Masthead");
+	cr_assert_str_eq(cfg.site.tagline, "");
+	cr_assert_str_eq(cfg.site.base_url, "http://127.0.0.1:8080");
+	cr_assert_str_eq(cfg.site.timezone, "UTC");
+	cr_assert_str_eq(cfg.site.language, "en");
+	cr_assert_str_eq(cfg.store.url, "masthead.db");
+	cr_assert_str_eq(cfg.server.listen, "127.0.0.1:8080");
+	cr_assert_str_eq(cfg.site.theme_dir, "theme");
+	cr_assert_null(cfg.server.tls_cert);
 	cr_assert_null(cfg.dir);
-	cr_assert_eq(cfg.threads, 0);
-	cr_assert_not(cfg.http2);
-	cr_assert_eq(cfg.max_connections, 1024);
-	cr_assert_eq(cfg.max_body_bytes, 1 << 20);
-	cr_assert_eq(cfg.max_header_bytes, 16 << 10);
-	cr_assert_eq(cfg.header_timeout_s, 10);
-	cr_assert_eq(cfg.idle_timeout_s, 60);
-	cr_assert(cfg.access_log);
-	cr_assert(cfg.cache_enabled);
-	cr_assert_eq(cfg.cache_max_bytes, 256u << 20);
-	cr_assert_eq(cfg.max_age_s, 60);
-	cr_assert_eq(cfg.s_maxage_s, 300);
-	cr_assert_eq(cfg.stale_while_revalidate_s, 600);
-	cr_assert_eq(cfg.schema_version, 0);
+	cr_assert_eq(cfg.server.threads, 0);
+	cr_assert_not(cfg.server.http2);
+	cr_assert_eq(cfg.server.max_connections, 1024);
+	cr_assert_eq(cfg.server.max_body_bytes, 1 << 20);
+	cr_assert_eq(cfg.server.max_header_bytes, 16 << 10);
+	cr_assert_eq(cfg.server.header_timeout_s, 10);
+	cr_assert_eq(cfg.server.idle_timeout_s, 60);
+	cr_assert(cfg.server.access_log);
+	cr_assert(cfg.cache.enabled);
+	cr_assert_eq(cfg.cache.max_bytes, 256u << 20);
+	cr_assert_eq(cfg.cache.max_age_s, 60);
+	cr_assert_eq(cfg.cache.s_maxage_s, 300);
+	cr_assert_eq(cfg.cache.stale_while_revalidate_s, 600);
+	cr_assert_eq(cfg.store.schema_version, 0);
 }
 
 Test(config, empty_text_is_defaults)
 {
 	cr_assert(parse(""), "%s", err.ptr);
-	cr_assert_str_eq(cfg.title, "Masthead");
+	cr_assert_str_eq(cfg.site.title, "Masthead");
 	cr_assert(parse("; only a comment\n# another\n\n"));
 }
 
@@ -104,32 +105,32 @@ Test(config, every_setting)
 			  "[schema]\n"
 			  "version = 3\n";
 	cr_assert(parse(ini), "%s", err.ptr);
-	cr_assert_str_eq(cfg.title, "The Daily Planet");
-	cr_assert_str_eq(cfg.tagline, "News; all of it", "';' is not a comment inside a value");
-	cr_assert_str_eq(cfg.base_url, "https://news.example.com", "trailing slash dropped");
-	cr_assert_str_eq(cfg.timezone, "Europe/Berlin");
-	cr_assert_str_eq(cfg.language, "de-DE");
-	cr_assert_str_eq(cfg.video_channel_url, "https://video.example.com/c/planet");
-	cr_assert_str_eq(cfg.social_links, "Mastodon=https://m.example/@p;Bluesky=https://bsky.app/p");
-	cr_assert_str_eq(cfg.database, "postgres://db/planet");
-	cr_assert_str_eq(cfg.listen, "[::1]:9000");
-	cr_assert_eq(cfg.threads, 8);
-	cr_assert(cfg.http2);
-	cr_assert_str_eq(cfg.tls_cert, "cert.pem");
-	cr_assert_str_eq(cfg.tls_key, "key.pem");
-	cr_assert_eq(cfg.max_connections, 500);
-	cr_assert_eq(cfg.max_body_bytes, 8u << 20);
-	cr_assert_eq(cfg.max_header_bytes, 32u << 10);
-	cr_assert_eq(cfg.header_timeout_s, 5);
-	cr_assert_eq(cfg.idle_timeout_s, 120);
-	cr_assert_not(cfg.access_log);
-	cr_assert_not(cfg.cache_enabled);
-	cr_assert_eq(cfg.cache_max_bytes, 1u << 30);
-	cr_assert_eq(cfg.max_age_s, 0);
-	cr_assert_eq(cfg.s_maxage_s, 30);
-	cr_assert_eq(cfg.stale_while_revalidate_s, 86400);
-	cr_assert_str_eq(cfg.theme_dir, "mytheme");
-	cr_assert_eq(cfg.schema_version, 3);
+	cr_assert_str_eq(cfg.site.title, "The Daily Planet");
+	cr_assert_str_eq(cfg.site.tagline, "News; all of it", "';' is not a comment inside a value");
+	cr_assert_str_eq(cfg.site.base_url, "https://news.example.com", "trailing slash dropped");
+	cr_assert_str_eq(cfg.site.timezone, "Europe/Berlin");
+	cr_assert_str_eq(cfg.site.language, "de-DE");
+	cr_assert_str_eq(cfg.site.video_channel_url, "https://video.example.com/c/planet");
+	cr_assert_str_eq(cfg.site.social_links, "Mastodon=https://m.example/@p;Bluesky=https://bsky.app/p");
+	cr_assert_str_eq(cfg.store.url, "postgres://db/planet");
+	cr_assert_str_eq(cfg.server.listen, "[::1]:9000");
+	cr_assert_eq(cfg.server.threads, 8);
+	cr_assert(cfg.server.http2);
+	cr_assert_str_eq(cfg.server.tls_cert, "cert.pem");
+	cr_assert_str_eq(cfg.server.tls_key, "key.pem");
+	cr_assert_eq(cfg.server.max_connections, 500);
+	cr_assert_eq(cfg.server.max_body_bytes, 8u << 20);
+	cr_assert_eq(cfg.server.max_header_bytes, 32u << 10);
+	cr_assert_eq(cfg.server.header_timeout_s, 5);
+	cr_assert_eq(cfg.server.idle_timeout_s, 120);
+	cr_assert_not(cfg.server.access_log);
+	cr_assert_not(cfg.cache.enabled);
+	cr_assert_eq(cfg.cache.max_bytes, 1u << 30);
+	cr_assert_eq(cfg.cache.max_age_s, 0);
+	cr_assert_eq(cfg.cache.s_maxage_s, 30);
+	cr_assert_eq(cfg.cache.stale_while_revalidate_s, 86400);
+	cr_assert_str_eq(cfg.site.theme_dir, "mytheme");
+	cr_assert_eq(cfg.store.schema_version, 3);
 }
 
 Test(config, booleans)
@@ -139,12 +140,12 @@ Test(config, booleans)
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		snprintf(ini, sizeof ini, "[server]\nhttp2 = %s\n", t[i]);
 		cr_assert(parse(ini), "%s", err.ptr);
-		cr_assert(cfg.http2, "%s", t[i]);
+		cr_assert(cfg.server.http2, "%s", t[i]);
 	}
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 		snprintf(ini, sizeof ini, "[server]\naccess_log = %s\n", f[i]);
 		cr_assert(parse(ini), "%s", err.ptr);
-		cr_assert_not(cfg.access_log, "%s", f[i]);
+		cr_assert_not(cfg.server.access_log, "%s", f[i]);
 	}
 	parse_fails("[server]\nhttp2 = maybe\n", "site.ini:2: [server] http2: \"maybe\" is not a boolean (expected");
 	parse_fails("[server]\nhttp2 =\n", "site.ini:2: [server] http2:");
@@ -153,13 +154,13 @@ Test(config, booleans)
 Test(config, sizes)
 {
 	cr_assert(parse("[server]\nmax_body = 1048576\n"));
-	cr_assert_eq(cfg.max_body_bytes, 1048576);
+	cr_assert_eq(cfg.server.max_body_bytes, 1048576);
 	cr_assert(parse("[server]\nmax_body = 1m\n"));
-	cr_assert_eq(cfg.max_body_bytes, 1048576);
+	cr_assert_eq(cfg.server.max_body_bytes, 1048576);
 	cr_assert(parse("[server]\nmax_body = 512K\n"));
-	cr_assert_eq(cfg.max_body_bytes, 512 * 1024);
+	cr_assert_eq(cfg.server.max_body_bytes, 512 * 1024);
 	cr_assert(parse("[cache]\nmax_bytes = 2G\n"));
-	cr_assert_eq(cfg.cache_max_bytes, (size_t)2 << 30);
+	cr_assert_eq(cfg.cache.max_bytes, (size_t)2 << 30);
 	parse_fails("[server]\nmax_body = 1t\n", "site.ini:2: [server] max_body: \"1t\" is not a valid size (expected");
 	parse_fails("[server]\nmax_body = m\n", "site.ini:2: [server] max_body:");
 	parse_fails("[server]\nmax_body = -1\n", "site.ini:2: [server] max_body:");
@@ -231,15 +232,15 @@ Test(config, values)
 	cr_assert(parse("[server]\nlisten = :8080\n"), "every address: %s", err.ptr);
 	parse_fails("[site]\ntitle = a\x01" "b\n", "site.ini:2: [site] title: control character");
 	cr_assert(parse("[server]\nlisten = 0.0.0.0:8080\ntls_cert =\n"), "%s", err.ptr);
-	cr_assert_null(cfg.tls_cert);
+	cr_assert_null(cfg.server.tls_cert);
 	cr_assert(parse("[site]\nvideo_channel_url =\nsocial =\n"), "%s", err.ptr);
-	cr_assert_str_eq(cfg.video_channel_url, "");
+	cr_assert_str_eq(cfg.site.video_channel_url, "");
 }
 
 Test(config, colon_separator_and_last_wins)
 {
 	cr_assert(parse("[site]\ntitle: One\ntitle = Two\n"), "%s", err.ptr);
-	cr_assert_str_eq(cfg.title, "Two");
+	cr_assert_str_eq(cfg.site.title, "Two");
 }
 
 Test(config, nul_and_long_lines_rejected)
@@ -264,8 +265,8 @@ Test(config, long_line_within_limit_not_truncated)
 		mh_buf_append_ch(&big, (char)('a' + i % 26));
 	mh_buf_append_c(&big, "\n[server]\nthreads = 2\n");
 	cr_assert(parse(mh_buf_cstr(&big)), "%s", err.ptr);
-	cr_assert_eq(strlen(cfg.tagline), 3000);
-	cr_assert_eq(cfg.threads, 2);
+	cr_assert_eq(strlen(cfg.site.tagline), 3000);
+	cr_assert_eq(cfg.server.threads, 2);
 	mh_buf_free(&big);
 }
 
@@ -276,7 +277,7 @@ Test(config, defaults_then_parse_then_free_does_not_leak)
 	mh_config_defaults(&c);
 	cr_assert(mh_config_parse(&c, "a", "[site]\ntitle = x\ntitle = y\n", 26, NULL));
 	mh_config_free(&c);
-	cr_assert_null(c.title);
+	cr_assert_null(c.site.title);
 }
 
 static char *make_site(const char *ini)
@@ -304,7 +305,7 @@ Test(config, load_makes_dir_absolute)
 	char want[80];
 	snprintf(want, sizeof want, "%s/site.ini", dir);
 	cr_assert_str_eq(cfg.path, want);
-	cr_assert_str_eq(cfg.title, "Loaded");
+	cr_assert_str_eq(cfg.site.title, "Loaded");
 	cr_assert_eq(chdir(cwd), 0);
 	unlink(want);
 	rmdir(dir);
@@ -328,7 +329,7 @@ Test(config, load_errors_name_the_file)
 	char want[96];
 	snprintf(want, sizeof want, "%s/site.ini:2: [server] threads:", dir);
 	cr_assert(strncmp(mh_buf_cstr(&err), want, strlen(want)) == 0, "%s", err.ptr);
-	cr_assert_str_eq(cfg.title, "Masthead", "config left at defaults after a failed load");
+	cr_assert_str_eq(cfg.site.title, "Masthead", "config left at defaults after a failed load");
 	snprintf(want, sizeof want, "%s/site.ini", dir);
 	unlink(want);
 	rmdir(dir);
@@ -406,13 +407,13 @@ Test(config, set_refuses_bad_values_and_keeps_file)
 Test(config, jobs_and_purge_defaults)
 {
 	mh_config_defaults(&cfg);
-	cr_assert_eq(cfg.jobs_workers, 1);
-	cr_assert_eq(cfg.jobs_lease_s, 60);
-	cr_assert_str_eq(cfg.purge_varnish, "");
-	cr_assert_str_eq(cfg.purge_url_template, "");
-	cr_assert_str_eq(cfg.purge_method, "POST");
-	cr_assert_str_eq(cfg.purge_header, "");
-	cr_assert_eq(cfg.purge_timeout_s, 5);
+	cr_assert_eq(cfg.jobs.workers, 1);
+	cr_assert_eq(cfg.jobs.lease_s, 60);
+	cr_assert_str_eq(cfg.purge.varnish, "");
+	cr_assert_str_eq(cfg.purge.url_template, "");
+	cr_assert_str_eq(cfg.purge.method, "POST");
+	cr_assert_str_eq(cfg.purge.header, "");
+	cr_assert_eq(cfg.purge.timeout_s, 5);
 }
 
 Test(config, jobs_and_purge_settings)
@@ -425,16 +426,16 @@ Test(config, jobs_and_purge_settings)
 			"header = Authorization: Bearer s3cret\n"
 			"timeout = 2\n"),
 		  "%s", err.ptr);
-	cr_assert_eq(cfg.jobs_workers, 0);
-	cr_assert_eq(cfg.jobs_lease_s, 3);
-	cr_assert_str_eq(cfg.purge_varnish, "http://127.0.0.1:6081  http://10.0.0.2:6081/");
-	cr_assert_str_eq(cfg.purge_url_template, "https://cdn.example/purge?key={key}");
-	cr_assert_str_eq(cfg.purge_method, "PURGE");
-	cr_assert_str_eq(cfg.purge_header, "Authorization: Bearer s3cret");
-	cr_assert_eq(cfg.purge_timeout_s, 2);
+	cr_assert_eq(cfg.jobs.workers, 0);
+	cr_assert_eq(cfg.jobs.lease_s, 3);
+	cr_assert_str_eq(cfg.purge.varnish, "http://127.0.0.1:6081  http://10.0.0.2:6081/");
+	cr_assert_str_eq(cfg.purge.url_template, "https://cdn.example/purge?key={key}");
+	cr_assert_str_eq(cfg.purge.method, "PURGE");
+	cr_assert_str_eq(cfg.purge.header, "Authorization: Bearer s3cret");
+	cr_assert_eq(cfg.purge.timeout_s, 2);
 	/* empty values switch a target off again */
 	cr_assert(parse("[purge]\nvarnish =\nurl_template =\nheader =\n"), "%s", err.ptr);
-	cr_assert_str_eq(cfg.purge_varnish, "");
+	cr_assert_str_eq(cfg.purge.varnish, "");
 }
 
 Test(config, jobs_and_purge_errors)
