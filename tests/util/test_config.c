@@ -455,3 +455,248 @@ Test(config, jobs_and_purge_errors)
 	parse_fails("[purge]\nheader = X-Key:   \n", "site.ini:2: [purge] header:");
 	parse_fails("[purge]\ntimeout = 0\n", "site.ini:2: [purge] timeout:");
 }
+
+/* ---- the registry: every module's table, and the file init writes ---- */
+
+/* The value of row in values, as text, for comparing two loads. */
+static void value_text(struct mh_buf *b, const struct mh_setting *row, const void *values)
+{
+	const char *field = (const char *)values + row->offset;
+	switch (row->type) {
+	case MH_SETTING_BOOL:
+		mh_buf_printf(b, "%d", *(const bool *)field);
+		break;
+	case MH_SETTING_INT:
+	case MH_SETTING_CHOICE:
+		mh_buf_printf(b, "%d", *(const int *)field);
+		break;
+	case MH_SETTING_SIZE:
+		mh_buf_printf(b, "%zu", *(const size_t *)field);
+		break;
+	default: {
+		const char *s = *(const char *const *)field;
+		mh_buf_printf(b, "%s", s ? s : "(null)");
+	}
+	}
+}
+
+/* Asserts a and b hold the same value for every row of every slot. */
+static void assert_same_values(const struct mh_settings_slot *a, const struct mh_settings_slot *b, size_t n)
+{
+	struct mh_buf x = MH_BUF_INIT, y = MH_BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t r = 0; r < a[i].table->n_rows; r++) {
+			const struct mh_setting *row = &a[i].table->rows[r];
+			mh_buf_reset(&x);
+			mh_buf_reset(&y);
+			value_text(&x, row, a[i].values);
+			value_text(&y, row, b[i].values);
+			cr_assert_str_eq(mh_buf_cstr(&x), mh_buf_cstr(&y), "[%s] %s", a[i].table->section, row->key);
+		}
+	}
+	mh_buf_free(&x);
+	mh_buf_free(&y);
+}
+
+Test(config, registry_has_one_table_per_section_and_a_comment_per_key)
+{
+	struct mh_settings_slot slots[MH_CONFIG_SLOTS];
+	size_t n = mh_config_slots(NULL, slots);
+	const char *want[] = { "site", "database", "server", "cache", "jobs", "purge", "theme", "schema" };
+	cr_assert_eq(n, sizeof want / sizeof want[0]);
+	for (size_t i = 0; i < n; i++) {
+		const struct mh_settings_table *t = slots[i].table;
+		cr_assert_str_eq(t->section, want[i], "the file's order");
+		cr_assert_gt(t->n_rows, 0, "[%s]", t->section);
+		for (size_t r = 0; r < t->n_rows; r++) {
+			const struct mh_setting *row = &t->rows[r];
+			cr_assert(row->comment != NULL && row->comment[0] != '\0', "[%s] %s has no comment", t->section,
+				  row->key);
+			cr_assert_lt(row->offset, t->size, "[%s] %s", t->section, row->key);
+			for (size_t k = 0; k < r; k++)
+				cr_assert_str_neq(t->rows[k].key, row->key, "[%s] %s twice", t->section, row->key);
+		}
+	}
+}
+
+Test(config, generated_file_holds_every_setting_and_parses_to_the_defaults)
+{
+	struct mh_buf text = MH_BUF_INIT, line = MH_BUF_INIT;
+	mh_config_write_defaults(&text);
+	const char *ini = mh_buf_cstr(&text);
+	struct mh_settings_slot slots[MH_CONFIG_SLOTS];
+	size_t n = mh_config_slots(NULL, slots);
+	size_t rows = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct mh_settings_table *t = slots[i].table;
+		mh_buf_reset(&line);
+		mh_buf_printf(&line, "\n[%s]\n", t->section);
+		const char *sec = strstr(ini, mh_buf_cstr(&line));
+		cr_assert_not_null(sec, "no %s", mh_buf_cstr(&line));
+		const char *next = strstr(sec + 1, "\n[");
+		for (size_t r = 0; r < t->n_rows; r++, rows++) {
+			const struct mh_setting *row = &t->rows[r];
+			/* the comment's last line, then the key at its default */
+			const char *last = strrchr(row->comment, '\n');
+			last = last ? last + 1 : row->comment;
+			mh_buf_reset(&line);
+			mh_buf_printf(&line, "\n; %s\n%s =%s%s\n", last, row->key, row->def[0] ? " " : "", row->def);
+			const char *at = strstr(sec, mh_buf_cstr(&line));
+			cr_assert(at != NULL && (next == NULL || at < next), "[%s] lacks \"%s\"", t->section,
+				  mh_buf_cstr(&line) + 1);
+		}
+	}
+	cr_assert_geq(rows, 33, "every setting there was before the tables, at least");
+	cr_assert_not_null(strstr(ini, "\n[jobs]\n"));
+	cr_assert_not_null(strstr(ini, "\n[purge]\n"));
+
+	/* read back: exactly the defaults, each string read from the file */
+	struct mh_config defaults;
+	mh_config_defaults(&defaults);
+	cr_assert(parse(ini), "%s", mh_buf_cstr(&err));
+	struct mh_settings_slot from_file[MH_CONFIG_SLOTS], from_defaults[MH_CONFIG_SLOTS];
+	mh_config_slots(&cfg, from_file);
+	mh_config_slots(&defaults, from_defaults);
+	assert_same_values(from_defaults, from_file, n);
+	cr_assert_neq(cfg.site.title, defaults.site.title, "title was read, not defaulted");
+	cr_assert_neq(cfg.purge.method, defaults.purge.method, "[purge] method was read, not defaulted");
+	mh_buf_free(&text);
+	mh_buf_free(&line);
+}
+
+/* A module's table alone: a section no other file knows of. */
+struct widget_settings {
+	const char *colour, *home;
+	int size, mode;
+	size_t cap;
+	bool shiny;
+};
+
+static bool check_colour(const char *v, struct mh_buf *why)
+{
+	if (strcmp(v, "mauve") != 0)
+		return true;
+	mh_buf_append_c(why, "mauve is not a colour (expected red, blue, ...)");
+	return false;
+}
+
+static const char *const widget_modes[] = { "fast", "careful", NULL };
+#define W(field) offsetof(struct widget_settings, field)
+static const struct mh_setting widget_rows[] = {
+	{ .key = "colour", .type = MH_SETTING_TEXT, .offset = W(colour), .def = "blue", .check = check_colour,
+	  .comment = "the widget's colour" },
+	{ .key = "size", .type = MH_SETTING_INT, .offset = W(size), .min = 1, .max = 10, .def = "3",
+	  .comment = "how big" },
+	{ .key = "mode", .type = MH_SETTING_CHOICE, .offset = W(mode), .choices = widget_modes, .def = "careful",
+	  .comment = "fast or careful" },
+	{ .key = "cap", .type = MH_SETTING_SIZE, .offset = W(cap), .min = 1, .max = 1 << 20, .def = "2k",
+	  .comment = "bytes at most" },
+	{ .key = "shiny", .type = MH_SETTING_BOOL, .offset = W(shiny), .def = "yes", .comment = "polished" },
+	{ .key = "home", .type = MH_SETTING_URL, .flags = MH_SETTING_OPTIONAL, .offset = W(home), .def = "",
+	  .comment = "where it lives (empty: nowhere)" },
+};
+#undef W
+static const struct mh_settings_table widget_table =
+	MH_SETTINGS_TABLE("widget", "a test-only module's section", widget_rows, struct widget_settings);
+
+Test(config, a_modules_table_alone_defines_its_settings)
+{
+	struct widget_settings w;
+	struct mh_settings_slot slots[MH_CONFIG_SLOTS + 1];
+	mh_config_free(&cfg);
+	size_t n = mh_config_slots(&cfg, slots);
+	slots[n++] = (struct mh_settings_slot){ &widget_table, &w };
+
+	/* written out with its comments and defaults, after the others */
+	struct mh_buf text = MH_BUF_INIT;
+	mh_settings_write_defaults(slots, n, &text);
+	cr_assert_not_null(strstr(mh_buf_cstr(&text), "\n\n[schema]\n"));
+	cr_assert_not_null(strstr(mh_buf_cstr(&text), "\n\n[widget]\n; a test-only module's section\n"
+							"; the widget's colour\ncolour = blue\n; how big\nsize = 3\n"
+							"; fast or careful\nmode = careful\n; bytes at most\ncap = 2k\n"
+							"; polished\nshiny = yes\n; where it lives (empty: nowhere)\nhome =\n"),
+			   "%s", text.ptr);
+
+	/* defaults, and read back from the file */
+	mh_buf_reset(&err);
+	cr_assert(mh_settings_parse(slots, n, "site.ini", text.ptr, text.len, &err), "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(w.colour, "blue");
+	cr_assert_eq(w.size, 3);
+	cr_assert_eq(w.mode, 1);
+	cr_assert_eq(w.cap, 2048);
+	cr_assert(w.shiny);
+	cr_assert_str_eq(w.home, "");
+	cr_assert_str_eq(cfg.site.title, "Masthead", "the others are read too");
+
+	const char *good = "[site]\ntitle = T\n[widget]\ncolour = red\nmode = fast\ncap = 1m\nshiny = off\n"
+			   "home = https://w.example/\n";
+	cr_assert(mh_settings_parse(slots, n, "site.ini", good, strlen(good), &err), "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(w.colour, "red");
+	cr_assert_eq(w.mode, 0);
+	cr_assert_eq(w.cap, 1 << 20);
+	cr_assert_not(w.shiny);
+	cr_assert_str_eq(w.home, "https://w.example");
+	cr_assert_str_eq(cfg.site.title, "T");
+
+	/* its checks, with the same error contract as every other section */
+	struct {
+		const char *ini, *want;
+	} bad[] = {
+		{ "[widget]\nmode = slow\n",
+		  "site.ini:2: [widget] mode: \"slow\" is not a choice here (expected one of fast, careful)" },
+		{ "[widget]\ncolour = mauve\n", "site.ini:2: [widget] colour: mauve is not a colour (expected red, blue, ...)" },
+		{ "[widget]\nsize = 11\n",
+		  "site.ini:2: [widget] size: \"11\" is out of range (expected a whole number from 1 to 10)" },
+		{ "[widget]\nweight = 1\n",
+		  "site.ini:2: [widget] weight: unknown setting (expected one of colour, size, mode, cap, shiny, home)" },
+		{ "[gadget]\nx = 1\n",
+		  "site.ini:2: [gadget] x: unknown section (expected one of site, database, server, cache, jobs, "
+		  "purge, theme, schema, widget)" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		mh_buf_reset(&err);
+		cr_assert_not(mh_settings_parse(slots, n, "site.ini", bad[i].ini, strlen(bad[i].ini), &err), "%s",
+			      bad[i].ini);
+		cr_assert_str_eq(mh_buf_cstr(&err), bad[i].want);
+		cr_assert_str_eq(w.colour, "blue", "left at the defaults after an error");
+	}
+
+	/* rewriting one of its keys in a file, checked */
+	char *dir = make_site("[widget]\nsize = 2\n");
+	char path[64];
+	snprintf(path, sizeof path, "%s/site.ini", dir);
+	mh_buf_reset(&err);
+	cr_assert(mh_settings_set(slots, n, path, "widget", "mode", "fast", &err), "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(read_text(path), "[widget]\nsize = 2\nmode = fast\n");
+	cr_assert_not(mh_settings_set(slots, n, path, "widget", "mode", "slow", &err));
+	cr_assert_str_eq(read_text(path), "[widget]\nsize = 2\nmode = fast\n");
+
+	/* and without its table the section does not exist */
+	cr_assert_not(parse("[widget]\nsize = 2\n"));
+	cr_assert_not_null(strstr(mh_buf_cstr(&err), "[widget] size: unknown section"), "%s", err.ptr);
+	mh_config_free(&cfg);
+	mh_settings_free(&slots[n - 1], 1);
+	unlink(path);
+	rmdir(dir);
+	mh_buf_free(&text);
+}
+
+Test(config, environment_database_url_wins_and_is_checked)
+{
+	char *dir = make_site("[database]\nurl = from-file.db\n");
+	char path[64];
+	snprintf(path, sizeof path, "%s/site.ini", dir);
+	setenv("MASTHEAD_DATABASE_URL", "postgres://env/db", 1);
+	mh_config_free(&cfg);
+	cr_assert(mh_config_load(&cfg, dir, &err), "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(cfg.store.url, "postgres://env/db");
+	mh_config_free(&cfg);
+	setenv("MASTHEAD_DATABASE_URL", "postgres://env/\x01", 1);
+	cr_assert_not(mh_config_load(&cfg, dir, &err));
+	cr_assert_str_eq(mh_buf_cstr(&err),
+			 "MASTHEAD_DATABASE_URL: [database] url: control character in value (expected printable text)");
+	cr_assert_str_eq(cfg.store.url, "masthead.db", "left at the defaults");
+	unsetenv("MASTHEAD_DATABASE_URL");
+	unlink(path);
+	rmdir(dir);
+}
