@@ -170,6 +170,8 @@ static bool valid_url_list(const char *v)
 		size_t n = strcspn(p, " ");
 		if (n == 0)
 			break;
+		if (n > MAX_LINE_LEN)
+			return false; /* not from a line of the file */
 		memcpy(url, p, n);
 		url[n] = '\0';
 		if (!mh_settings_is_web_url(url))
