@@ -7,7 +7,7 @@
  * queue: a claim is exclusive, and a dead node's jobs are taken over when
  * its lease runs out, so every handler must be idempotent.
  * Memory: a struct mh_jobs is owned by its starter until mh_jobs_stop; the
- * settings, database URL and folder (and cache, when given) must outlive it.
+ * settings (and cache, when given) must outlive it.
  */
 #ifndef MH_JOBS_H
 #define MH_JOBS_H

@@ -41,10 +41,13 @@ static void setup(void)
 	sec_news = s[1].id;
 }
 
-/* Config strings set by a test are strdup'd: mh_config_free frees them. */
-static void set_cfg(const char **field, const char *value)
+/* Sets [purge] key as a line of site.ini would: checked, and freed by
+ * mh_config_free. */
+static void set_purge(const char *key, const char *value)
 {
-	*field = strdup(value);
+	struct mh_settings_slot slots[MH_CONFIG_SLOTS];
+	size_t n = mh_config_slots(&cfg, slots);
+	cr_assert(mh_settings_apply(slots, n, "test", "purge", key, value, &err), "%s", mh_buf_cstr(&err));
 }
 
 static void teardown(void)
@@ -279,7 +282,7 @@ Test(jobs, a_purge_to_a_closed_port_fails_and_is_retried_with_backoff)
 {
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", closed_port());
-	set_cfg(&cfg.purge.varnish, url);
+	set_purge("varnish", url);
 	int64_t id = 0, now = mh_time_now();
 	cr_assert_eq(mh_store_job_add(st, "purge", MH_STR("home article:7"), now, NULL, &id), MH_OK);
 	cr_assert_eq(mh_jobs_run_one(st, &cfg.purge, NULL, OWNER, 60, now, NULL), MH_OK);
@@ -369,7 +372,7 @@ Test(jobs, varnish_gets_one_ban_carrying_every_key)
 	listener_start(&l, 200, 1);
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", l.port);
-	set_cfg(&cfg.purge.varnish, url);
+	set_purge("varnish", url);
 	cr_assert_eq(mh_jobs_purge_send(&cfg.purge, MH_STR("home  article:7 section:2 home"), &err), MH_JOBS_DONE, "%s",
 		     mh_buf_cstr(&err));
 	listener_stop(&l);
@@ -385,9 +388,9 @@ Test(jobs, a_cdn_template_gets_one_request_per_key_escaped_with_method_and_heade
 	listener_start(&l, 204, 2);
 	char url[96];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/purge?key={key}&again={key}", l.port);
-	set_cfg(&cfg.purge.url_template, url);
-	set_cfg(&cfg.purge.method, "PURGE");
-	set_cfg(&cfg.purge.header, "Authorization: Bearer t0k");
+	set_purge("url_template", url);
+	set_purge("method", "PURGE");
+	set_purge("header", "Authorization: Bearer t0k");
 	cr_assert_eq(mh_jobs_purge_send(&cfg.purge, MH_STR("home article:7 home"), &err), MH_JOBS_DONE, "%s",
 		     mh_buf_cstr(&err));
 	listener_stop(&l);
@@ -406,7 +409,7 @@ Test(jobs, a_target_answering_an_error_fails_the_purge_naming_it)
 	listener_start(&l, 503, 1);
 	char url[96];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/p/{key}", l.port);
-	set_cfg(&cfg.purge.url_template, url);
+	set_purge("url_template", url);
 	cr_assert_eq(mh_jobs_purge_send(&cfg.purge, MH_STR("home article:7"), &err), MH_JOBS_FAILED);
 	listener_stop(&l);
 	cr_assert_eq(l.n, 1, "the rest wait for the retry");

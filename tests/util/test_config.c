@@ -617,7 +617,8 @@ Test(config, a_modules_table_alone_defines_its_settings)
 							"; polished\nshiny = yes\n; where it lives (empty: nowhere)\nhome =\n"),
 			   "%s", text.ptr);
 
-	/* defaults, and read back from the file */
+	/* defaults, and read back from the file (a parse starts from the
+	 * defaults: what the last one read is freed first) */
 	mh_buf_reset(&err);
 	cr_assert(mh_settings_parse(slots, n, "site.ini", text.ptr, text.len, &err), "%s", mh_buf_cstr(&err));
 	cr_assert_str_eq(w.colour, "blue");
@@ -630,6 +631,7 @@ Test(config, a_modules_table_alone_defines_its_settings)
 
 	const char *good = "[site]\ntitle = T\n[widget]\ncolour = red\nmode = fast\ncap = 1m\nshiny = off\n"
 			   "home = https://w.example/\n";
+	mh_settings_free(slots, n);
 	cr_assert(mh_settings_parse(slots, n, "site.ini", good, strlen(good), &err), "%s", mh_buf_cstr(&err));
 	cr_assert_str_eq(w.colour, "red");
 	cr_assert_eq(w.mode, 0);
@@ -655,6 +657,7 @@ Test(config, a_modules_table_alone_defines_its_settings)
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		mh_buf_reset(&err);
+		mh_settings_free(slots, n);
 		cr_assert_not(mh_settings_parse(slots, n, "site.ini", bad[i].ini, strlen(bad[i].ini), &err), "%s",
 			      bad[i].ini);
 		cr_assert_str_eq(mh_buf_cstr(&err), bad[i].want);
@@ -674,8 +677,7 @@ Test(config, a_modules_table_alone_defines_its_settings)
 	/* and without its table the section does not exist */
 	cr_assert_not(parse("[widget]\nsize = 2\n"));
 	cr_assert_not_null(strstr(mh_buf_cstr(&err), "[widget] size: unknown section"), "%s", err.ptr);
-	mh_config_free(&cfg);
-	mh_settings_free(&slots[n - 1], 1);
+	mh_settings_free(slots, n);
 	unlink(path);
 	rmdir(dir);
 	mh_buf_free(&text);
