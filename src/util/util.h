@@ -78,6 +78,10 @@ void mh_escape_json(struct mh_buf *b, struct mh_str s);  /* inside "..."; no quo
 /* XML: drops characters XML 1.0 forbids (controls but tab/LF/CR, U+FFFE/F).
  * JSON and XML turn malformed UTF-8 bytes into U+FFFD; the others pass bytes. */
 void mh_escape_xml(struct mh_buf *b, struct mh_str s);   /* XML text and attributes */
+/* Length of the valid UTF-8 sequence at p (1..4; n > 0 bytes available), or
+ * 0 if malformed (overlong forms, surrogates and code points above U+10FFFF
+ * are malformed). Stores the code point in *cp. */
+size_t mh_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
 /* Decodes %XX and (when plus_is_space) '+'; false on malformed escapes. */
 bool mh_url_decode(struct mh_arena *a, struct mh_str in, bool plus_is_space, struct mh_str *out);
 
