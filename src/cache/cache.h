@@ -23,6 +23,14 @@ struct mh_cache_page {
 	int64_t created_us;
 };
 
+/* [cache] in site.ini (settings.c); every field is a row there. */
+struct mh_cache_settings {
+	bool enabled;
+	size_t max_bytes;
+	int max_age_s, s_maxage_s, stale_while_revalidate_s; /* the Cache-Control of public pages */
+};
+extern const struct mh_settings_table mh_cache_settings_table;
+
 struct mh_cache;
 /* max_bytes bounds the total size of all variants; oldest pages are evicted. */
 struct mh_cache *mh_cache_new(size_t max_bytes);

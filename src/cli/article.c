@@ -196,7 +196,7 @@ int mh_cli_article(int argc, char **argv)
 		mh_buf_free(&err);
 		return 1;
 	}
-	mh_time_set_zone(cfg.timezone);
+	mh_time_set_zone(cfg.site.timezone);
 	int rc;
 	if (is_list)
 		rc = list_articles(store, status);

@@ -6,8 +6,55 @@
 #ifndef MH_CLI_H
 #define MH_CLI_H
 
+#include "cache/cache.h"
+#include "http/http.h"
+#include "jobs/jobs.h"
+#include "site/site.h"
 #include "store/store.h"
 #include "util/util.h"
+
+/* ---- site.ini (config.c) ----
+ * The whole site.ini: each section is declared by the module that owns it
+ * and lands in that module's struct here. Strings are never NULL, except
+ * dir/path (before a load) and server.tls_cert/tls_key (NULL = not set);
+ * optional text is "" when unset; URLs have no trailing '/'. */
+struct mh_config {
+	char *dir;  /* the site folder, absolute (set by mh_config_load) */
+	char *path; /* its site.ini */
+	struct mh_site_settings site;   /* [site], [theme]: site/settings.c */
+	struct mh_store_settings store; /* [database], [schema]: store/settings.c */
+	struct mh_http_settings server; /* [server]: http/settings.c */
+	struct mh_cache_settings cache; /* [cache]: cache/settings.c */
+	struct mh_jobs_settings jobs;   /* [jobs]: jobs/settings.c */
+	struct mh_purge_settings purge; /* [purge]: jobs/settings.c */
+};
+/* The registry: every section's table, in site.ini's order, bound to c's
+ * members (values NULL when c is NULL). Returns how many were written. */
+#define MH_CONFIG_SLOTS 16
+size_t mh_config_slots(struct mh_config *c, struct mh_settings_slot out[MH_CONFIG_SLOTS]);
+/* Defaults for every setting, then DIR/site.ini. On error returns false and
+ * writes "FILE:LINE: [section] key: problem (expected ...)" into err (may be
+ * NULL); c is then left at defaults. MASTHEAD_DATABASE_URL, when set, wins
+ * over [database] url. Free with mh_config_free() (also after a failure). */
+bool mh_config_load(struct mh_config *c, const char *dir, struct mh_buf *err);
+/* Allocates nothing, so it may be called on uninitialised memory and needs no
+ * free; a later mh_config_parse/load does not leak it. */
+void mh_config_defaults(struct mh_config *c);
+/* Parses ini text (the fuzz entry point); same error contract as load. Starts
+ * from the defaults itself: c must not hold parsed strings (free it first). */
+bool mh_config_parse(struct mh_config *c, const char *name, const char *text, size_t len, struct mh_buf *err);
+void mh_config_free(struct mh_config *c);
+/* Rewrites one key of site.ini at path in place (adds section/key if
+ * missing), atomically. Comments and other lines are kept; the result must
+ * parse before it is written, so a bad value leaves the file as it was and
+ * explains why in err. A missing file is created. */
+bool mh_config_set(const char *path, const char *section, const char *key, const char *value, struct mh_buf *err);
+/* The same on text in memory (name is for messages). */
+bool mh_config_edit(struct mh_buf *text, const char *name, const char *section, const char *key, const char *value,
+		    struct mh_buf *err);
+/* Appends the site.ini a new site starts with, generated from the tables:
+ * every section and key at its default, each with its comment. */
+void mh_config_write_defaults(struct mh_buf *out);
 
 int mh_cli_init(int argc, char **argv);
 int mh_cli_demo(int argc, char **argv);

@@ -13,68 +13,11 @@
 #include "cli/cli.h"
 
 
-/* The site.ini a new site starts with: every setting at its default, with a
- * line saying what it does, so an operator edits rather than looks up. */
-static void write_default_ini(struct mh_buf *b, const char *title, const char *database)
-{
-	mh_buf_printf(b,
-		      "; Masthead site settings. Times are stored in UTC and shown in [site] timezone.\n"
-		      "[site]\n"
-		      "title = %s\n"
-		      "tagline = Independent news and analysis\n"
-		      "; the public address, used in canonical links and feeds\n"
-		      "base_url = http://127.0.0.1:8080\n"
-		      "; IANA zone name, e.g. Europe/Berlin\n"
-		      "timezone = UTC\n"
-		      "language = en\n"
-		      "; \"Join our video channel\" box and header link (empty: none)\n"
-		      "video_channel_url =\n"
-		      "; header \"connect with us\" links: Name=URL;Name=URL\n"
-		      "social =\n"
-		      "\n"
-		      "[database]\n"
-		      "; an SQLite file (relative to this folder), or postgres://USER@HOST:PORT/DB\n"
-		      "; (MASTHEAD_DATABASE_URL in the environment wins over this)\n"
-		      "url = %s\n"
-		      "\n"
-		      "[server]\n"
-		      "listen = 127.0.0.1:8080\n"
-		      "; worker threads, 0 = one per core\n"
-		      "threads = 0\n"
-		      "; HTTP/2 stays off: Debian's libh2o 2.2.5 lacks the rapid-reset fix (CVE-2023-44487)\n"
-		      "http2 = false\n"
-		      "tls_cert =\n"
-		      "tls_key =\n"
-		      "max_connections = 1024\n"
-		      "max_body = 1m\n"
-		      "max_header_bytes = 16k\n"
-		      "header_timeout = 10\n"
-		      "idle_timeout = 60\n"
-		      "access_log = true\n"
-		      "; text, or json: one object per line for log collectors\n"
-		      "log_format = text\n"
-		      "; who may read /metrics: addresses and networks, space-separated\n"
-		      "metrics_allow = 127.0.0.1 ::1\n"
-		      "\n"
-		      "[cache]\n"
-		      "enabled = true\n"
-		      "max_bytes = 256m\n"
-		      "; Cache-Control for browsers (max_age) and shared caches (s_maxage)\n"
-		      "max_age = 60\n"
-		      "s_maxage = 300\n"
-		      "stale_while_revalidate = 600\n"
-		      "\n"
-		      "[theme]\n"
-		      "; files here override the default theme file by file\n"
-		      "dir = theme\n",
-		      title, database);
-}
-
 /* Opens the database named in cfg and brings its schema up to date,
  * recording the version in site.ini when it moved. */
 static int open_store(struct mh_config *cfg, bool create, struct mh_store **store, struct mh_buf *err)
 {
-	if (mh_store_open(cfg->database, cfg->dir, create, store, err) != MH_OK)
+	if (mh_store_open(cfg->store.url, cfg->dir, create, store, err) != MH_OK)
 		return 1;
 	int version = 0;
 	if (mh_store_migrate(*store, &version, err) != MH_OK) {
@@ -82,7 +25,7 @@ static int open_store(struct mh_config *cfg, bool create, struct mh_store **stor
 		*store = NULL;
 		return 1;
 	}
-	if (version != cfg->schema_version) {
+	if (version != cfg->store.schema_version) {
 		char v[32];
 		snprintf(v, sizeof(v), "%d", version);
 		if (!mh_config_set(cfg->path, "schema", "version", v, err)) {
@@ -90,7 +33,7 @@ static int open_store(struct mh_config *cfg, bool create, struct mh_store **stor
 			*store = NULL;
 			return 1;
 		}
-		cfg->schema_version = version;
+		cfg->store.schema_version = version;
 	}
 	return 0;
 }
@@ -133,8 +76,23 @@ int mh_cli_site_create_at(const char *dir, const char *title, const char *databa
 		mh_buf_free(&path);
 		return 1;
 	}
-	struct mh_buf ini = MH_BUF_INIT;
-	write_default_ini(&ini, title, database);
+	/* every setting at its default with its comment, from the modules'
+	 * own tables, so an operator edits rather than looks up */
+	struct mh_buf ini = MH_BUF_INIT, why = MH_BUF_INIT;
+	mh_config_write_defaults(&ini);
+	const char *bad = NULL;
+	if (!mh_config_edit(&ini, "site.ini", "site", "title", title, &why))
+		bad = "--title";
+	else if (!mh_config_edit(&ini, "site.ini", "database", "url", database, &why))
+		bad = "--database";
+	if (bad != NULL) {
+		mh_buf_printf(err, "%s: %s", bad, mh_buf_cstr(&why));
+		mh_buf_free(&ini);
+		mh_buf_free(&why);
+		mh_buf_free(&path);
+		return 2;
+	}
+	mh_buf_free(&why);
 	bool ok = mh_file_write_atomic(mh_buf_cstr(&path), ini.ptr, ini.len);
 	mh_buf_free(&ini);
 	if (!ok) {
@@ -241,7 +199,7 @@ int mh_cli_init(int argc, char **argv)
 	}
 	printf("created an empty site in %s (schema version %d)\n"
 	       "serve it with: masthead serve --site %s\n",
-	       cfg.dir, cfg.schema_version, dir);
+	       cfg.dir, cfg.store.schema_version, dir);
 	mh_store_close(store);
 	mh_config_free(&cfg);
 	mh_buf_free(&err);

@@ -103,7 +103,7 @@ static int run_due(struct mh_store *s, const struct mh_config *cfg)
 	/* a bound, so that a job failing into an instant retry cannot loop
 	 * forever (backoff makes that impossible today) */
 	for (int i = 0; i < 10000; i++) {
-		enum mh_store_rc rc = mh_jobs_run_one(s, cfg, NULL, owner, cfg->jobs_lease_s, mh_time_now(), NULL);
+		enum mh_store_rc rc = mh_jobs_run_one(s, &cfg->purge, NULL, owner, cfg->jobs.lease_s, mh_time_now(), NULL);
 		if (rc == MH_NOT_FOUND)
 			break;
 		if (rc != MH_OK) {
@@ -194,7 +194,7 @@ int mh_cli_jobs(int argc, char **argv)
 		mh_buf_free(&err);
 		return 1;
 	}
-	mh_time_set_zone(cfg.timezone);
+	mh_time_set_zone(cfg.site.timezone);
 	int rc;
 	if (is_list)
 		rc = list_jobs(store, state, limit);

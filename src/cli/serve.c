@@ -56,33 +56,39 @@ static void warn_restart_only(const struct mh_config *o, const struct mh_config 
 	int k = 0;
 #define STR(field, name) if (differs(o->field, n->field)) changed[k++] = name
 #define NUM(field, name) if (o->field != n->field) changed[k++] = name
-	STR(database, "[database] url");
-	STR(listen, "[server] listen");
-	NUM(threads, "[server] threads");
-	NUM(http2, "[server] http2");
-	STR(tls_cert, "[server] tls_cert");
-	STR(tls_key, "[server] tls_key");
-	NUM(max_connections, "[server] max_connections");
-	NUM(max_body_bytes, "[server] max_body");
-	NUM(max_header_bytes, "[server] max_header_bytes");
-	NUM(header_timeout_s, "[server] header_timeout");
-	NUM(idle_timeout_s, "[server] idle_timeout");
-	NUM(access_log, "[server] access_log");
-	STR(timezone, "[site] timezone");
-	NUM(cache_enabled, "[cache] enabled");
-	NUM(cache_max_bytes, "[cache] max_bytes");
-	NUM(jobs_workers, "[jobs] workers");
-	NUM(jobs_lease_s, "[jobs] lease");
-	STR(purge_varnish, "[purge] varnish");
-	STR(purge_url_template, "[purge] url_template");
-	STR(purge_method, "[purge] method");
-	STR(purge_header, "[purge] header");
-	NUM(purge_timeout_s, "[purge] timeout");
-	STR(theme_dir, "[theme] dir");
+	STR(store.url, "[database] url");
+	STR(server.listen, "[server] listen");
+	NUM(server.threads, "[server] threads");
+	NUM(server.http2, "[server] http2");
+	STR(server.tls_cert, "[server] tls_cert");
+	STR(server.tls_key, "[server] tls_key");
+	NUM(server.max_connections, "[server] max_connections");
+	NUM(server.max_body_bytes, "[server] max_body");
+	NUM(server.max_header_bytes, "[server] max_header_bytes");
+	NUM(server.header_timeout_s, "[server] header_timeout");
+	NUM(server.idle_timeout_s, "[server] idle_timeout");
+	NUM(server.access_log, "[server] access_log");
+	STR(site.timezone, "[site] timezone");
+	NUM(cache.enabled, "[cache] enabled");
+	NUM(cache.max_bytes, "[cache] max_bytes");
+	NUM(jobs.workers, "[jobs] workers");
+	NUM(jobs.lease_s, "[jobs] lease");
+	STR(purge.varnish, "[purge] varnish");
+	STR(purge.url_template, "[purge] url_template");
+	STR(purge.method, "[purge] method");
+	STR(purge.header, "[purge] header");
+	NUM(purge.timeout_s, "[purge] timeout");
+	STR(site.theme_dir, "[theme] dir");
 #undef STR
 #undef NUM
 	for (int i = 0; i < k; i++)
 		mh_log(MH_LOG_WARN, "reload: %s changed: it takes effect after a restart", changed[i]);
+}
+
+static void free_config(void *c)
+{
+	mh_config_free(c);
+	free(c);
 }
 
 static void reload(struct reloader *r)
@@ -94,15 +100,20 @@ static void reload(struct reloader *r)
 		mh_log(MH_LOG_ERROR, "reload: %s; the running settings stay", mh_buf_cstr(&err));
 		goto fail;
 	}
-	if (!mh_site_reload(r->site, nc, &err)) {
+	struct mh_site_reload n = {
+		.settings = &nc->site,
+		.server = &nc->server,
+		.cache = &nc->cache,
+		.owner = nc,
+		.owner_free = free_config,
+	};
+	if (!mh_site_reload(r->site, &n, &err)) {
 		mh_log(MH_LOG_ERROR, "reload: theme: %s; the running settings and theme stay", mh_buf_cstr(&err));
 		goto fail;
 	}
 	/* nc belongs to the site now */
 	warn_restart_only(r->running, nc);
-	enum mh_log_format f = MH_LOG_TEXT;
-	mh_log_format_parse(nc->log_format, &f);
-	mh_log_set_format(f);
+	mh_log_set_format((enum mh_log_format)nc->server.log_format);
 	mh_log(MH_LOG_INFO, "reload: site.ini and theme read again");
 	mh_buf_free(&err);
 	return;
@@ -200,16 +211,14 @@ int mh_cli_serve(int argc, char **argv)
 	struct mh_jobs *jobs = NULL;
 	struct reloader rl = { .dir = dir, .running = &cfg };
 	bool rl_started = false;
-	enum mh_log_format lf = MH_LOG_TEXT;
-	mh_log_format_parse(cfg.log_format, &lf);
-	mh_log_set_format(lf);
-	if (!mh_time_set_zone(cfg.timezone)) {
+	mh_log_set_format((enum mh_log_format)cfg.server.log_format);
+	if (!mh_time_set_zone(cfg.site.timezone)) {
 		fprintf(stderr, "masthead serve: %s: [site] timezone: unknown time zone '%s'\n", cfg.path,
-			cfg.timezone);
+			cfg.site.timezone);
 		goto out;
 	}
 	if (threads < 0)
-		threads = cfg.threads;
+		threads = cfg.server.threads;
 	if (threads == 0)
 		threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
@@ -218,7 +227,11 @@ int mh_cli_serve(int argc, char **argv)
 		threads = 1;
 
 	struct mh_site_options so = {
-		.cfg = &cfg,
+		.settings = &cfg.site,
+		.server = &cfg.server,
+		.cache = &cfg.cache,
+		.database = cfg.store.url,
+		.dir = cfg.dir,
 		.themes_dir = mh_site_default_themes_dir(),
 		.threads = threads,
 		.dev = dev,
@@ -237,23 +250,23 @@ int mh_cli_serve(int argc, char **argv)
 	}
 	/* background work (scheduled publishing, purges) shared with every
 	 * other node through the database's job queue */
-	jobs = mh_jobs_start(&cfg, mh_site_cache(site), &err);
+	jobs = mh_jobs_start(&cfg.jobs, &cfg.purge, cfg.store.url, cfg.dir, mh_site_cache(site), &err);
 	if (jobs == NULL) {
 		fprintf(stderr, "masthead serve: job runner: %s\n", mh_buf_cstr(&err));
 		goto out;
 	}
 	struct mh_http_config hc = {
-		.listen = listen != NULL ? listen : cfg.listen,
+		.listen = listen != NULL ? listen : cfg.server.listen,
 		.threads = threads,
-		.http2 = cfg.http2,
-		.tls_cert = cfg.tls_cert != NULL && cfg.tls_cert[0] != '\0' ? cfg.tls_cert : NULL,
-		.tls_key = cfg.tls_key != NULL && cfg.tls_key[0] != '\0' ? cfg.tls_key : NULL,
-		.max_connections = cfg.max_connections,
-		.max_body_bytes = cfg.max_body_bytes,
-		.max_header_bytes = cfg.max_header_bytes,
-		.header_timeout_s = cfg.header_timeout_s,
-		.idle_timeout_s = cfg.idle_timeout_s,
-		.access_log = cfg.access_log,
+		.http2 = cfg.server.http2,
+		.tls_cert = cfg.server.tls_cert != NULL && cfg.server.tls_cert[0] != '\0' ? cfg.server.tls_cert : NULL,
+		.tls_key = cfg.server.tls_key != NULL && cfg.server.tls_key[0] != '\0' ? cfg.server.tls_key : NULL,
+		.max_connections = cfg.server.max_connections,
+		.max_body_bytes = cfg.server.max_body_bytes,
+		.max_header_bytes = cfg.server.max_header_bytes,
+		.header_timeout_s = cfg.server.header_timeout_s,
+		.idle_timeout_s = cfg.server.idle_timeout_s,
+		.access_log = cfg.server.access_log,
 		.handler = mh_site_handle,
 		.thread_hook = mh_site_thread,
 		.on_response = mh_site_on_response,

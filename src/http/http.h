@@ -54,6 +54,21 @@ struct mh_http_config {
 	void *ctx;
 };
 
+/* [server] in site.ini (settings.c); every field is a row there. */
+struct mh_http_settings {
+	const char *listen;
+	int threads; /* 0 = one per core */
+	bool http2;
+	const char *tls_cert, *tls_key; /* NULL = not set */
+	int max_connections;
+	size_t max_body_bytes, max_header_bytes;
+	int header_timeout_s, idle_timeout_s;
+	bool access_log;
+	int log_format;            /* enum mh_log_format: text or json (reloaded by SIGHUP) */
+	const char *metrics_allow; /* addresses/CIDRs that may read /metrics (reloaded by SIGHUP) */
+};
+extern const struct mh_settings_table mh_http_settings_table;
+
 /* Binds every listener (one SO_REUSEPORT socket per thread, all on one port),
  * starts the workers (each runs thread_hook first) and returns; NULL with a
  * message naming the address/file/setting at fault in err. Ignores SIGPIPE

@@ -7,7 +7,7 @@
  * queue: a claim is exclusive, and a dead node's jobs are taken over when
  * its lease runs out, so every handler must be idempotent.
  * Memory: a struct mh_jobs is owned by its starter until mh_jobs_stop; the
- * config (and cache, when given) must outlive it.
+ * settings (and cache, when given) must outlive it.
  */
 #ifndef MH_JOBS_H
 #define MH_JOBS_H
@@ -15,6 +15,21 @@
 #include "cache/cache.h"
 #include "store/store.h"
 #include "util/util.h"
+
+/* [jobs] and [purge] in site.ini (settings.c); every field is a row. */
+struct mh_purge_settings {
+	const char *varnish;      /* "" or space-separated http(s) URLs that take BAN */
+	const char *url_template; /* "" or an http(s) URL holding {key} */
+	const char *method;       /* the template's method */
+	const char *header;       /* "" or "Name: value", sent with every purge */
+	int timeout_s;            /* per request, connecting included */
+};
+struct mh_jobs_settings {
+	int workers; /* runner threads per node; 0 = this node runs no jobs */
+	int lease_s; /* a claimed job is another node's to take after this */
+};
+extern const struct mh_settings_table mh_jobs_settings_table;  /* [jobs] */
+extern const struct mh_settings_table mh_purge_settings_table; /* [purge] */
 
 /* What a handler made of one job. */
 enum mh_jobs_result {
@@ -26,7 +41,7 @@ enum mh_jobs_result {
 
 /* What a handler gets besides the job. */
 struct mh_jobs_env {
-	const struct mh_config *cfg;
+	const struct mh_purge_settings *purge;
 	struct mh_cache *cache; /* this node's page cache, or NULL */
 	struct mh_store *store; /* the runner thread's own connection */
 	struct mh_arena *a;     /* dies after the job */
@@ -36,11 +51,12 @@ struct mh_jobs_env {
 
 /* ---- the runner ---- */
 struct mh_jobs;
-/* Starts cfg->jobs_workers threads (none when 0: then it returns a runner
+/* Starts settings->workers threads (none when 0: then it returns a runner
  * that does nothing), each with its own store connection. Before the first
  * claim, queues a publishing job for every scheduled article lacking one.
  * NULL with a message in err if a connection cannot be opened. */
-struct mh_jobs *mh_jobs_start(const struct mh_config *cfg, struct mh_cache *cache, struct mh_buf *err);
+struct mh_jobs *mh_jobs_start(const struct mh_jobs_settings *settings, const struct mh_purge_settings *purge,
+			      const char *database, const char *dir, struct mh_cache *cache, struct mh_buf *err);
 /* Lets each thread finish its current job, then joins them. NULL is fine. */
 void mh_jobs_stop(struct mh_jobs *j);
 /* This node's id in job owners: "hostname:pid:random". */
@@ -55,7 +71,7 @@ void mh_jobs_make_node_id(char *buf, size_t size);
 /* Claims one due job as owner and runs it to done/failed. Returns MH_OK
  * when a job ran (whatever its outcome; *ran_id set when not NULL),
  * MH_NOT_FOUND when nothing was due, or the store's error. */
-enum mh_store_rc mh_jobs_run_one(struct mh_store *s, const struct mh_config *cfg, struct mh_cache *cache,
+enum mh_store_rc mh_jobs_run_one(struct mh_store *s, const struct mh_purge_settings *purge, struct mh_cache *cache,
 				 const char *owner, int lease_s, int64_t now, int64_t *ran_id);
 /* Queues a publishing job (dedupe "publish:ID") for each scheduled article
  * that has no unfinished one; *added (may be NULL) counts them. */
@@ -69,6 +85,6 @@ enum mh_jobs_result mh_jobs_publish(const struct mh_jobs_env *env, const struct 
  * to drop those keys (purge.c). */
 enum mh_jobs_result mh_jobs_purge(const struct mh_jobs_env *env, const struct mh_job *job, struct mh_buf *err);
 /* The HTTP requests a purge makes, without the settling pause: for tests. */
-enum mh_jobs_result mh_jobs_purge_send(const struct mh_config *cfg, struct mh_str keys, struct mh_buf *err);
+enum mh_jobs_result mh_jobs_purge_send(const struct mh_purge_settings *purge, struct mh_str keys, struct mh_buf *err);
 
 #endif

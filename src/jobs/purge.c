@@ -46,7 +46,7 @@ static size_t discard(char *ptr, size_t size, size_t nmemb, void *user)
 }
 
 /* One purge request; false with "what: problem" appended to err. */
-static bool send_one(const struct mh_config *cfg, const char *method, const char *url, const char *keys_header,
+static bool send_one(const struct mh_purge_settings *cfg, const char *method, const char *url, const char *keys_header,
 		     const char *what, struct mh_buf *err)
 {
 	CURL *h = curl_easy_init();
@@ -58,14 +58,14 @@ static bool send_one(const struct mh_config *cfg, const char *method, const char
 	struct curl_slist *headers = NULL;
 	if (keys_header != NULL)
 		headers = curl_slist_append(headers, keys_header);
-	if (cfg->purge_header[0] != '\0')
-		headers = curl_slist_append(headers, cfg->purge_header);
+	if (cfg->header[0] != '\0')
+		headers = curl_slist_append(headers, cfg->header);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for timeouts */
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)cfg->purge_timeout_s);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)cfg->purge_timeout_s);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)cfg->timeout_s);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)cfg->timeout_s);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -119,7 +119,7 @@ static bool has_word(struct mh_str list, struct mh_str w)
 	return false;
 }
 
-enum mh_jobs_result mh_jobs_purge_send(const struct mh_config *cfg, struct mh_str keys, struct mh_buf *err)
+enum mh_jobs_result mh_jobs_purge_send(const struct mh_purge_settings *cfg, struct mh_str keys, struct mh_buf *err)
 {
 	if (!keys_ok(keys)) {
 		mh_buf_append_c(err, "payload: cache keys must be printable ASCII");
@@ -144,7 +144,7 @@ enum mh_jobs_result mh_jobs_purge_send(const struct mh_config *cfg, struct mh_st
 		goto out; /* nothing to purge */
 	mh_buf_append_c(&header, KEYS_HEADER ": ");
 	mh_buf_append_str(&header, keys);
-	struct mh_str targets = mh_str_c(cfg->purge_varnish);
+	struct mh_str targets = mh_str_c(cfg->varnish);
 	pos = 0;
 	for (struct mh_str t = next_word(targets, &pos); t.len > 0; t = next_word(targets, &pos)) {
 		mh_buf_reset(&url);
@@ -159,7 +159,7 @@ enum mh_jobs_result mh_jobs_purge_send(const struct mh_config *cfg, struct mh_st
 			mh_buf_append_c(err, "; ");
 		}
 	}
-	const char *tpl = cfg->purge_url_template;
+	const char *tpl = cfg->url_template;
 	pos = 0;
 	for (struct mh_str k = next_word(keys, &pos); tpl[0] != '\0' && k.len > 0; k = next_word(keys, &pos)) {
 		mh_buf_reset(&url);
@@ -172,8 +172,8 @@ enum mh_jobs_result mh_jobs_purge_send(const struct mh_config *cfg, struct mh_st
 			}
 		}
 		mh_buf_reset(&what);
-		mh_buf_printf(&what, "%s %s", cfg->purge_method, mh_buf_cstr(&url));
-		if (!send_one(cfg, cfg->purge_method, mh_buf_cstr(&url), NULL, mh_buf_cstr(&what), err)) {
+		mh_buf_printf(&what, "%s %s", cfg->method, mh_buf_cstr(&url));
+		if (!send_one(cfg, cfg->method, mh_buf_cstr(&url), NULL, mh_buf_cstr(&what), err)) {
 			ok = false;
 			mh_buf_append_c(err, "; ");
 			break; /* the rest go out with the retry */
@@ -191,10 +191,10 @@ out:
 
 enum mh_jobs_result mh_jobs_purge(const struct mh_jobs_env *env, const struct mh_job *job, struct mh_buf *err)
 {
-	const struct mh_config *cfg = env->cfg;
+	const struct mh_purge_settings *cfg = env->purge;
 	/* Queued for every change, purged only where targets are set: see
 	 * content/changes.c for why. */
-	if (cfg->purge_varnish[0] == '\0' && cfg->purge_url_template[0] == '\0')
+	if (cfg->varnish[0] == '\0' && cfg->url_template[0] == '\0')
 		return MH_JOBS_DONE;
 	struct mh_str keys = mh_str_c(job->payload);
 	/* this node's own cache first: it answers the refetch if it is ours */

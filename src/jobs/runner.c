@@ -86,7 +86,7 @@ static void log_failure(const struct mh_job *job, struct mh_str why, int64_t ret
 	mh_buf_free(&kind);
 }
 
-enum mh_store_rc mh_jobs_run_one(struct mh_store *s, const struct mh_config *cfg, struct mh_cache *cache,
+enum mh_store_rc mh_jobs_run_one(struct mh_store *s, const struct mh_purge_settings *purge, struct mh_cache *cache,
 				 const char *owner, int lease_s, int64_t now, int64_t *ran_id)
 {
 	struct mh_arena *a = mh_arena_new();
@@ -98,7 +98,7 @@ enum mh_store_rc mh_jobs_run_one(struct mh_store *s, const struct mh_config *cfg
 	}
 	if (ran_id != NULL)
 		*ran_id = job->id;
-	struct mh_jobs_env env = { .cfg = cfg, .cache = cache, .store = s, .a = a, .owner = owner, .now = now };
+	struct mh_jobs_env env = { .purge = purge, .cache = cache, .store = s, .a = a, .owner = owner, .now = now };
 	struct mh_buf err = MH_BUF_INIT;
 	enum mh_jobs_result (*run)(const struct mh_jobs_env *, const struct mh_job *, struct mh_buf *) =
 		handler_for(job->kind);
@@ -199,7 +199,8 @@ struct worker {
 };
 
 struct mh_jobs {
-	const struct mh_config *cfg;
+	const struct mh_jobs_settings *settings;
+	const struct mh_purge_settings *purge;
 	struct mh_cache *cache;
 	char node_id[128];
 	atomic_bool stop;
@@ -230,7 +231,7 @@ static void *worker_main(void *arg)
 			mh_store_jobs_prune(w->store, now - KEEP_DONE_S);
 		}
 		enum mh_store_rc rc =
-			mh_jobs_run_one(w->store, j->cfg, j->cache, j->node_id, j->cfg->jobs_lease_s, now, NULL);
+			mh_jobs_run_one(w->store, j->purge, j->cache, j->node_id, j->settings->lease_s, now, NULL);
 		if (rc == MH_OK) {
 			warned = false;
 			continue; /* there may be more due: no pause */
@@ -254,15 +255,17 @@ const char *mh_jobs_node_id(const struct mh_jobs *j)
 	return j->node_id;
 }
 
-struct mh_jobs *mh_jobs_start(const struct mh_config *cfg, struct mh_cache *cache, struct mh_buf *err)
+struct mh_jobs *mh_jobs_start(const struct mh_jobs_settings *settings, const struct mh_purge_settings *purge,
+			      const char *database, const char *dir, struct mh_cache *cache, struct mh_buf *err)
 {
 	struct mh_jobs *j = calloc(1, sizeof(*j));
 	MH_ASSERT(j != NULL);
-	j->cfg = cfg;
+	j->settings = settings;
+	j->purge = purge;
 	j->cache = cache;
 	atomic_init(&j->stop, false);
 	mh_jobs_make_node_id(j->node_id, sizeof(j->node_id));
-	j->n_workers = cfg->jobs_workers;
+	j->n_workers = settings->workers;
 	if (j->n_workers == 0)
 		return j;
 	j->workers = calloc((size_t)j->n_workers, sizeof(*j->workers));
@@ -271,7 +274,7 @@ struct mh_jobs *mh_jobs_start(const struct mh_config *cfg, struct mh_cache *cach
 		struct worker *w = &j->workers[i];
 		w->jobs = j;
 		w->index = i;
-		if (mh_store_open(cfg->database, cfg->dir, false, &w->store, err) != MH_OK) {
+		if (mh_store_open(database, dir, false, &w->store, err) != MH_OK) {
 			mh_jobs_stop(j);
 			return NULL;
 		}

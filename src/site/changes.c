@@ -113,12 +113,11 @@ static void *watch_main(void *arg)
 
 struct mh_site_watch *mh_site_watch_start(struct mh_site *site, int interval_ms, struct mh_buf *err)
 {
-	const struct mh_config *cfg = mh_site_config(site);
 	struct mh_site_watch *w = calloc(1, sizeof(*w));
 	MH_ASSERT(w != NULL);
 	w->site = site;
 	w->interval_ms = interval_ms;
-	if (mh_store_open(cfg->database, cfg->dir, false, &w->store, err) != MH_OK ||
+	if (mh_site_store_open(site, &w->store, err) != MH_OK ||
 	    mh_store_change_last(w->store, &w->cursor) != MH_OK) {
 		if (err->len == 0)
 			mh_buf_append_c(err, "cannot read the change log");

@@ -89,7 +89,7 @@ void mh_site_media(struct mh_site_req *r, struct mh_str arg)
 		return;
 	}
 	const char *path =
-		mh_arena_printf(r->a, "%s/media/%.*s", mh_site_config(r->site)->dir, (int)arg.len, arg.ptr);
+		mh_arena_printf(r->a, "%s/media/%.*s", mh_site_dir(r->site), (int)arg.len, arg.ptr);
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > 64 * 1024 * 1024) {

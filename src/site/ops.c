@@ -44,8 +44,8 @@ void mh_site_metrics_page(struct mh_site_req *r, struct mh_str arg)
 {
 	(void)arg;
 	struct sockaddr_storage peer;
-	const struct mh_config *cfg = mh_site_config(r->site);
-	if (!mh_request_peer(r->http, &peer) || !mh_addr_list_match(cfg->metrics_allow, (struct sockaddr *)&peer)) {
+	const struct mh_http_settings *server = mh_site_server(r->site);
+	if (!mh_request_peer(r->http, &peer) || !mh_addr_list_match(server->metrics_allow, (struct sockaddr *)&peer)) {
 		mh_response_header_c(r->http, "cache-control", "no-store");
 		mh_response_error(r->http, 404, "There is no page at this address.");
 		return;

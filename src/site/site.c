@@ -19,7 +19,8 @@
  * rare; a config is a few hundred bytes). */
 struct retired {
 	struct retired *next;
-	struct mh_config *cfg;     /* malloc'd, or NULL */
+	void *owner;               /* what the settings live in, or NULL */
+	void (*owner_free)(void *);
 	struct mh_theme *theme;    /* or NULL */
 	char *cache_control;       /* or NULL */
 };
@@ -27,8 +28,10 @@ struct retired {
 struct mh_site {
 	/* the live settings and theme: swapped whole by mh_site_reload
 	 * (atomic pointers; readers load each once per use) */
-	const struct mh_config *_Atomic cfg;
+	const struct mh_site_settings *_Atomic settings;
+	const struct mh_http_settings *_Atomic server;
 	struct mh_theme *_Atomic theme;
+	const char *database, *dir;
 	struct mh_cache *cache; /* NULL when [cache] enabled = false */
 	struct mh_store **stores; /* one per worker thread */
 	/* a worker whose database could not be opened tries again no sooner
@@ -56,9 +59,24 @@ const struct mh_theme *mh_site_theme(struct mh_site *s)
 	return s->theme;
 }
 
-const struct mh_config *mh_site_config(struct mh_site *s)
+const struct mh_site_settings *mh_site_config(struct mh_site *s)
 {
-	return s->cfg;
+	return s->settings;
+}
+
+const struct mh_http_settings *mh_site_server(struct mh_site *s)
+{
+	return s->server;
+}
+
+const char *mh_site_dir(struct mh_site *s)
+{
+	return s->dir;
+}
+
+enum mh_store_rc mh_site_store_open(struct mh_site *s, struct mh_store **out, struct mh_buf *err)
+{
+	return mh_store_open(s->database, s->dir, false, out, err);
 }
 
 struct mh_cache *mh_site_cache(struct mh_site *s)
@@ -96,17 +114,20 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 {
 	struct mh_site *s = calloc(1, sizeof(*s));
 	MH_ASSERT(s != NULL);
-	s->cfg = opt->cfg;
+	s->settings = opt->settings;
+	s->server = opt->server;
+	s->database = opt->database;
+	s->dir = opt->dir;
 	s->dev = opt->dev;
 	s->threads = opt->threads;
 	struct mh_buf b = MH_BUF_INIT;
 	mh_buf_printf(&b, "%s/default", opt->themes_dir);
 	s->default_theme_dir = strdup(mh_buf_cstr(&b));
 	mh_buf_reset(&b);
-	if (s->cfg->theme_dir[0] == '/')
-		mh_buf_append_c(&b, s->cfg->theme_dir);
+	if (s->settings->theme_dir[0] == '/')
+		mh_buf_append_c(&b, s->settings->theme_dir);
 	else
-		mh_buf_printf(&b, "%s/%s", s->cfg->dir, s->cfg->theme_dir);
+		mh_buf_printf(&b, "%s/%s", s->dir, s->settings->theme_dir);
 	s->override_theme_dir = strdup(mh_buf_cstr(&b));
 	mh_buf_free(&b);
 	s->theme = mh_theme_load(s->default_theme_dir, s->override_theme_dir, err);
@@ -114,11 +135,11 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 		mh_site_free(s);
 		return NULL;
 	}
-	if (s->cfg->cache_enabled)
-		s->cache = mh_cache_new(s->cfg->cache_max_bytes);
+	if (opt->cache->enabled)
+		s->cache = mh_cache_new(opt->cache->max_bytes);
 	snprintf(s->cache_control_first, sizeof(s->cache_control_first),
-		 "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d", s->cfg->max_age_s, s->cfg->s_maxage_s,
-		 s->cfg->stale_while_revalidate_s);
+		 "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d", opt->cache->max_age_s,
+		 opt->cache->s_maxage_s, opt->cache->stale_while_revalidate_s);
 	s->cache_control = s->cache_control_first;
 	pthread_mutex_init(&s->reload_mu, NULL);
 	s->metrics = mh_site_metrics_new(s->threads);
@@ -147,10 +168,8 @@ void mh_site_free(struct mh_site *s)
 	free(s->override_theme_dir);
 	for (struct retired *r = s->retired, *next; r != NULL; r = next) {
 		next = r->next;
-		if (r->cfg != NULL) {
-			mh_config_free(r->cfg);
-			free(r->cfg);
-		}
+		if (r->owner != NULL)
+			r->owner_free(r->owner);
 		if (r->theme != NULL)
 			mh_theme_free(r->theme);
 		free(r->cache_control);
@@ -162,21 +181,23 @@ void mh_site_free(struct mh_site *s)
 	free(s);
 }
 
-bool mh_site_reload(struct mh_site *s, struct mh_config *cfg, struct mh_buf *err)
+bool mh_site_reload(struct mh_site *s, const struct mh_site_reload *n, struct mh_buf *err)
 {
 	struct mh_theme *t = mh_theme_load(s->default_theme_dir, s->override_theme_dir, err);
 	if (t == NULL)
 		return false;
 	struct retired *owned = calloc(1, sizeof(*owned)), *old_theme = calloc(1, sizeof(*old_theme));
 	MH_ASSERT(owned != NULL && old_theme != NULL);
-	owned->cfg = cfg;
+	owned->owner = n->owner;
+	owned->owner_free = n->owner_free;
 	owned->cache_control = malloc(160);
 	MH_ASSERT(owned->cache_control != NULL);
 	snprintf(owned->cache_control, 160, "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d",
-		 cfg->max_age_s, cfg->s_maxage_s, cfg->stale_while_revalidate_s);
+		 n->cache->max_age_s, n->cache->s_maxage_s, n->cache->stale_while_revalidate_s);
 	pthread_mutex_lock(&s->reload_mu);
 	old_theme->theme = atomic_exchange(&s->theme, t);
-	atomic_store(&s->cfg, cfg);
+	atomic_store(&s->settings, n->settings);
+	atomic_store(&s->server, n->server);
 	atomic_store(&s->cache_control, owned->cache_control);
 	owned->next = s->retired;
 	old_theme->next = owned;
@@ -207,7 +228,7 @@ bool mh_site_thread(int worker, bool starting, void *ctx)
 		return true;
 	}
 	struct mh_buf err = MH_BUF_INIT;
-	enum mh_store_rc rc = mh_store_open(s->cfg->database, s->cfg->dir, false, &s->stores[worker], &err);
+	enum mh_store_rc rc = mh_site_store_open(s, &s->stores[worker], &err);
 	if (rc != MH_OK) {
 		int *b = &s->reopen_backoff_ms[worker];
 		*b = *b == 0 ? 100 : *b >= 5000 ? 5000 : *b * 2;

@@ -14,8 +14,23 @@
 #include "store/store.h"
 #include "util/util.h"
 
+/* [site] and [theme] in site.ini (settings.c); every field is a row there. */
+struct mh_site_settings {
+	const char *title, *tagline, *base_url, *timezone, *language;
+	const char *video_channel_url; /* "" = none */
+	const char *social_links;      /* "Name=URL;Name=URL", or "" */
+	const char *theme_dir;         /* [theme] dir: relative to the site folder, or absolute */
+};
+extern const struct mh_settings_table mh_site_settings_table;       /* [site] */
+extern const struct mh_settings_table mh_site_theme_settings_table; /* [theme] */
+
+/* Pointers here are kept: what they point to must outlive the site. */
 struct mh_site_options {
-	const struct mh_config *cfg; /* kept by pointer: must outlive the site */
+	const struct mh_site_settings *settings;
+	const struct mh_http_settings *server; /* metrics_allow */
+	const struct mh_cache_settings *cache;
+	const char *database;         /* the store's URL (mh_store_open) */
+	const char *dir;              /* the site folder, absolute */
 	const char *themes_dir;       /* folder holding default/ */
 	int threads;                  /* worker threads (one store each) */
 	bool dev;                     /* reload changed templates (forces one thread) */
@@ -33,13 +48,22 @@ bool mh_site_thread(int worker, bool starting, void *ctx);
  * each answer for /metrics. */
 void mh_site_on_response(struct mh_request *req, int status, size_t bytes, int64_t us, void *ctx);
 
-/* Takes the live settings and theme from cfg (SIGHUP): the site's title and
- * texts, cache max-age, metrics_allow and the theme (loaded again from its
- * folders). The site keeps cfg (and every earlier one) until it is freed,
- * so a request that still reads an older one is safe. False with a message
- * in err when the new theme does not load; nothing changes then. Settings
- * that need a restart (listen, threads, database, ...) are not read here. */
-bool mh_site_reload(struct mh_site *s, struct mh_config *cfg, struct mh_buf *err);
+/* What SIGHUP reloads: the site's title and texts, cache max-age,
+ * metrics_allow and the theme (loaded again from its folders). The
+ * settings live in owner, which the site keeps (with every earlier one) and
+ * frees with owner_free when it is freed, so a request still reading older
+ * settings is safe. Settings that need a restart (listen, threads,
+ * database, ...) are not read here. */
+struct mh_site_reload {
+	const struct mh_site_settings *settings;
+	const struct mh_http_settings *server;
+	const struct mh_cache_settings *cache;
+	void *owner;
+	void (*owner_free)(void *owner);
+};
+/* False with a message in err when the new theme does not load; nothing
+ * changes then (and owner stays the caller's). */
+bool mh_site_reload(struct mh_site *s, const struct mh_site_reload *n, struct mh_buf *err);
 
 /* Drops the cached pages tagged with each space-separated key in keys. */
 void mh_site_invalidate(struct mh_site *s, struct mh_str keys);
@@ -141,7 +165,11 @@ void mh_site_key(struct mh_site_req *r, const char *fmt, ...) __attribute__((for
 /* Renders template name into r->body; MH_ERROR if the theme lacks it. */
 enum mh_store_rc mh_site_render(struct mh_site_req *r, const char *name);
 const struct mh_theme *mh_site_theme(struct mh_site *s);
-const struct mh_config *mh_site_config(struct mh_site *s);
+const struct mh_site_settings *mh_site_config(struct mh_site *s); /* [site], [theme] */
+const char *mh_site_dir(struct mh_site *s); /* the site folder, absolute */
+const struct mh_http_settings *mh_site_server(struct mh_site *s); /* [server]: metrics_allow */
+/* Opens a new connection to the site's database (mh_store_open). */
+enum mh_store_rc mh_site_store_open(struct mh_site *s, struct mh_store **out, struct mh_buf *err);
 
 /* Articles per page on fronts, and per batch of the Continue Reading stream. */
 #define MH_SITE_PER_PAGE 20

@@ -56,7 +56,7 @@ static const char *section_url(struct mh_site_req *r, const struct mh_section *s
 void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *title, const char *description,
 			 const char *canonical_path, const struct mh_section *current)
 {
-	const struct mh_config *cfg = mh_site_config(r->site);
+	const struct mh_site_settings *cfg = mh_site_config(r->site);
 	struct mh_arena *a = r->a;
 	r->ctx = mh_val_map(a);
 

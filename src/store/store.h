@@ -25,6 +25,14 @@ enum mh_store_rc {
 
 struct mh_store;
 
+/* [database] and [schema] in site.ini (settings.c); every field is a row. */
+struct mh_store_settings {
+	const char *url;    /* for mh_store_open */
+	int schema_version; /* as last recorded by mh_store_migrate's caller */
+};
+extern const struct mh_settings_table mh_store_settings_table;        /* [database] */
+extern const struct mh_settings_table mh_store_schema_settings_table; /* [schema] */
+
 /* Opens (creating if asked) the database named by url: a file path or
  * sqlite:PATH (SQLite; relative paths are taken from site_dir), or a
  * postgres:// or postgresql:// URL (libpq's URI form; the database must

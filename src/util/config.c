@@ -1,16 +1,18 @@
 /*
- * util/config.c: site.ini, read with inih and checked setting by setting.
+ * util/config.c: the site.ini engine, table-driven, with inih underneath.
  *
- * Every setting is one row of the table below: its section and key, the
- * field it fills and how its value is checked. An unknown section or key, or
- * a value that does not check, is an error naming file, line, section and
- * key, and saying what was expected; the first error wins.
+ * A module owns its sections: it declares a struct mh_settings_table per
+ * section (util.h) whose rows say each key's type, default and comment and
+ * where its value goes in the module's own struct. This file knows no
+ * module: it parses, checks, rewrites and writes out whatever slots it is
+ * given. An unknown section or key, or a value that does not check, is an
+ * error naming file, line, section and key, and saying what was expected;
+ * the first error wins.
  *
- * Ownership: mh_config_defaults() points string fields at static text;
- * strings set by parsing are malloc'd. mh_config_free() frees only the
- * latter, so defaults() followed by parse() (which calls defaults() itself)
- * never leaks. String fields are never NULL, except dir and path (set by
- * mh_config_load) and tls_cert/tls_key (NULL = no TLS).
+ * Ownership: defaults point string fields at the rows' static def text;
+ * strings set by parsing are malloc'd. mh_settings_free() frees only the
+ * latter (a pointer equal to its row's def is static), so defaults followed
+ * by parse never leaks.
  */
 #include "util/util.h"
 
@@ -27,195 +29,69 @@
  * parse_locked), so no line is ever silently truncated by it. */
 #define MAX_LINE_LEN 4000
 
-/* The static default strings live in one object, so "is this pointer one of
- * the defaults?" is a range check. */
-static const struct {
-	char title[sizeof "Masthead"];
-	char empty[1];
-	char base_url[sizeof "http://127.0.0.1:8080"];
-	char timezone[sizeof "UTC"];
-	char language[sizeof "en"];
-	char database[sizeof "masthead.db"];
-	char listen[sizeof "127.0.0.1:8080"];
-	char theme_dir[sizeof "theme"];
-	char purge_method[sizeof "POST"];
-	char log_format[sizeof "text"];
-	char metrics_allow[sizeof "127.0.0.1 ::1"];
-} defaults = {
-	"Masthead", "", "http://127.0.0.1:8080", "UTC", "en", "masthead.db", "127.0.0.1:8080", "theme", "POST",
-	"text", "127.0.0.1 ::1",
-};
+/* ---- finding rows ---- */
 
-static bool is_default_string(const char *p)
+static const struct mh_settings_slot *find_slot(const struct mh_settings_slot *slots, size_t n, const char *section)
 {
-	const char *lo = (const char *)&defaults, *hi = lo + sizeof defaults;
-	return p >= lo && p < hi;
-}
-
-static void free_string(char **field)
-{
-	if (*field && !is_default_string(*field))
-		free(*field);
-	*field = NULL;
-}
-
-static void set_string(char **field, const char *value, size_t n)
-{
-	free_string(field);
-	*field = strndup(value, n);
-	MH_ASSERT(*field != NULL);
-}
-
-void mh_config_defaults(struct mh_config *c)
-{
-	memset(c, 0, sizeof *c);
-	c->title = (char *)defaults.title;
-	c->tagline = (char *)defaults.empty;
-	c->base_url = (char *)defaults.base_url;
-	c->timezone = (char *)defaults.timezone;
-	c->language = (char *)defaults.language;
-	c->video_channel_url = (char *)defaults.empty;
-	c->social_links = (char *)defaults.empty;
-	c->database = (char *)defaults.database;
-	c->listen = (char *)defaults.listen;
-	c->threads = 0;
-	c->http2 = false;
-	c->tls_cert = c->tls_key = NULL;
-	c->max_connections = 1024;
-	c->max_body_bytes = 1024 * 1024;
-	c->max_header_bytes = 16 * 1024;
-	c->header_timeout_s = 10;
-	c->idle_timeout_s = 60;
-	c->access_log = true;
-	c->log_format = (char *)defaults.log_format;
-	c->metrics_allow = (char *)defaults.metrics_allow;
-	c->cache_enabled = true;
-	c->cache_max_bytes = (size_t)256 * 1024 * 1024;
-	c->max_age_s = 60;
-	c->s_maxage_s = 300;
-	c->stale_while_revalidate_s = 600;
-	c->theme_dir = (char *)defaults.theme_dir;
-	c->jobs_workers = 1;
-	c->jobs_lease_s = 60;
-	c->purge_varnish = (char *)defaults.empty;
-	c->purge_url_template = (char *)defaults.empty;
-	c->purge_method = (char *)defaults.purge_method;
-	c->purge_header = (char *)defaults.empty;
-	c->purge_timeout_s = 5;
-	c->schema_version = 0;
-}
-
-void mh_config_free(struct mh_config *c)
-{
-	char **strings[] = { &c->dir,	   &c->path,	 &c->title,    &c->tagline,	      &c->base_url,
-			     &c->timezone, &c->language, &c->database, &c->video_channel_url, &c->social_links,
-			     &c->listen,   &c->tls_cert, &c->tls_key,  &c->theme_dir, &c->purge_varnish,
-			     &c->purge_url_template, &c->purge_method, &c->purge_header,
-			     &c->log_format, &c->metrics_allow };
-	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
-		free_string(strings[i]);
-	memset(c, 0, sizeof *c);
-}
-
-/* ---- the settings ---- */
-
-enum kind {
-	K_TEXT,	    /* non-empty text */
-	K_TEXT_OPT, /* text, may be empty */
-	K_PATH_OPT, /* a file path; empty means "none" (NULL) */
-	K_URL,	    /* http(s) URL, stored without trailing '/' */
-	K_URL_OPT,  /* the same, or empty */
-	K_ZONE,	    /* IANA time zone name */
-	K_LANG,	    /* BCP 47 language tag */
-	K_LISTEN,   /* host:port */
-	K_SOCIAL,   /* Name=URL;Name=URL */
-	K_URL_LIST, /* space-separated http(s) URLs, or empty */
-	K_URL_KEY,  /* an http(s) URL holding {key}, or empty */
-	K_METHOD,   /* an HTTP method: upper-case letters */
-	K_HEADER,   /* "Name: value", or empty */
-	K_LOG_FORMAT, /* text or json */
-	K_ADDR_LIST,  /* space-separated IP addresses/CIDRs, or empty */
-	K_BOOL,
-	K_INT,
-	K_SIZE,
-};
-
-struct setting {
-	const char *section, *key;
-	enum kind kind;
-	size_t offset;
-	long long min, max; /* K_INT, K_SIZE */
-};
-
-#define F(field) offsetof(struct mh_config, field)
-#define GiB (1024LL * 1024 * 1024)
-static const struct setting settings[] = {
-	{ "site", "title", K_TEXT, F(title), 0, 0 },
-	{ "site", "tagline", K_TEXT_OPT, F(tagline), 0, 0 },
-	{ "site", "base_url", K_URL, F(base_url), 0, 0 },
-	{ "site", "timezone", K_ZONE, F(timezone), 0, 0 },
-	{ "site", "language", K_LANG, F(language), 0, 0 },
-	{ "site", "video_channel_url", K_URL_OPT, F(video_channel_url), 0, 0 },
-	{ "site", "social", K_SOCIAL, F(social_links), 0, 0 },
-	{ "database", "url", K_TEXT, F(database), 0, 0 },
-	{ "server", "listen", K_LISTEN, F(listen), 0, 0 },
-	{ "server", "threads", K_INT, F(threads), 0, 1024 },
-	{ "server", "http2", K_BOOL, F(http2), 0, 0 },
-	{ "server", "tls_cert", K_PATH_OPT, F(tls_cert), 0, 0 },
-	{ "server", "tls_key", K_PATH_OPT, F(tls_key), 0, 0 },
-	{ "server", "max_connections", K_INT, F(max_connections), 1, 1000000 },
-	{ "server", "max_body", K_SIZE, F(max_body_bytes), 1, 4 * GiB },
-	{ "server", "max_header_bytes", K_SIZE, F(max_header_bytes), 1024, 1024 * 1024 },
-	{ "server", "header_timeout", K_INT, F(header_timeout_s), 1, 3600 },
-	{ "server", "idle_timeout", K_INT, F(idle_timeout_s), 1, 86400 },
-	{ "server", "access_log", K_BOOL, F(access_log), 0, 0 },
-	{ "server", "log_format", K_LOG_FORMAT, F(log_format), 0, 0 },
-	{ "server", "metrics_allow", K_ADDR_LIST, F(metrics_allow), 0, 0 },
-	{ "cache", "enabled", K_BOOL, F(cache_enabled), 0, 0 },
-	{ "cache", "max_bytes", K_SIZE, F(cache_max_bytes), 1, 1024 * GiB },
-	{ "cache", "max_age", K_INT, F(max_age_s), 0, 31536000 },
-	{ "cache", "s_maxage", K_INT, F(s_maxage_s), 0, 31536000 },
-	{ "cache", "stale_while_revalidate", K_INT, F(stale_while_revalidate_s), 0, 31536000 },
-	{ "jobs", "workers", K_INT, F(jobs_workers), 0, 64 },
-	{ "jobs", "lease", K_INT, F(jobs_lease_s), 1, 86400 },
-	{ "purge", "varnish", K_URL_LIST, F(purge_varnish), 0, 0 },
-	{ "purge", "url_template", K_URL_KEY, F(purge_url_template), 0, 0 },
-	{ "purge", "method", K_METHOD, F(purge_method), 0, 0 },
-	{ "purge", "header", K_HEADER, F(purge_header), 0, 0 },
-	{ "purge", "timeout", K_INT, F(purge_timeout_s), 1, 300 },
-	{ "theme", "dir", K_TEXT, F(theme_dir), 0, 0 },
-	{ "schema", "version", K_INT, F(schema_version), 0, INT_MAX },
-};
-#undef F
-
-static const char section_list[] = "site, database, server, cache, jobs, purge, theme, schema";
-
-static bool known_section(const char *section)
-{
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
-		if (strcmp(settings[i].section, section) == 0)
-			return true;
-	return false;
-}
-
-static const struct setting *find_setting(const char *section, const char *key)
-{
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
-		if (strcmp(settings[i].section, section) == 0 && strcmp(settings[i].key, key) == 0)
-			return &settings[i];
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(slots[i].table->section, section) == 0)
+			return &slots[i];
 	return NULL;
 }
 
-static void list_keys(struct mh_buf *b, const char *section)
+static const struct mh_setting *find_row(const struct mh_settings_table *t, const char *key)
 {
-	bool first = true;
-	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
-		if (strcmp(settings[i].section, section) != 0)
-			continue;
-		mh_buf_printf(b, "%s%s", first ? "" : ", ", settings[i].key);
-		first = false;
-	}
+	for (size_t i = 0; i < t->n_rows; i++)
+		if (strcmp(t->rows[i].key, key) == 0)
+			return &t->rows[i];
+	return NULL;
 }
+
+static void list_sections(struct mh_buf *b, const struct mh_settings_slot *slots, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mh_buf_printf(b, "%s%s", i ? ", " : "", slots[i].table->section);
+}
+
+static void list_keys(struct mh_buf *b, const struct mh_settings_table *t)
+{
+	for (size_t i = 0; i < t->n_rows; i++)
+		mh_buf_printf(b, "%s%s", i ? ", " : "", t->rows[i].key);
+}
+
+static bool is_string(enum mh_setting_type type)
+{
+	return type == MH_SETTING_TEXT || type == MH_SETTING_PATH || type == MH_SETTING_URL ||
+	       type == MH_SETTING_URL_LIST || type == MH_SETTING_ZONE;
+}
+
+/* ---- values ---- */
+
+static void free_string(const struct mh_setting *row, void *values)
+{
+	const char **field = (const char **)((char *)values + row->offset);
+	if (*field != NULL && *field != row->def)
+		free((char *)*field);
+	*field = NULL;
+}
+
+/* Stores v[0..n) in a string field: the row's own def text when setting
+ * the default (allocating nothing), else a malloc'd copy. */
+static void put_string(const struct mh_setting *row, void *values, const char *v, size_t n, bool is_default)
+{
+	const char **field = (const char **)((char *)values + row->offset);
+	if (is_default) {
+		MH_ASSERT(n == strlen(row->def)); /* a default is written canonically */
+		*field = row->def;
+		return;
+	}
+	free_string(row, values);
+	char *copy = strndup(v, n);
+	MH_ASSERT(copy != NULL);
+	*field = copy;
+}
+
+/* ---- checking values ---- */
 
 static bool has_control(const char *v)
 {
@@ -225,7 +101,7 @@ static bool has_control(const char *v)
 	return false;
 }
 
-static bool is_http_url(const char *v)
+bool mh_settings_is_web_url(const char *v)
 {
 	const char *rest;
 	if (strncmp(v, "http://", 7) == 0)
@@ -283,68 +159,6 @@ static bool parse_number(const char *v, bool suffixes, long long *out)
 	return true;
 }
 
-static bool valid_lang(const char *v)
-{
-	size_t n = strlen(v);
-	if (n == 0 || n > 35 || v[0] == '-' || v[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = v[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'))
-			return false;
-	}
-	return true;
-}
-
-static bool valid_listen(const char *v)
-{
-	const char *colon = strrchr(v, ':');
-	if (!colon)
-		return false;
-	/* ":8080" (no host) listens on every address */
-	if (colon != v && v[0] == '[' && colon[-1] != ']')
-		return false; /* IPv6 must be bracketed: "[::1]:8080" */
-	for (const char *p = v; p < colon; p++)
-		if (*p == ' ' || *p == '/' || (*p == ':' && v[0] != '['))
-			return false;
-	long long port;
-	return parse_number(colon + 1, false, &port) && port >= 1 && port <= 65535;
-}
-
-static bool valid_social(const char *v)
-{
-	/* Empty, or items "Name=URL" separated by ';'. */
-	const char *p = v;
-	while (*p) {
-		const char *end = strchr(p, ';');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-		while (n > 0 && *p == ' ')
-			p++, n--;
-		const char *eq = memchr(p, '=', n);
-		if (!eq || eq == p)
-			return false;
-		/* Spaces around an item ("A=u; B=v") are allowed, as the
-		 * renderer trims them. */
-		const char *u = eq + 1, *uend = p + n;
-		while (u < uend && *u == ' ')
-			u++;
-		while (uend > u && uend[-1] == ' ')
-			uend--;
-		char url[MAX_LINE_LEN + 1];
-		size_t un = (size_t)(uend - u);
-		memcpy(url, u, un);
-		url[un] = '\0';
-		if (!is_http_url(url))
-			return false;
-		if (!end)
-			break;
-		p = end + 1;
-		if (!*p)
-			return false; /* trailing ';' */
-	}
-	return true;
-}
-
 /* Space-separated http(s) URLs (any number of spaces between them). */
 static bool valid_url_list(const char *v)
 {
@@ -356,104 +170,53 @@ static bool valid_url_list(const char *v)
 		size_t n = strcspn(p, " ");
 		if (n == 0)
 			break;
+		if (n > MAX_LINE_LEN)
+			return false; /* not from a line of the file */
 		memcpy(url, p, n);
 		url[n] = '\0';
-		if (!is_http_url(url))
+		if (!mh_settings_is_web_url(url))
 			return false;
 		p += n;
 	}
 	return true;
 }
 
-/* "Name: value": a header name of token characters, then a printable value. */
-static bool valid_header(const char *v)
+/* Checks v against row and stores it in values. On failure appends
+ * "problem (expected ...)" to why and stores nothing. */
+static bool apply(const struct mh_setting *row, void *values, const char *v, bool is_default, struct mh_buf *why)
 {
-	const char *colon = strchr(v, ':');
-	if (colon == NULL || colon == v)
-		return false;
-	for (const char *p = v; p < colon; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-		      *p == '_'))
-			return false;
-	const char *value = colon + 1;
-	while (*value == ' ')
-		value++;
-	return *value != '\0';
-}
-
-/* Checks value against s and stores it. On failure writes "problem
- * (expected ...)" into why. */
-static bool apply(struct mh_config *c, const struct setting *s, const char *v, struct mh_buf *why)
-{
-	void *field = (char *)c + s->offset;
+	void *field = (char *)values + row->offset;
 	size_t n = strlen(v);
+	bool optional = (row->flags & MH_SETTING_OPTIONAL) != 0;
 	if (has_control(v)) {
 		mh_buf_append_c(why, "control character in value (expected printable text)");
 		return false;
 	}
-	switch (s->kind) {
-	case K_TEXT:
-		if (n == 0) {
+	if (n == 0 && is_string(row->type) && row->type != MH_SETTING_URL_LIST) {
+		if (!optional) {
 			mh_buf_append_c(why, "empty value (expected some text)");
 			return false;
 		}
-		set_string(field, v, n);
-		return true;
-	case K_TEXT_OPT:
-		set_string(field, v, n);
-		return true;
-	case K_PATH_OPT:
-		if (n == 0)
-			free_string(field);
-		else
-			set_string(field, v, n);
-		return true;
-	case K_URL_OPT:
-		if (n == 0) {
-			set_string(field, v, n);
+		if (row->type == MH_SETTING_PATH) {
+			free_string(row, values); /* NULL: not set */
 			return true;
 		}
-		/* fall through */
-	case K_URL:
-		if (!is_http_url(v)) {
+		put_string(row, values, v, 0, is_default);
+		return true;
+	}
+	switch (row->type) {
+	case MH_SETTING_TEXT:
+	case MH_SETTING_PATH:
+		break;
+	case MH_SETTING_URL:
+		if (!mh_settings_is_web_url(v)) {
 			mh_buf_printf(why, "\"%s\" is not a web address (expected http:// or https:// and a host)", v);
 			return false;
 		}
 		while (n > 0 && v[n - 1] == '/')
 			n--;
-		set_string(field, v, n);
-		return true;
-	case K_ZONE:
-		if (!mh_time_zone_exists(v)) {
-			mh_buf_printf(why, "unknown time zone \"%s\" (expected an IANA name like UTC or Europe/Berlin)",
-				      v);
-			return false;
-		}
-		set_string(field, v, n);
-		return true;
-	case K_LANG:
-		if (!valid_lang(v)) {
-			mh_buf_printf(why, "bad language tag \"%s\" (expected a BCP 47 tag like en or pt-BR)", v);
-			return false;
-		}
-		set_string(field, v, n);
-		return true;
-	case K_LISTEN:
-		if (!valid_listen(v)) {
-			mh_buf_printf(why, "bad address \"%s\" (expected host:port like 127.0.0.1:8080 or [::1]:8080)",
-				      v);
-			return false;
-		}
-		set_string(field, v, n);
-		return true;
-	case K_SOCIAL:
-		if (!valid_social(v)) {
-			mh_buf_append_c(why, "bad link list (expected Name=https://...;Name=https://...)");
-			return false;
-		}
-		set_string(field, v, n);
-		return true;
-	case K_URL_LIST:
+		break;
+	case MH_SETTING_URL_LIST:
 		if (!valid_url_list(v)) {
 			mh_buf_printf(why,
 				      "\"%s\" is not a list of web addresses (expected http:// or https:// URLs "
@@ -461,98 +224,121 @@ static bool apply(struct mh_config *c, const struct setting *s, const char *v, s
 				      v);
 			return false;
 		}
-		set_string(field, v, n);
-		return true;
-	case K_URL_KEY:
-		if (n > 0 && (!is_http_url(v) || strstr(v, "{key}") == NULL)) {
-			mh_buf_printf(why,
-				      "\"%s\" is not a purge address (expected an http:// or https:// URL holding "
-				      "{key}, like https://cdn.example/purge?key={key})",
+		break;
+	case MH_SETTING_ZONE:
+		if (!mh_time_zone_exists(v)) {
+			mh_buf_printf(why, "unknown time zone \"%s\" (expected an IANA name like UTC or Europe/Berlin)",
 				      v);
 			return false;
 		}
-		set_string(field, v, n);
-		return true;
-	case K_METHOD:
-		for (const char *p = v; *p; p++) {
-			if (*p < 'A' || *p > 'Z') {
-				n = 0;
-				break;
-			}
-		}
-		if (n == 0 || n > 20) {
-			mh_buf_printf(why, "\"%s\" is not an HTTP method (expected upper-case letters like POST or PURGE)",
-				      v);
-			return false;
-		}
-		set_string(field, v, n);
-		return true;
-	case K_HEADER:
-		if (n > 0 && !valid_header(v)) {
-			mh_buf_printf(why, "\"%s\" is not a header (expected Name: value, like Authorization: Bearer abc)",
-				      v);
-			return false;
-		}
-		set_string(field, v, n);
-		return true;
-	case K_LOG_FORMAT: {
-		enum mh_log_format f;
-		if (!mh_log_format_parse(v, &f)) {
-			mh_buf_printf(why, "\"%s\" is not a log format (expected text or json)", v);
-			return false;
-		}
-		set_string(field, v, n);
-		return true;
-	}
-	case K_ADDR_LIST: {
-		struct mh_str bad = MH_STR_NULL;
-		if (!mh_addr_list_valid(v, &bad)) {
-			mh_buf_printf(why,
-				      "\"%.*s\" is not an address (expected IP addresses or networks separated by "
-				      "spaces, like 127.0.0.1 ::1 10.0.0.0/8)",
-				      (int)bad.len, bad.ptr);
-			return false;
-		}
-		set_string(field, v, n);
-		return true;
-	}
-	case K_BOOL:
-		if (!parse_bool(v, field)) {
+		break;
+	case MH_SETTING_BOOL: {
+		bool b;
+		if (!parse_bool(v, &b)) {
 			mh_buf_printf(why, "\"%s\" is not a boolean (expected true/false, yes/no, on/off or 1/0)", v);
 			return false;
 		}
+		if (row->check != NULL && !row->check(v, why))
+			return false;
+		*(bool *)field = b;
 		return true;
-	case K_INT: {
+	}
+	case MH_SETTING_INT: {
 		long long x;
-		if (!parse_number(v, false, &x) || x < s->min || x > s->max) {
+		if (!parse_number(v, false, &x) || x < row->min || x > row->max) {
 			mh_buf_printf(why, "\"%s\" is out of range (expected a whole number from %lld to %lld)", v,
-				      s->min, s->max);
+				      row->min, row->max);
 			return false;
 		}
+		if (row->check != NULL && !row->check(v, why))
+			return false;
 		*(int *)field = (int)x;
 		return true;
 	}
-	case K_SIZE: {
+	case MH_SETTING_SIZE: {
 		long long x;
-		if (!parse_number(v, true, &x) || x < s->min || x > s->max || (unsigned long long)x > SIZE_MAX) {
+		if (!parse_number(v, true, &x) || x < row->min || x > row->max ||
+		    (unsigned long long)x > SIZE_MAX) {
 			mh_buf_printf(why,
 				      "\"%s\" is not a valid size (expected bytes from %lld to %lld, "
 				      "or a number with k, m or g like 512k or 1m)",
-				      v, s->min, s->max);
+				      v, row->min, row->max);
 			return false;
 		}
+		if (row->check != NULL && !row->check(v, why))
+			return false;
 		*(size_t *)field = (size_t)x;
 		return true;
 	}
+	case MH_SETTING_CHOICE: {
+		MH_ASSERT(row->choices != NULL && row->choices[0] != NULL);
+		int i = 0;
+		while (row->choices[i] != NULL && strcmp(row->choices[i], v) != 0)
+			i++;
+		if (row->choices[i] == NULL) {
+			mh_buf_printf(why, "\"%s\" is not a choice here (expected one of ", v);
+			for (int k = 0; row->choices[k] != NULL; k++)
+				mh_buf_printf(why, "%s%s", k ? ", " : "", row->choices[k]);
+			mh_buf_append_ch(why, ')');
+			return false;
+		}
+		if (row->check != NULL && !row->check(v, why))
+			return false;
+		*(int *)field = i;
+		return true;
 	}
-	MH_ASSERT(!"unknown setting kind");
-	return false;
+	default:
+		MH_ASSERT(!"unknown setting type");
+	}
+	/* the string types, checked by type: now the module's own check */
+	if (row->check != NULL && !row->check(v, why))
+		return false;
+	put_string(row, values, v, n, is_default);
+	return true;
+}
+
+void mh_settings_defaults(const struct mh_settings_slot *slots, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct mh_settings_table *t = slots[i].table;
+		MH_ASSERT(slots[i].values != NULL);
+		for (size_t r = 0; r < t->n_rows; r++) {
+			const struct mh_setting *row = &t->rows[r];
+			MH_ASSERT(row->def != NULL && row->offset < t->size);
+			if (is_string(row->type)) /* uninitialised memory must not look malloc'd */
+				*(const char **)((char *)slots[i].values + row->offset) = NULL;
+			struct mh_buf why = MH_BUF_INIT;
+			bool ok = apply(row, slots[i].values, row->def, true, &why);
+			if (!ok)
+				mh_log(MH_LOG_ERROR, "[%s] %s: bad default: %s", t->section, row->key, mh_buf_cstr(&why));
+			MH_ASSERT(ok);
+			mh_buf_free(&why);
+		}
+	}
+}
+
+void mh_settings_free(const struct mh_settings_slot *slots, size_t n)
+{
+	/* strings first, in every slot, then zero: two tables may share a
+	 * struct, and zeroing it for the first would leak the second's */
+	for (size_t i = 0; i < n; i++) {
+		const struct mh_settings_table *t = slots[i].table;
+		if (slots[i].values == NULL)
+			continue;
+		for (size_t r = 0; r < t->n_rows; r++)
+			if (is_string(t->rows[r].type))
+				free_string(&t->rows[r], slots[i].values);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (slots[i].values != NULL)
+			memset(slots[i].values, 0, slots[i].table->size);
 }
 
 /* ---- parsing through inih ---- */
 
 struct parse_ctx {
-	struct mh_config *c;
+	const struct mh_settings_slot *slots;
+	size_t n_slots;
 	const char *text;
 	size_t len, pos;
 	int newlines;  /* '\n' handed to inih so far */
@@ -590,37 +376,54 @@ static int ctx_line(const struct parse_ctx *x)
 	return x->newlines + (x->mid_line ? 1 : 0);
 }
 
+/* Finds [section] key among the slots and sets it to value; false with the
+ * problem appended to why. */
+static bool set_value(const struct mh_settings_slot *slots, size_t n, const char *section, const char *key,
+		      const char *value, struct mh_buf *why)
+{
+	if (!*section) {
+		mh_buf_append_c(why, "setting outside any section (expected a [section] line first: ");
+		list_sections(why, slots, n);
+		mh_buf_append_ch(why, ')');
+		return false;
+	}
+	const struct mh_settings_slot *slot = find_slot(slots, n, section);
+	if (slot == NULL) {
+		mh_buf_append_c(why, "unknown section (expected one of ");
+		list_sections(why, slots, n);
+		mh_buf_append_ch(why, ')');
+		return false;
+	}
+	const struct mh_setting *row = find_row(slot->table, key);
+	if (row == NULL) {
+		mh_buf_append_c(why, "unknown setting (expected one of ");
+		list_keys(why, slot->table);
+		mh_buf_append_ch(why, ')');
+		return false;
+	}
+	return apply(row, slot->values, value, false, why);
+}
+
+/* "[section] key: why", section and key made safe to print. */
+static void describe(struct mh_buf *out, const char *section, const char *key, const struct mh_buf *why)
+{
+	mh_buf_append_ch(out, '[');
+	mh_log_sanitize(out, mh_str_c(section));
+	mh_buf_append_c(out, "] ");
+	mh_log_sanitize(out, mh_str_c(key));
+	mh_buf_append_c(out, ": ");
+	mh_buf_append_str(out, mh_buf_str(why));
+}
+
 static int ctx_handler(void *user, const char *section, const char *key, const char *value)
 {
 	struct parse_ctx *x = user;
 	if (x->err_line)
 		return 1; /* only the first error is reported */
 	struct mh_buf why = MH_BUF_INIT;
-	bool ok = false;
-	if (!*section) {
-		mh_buf_printf(&why, "setting outside any section (expected a [section] line first: %s)",
-			      section_list);
-	} else if (!known_section(section)) {
-		mh_buf_printf(&why, "unknown section (expected one of %s)", section_list);
-	} else {
-		const struct setting *s = find_setting(section, key);
-		if (!s) {
-			mh_buf_printf(&why, "unknown setting (expected one of ");
-			list_keys(&why, section);
-			mh_buf_append_ch(&why, ')');
-		} else {
-			ok = apply(x->c, s, value, &why);
-		}
-	}
-	if (!ok) {
+	if (!set_value(x->slots, x->n_slots, section, key, value, &why)) {
 		x->err_line = ctx_line(x);
-		struct mh_buf safe_key = MH_BUF_INIT, safe_section = MH_BUF_INIT;
-		mh_log_sanitize(&safe_section, mh_str_c(section));
-		mh_log_sanitize(&safe_key, mh_str_c(key));
-		mh_buf_printf(&x->msg, "[%.*s] %.*s: %.*s", (int)safe_section.len, safe_section.ptr ? safe_section.ptr : "",
-			      (int)safe_key.len, safe_key.ptr ? safe_key.ptr : "", (int)why.len, why.ptr ? why.ptr : "");
-		mh_buf_free(&safe_key);
-		mh_buf_free(&safe_section);
+		describe(&x->msg, section, key, &why);
 	}
 	mh_buf_free(&why);
 	return 1;
@@ -662,9 +465,10 @@ static void error_at(struct mh_buf *err, const char *name, int line, const char 
 	va_end(ap);
 }
 
-bool mh_config_parse(struct mh_config *c, const char *name, const char *text, size_t len, struct mh_buf *err)
+/* Parses into values already at their defaults; false with err written. */
+static bool parse_into(const struct mh_settings_slot *slots, size_t n, const char *name, const char *text, size_t len,
+		       struct mh_buf *err)
 {
-	mh_config_defaults(c);
 	if (!name)
 		name = "site.ini";
 	/* Checks inih cannot make: NUL bytes (it would stop reading there) and
@@ -684,7 +488,7 @@ bool mh_config_parse(struct mh_config *c, const char *name, const char *text, si
 			return false;
 		}
 	}
-	struct parse_ctx x = { .c = c, .text = text, .len = len };
+	struct parse_ctx x = { .slots = slots, .n_slots = n, .text = text, .len = len };
 	int rc = parse_locked(&x);
 	bool ok = true;
 	if (rc < 0) {
@@ -701,41 +505,49 @@ bool mh_config_parse(struct mh_config *c, const char *name, const char *text, si
 	return ok;
 }
 
-bool mh_config_load(struct mh_config *c, const char *dir, struct mh_buf *err)
+bool mh_settings_parse(const struct mh_settings_slot *slots, size_t n, const char *name, const char *text,
+		       size_t len, struct mh_buf *err)
 {
-	mh_config_defaults(c);
-	char *abs = realpath(dir, NULL);
-	if (!abs) {
-		error_at(err, dir, 0, "cannot open site folder: %s", strerror(errno));
-		return false;
-	}
-	struct mh_buf path = MH_BUF_INIT, text = MH_BUF_INIT;
-	mh_buf_printf(&path, "%s/site.ini", abs);
-	if (!mh_file_read(mh_buf_cstr(&path), &text)) {
-		error_at(err, path.ptr, 0, "cannot read: %s", strerror(errno));
-		free(abs);
-		mh_buf_free(&path);
-		return false;
-	}
-	bool ok = mh_config_parse(c, path.ptr, text.ptr ? text.ptr : "", text.len, err);
-	mh_buf_free(&text);
+	mh_settings_defaults(slots, n);
+	if (parse_into(slots, n, name, text, len, err))
+		return true;
+	mh_settings_free(slots, n);
+	mh_settings_defaults(slots, n);
+	return false;
+}
+
+bool mh_settings_apply(const struct mh_settings_slot *slots, size_t n, const char *name, const char *section,
+		       const char *key, const char *value, struct mh_buf *err)
+{
+	struct mh_buf why = MH_BUF_INIT, msg = MH_BUF_INIT;
+	bool ok = set_value(slots, n, section, key, value, &why);
 	if (!ok) {
-		free(abs);
-		mh_buf_free(&path);
-		mh_config_free(c);
-		mh_config_defaults(c);
-		return false;
+		describe(&msg, section, key, &why);
+		error_at(err, name, 0, "%s", mh_buf_cstr(&msg));
 	}
-	c->dir = abs;
-	c->path = strdup(path.ptr);
-	MH_ASSERT(c->path != NULL);
-	mh_buf_free(&path);
-	/* The environment wins over [database] url: one site.ini for every node,
-	 * the database (and its password) from the service's environment. */
-	const char *env = getenv("MASTHEAD_DATABASE_URL");
-	if (env != NULL && env[0] != '\0')
-		set_string(&c->database, env, strlen(env));
-	return true;
+	mh_buf_free(&why);
+	mh_buf_free(&msg);
+	return ok;
+}
+
+/* Parses text against the tables alone, into scratch values: "would this
+ * file load?" */
+static bool check_text(const struct mh_settings_slot *slots, size_t n, const char *name, const char *text,
+		       size_t len, struct mh_buf *err)
+{
+	struct mh_settings_slot *scratch = calloc(n ? n : 1, sizeof(*scratch));
+	MH_ASSERT(scratch != NULL);
+	for (size_t i = 0; i < n; i++) {
+		scratch[i].table = slots[i].table;
+		scratch[i].values = calloc(1, slots[i].table->size ? slots[i].table->size : 1);
+		MH_ASSERT(scratch[i].values != NULL);
+	}
+	bool ok = mh_settings_parse(scratch, n, name, text, len, err);
+	mh_settings_free(scratch, n);
+	for (size_t i = 0; i < n; i++)
+		free(scratch[i].values);
+	free(scratch);
+	return ok;
 }
 
 /* ---- rewriting one setting ---- */
@@ -750,24 +562,28 @@ static struct mh_str trim(struct mh_str s)
 	return s;
 }
 
-bool mh_config_set(const char *path, const char *section, const char *key, const char *value, struct mh_buf *err)
+bool mh_settings_edit(const struct mh_settings_slot *slots, size_t n, struct mh_buf *text, const char *name,
+		      const char *section, const char *key, const char *value, struct mh_buf *err)
 {
-	if (!find_setting(section, key)) {
-		error_at(err, path, 0, "[%s] %s: unknown setting", section, key);
+	const struct mh_settings_slot *slot = find_slot(slots, n, section);
+	if (slot == NULL || find_row(slot->table, key) == NULL) {
+		struct mh_buf why = MH_BUF_INIT, msg = MH_BUF_INIT;
+		set_value(slots, n, section, key, "", &why); /* says which is unknown, and what is known */
+		describe(&msg, section, key, &why);
+		error_at(err, name, 0, "%s", mh_buf_cstr(&msg));
+		mh_buf_free(&why);
+		mh_buf_free(&msg);
 		return false;
 	}
 	for (const char *p = value; *p; p++) {
 		if (*p == '\n' || *p == '\r') {
-			error_at(err, path, 0, "[%s] %s: line break in value (expected a single line)", section, key);
+			error_at(err, name, 0, "[%s] %s: line break in value (expected a single line)", section, key);
 			return false;
 		}
 	}
 	struct mh_str val = trim(mh_str_c(value));
-	struct mh_buf old = MH_BUF_INIT, out = MH_BUF_INIT;
-	if (!mh_file_read(path, &old) && errno != ENOENT) {
-		error_at(err, path, 0, "cannot read: %s", strerror(errno));
-		return false;
-	}
+	struct mh_buf out = MH_BUF_INIT;
+	const struct mh_buf *old = text;
 
 	/* Walk the lines, copying them to out. A line setting our key inside
 	 * our section is replaced; insert_at remembers where the section's
@@ -775,17 +591,17 @@ bool mh_config_set(const char *path, const char *section, const char *key, const
 	bool in_section = false, replaced = false;
 	size_t insert_at = SIZE_MAX;
 	size_t pos = 0;
-	while (pos < old.len) {
-		const char *nl = memchr(old.ptr + pos, '\n', old.len - pos);
-		size_t end = nl ? (size_t)(nl - old.ptr) + 1 : old.len;
-		struct mh_str line = { old.ptr + pos, end - pos };
+	while (pos < old->len) {
+		const char *nl = memchr(old->ptr + pos, '\n', old->len - pos);
+		size_t end = nl ? (size_t)(nl - old->ptr) + 1 : old->len;
+		struct mh_str line = { old->ptr + pos, end - pos };
 		struct mh_str t = trim(line);
 		bool keep = true;
 		if (t.len && t.ptr[0] == '[') {
 			const char *close = memchr(t.ptr, ']', t.len);
-			struct mh_str name = close ? trim((struct mh_str){ t.ptr + 1, (size_t)(close - t.ptr - 1) })
-						   : MH_STR_NULL;
-			in_section = close && mh_str_eq_c(name, section);
+			struct mh_str sec = close ? trim((struct mh_str){ t.ptr + 1, (size_t)(close - t.ptr - 1) })
+						  : MH_STR_NULL;
+			in_section = close && mh_str_eq_c(sec, section);
 		} else if (in_section && t.len && t.ptr[0] != ';' && t.ptr[0] != '#') {
 			size_t k = 0;
 			while (k < t.len && t.ptr[k] != '=' && t.ptr[k] != ':')
@@ -824,16 +640,61 @@ bool mh_config_set(const char *path, const char *section, const char *key, const
 		}
 		mh_buf_free(&add);
 	}
-	mh_buf_free(&old);
 
-	/* Never write a file that would not load. */
-	struct mh_config check;
-	bool ok = mh_config_parse(&check, path, out.ptr ? out.ptr : "", out.len, err);
-	mh_config_free(&check);
-	if (ok && !mh_file_write_atomic(path, out.ptr ? out.ptr : "", out.len)) {
+	/* Never hand back text that would not load. */
+	bool ok = check_text(slots, n, name, out.ptr ? out.ptr : "", out.len, err);
+	if (ok) {
+		mh_buf_free(text);
+		*text = out;
+	} else {
+		mh_buf_free(&out);
+	}
+	return ok;
+}
+
+bool mh_settings_set(const struct mh_settings_slot *slots, size_t n, const char *path, const char *section,
+		     const char *key, const char *value, struct mh_buf *err)
+{
+	struct mh_buf text = MH_BUF_INIT;
+	if (!mh_file_read(path, &text) && errno != ENOENT) {
+		error_at(err, path, 0, "cannot read: %s", strerror(errno));
+		mh_buf_free(&text);
+		return false;
+	}
+	bool ok = mh_settings_edit(slots, n, &text, path, section, key, value, err);
+	if (ok && !mh_file_write_atomic(path, text.ptr ? text.ptr : "", text.len)) {
 		error_at(err, path, 0, "cannot write: %s", strerror(errno));
 		ok = false;
 	}
-	mh_buf_free(&out);
+	mh_buf_free(&text);
 	return ok;
+}
+
+/* ---- a new site.ini ---- */
+
+static void write_comment(struct mh_buf *out, const char *comment)
+{
+	while (comment != NULL && *comment) {
+		size_t k = strcspn(comment, "\n");
+		mh_buf_printf(out, "; %.*s\n", (int)k, comment);
+		comment += k;
+		if (*comment == '\n')
+			comment++;
+	}
+}
+
+void mh_settings_write_defaults(const struct mh_settings_slot *slots, size_t n, struct mh_buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct mh_settings_table *t = slots[i].table;
+		MH_ASSERT(find_slot(slots, n, t->section) == &slots[i]); /* one table per section */
+		mh_buf_printf(out, "%s[%s]\n", i ? "\n" : "", t->section);
+		write_comment(out, t->about);
+		for (size_t r = 0; r < t->n_rows; r++) {
+			const struct mh_setting *row = &t->rows[r];
+			MH_ASSERT(find_row(t, row->key) == row); /* one row per key */
+			write_comment(out, row->comment);
+			mh_buf_printf(out, "%s =%s%s\n", row->key, row->def[0] ? " " : "", row->def);
+		}
+	}
 }

@@ -1,7 +1,8 @@
 /*
  * util: the pieces every module shares — length-carrying strings, a growable
  * byte buffer, a per-request arena, one escaper per output context, time,
- * logging and site.ini parsing. Pure: no other module is used from here.
+ * logging, and the site.ini engine modules declare their settings on. Pure:
+ * no other module is used from here.
  * Memory: arena allocations die with mh_arena_free(); mh_buf owns its bytes
  * until mh_buf_free(); nothing here keeps a pointer it was given.
  */
@@ -158,65 +159,91 @@ void mh_rng_seed(struct mh_rng *r, uint64_t seed);
 uint64_t mh_rng_next(struct mh_rng *r);
 uint32_t mh_rng_below(struct mh_rng *r, uint32_t n); /* uniform in [0, n) */
 
-/* ---- site.ini ---- */
-struct mh_config {
-	char *dir; /* the site folder, absolute */
-	char *path; /* site.ini's path */
-	/* [site] */
-	char *title, *tagline, *base_url, *timezone, *language;
-	char *video_channel_url, *social_links; /* social: "Name=URL;Name=URL" */
-	/* [database] */
-	char *database; /* SQLite path (relative to dir) or postgres:// URL */
-	/* [server] */
-	char *listen; /* "127.0.0.1:8080" */
-	int threads;  /* 0 = one per core */
-	bool http2;
-	char *tls_cert, *tls_key;
-	int max_connections;
-	size_t max_body_bytes;
-	size_t max_header_bytes;
-	int header_timeout_s, idle_timeout_s;
-	bool access_log;
-	char *log_format;    /* "text" or "json" */
-	char *metrics_allow; /* addresses/CIDRs that may read /metrics */
-	/* [cache] */
-	bool cache_enabled;
-	size_t cache_max_bytes;
-	int max_age_s, s_maxage_s, stale_while_revalidate_s;
-	/* [jobs]: the background job runner of each node (src/jobs/) */
-	int jobs_workers; /* runner threads per node; 0 = this node runs no jobs */
-	int jobs_lease_s; /* a claimed job is another node's to take after this */
-	/* [purge]: caches in front (Varnish, a CDN) told about changed pages */
-	char *purge_varnish;      /* "" or space-separated http(s) URLs that take BAN */
-	char *purge_url_template; /* "" or an http(s) URL holding {key} */
-	char *purge_method;       /* the template's method; default "POST" */
-	char *purge_header;       /* "" or "Name: value", sent with every purge */
-	int purge_timeout_s;      /* per request, connecting included */
-	/* [theme] */
-	char *theme_dir; /* site override folder, relative to dir; default "theme" */
-	/* [schema] */
-	int schema_version;
+/* ---- site.ini: the engine under every module's settings ----
+ * Each module declares its own site.ini sections as tables of rows: key,
+ * type, where the value goes in the module's own struct, default, and the
+ * comment a new site.ini shows above it. The tables are listed once, in
+ * cli/config.c; util knows no module's settings. An array of slots (a table
+ * and the struct its values go to) is what these functions parse, check,
+ * rewrite and write out; the order of the slots is the order of the file.
+ * Strings a parse stores are malloc'd and freed by mh_settings_free();
+ * defaults point at the tables' static text and are never freed. */
+enum mh_setting_type {
+	MH_SETTING_TEXT,     /* const char *: printable text */
+	MH_SETTING_PATH,     /* const char *: a file path; empty (OPTIONAL) = NULL, not set */
+	MH_SETTING_URL,      /* const char *: http(s)://host..., stored without trailing '/' */
+	MH_SETTING_URL_LIST, /* const char *: http(s) URLs separated by spaces, or empty */
+	MH_SETTING_ZONE,     /* const char *: an IANA time zone name */
+	MH_SETTING_BOOL,     /* bool: true/false, yes/no, on/off, 1/0 */
+	MH_SETTING_INT,      /* int: a whole number from min to max */
+	MH_SETTING_SIZE,     /* size_t: bytes from min to max, or with k, m or g */
+	MH_SETTING_CHOICE,   /* int: the index of the value in choices */
 };
-/* Defaults for every field, then site.ini in dir. On error returns false and
- * writes "FILE:LINE: [section] key: problem (expected ...)" into err (err may
- * be NULL); c is then left at defaults. String fields are never NULL except
- * dir/path (before a load) and tls_cert/tls_key (NULL = not set); optional
- * text (tagline, video_channel_url, social_links) is "" when unset; base_url
- * has no trailing '/'. Free with mh_config_free() (also after a failure). */
-bool mh_config_load(struct mh_config *c, const char *dir, struct mh_buf *err);
-/* Allocates nothing, so it may be called on uninitialised memory and needs no
- * free; a later mh_config_parse/load does not leak it. */
-void mh_config_defaults(struct mh_config *c);
-/* Parses ini text (fuzz entry point); same error contract. Starts from
- * mh_config_defaults() itself: c must not hold parsed strings (free it first).
+#define MH_SETTING_OPTIONAL 1u /* TEXT, PATH, URL: may be empty */
+
+struct mh_setting {
+	const char *key;
+	enum mh_setting_type type;
+	size_t offset;       /* offsetof() the field in the table's struct */
+	const char *def;     /* the default, written as in site.ini (and canonical) */
+	const char *comment; /* above the key in a new site.ini; '\n' starts a line */
+	unsigned flags;      /* MH_SETTING_OPTIONAL */
+	long long min, max;  /* INT, SIZE */
+	const char *const *choices; /* CHOICE: NULL-terminated */
+	/* Optional, after the type's own check (not for an empty OPTIONAL value):
+	 * false with "problem (expected ...)" appended to why. */
+	bool (*check)(const char *value, struct mh_buf *why);
+};
+
+/* One [section] of site.ini, declared by the module that owns it. */
+struct mh_settings_table {
+	const char *section;
+	const char *about; /* a comment under [section] in a new site.ini, or NULL */
+	const struct mh_setting *rows;
+	size_t n_rows;
+	size_t size; /* sizeof the struct the rows' offsets point into */
+};
+#define MH_SETTINGS_TABLE(sec, about_, rows_, type_) \
+	{ (sec), (about_), (rows_), sizeof(rows_) / sizeof((rows_)[0]), sizeof(type_) }
+
+/* A table and the struct its values go to (NULL where only checking). */
+struct mh_settings_slot {
+	const struct mh_settings_table *table;
+	void *values;
+};
+
+/* Sets every value to its default. Allocates nothing, so it may be called on
+ * uninitialised memory and needs no free. A default that does not pass its
+ * own row's check is a bug: it aborts. */
+void mh_settings_defaults(const struct mh_settings_slot *slots, size_t n);
+/* Defaults, then ini text (the fuzz entry point). On error returns false,
+ * leaves the values at their defaults, and writes "NAME:LINE: [section] key:
+ * problem (expected ...)" into err (may be NULL); the first error wins. An
+ * unknown section or key is an error; for a key set twice the last wins.
  * Lines longer than 4000 bytes and NUL bytes are errors. */
-bool mh_config_parse(struct mh_config *c, const char *name, const char *text, size_t len, struct mh_buf *err);
-/* Rewrites one key in site.ini in place (adds section/key if missing), atomically.
- * Comments and other lines are kept; the result is checked with
- * mh_config_parse before it is written, so a bad value leaves the file as it
- * was and explains why in err. A missing file is created. */
-bool mh_config_set(const char *path, const char *section, const char *key, const char *value, struct mh_buf *err);
-void mh_config_free(struct mh_config *c);
+bool mh_settings_parse(const struct mh_settings_slot *slots, size_t n, const char *name, const char *text,
+		       size_t len, struct mh_buf *err);
+/* Sets one value from outside the file (the environment), checked as a line
+ * would be; the error reads "NAME: [section] key: problem (expected ...)". */
+bool mh_settings_apply(const struct mh_settings_slot *slots, size_t n, const char *name, const char *section,
+		       const char *key, const char *value, struct mh_buf *err);
+/* Frees the strings a parse stored and zeroes the values (NULL strings). */
+void mh_settings_free(const struct mh_settings_slot *slots, size_t n);
+/* Rewrites one key in ini text (adds the section or key if missing): other
+ * lines and comments are kept, and the result must parse, else text is left
+ * as it was and err says why (NAME names text in messages). */
+bool mh_settings_edit(const struct mh_settings_slot *slots, size_t n, struct mh_buf *text, const char *name,
+		      const char *section, const char *key, const char *value, struct mh_buf *err);
+/* mh_settings_edit on the file at path, written atomically; a missing file
+ * is created. */
+bool mh_settings_set(const struct mh_settings_slot *slots, size_t n, const char *path, const char *section,
+		     const char *key, const char *value, struct mh_buf *err);
+/* Appends a whole site.ini: every section and key at its default, each with
+ * its comment. It parses back to exactly mh_settings_defaults(). */
+void mh_settings_write_defaults(const struct mh_settings_slot *slots, size_t n, struct mh_buf *out);
+/* For check functions: an http:// or https:// address with a host, and no
+ * space, quote, '<', '>' or control character. */
+bool mh_settings_is_web_url(const char *v);
 
 /* ---- files ---- */
 /* Reads a whole file into b (appending). False with errno set on failure. */

@@ -41,10 +41,13 @@ static void setup(void)
 	sec_news = s[1].id;
 }
 
-/* Config strings set by a test are strdup'd: mh_config_free frees them. */
-static void set_cfg(char **field, const char *value)
+/* Sets [purge] key as a line of site.ini would: checked, and freed by
+ * mh_config_free. */
+static void set_purge(const char *key, const char *value)
 {
-	*field = strdup(value);
+	struct mh_settings_slot slots[MH_CONFIG_SLOTS];
+	size_t n = mh_config_slots(&cfg, slots);
+	cr_assert(mh_settings_apply(slots, n, "test", "purge", key, value, &err), "%s", mh_buf_cstr(&err));
 }
 
 static void teardown(void)
@@ -110,7 +113,7 @@ static int run_all(int64_t now)
 {
 	int ran = 0;
 	enum mh_store_rc rc;
-	while ((rc = mh_jobs_run_one(st, &cfg, NULL, OWNER, 60, now, NULL)) == MH_OK)
+	while ((rc = mh_jobs_run_one(st, &cfg.purge, NULL, OWNER, 60, now, NULL)) == MH_OK)
 		ran++;
 	cr_assert_eq(rc, MH_NOT_FOUND);
 	return ran;
@@ -241,7 +244,7 @@ Test(jobs, an_unknown_kind_fails_with_backoff_and_is_parked_at_max_attempts)
 	int64_t t = now;
 	for (int attempt = 1; attempt <= 8; attempt++) {
 		int64_t ran = 0;
-		cr_assert_eq(mh_jobs_run_one(st, &cfg, NULL, OWNER, 60, t, &ran), MH_OK, "attempt %d", attempt);
+		cr_assert_eq(mh_jobs_run_one(st, &cfg.purge, NULL, OWNER, 60, t, &ran), MH_OK, "attempt %d", attempt);
 		cr_assert_eq(ran, id);
 		struct mh_job *j = job_by_id(id);
 		cr_assert_eq(j->attempts, attempt);
@@ -252,13 +255,13 @@ Test(jobs, an_unknown_kind_fails_with_backoff_and_is_parked_at_max_attempts)
 			cr_assert(wait >= mh_jobs_backoff(attempt) - 2 && wait <= mh_jobs_backoff(attempt),
 				  "attempt %d: retry in %llds", attempt, (long long)wait);
 			/* not before its time */
-			cr_assert_eq(mh_jobs_run_one(st, &cfg, NULL, OWNER, 60, j->run_at - 1, NULL), MH_NOT_FOUND);
+			cr_assert_eq(mh_jobs_run_one(st, &cfg.purge, NULL, OWNER, 60, j->run_at - 1, NULL), MH_NOT_FOUND);
 			t = j->run_at;
 		} else {
 			cr_assert_eq(j->state, MH_JOB_PARKED);
 		}
 	}
-	cr_assert_eq(mh_jobs_run_one(st, &cfg, NULL, OWNER, 60, now + 100000, NULL), MH_NOT_FOUND, "parked stays");
+	cr_assert_eq(mh_jobs_run_one(st, &cfg.purge, NULL, OWNER, 60, now + 100000, NULL), MH_NOT_FOUND, "parked stays");
 	cr_assert_eq(mh_store_job_retry(st, id), MH_OK);
 	cr_assert_eq(job_by_id(id)->state, MH_JOB_QUEUED);
 }
@@ -279,10 +282,10 @@ Test(jobs, a_purge_to_a_closed_port_fails_and_is_retried_with_backoff)
 {
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", closed_port());
-	set_cfg(&cfg.purge_varnish, url);
+	set_purge("varnish", url);
 	int64_t id = 0, now = mh_time_now();
 	cr_assert_eq(mh_store_job_add(st, "purge", MH_STR("home article:7"), now, NULL, &id), MH_OK);
-	cr_assert_eq(mh_jobs_run_one(st, &cfg, NULL, OWNER, 60, now, NULL), MH_OK);
+	cr_assert_eq(mh_jobs_run_one(st, &cfg.purge, NULL, OWNER, 60, now, NULL), MH_OK);
 	struct mh_job *j = job_by_id(id);
 	cr_assert_eq(j->state, MH_JOB_QUEUED);
 	cr_assert_eq(j->attempts, 1);
@@ -290,7 +293,7 @@ Test(jobs, a_purge_to_a_closed_port_fails_and_is_retried_with_backoff)
 	int64_t first_retry = j->run_at;
 	cr_assert(first_retry >= now + 10 && first_retry <= mh_time_now() + 10, "retry at +%lld",
 		  (long long)(first_retry - now));
-	cr_assert_eq(mh_jobs_run_one(st, &cfg, NULL, OWNER, 60, first_retry, NULL), MH_OK);
+	cr_assert_eq(mh_jobs_run_one(st, &cfg.purge, NULL, OWNER, 60, first_retry, NULL), MH_OK);
 	j = job_by_id(id);
 	cr_assert_eq(j->attempts, 2);
 	cr_assert(j->run_at >= mh_time_now() + 18 && j->run_at <= mh_time_now() + 20, "second backoff is 20s");
@@ -300,7 +303,7 @@ Test(jobs, a_purge_without_targets_ends_at_once)
 {
 	int64_t id = 0, now = mh_time_now();
 	cr_assert_eq(mh_store_job_add(st, "purge", MH_STR("home"), now, NULL, &id), MH_OK);
-	cr_assert_eq(mh_jobs_run_one(st, &cfg, NULL, OWNER, 60, now, NULL), MH_OK);
+	cr_assert_eq(mh_jobs_run_one(st, &cfg.purge, NULL, OWNER, 60, now, NULL), MH_OK);
 	cr_assert_eq(job_by_id(id)->state, MH_JOB_DONE);
 }
 
@@ -369,8 +372,8 @@ Test(jobs, varnish_gets_one_ban_carrying_every_key)
 	listener_start(&l, 200, 1);
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", l.port);
-	set_cfg(&cfg.purge_varnish, url);
-	cr_assert_eq(mh_jobs_purge_send(&cfg, MH_STR("home  article:7 section:2 home"), &err), MH_JOBS_DONE, "%s",
+	set_purge("varnish", url);
+	cr_assert_eq(mh_jobs_purge_send(&cfg.purge, MH_STR("home  article:7 section:2 home"), &err), MH_JOBS_DONE, "%s",
 		     mh_buf_cstr(&err));
 	listener_stop(&l);
 	cr_assert_eq(l.n, 1);
@@ -385,10 +388,10 @@ Test(jobs, a_cdn_template_gets_one_request_per_key_escaped_with_method_and_heade
 	listener_start(&l, 204, 2);
 	char url[96];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/purge?key={key}&again={key}", l.port);
-	set_cfg(&cfg.purge_url_template, url);
-	set_cfg(&cfg.purge_method, "PURGE");
-	set_cfg(&cfg.purge_header, "Authorization: Bearer t0k");
-	cr_assert_eq(mh_jobs_purge_send(&cfg, MH_STR("home article:7 home"), &err), MH_JOBS_DONE, "%s",
+	set_purge("url_template", url);
+	set_purge("method", "PURGE");
+	set_purge("header", "Authorization: Bearer t0k");
+	cr_assert_eq(mh_jobs_purge_send(&cfg.purge, MH_STR("home article:7 home"), &err), MH_JOBS_DONE, "%s",
 		     mh_buf_cstr(&err));
 	listener_stop(&l);
 	cr_assert_eq(l.n, 2, "each key once");
@@ -406,15 +409,15 @@ Test(jobs, a_target_answering_an_error_fails_the_purge_naming_it)
 	listener_start(&l, 503, 1);
 	char url[96];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/p/{key}", l.port);
-	set_cfg(&cfg.purge_url_template, url);
-	cr_assert_eq(mh_jobs_purge_send(&cfg, MH_STR("home article:7"), &err), MH_JOBS_FAILED);
+	set_purge("url_template", url);
+	cr_assert_eq(mh_jobs_purge_send(&cfg.purge, MH_STR("home article:7"), &err), MH_JOBS_FAILED);
 	listener_stop(&l);
 	cr_assert_eq(l.n, 1, "the rest wait for the retry");
 	cr_assert(strncmp(l.requests[0], "POST /p/home HTTP/1.1\r\n", 23) == 0, "%s", l.requests[0]);
 	cr_assert_not_null(strstr(mh_buf_cstr(&err), "answered HTTP 503"), "%s", mh_buf_cstr(&err));
 	cr_assert_not_null(strstr(mh_buf_cstr(&err), "/p/home"), "%s", mh_buf_cstr(&err));
 	mh_buf_reset(&err);
-	cr_assert_eq(mh_jobs_purge_send(&cfg, MH_STR("bad\nkey"), &err), MH_JOBS_FAILED);
+	cr_assert_eq(mh_jobs_purge_send(&cfg.purge, MH_STR("bad\nkey"), &err), MH_JOBS_FAILED);
 	cr_assert_not_null(strstr(mh_buf_cstr(&err), "payload"), "%s", mh_buf_cstr(&err));
 }
 
@@ -448,8 +451,8 @@ Test(jobs, a_running_runner_publishes_on_time_and_stops)
 {
 	int64_t now = mh_time_now();
 	int64_t id = add_article("on-time", MH_ARTICLE_SCHEDULED, now + 1);
-	cfg.jobs_workers = 2;
-	struct mh_jobs *j = mh_jobs_start(&cfg, NULL, &err);
+	cfg.jobs.workers = 2;
+	struct mh_jobs *j = mh_jobs_start(&cfg.jobs, &cfg.purge, cfg.store.url, cfg.dir, NULL, &err);
 	cr_assert_not_null(j, "%s", mh_buf_cstr(&err));
 	struct mh_article *a = NULL;
 	int64_t start = mh_time_now_us();
@@ -462,8 +465,8 @@ Test(jobs, a_running_runner_publishes_on_time_and_stops)
 	mh_jobs_stop(j);
 	cr_assert_eq(count_jobs("publish", MH_JOB_DONE), 1);
 	/* no workers: a runner that does nothing */
-	cfg.jobs_workers = 0;
-	j = mh_jobs_start(&cfg, NULL, &err);
+	cfg.jobs.workers = 0;
+	j = mh_jobs_start(&cfg.jobs, &cfg.purge, cfg.store.url, cfg.dir, NULL, &err);
 	cr_assert_not_null(j);
 	mh_jobs_stop(j);
 }

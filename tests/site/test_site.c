@@ -179,7 +179,11 @@ static bool cached(struct mh_cache *c, const char *url)
 
 Test(site, the_watcher_drops_what_the_log_names_and_nothing_else)
 {
-	struct mh_site_options opt = { .cfg = &cfg, .themes_dir = MH_SOURCE_THEMES, .threads = 1 };
+	struct mh_site_options opt = { .settings = &cfg.site,
+					.cache = &cfg.cache,
+					.database = cfg.store.url,
+					.dir = cfg.dir,
+					.themes_dir = MH_SOURCE_THEMES, .threads = 1 };
 	struct mh_site *site = mh_site_new(&opt, &err);
 	cr_assert_not_null(site, "%s", mh_buf_cstr(&err));
 	struct mh_site_watch *w = mh_site_watch_start(site, 3600 * 1000, &err); /* polled by hand */

@@ -317,8 +317,8 @@ Test(demo, command_line)
 	struct mh_buf err = MH_BUF_INIT;
 	cr_assert_eq(mh_cli_site_open(dir, &cfg, &s, &err), 0, "%s", mh_buf_cstr(&err));
 	cr_assert_eq(count(s, "articles"), 25);
-	cr_assert_str_eq(cfg.title, MH_DEMO_TITLE);
-	cr_assert_str_eq(cfg.video_channel_url, MH_DEMO_VIDEO_CHANNEL);
+	cr_assert_str_eq(cfg.site.title, MH_DEMO_TITLE);
+	cr_assert_str_eq(cfg.site.video_channel_url, MH_DEMO_VIDEO_CHANNEL);
 	mh_store_close(s);
 	mh_config_free(&cfg);
 	mh_buf_free(&err);
@@ -327,4 +327,42 @@ Test(demo, command_line)
 	cr_assert_eq(run_demo(&e, 1, dir), 1);
 	cr_assert(strstr(e.ptr, "already"), "%s", e.ptr);
 	mh_buf_free(&e);
+}
+
+/* init writes the site.ini generated from the modules' tables (every
+ * section and key, at its default, with its comment: test_config checks
+ * that text), changed only where init has something to say; demo's
+ * site.ini is init's with its own title, tagline and links. */
+Test(demo, init_and_demo_write_the_generated_site_ini)
+{
+	struct mh_config cfg;
+	struct mh_store *s = site("fresh", &cfg);
+	struct mh_buf want = MH_BUF_INIT, got = MH_BUF_INIT, err = MH_BUF_INIT;
+	char version[16];
+	snprintf(version, sizeof(version), "%d", cfg.store.schema_version);
+	cr_assert_gt(cfg.store.schema_version, 0);
+	mh_config_write_defaults(&want);
+	cr_assert(mh_config_edit(&want, "x", "site", "title", "T", &err), "%s", mh_buf_cstr(&err));
+	cr_assert(mh_config_edit(&want, "x", "schema", "version", version, &err), "%s", mh_buf_cstr(&err));
+	cr_assert(mh_file_read(cfg.path, &got));
+	cr_assert_str_eq(mh_buf_cstr(&got), mh_buf_cstr(&want));
+	mh_store_close(s);
+	mh_config_free(&cfg);
+
+	char dir[128];
+	snprintf(dir, sizeof(dir), "%s/demo-ini", tmp);
+	cr_assert_eq(run_demo(&err, 3, "--articles", "3", dir), 0, "%s", mh_buf_cstr(&err));
+	snprintf(dir, sizeof(dir), "%s/demo-ini/site.ini", tmp);
+	mh_buf_reset(&got);
+	cr_assert(mh_file_read(dir, &got));
+	const char *sec = "site\0database\0server\0cache\0jobs\0purge\0theme\0schema\0";
+	for (; *sec; sec += strlen(sec) + 1) {
+		char line[32];
+		snprintf(line, sizeof(line), "\n[%s]\n", sec);
+		cr_assert_not_null(strstr(mh_buf_cstr(&got), line), "demo's site.ini lacks %s", line + 1);
+	}
+	cr_assert_not_null(strstr(mh_buf_cstr(&got), "\n; the HTTP method of url_template's requests\nmethod = POST\n"));
+	mh_buf_free(&want);
+	mh_buf_free(&got);
+	mh_buf_free(&err);
 }

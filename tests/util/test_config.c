@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "helpers.h"
 
 static struct mh_config cfg;
@@ -35,36 +36,36 @@ TestSuite(config, .fini = teardown);
 Test(config, defaults)
 {
 	mh_config_defaults(&cfg);
-	cr_assert_str_eq(cfg.title, "Masthead");
-	cr_assert_str_eq(cfg.tagline, "");
-	cr_assert_str_eq(cfg.base_url, "http://127.0.0.1:8080");
-	cr_assert_str_eq(cfg.timezone, "UTC");
-	cr_assert_str_eq(cfg.language, "en");
-	cr_assert_str_eq(cfg.database, "masthead.db");
-	cr_assert_str_eq(cfg.listen, "127.0.0.1:8080");
-	cr_assert_str_eq(cfg.theme_dir, "theme");
-	cr_assert_null(cfg.tls_cert);
+	cr_assert_str_eq(cfg.site.title, "Masthead");
+	cr_assert_str_eq(cfg.site.tagline, "");
+	cr_assert_str_eq(cfg.site.base_url, "http://127.0.0.1:8080");
+	cr_assert_str_eq(cfg.site.timezone, "UTC");
+	cr_assert_str_eq(cfg.site.language, "en");
+	cr_assert_str_eq(cfg.store.url, "masthead.db");
+	cr_assert_str_eq(cfg.server.listen, "127.0.0.1:8080");
+	cr_assert_str_eq(cfg.site.theme_dir, "theme");
+	cr_assert_null(cfg.server.tls_cert);
 	cr_assert_null(cfg.dir);
-	cr_assert_eq(cfg.threads, 0);
-	cr_assert_not(cfg.http2);
-	cr_assert_eq(cfg.max_connections, 1024);
-	cr_assert_eq(cfg.max_body_bytes, 1 << 20);
-	cr_assert_eq(cfg.max_header_bytes, 16 << 10);
-	cr_assert_eq(cfg.header_timeout_s, 10);
-	cr_assert_eq(cfg.idle_timeout_s, 60);
-	cr_assert(cfg.access_log);
-	cr_assert(cfg.cache_enabled);
-	cr_assert_eq(cfg.cache_max_bytes, 256u << 20);
-	cr_assert_eq(cfg.max_age_s, 60);
-	cr_assert_eq(cfg.s_maxage_s, 300);
-	cr_assert_eq(cfg.stale_while_revalidate_s, 600);
-	cr_assert_eq(cfg.schema_version, 0);
+	cr_assert_eq(cfg.server.threads, 0);
+	cr_assert_not(cfg.server.http2);
+	cr_assert_eq(cfg.server.max_connections, 1024);
+	cr_assert_eq(cfg.server.max_body_bytes, 1 << 20);
+	cr_assert_eq(cfg.server.max_header_bytes, 16 << 10);
+	cr_assert_eq(cfg.server.header_timeout_s, 10);
+	cr_assert_eq(cfg.server.idle_timeout_s, 60);
+	cr_assert(cfg.server.access_log);
+	cr_assert(cfg.cache.enabled);
+	cr_assert_eq(cfg.cache.max_bytes, 256u << 20);
+	cr_assert_eq(cfg.cache.max_age_s, 60);
+	cr_assert_eq(cfg.cache.s_maxage_s, 300);
+	cr_assert_eq(cfg.cache.stale_while_revalidate_s, 600);
+	cr_assert_eq(cfg.store.schema_version, 0);
 }
 
 Test(config, empty_text_is_defaults)
 {
 	cr_assert(parse(""), "%s", err.ptr);
-	cr_assert_str_eq(cfg.title, "Masthead");
+	cr_assert_str_eq(cfg.site.title, "Masthead");
 	cr_assert(parse("; only a comment\n# another\n\n"));
 }
 
@@ -104,32 +105,32 @@ Test(config, every_setting)
 			  "[schema]\n"
 			  "version = 3\n";
 	cr_assert(parse(ini), "%s", err.ptr);
-	cr_assert_str_eq(cfg.title, "The Daily Planet");
-	cr_assert_str_eq(cfg.tagline, "News; all of it", "';' is not a comment inside a value");
-	cr_assert_str_eq(cfg.base_url, "https://news.example.com", "trailing slash dropped");
-	cr_assert_str_eq(cfg.timezone, "Europe/Berlin");
-	cr_assert_str_eq(cfg.language, "de-DE");
-	cr_assert_str_eq(cfg.video_channel_url, "https://video.example.com/c/planet");
-	cr_assert_str_eq(cfg.social_links, "Mastodon=https://m.example/@p;Bluesky=https://bsky.app/p");
-	cr_assert_str_eq(cfg.database, "postgres://db/planet");
-	cr_assert_str_eq(cfg.listen, "[::1]:9000");
-	cr_assert_eq(cfg.threads, 8);
-	cr_assert(cfg.http2);
-	cr_assert_str_eq(cfg.tls_cert, "cert.pem");
-	cr_assert_str_eq(cfg.tls_key, "key.pem");
-	cr_assert_eq(cfg.max_connections, 500);
-	cr_assert_eq(cfg.max_body_bytes, 8u << 20);
-	cr_assert_eq(cfg.max_header_bytes, 32u << 10);
-	cr_assert_eq(cfg.header_timeout_s, 5);
-	cr_assert_eq(cfg.idle_timeout_s, 120);
-	cr_assert_not(cfg.access_log);
-	cr_assert_not(cfg.cache_enabled);
-	cr_assert_eq(cfg.cache_max_bytes, 1u << 30);
-	cr_assert_eq(cfg.max_age_s, 0);
-	cr_assert_eq(cfg.s_maxage_s, 30);
-	cr_assert_eq(cfg.stale_while_revalidate_s, 86400);
-	cr_assert_str_eq(cfg.theme_dir, "mytheme");
-	cr_assert_eq(cfg.schema_version, 3);
+	cr_assert_str_eq(cfg.site.title, "The Daily Planet");
+	cr_assert_str_eq(cfg.site.tagline, "News; all of it", "';' is not a comment inside a value");
+	cr_assert_str_eq(cfg.site.base_url, "https://news.example.com", "trailing slash dropped");
+	cr_assert_str_eq(cfg.site.timezone, "Europe/Berlin");
+	cr_assert_str_eq(cfg.site.language, "de-DE");
+	cr_assert_str_eq(cfg.site.video_channel_url, "https://video.example.com/c/planet");
+	cr_assert_str_eq(cfg.site.social_links, "Mastodon=https://m.example/@p;Bluesky=https://bsky.app/p");
+	cr_assert_str_eq(cfg.store.url, "postgres://db/planet");
+	cr_assert_str_eq(cfg.server.listen, "[::1]:9000");
+	cr_assert_eq(cfg.server.threads, 8);
+	cr_assert(cfg.server.http2);
+	cr_assert_str_eq(cfg.server.tls_cert, "cert.pem");
+	cr_assert_str_eq(cfg.server.tls_key, "key.pem");
+	cr_assert_eq(cfg.server.max_connections, 500);
+	cr_assert_eq(cfg.server.max_body_bytes, 8u << 20);
+	cr_assert_eq(cfg.server.max_header_bytes, 32u << 10);
+	cr_assert_eq(cfg.server.header_timeout_s, 5);
+	cr_assert_eq(cfg.server.idle_timeout_s, 120);
+	cr_assert_not(cfg.server.access_log);
+	cr_assert_not(cfg.cache.enabled);
+	cr_assert_eq(cfg.cache.max_bytes, 1u << 30);
+	cr_assert_eq(cfg.cache.max_age_s, 0);
+	cr_assert_eq(cfg.cache.s_maxage_s, 30);
+	cr_assert_eq(cfg.cache.stale_while_revalidate_s, 86400);
+	cr_assert_str_eq(cfg.site.theme_dir, "mytheme");
+	cr_assert_eq(cfg.store.schema_version, 3);
 }
 
 Test(config, booleans)
@@ -139,12 +140,12 @@ Test(config, booleans)
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
 		snprintf(ini, sizeof ini, "[server]\nhttp2 = %s\n", t[i]);
 		cr_assert(parse(ini), "%s", err.ptr);
-		cr_assert(cfg.http2, "%s", t[i]);
+		cr_assert(cfg.server.http2, "%s", t[i]);
 	}
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
 		snprintf(ini, sizeof ini, "[server]\naccess_log = %s\n", f[i]);
 		cr_assert(parse(ini), "%s", err.ptr);
-		cr_assert_not(cfg.access_log, "%s", f[i]);
+		cr_assert_not(cfg.server.access_log, "%s", f[i]);
 	}
 	parse_fails("[server]\nhttp2 = maybe\n", "site.ini:2: [server] http2: \"maybe\" is not a boolean (expected");
 	parse_fails("[server]\nhttp2 =\n", "site.ini:2: [server] http2:");
@@ -153,13 +154,13 @@ Test(config, booleans)
 Test(config, sizes)
 {
 	cr_assert(parse("[server]\nmax_body = 1048576\n"));
-	cr_assert_eq(cfg.max_body_bytes, 1048576);
+	cr_assert_eq(cfg.server.max_body_bytes, 1048576);
 	cr_assert(parse("[server]\nmax_body = 1m\n"));
-	cr_assert_eq(cfg.max_body_bytes, 1048576);
+	cr_assert_eq(cfg.server.max_body_bytes, 1048576);
 	cr_assert(parse("[server]\nmax_body = 512K\n"));
-	cr_assert_eq(cfg.max_body_bytes, 512 * 1024);
+	cr_assert_eq(cfg.server.max_body_bytes, 512 * 1024);
 	cr_assert(parse("[cache]\nmax_bytes = 2G\n"));
-	cr_assert_eq(cfg.cache_max_bytes, (size_t)2 << 30);
+	cr_assert_eq(cfg.cache.max_bytes, (size_t)2 << 30);
 	parse_fails("[server]\nmax_body = 1t\n", "site.ini:2: [server] max_body: \"1t\" is not a valid size (expected");
 	parse_fails("[server]\nmax_body = m\n", "site.ini:2: [server] max_body:");
 	parse_fails("[server]\nmax_body = -1\n", "site.ini:2: [server] max_body:");
@@ -231,15 +232,15 @@ Test(config, values)
 	cr_assert(parse("[server]\nlisten = :8080\n"), "every address: %s", err.ptr);
 	parse_fails("[site]\ntitle = a\x01" "b\n", "site.ini:2: [site] title: control character");
 	cr_assert(parse("[server]\nlisten = 0.0.0.0:8080\ntls_cert =\n"), "%s", err.ptr);
-	cr_assert_null(cfg.tls_cert);
+	cr_assert_null(cfg.server.tls_cert);
 	cr_assert(parse("[site]\nvideo_channel_url =\nsocial =\n"), "%s", err.ptr);
-	cr_assert_str_eq(cfg.video_channel_url, "");
+	cr_assert_str_eq(cfg.site.video_channel_url, "");
 }
 
 Test(config, colon_separator_and_last_wins)
 {
 	cr_assert(parse("[site]\ntitle: One\ntitle = Two\n"), "%s", err.ptr);
-	cr_assert_str_eq(cfg.title, "Two");
+	cr_assert_str_eq(cfg.site.title, "Two");
 }
 
 Test(config, nul_and_long_lines_rejected)
@@ -264,8 +265,8 @@ Test(config, long_line_within_limit_not_truncated)
 		mh_buf_append_ch(&big, (char)('a' + i % 26));
 	mh_buf_append_c(&big, "\n[server]\nthreads = 2\n");
 	cr_assert(parse(mh_buf_cstr(&big)), "%s", err.ptr);
-	cr_assert_eq(strlen(cfg.tagline), 3000);
-	cr_assert_eq(cfg.threads, 2);
+	cr_assert_eq(strlen(cfg.site.tagline), 3000);
+	cr_assert_eq(cfg.server.threads, 2);
 	mh_buf_free(&big);
 }
 
@@ -276,7 +277,7 @@ Test(config, defaults_then_parse_then_free_does_not_leak)
 	mh_config_defaults(&c);
 	cr_assert(mh_config_parse(&c, "a", "[site]\ntitle = x\ntitle = y\n", 26, NULL));
 	mh_config_free(&c);
-	cr_assert_null(c.title);
+	cr_assert_null(c.site.title);
 }
 
 static char *make_site(const char *ini)
@@ -304,7 +305,7 @@ Test(config, load_makes_dir_absolute)
 	char want[80];
 	snprintf(want, sizeof want, "%s/site.ini", dir);
 	cr_assert_str_eq(cfg.path, want);
-	cr_assert_str_eq(cfg.title, "Loaded");
+	cr_assert_str_eq(cfg.site.title, "Loaded");
 	cr_assert_eq(chdir(cwd), 0);
 	unlink(want);
 	rmdir(dir);
@@ -328,7 +329,7 @@ Test(config, load_errors_name_the_file)
 	char want[96];
 	snprintf(want, sizeof want, "%s/site.ini:2: [server] threads:", dir);
 	cr_assert(strncmp(mh_buf_cstr(&err), want, strlen(want)) == 0, "%s", err.ptr);
-	cr_assert_str_eq(cfg.title, "Masthead", "config left at defaults after a failed load");
+	cr_assert_str_eq(cfg.site.title, "Masthead", "config left at defaults after a failed load");
 	snprintf(want, sizeof want, "%s/site.ini", dir);
 	unlink(want);
 	rmdir(dir);
@@ -406,13 +407,13 @@ Test(config, set_refuses_bad_values_and_keeps_file)
 Test(config, jobs_and_purge_defaults)
 {
 	mh_config_defaults(&cfg);
-	cr_assert_eq(cfg.jobs_workers, 1);
-	cr_assert_eq(cfg.jobs_lease_s, 60);
-	cr_assert_str_eq(cfg.purge_varnish, "");
-	cr_assert_str_eq(cfg.purge_url_template, "");
-	cr_assert_str_eq(cfg.purge_method, "POST");
-	cr_assert_str_eq(cfg.purge_header, "");
-	cr_assert_eq(cfg.purge_timeout_s, 5);
+	cr_assert_eq(cfg.jobs.workers, 1);
+	cr_assert_eq(cfg.jobs.lease_s, 60);
+	cr_assert_str_eq(cfg.purge.varnish, "");
+	cr_assert_str_eq(cfg.purge.url_template, "");
+	cr_assert_str_eq(cfg.purge.method, "POST");
+	cr_assert_str_eq(cfg.purge.header, "");
+	cr_assert_eq(cfg.purge.timeout_s, 5);
 }
 
 Test(config, jobs_and_purge_settings)
@@ -425,16 +426,16 @@ Test(config, jobs_and_purge_settings)
 			"header = Authorization: Bearer s3cret\n"
 			"timeout = 2\n"),
 		  "%s", err.ptr);
-	cr_assert_eq(cfg.jobs_workers, 0);
-	cr_assert_eq(cfg.jobs_lease_s, 3);
-	cr_assert_str_eq(cfg.purge_varnish, "http://127.0.0.1:6081  http://10.0.0.2:6081/");
-	cr_assert_str_eq(cfg.purge_url_template, "https://cdn.example/purge?key={key}");
-	cr_assert_str_eq(cfg.purge_method, "PURGE");
-	cr_assert_str_eq(cfg.purge_header, "Authorization: Bearer s3cret");
-	cr_assert_eq(cfg.purge_timeout_s, 2);
+	cr_assert_eq(cfg.jobs.workers, 0);
+	cr_assert_eq(cfg.jobs.lease_s, 3);
+	cr_assert_str_eq(cfg.purge.varnish, "http://127.0.0.1:6081  http://10.0.0.2:6081/");
+	cr_assert_str_eq(cfg.purge.url_template, "https://cdn.example/purge?key={key}");
+	cr_assert_str_eq(cfg.purge.method, "PURGE");
+	cr_assert_str_eq(cfg.purge.header, "Authorization: Bearer s3cret");
+	cr_assert_eq(cfg.purge.timeout_s, 2);
 	/* empty values switch a target off again */
 	cr_assert(parse("[purge]\nvarnish =\nurl_template =\nheader =\n"), "%s", err.ptr);
-	cr_assert_str_eq(cfg.purge_varnish, "");
+	cr_assert_str_eq(cfg.purge.varnish, "");
 }
 
 Test(config, jobs_and_purge_errors)
@@ -455,17 +456,263 @@ Test(config, jobs_and_purge_errors)
 	parse_fails("[purge]\ntimeout = 0\n", "site.ini:2: [purge] timeout:");
 }
 
+/* ---- the registry: every module's table, and the file init writes ---- */
+
+/* The value of row in values, as text, for comparing two loads. */
+static void value_text(struct mh_buf *b, const struct mh_setting *row, const void *values)
+{
+	const char *field = (const char *)values + row->offset;
+	switch (row->type) {
+	case MH_SETTING_BOOL:
+		mh_buf_printf(b, "%d", *(const bool *)field);
+		break;
+	case MH_SETTING_INT:
+	case MH_SETTING_CHOICE:
+		mh_buf_printf(b, "%d", *(const int *)field);
+		break;
+	case MH_SETTING_SIZE:
+		mh_buf_printf(b, "%zu", *(const size_t *)field);
+		break;
+	default: {
+		const char *s = *(const char *const *)field;
+		mh_buf_printf(b, "%s", s ? s : "(null)");
+	}
+	}
+}
+
+/* Asserts a and b hold the same value for every row of every slot. */
+static void assert_same_values(const struct mh_settings_slot *a, const struct mh_settings_slot *b, size_t n)
+{
+	struct mh_buf x = MH_BUF_INIT, y = MH_BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t r = 0; r < a[i].table->n_rows; r++) {
+			const struct mh_setting *row = &a[i].table->rows[r];
+			mh_buf_reset(&x);
+			mh_buf_reset(&y);
+			value_text(&x, row, a[i].values);
+			value_text(&y, row, b[i].values);
+			cr_assert_str_eq(mh_buf_cstr(&x), mh_buf_cstr(&y), "[%s] %s", a[i].table->section, row->key);
+		}
+	}
+	mh_buf_free(&x);
+	mh_buf_free(&y);
+}
+
+Test(config, registry_has_one_table_per_section_and_a_comment_per_key)
+{
+	struct mh_settings_slot slots[MH_CONFIG_SLOTS];
+	size_t n = mh_config_slots(NULL, slots);
+	const char *want[] = { "site", "database", "server", "cache", "jobs", "purge", "theme", "schema" };
+	cr_assert_eq(n, sizeof want / sizeof want[0]);
+	for (size_t i = 0; i < n; i++) {
+		const struct mh_settings_table *t = slots[i].table;
+		cr_assert_str_eq(t->section, want[i], "the file's order");
+		cr_assert_gt(t->n_rows, 0, "[%s]", t->section);
+		for (size_t r = 0; r < t->n_rows; r++) {
+			const struct mh_setting *row = &t->rows[r];
+			cr_assert(row->comment != NULL && row->comment[0] != '\0', "[%s] %s has no comment", t->section,
+				  row->key);
+			cr_assert_lt(row->offset, t->size, "[%s] %s", t->section, row->key);
+			for (size_t k = 0; k < r; k++)
+				cr_assert_str_neq(t->rows[k].key, row->key, "[%s] %s twice", t->section, row->key);
+		}
+	}
+}
+
+Test(config, generated_file_holds_every_setting_and_parses_to_the_defaults)
+{
+	struct mh_buf text = MH_BUF_INIT, line = MH_BUF_INIT;
+	mh_config_write_defaults(&text);
+	const char *ini = mh_buf_cstr(&text);
+	struct mh_settings_slot slots[MH_CONFIG_SLOTS];
+	size_t n = mh_config_slots(NULL, slots);
+	size_t rows = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct mh_settings_table *t = slots[i].table;
+		mh_buf_reset(&line);
+		mh_buf_printf(&line, "\n[%s]\n", t->section);
+		const char *sec = strstr(ini, mh_buf_cstr(&line));
+		cr_assert_not_null(sec, "no %s", mh_buf_cstr(&line));
+		const char *next = strstr(sec + 1, "\n[");
+		for (size_t r = 0; r < t->n_rows; r++, rows++) {
+			const struct mh_setting *row = &t->rows[r];
+			/* the comment's last line, then the key at its default */
+			const char *last = strrchr(row->comment, '\n');
+			last = last ? last + 1 : row->comment;
+			mh_buf_reset(&line);
+			mh_buf_printf(&line, "\n; %s\n%s =%s%s\n", last, row->key, row->def[0] ? " " : "", row->def);
+			const char *at = strstr(sec, mh_buf_cstr(&line));
+			cr_assert(at != NULL && (next == NULL || at < next), "[%s] lacks \"%s\"", t->section,
+				  mh_buf_cstr(&line) + 1);
+		}
+	}
+	cr_assert_geq(rows, 33, "every setting there was before the tables, at least");
+	cr_assert_not_null(strstr(ini, "\n[jobs]\n"));
+	cr_assert_not_null(strstr(ini, "\n[purge]\n"));
+
+	/* read back: exactly the defaults, each string read from the file */
+	struct mh_config defaults;
+	mh_config_defaults(&defaults);
+	cr_assert(parse(ini), "%s", mh_buf_cstr(&err));
+	struct mh_settings_slot from_file[MH_CONFIG_SLOTS], from_defaults[MH_CONFIG_SLOTS];
+	mh_config_slots(&cfg, from_file);
+	mh_config_slots(&defaults, from_defaults);
+	assert_same_values(from_defaults, from_file, n);
+	cr_assert_neq(cfg.site.title, defaults.site.title, "title was read, not defaulted");
+	cr_assert_neq(cfg.purge.method, defaults.purge.method, "[purge] method was read, not defaulted");
+	mh_buf_free(&text);
+	mh_buf_free(&line);
+}
+
+/* A module's table alone: a section no other file knows of. */
+struct widget_settings {
+	const char *colour, *home;
+	int size, mode;
+	size_t cap;
+	bool shiny;
+};
+
+static bool check_colour(const char *v, struct mh_buf *why)
+{
+	if (strcmp(v, "mauve") != 0)
+		return true;
+	mh_buf_append_c(why, "mauve is not a colour (expected red, blue, ...)");
+	return false;
+}
+
+static const char *const widget_modes[] = { "fast", "careful", NULL };
+#define W(field) offsetof(struct widget_settings, field)
+static const struct mh_setting widget_rows[] = {
+	{ .key = "colour", .type = MH_SETTING_TEXT, .offset = W(colour), .def = "blue", .check = check_colour,
+	  .comment = "the widget's colour" },
+	{ .key = "size", .type = MH_SETTING_INT, .offset = W(size), .min = 1, .max = 10, .def = "3",
+	  .comment = "how big" },
+	{ .key = "mode", .type = MH_SETTING_CHOICE, .offset = W(mode), .choices = widget_modes, .def = "careful",
+	  .comment = "fast or careful" },
+	{ .key = "cap", .type = MH_SETTING_SIZE, .offset = W(cap), .min = 1, .max = 1 << 20, .def = "2k",
+	  .comment = "bytes at most" },
+	{ .key = "shiny", .type = MH_SETTING_BOOL, .offset = W(shiny), .def = "yes", .comment = "polished" },
+	{ .key = "home", .type = MH_SETTING_URL, .flags = MH_SETTING_OPTIONAL, .offset = W(home), .def = "",
+	  .comment = "where it lives (empty: nowhere)" },
+};
+#undef W
+static const struct mh_settings_table widget_table =
+	MH_SETTINGS_TABLE("widget", "a test-only module's section", widget_rows, struct widget_settings);
+
+Test(config, a_modules_table_alone_defines_its_settings)
+{
+	struct widget_settings w;
+	struct mh_settings_slot slots[MH_CONFIG_SLOTS + 1];
+	mh_config_free(&cfg);
+	size_t n = mh_config_slots(&cfg, slots);
+	slots[n++] = (struct mh_settings_slot){ &widget_table, &w };
+
+	/* written out with its comments and defaults, after the others */
+	struct mh_buf text = MH_BUF_INIT;
+	mh_settings_write_defaults(slots, n, &text);
+	cr_assert_not_null(strstr(mh_buf_cstr(&text), "\n\n[schema]\n"));
+	cr_assert_not_null(strstr(mh_buf_cstr(&text), "\n\n[widget]\n; a test-only module's section\n"
+							"; the widget's colour\ncolour = blue\n; how big\nsize = 3\n"
+							"; fast or careful\nmode = careful\n; bytes at most\ncap = 2k\n"
+							"; polished\nshiny = yes\n; where it lives (empty: nowhere)\nhome =\n"),
+			   "%s", text.ptr);
+
+	/* defaults, and read back from the file (a parse starts from the
+	 * defaults: what the last one read is freed first) */
+	mh_buf_reset(&err);
+	cr_assert(mh_settings_parse(slots, n, "site.ini", text.ptr, text.len, &err), "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(w.colour, "blue");
+	cr_assert_eq(w.size, 3);
+	cr_assert_eq(w.mode, 1);
+	cr_assert_eq(w.cap, 2048);
+	cr_assert(w.shiny);
+	cr_assert_str_eq(w.home, "");
+	cr_assert_str_eq(cfg.site.title, "Masthead", "the others are read too");
+
+	const char *good = "[site]\ntitle = T\n[widget]\ncolour = red\nmode = fast\ncap = 1m\nshiny = off\n"
+			   "home = https://w.example/\n";
+	mh_settings_free(slots, n);
+	cr_assert(mh_settings_parse(slots, n, "site.ini", good, strlen(good), &err), "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(w.colour, "red");
+	cr_assert_eq(w.mode, 0);
+	cr_assert_eq(w.cap, 1 << 20);
+	cr_assert_not(w.shiny);
+	cr_assert_str_eq(w.home, "https://w.example");
+	cr_assert_str_eq(cfg.site.title, "T");
+
+	/* its checks, with the same error contract as every other section */
+	struct {
+		const char *ini, *want;
+	} bad[] = {
+		{ "[widget]\nmode = slow\n",
+		  "site.ini:2: [widget] mode: \"slow\" is not a choice here (expected one of fast, careful)" },
+		{ "[widget]\ncolour = mauve\n", "site.ini:2: [widget] colour: mauve is not a colour (expected red, blue, ...)" },
+		{ "[widget]\nsize = 11\n",
+		  "site.ini:2: [widget] size: \"11\" is out of range (expected a whole number from 1 to 10)" },
+		{ "[widget]\nweight = 1\n",
+		  "site.ini:2: [widget] weight: unknown setting (expected one of colour, size, mode, cap, shiny, home)" },
+		{ "[gadget]\nx = 1\n",
+		  "site.ini:2: [gadget] x: unknown section (expected one of site, database, server, cache, jobs, "
+		  "purge, theme, schema, widget)" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		mh_buf_reset(&err);
+		mh_settings_free(slots, n);
+		cr_assert_not(mh_settings_parse(slots, n, "site.ini", bad[i].ini, strlen(bad[i].ini), &err), "%s",
+			      bad[i].ini);
+		cr_assert_str_eq(mh_buf_cstr(&err), bad[i].want);
+		cr_assert_str_eq(w.colour, "blue", "left at the defaults after an error");
+	}
+
+	/* rewriting one of its keys in a file, checked */
+	char *dir = make_site("[widget]\nsize = 2\n");
+	char path[64];
+	snprintf(path, sizeof path, "%s/site.ini", dir);
+	mh_buf_reset(&err);
+	cr_assert(mh_settings_set(slots, n, path, "widget", "mode", "fast", &err), "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(read_text(path), "[widget]\nsize = 2\nmode = fast\n");
+	cr_assert_not(mh_settings_set(slots, n, path, "widget", "mode", "slow", &err));
+	cr_assert_str_eq(read_text(path), "[widget]\nsize = 2\nmode = fast\n");
+
+	/* and without its table the section does not exist */
+	cr_assert_not(parse("[widget]\nsize = 2\n"));
+	cr_assert_not_null(strstr(mh_buf_cstr(&err), "[widget] size: unknown section"), "%s", err.ptr);
+	mh_settings_free(slots, n);
+	unlink(path);
+	rmdir(dir);
+	mh_buf_free(&text);
+}
+
+Test(config, environment_database_url_wins_and_is_checked)
+{
+	char *dir = make_site("[database]\nurl = from-file.db\n");
+	char path[64];
+	snprintf(path, sizeof path, "%s/site.ini", dir);
+	setenv("MASTHEAD_DATABASE_URL", "postgres://env/db", 1);
+	mh_config_free(&cfg);
+	cr_assert(mh_config_load(&cfg, dir, &err), "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(cfg.store.url, "postgres://env/db");
+	mh_config_free(&cfg);
+	setenv("MASTHEAD_DATABASE_URL", "postgres://env/\x01", 1);
+	cr_assert_not(mh_config_load(&cfg, dir, &err));
+	cr_assert_str_eq(mh_buf_cstr(&err),
+			 "MASTHEAD_DATABASE_URL: [database] url: control character in value (expected printable text)");
+	cr_assert_str_eq(cfg.store.url, "masthead.db", "left at the defaults");
+	unsetenv("MASTHEAD_DATABASE_URL");
+	unlink(path);
+	rmdir(dir);
+}
+
 Test(config, log_format_and_metrics_allow)
 {
 	cr_assert(parse("[server]\n"));
-	cr_assert_str_eq(cfg.log_format, "text");
-	cr_assert_str_eq(cfg.metrics_allow, "127.0.0.1 ::1");
+	cr_assert_eq(cfg.server.log_format, MH_LOG_TEXT);
+	cr_assert_str_eq(cfg.server.metrics_allow, "127.0.0.1 ::1");
 	cr_assert(parse("[server]\nlog_format = json\nmetrics_allow = 10.0.0.0/8 fd00::/8\n"), "%s", err.ptr);
-	cr_assert_str_eq(cfg.log_format, "json");
-	cr_assert_str_eq(cfg.metrics_allow, "10.0.0.0/8 fd00::/8");
+	cr_assert_eq(cfg.server.log_format, MH_LOG_JSON);
+	cr_assert_str_eq(cfg.server.metrics_allow, "10.0.0.0/8 fd00::/8");
 	cr_assert(parse("[server]\nmetrics_allow =\n"), "empty: nobody may read /metrics");
-	parse_fails("[server]\nlog_format = xml\n",
-		    "site.ini:2: [server] log_format: \"xml\" is not a log format (expected text or json)");
+	parse_fails("[server]\nlog_format = xml\n", "site.ini:2: [server] log_format: \"xml\" is not a choice here");
 	parse_fails("[server]\n\nmetrics_allow = 127.0.0.1 prometheus.lan\n",
 		    "site.ini:3: [server] metrics_allow: \"prometheus.lan\" is not an address");
 }
