@@ -1005,7 +1005,9 @@ static enum mh_store_rc query_stmt(struct pg *s, unsigned f, bool count, char na
 		mh_buf_printf(&sql, "SELECT " ART_COLS "%s" ART_FROM, (f & LQ_BODY) ? ART_BODY : "");
 	/* $1 now, $2 section, $3 author, $4 tag, $5 before_at, $6 before_id,
 	 * $7 exclude, $8 after_at, $9 after_id, $10 limit, $11 offset */
-	if (f & LQ_ANY)
+	if (f & LQ_SCHEDULED)
+		mh_buf_append_c(&sql, " WHERE a.status = 'scheduled' AND $1::bigint IS NOT NULL");
+	else if (f & LQ_ANY)
 		mh_buf_append_c(&sql, " WHERE $1::bigint IS NOT NULL");
 	else
 		mh_buf_append_c(&sql, " WHERE a.status = 'published' AND a.published_at <= $1");

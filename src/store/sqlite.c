@@ -782,7 +782,9 @@ static sqlite3_stmt *query_stmt(struct sq *s, unsigned f, bool count)
 		mh_buf_append_c(&sql, "SELECT count(*) FROM articles a");
 	else
 		mh_buf_printf(&sql, "SELECT " ART_COLS "%s" ART_FROM, (f & LQ_BODY) ? ART_BODY : "");
-	if (f & LQ_ANY)
+	if (f & LQ_SCHEDULED)
+		mh_buf_append_c(&sql, " WHERE a.status = 'scheduled'");
+	else if (f & LQ_ANY)
 		mh_buf_append_c(&sql, " WHERE 1");
 	else
 		mh_buf_append_c(&sql, " WHERE a.status = 'published' AND a.published_at <= :now");

@@ -617,6 +617,8 @@ unsigned mh_store_query_flags(const struct mh_article_query *q)
 		f |= LQ_BODY;
 	if (q->any_status)
 		f |= LQ_ANY;
+	if (q->scheduled_only)
+		f |= LQ_SCHEDULED;
 	return f;
 }
 

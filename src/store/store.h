@@ -133,6 +133,10 @@ struct mh_article_query {
 	int64_t now;        /* 0 = mh_time_now() */
 	bool with_body;     /* also load body_md/body_html (lists normally skip them) */
 	bool any_status;    /* the newsroom's view: drafts, scheduled and future too */
+	/* only status=scheduled articles, whatever their time (the publishing
+	 * sweep); newest first, through the (status, published_at, id) index,
+	 * so with the keyset cursor it reads only the scheduled rows */
+	bool scheduled_only;
 };
 enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const struct mh_article_query *q,
 				   struct mh_article **out, size_t *n);

@@ -114,7 +114,8 @@ enum {
 	LQ_BODY = 1 << 7,
 	LQ_AFTER = 1 << 8,       /* (published_at, id) > (after_at, after_id), ascending */
 	LQ_ANY = 1 << 9,         /* every status, any time */
-	LQ__VARIANTS = 1 << 10,
+	LQ_SCHEDULED = 1 << 10,  /* status scheduled only, any time (wins over LQ_ANY) */
+	LQ__VARIANTS = 1 << 11,
 };
 unsigned mh_store_query_flags(const struct mh_article_query *q);
 /* The rows a list returns: limit, 20 when 0, at most 1000 (store.h). */
