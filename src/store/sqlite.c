@@ -1387,6 +1387,38 @@ static enum mh_store_rc sq_raw_insert(struct mh_store *base, const char *sql, in
 	return rc;
 }
 
+/* ---- query plans (store.h: mh_store_plan) ---- */
+
+static enum mh_store_rc sq_plan(struct mh_store *base, enum mh_store_plan_of which, const struct mh_article_query *q,
+				struct mh_buf *out)
+{
+	struct sq *s = SQ(base);
+	static const enum stmt_id fixed[] = {
+		[MH_STORE_PLAN_JOBS_BY_STATE] = ST_JOBS_STATE, [MH_STORE_PLAN_JOB_CLAIM] = ST_JOB_CLAIM,
+		[MH_STORE_PLAN_JOBS_PRUNE] = ST_JOBS_PRUNE,    [MH_STORE_PLAN_CHANGE_LAST] = ST_CHANGE_LAST,
+		[MH_STORE_PLAN_CHANGES_SINCE] = ST_CHANGES_SINCE, [MH_STORE_PLAN_CHANGES_PRUNE] = ST_CHANGES_PRUNE,
+	};
+	/* the very statement the store runs, planned as it is */
+	sqlite3_stmt *st = which == MH_STORE_PLAN_ARTICLES ? query_stmt(s, mh_store_query_flags(q), false)
+							   : stmt(s, fixed[which], NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	struct mh_buf sql = MH_BUF_INIT;
+	mh_buf_printf(&sql, "EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
+	sqlite3_stmt *ex = NULL;
+	int r = sqlite3_prepare_v2(s->db, mh_buf_cstr(&sql), -1, &ex, NULL);
+	mh_buf_free(&sql);
+	if (r != SQLITE_OK)
+		return fail(s, r, NULL, NULL, NULL);
+	if (q != NULL)
+		bind_query(ex, q);
+	while ((r = sqlite3_step(ex)) == SQLITE_ROW)
+		mh_buf_printf(out, "%s\n", (const char *)sqlite3_column_text(ex, 3));
+	enum mh_store_rc rc = r == SQLITE_DONE ? MH_OK : fail(s, r, NULL, NULL, NULL);
+	sqlite3_finalize(ex);
+	return rc;
+}
+
 static const struct mh_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -1425,6 +1457,7 @@ static const struct mh_store_ops sqlite_ops = {
 	.job_retry = sq_job_retry,
 	.jobs_prune = sq_jobs_prune,
 	.count = sq_count,
+	.plan = sq_plan,
 	.raw_exec = sq_raw_exec,
 	.raw_rows = sq_raw_rows,
 	.raw_insert = sq_raw_insert,

@@ -61,6 +61,9 @@ struct mh_store_ops {
 				 size_t *n);
 	enum mh_store_rc (*job_retry)(struct mh_store *s, int64_t id);
 	enum mh_store_rc (*jobs_prune)(struct mh_store *s, int64_t before);
+	/* which is a known plan name, q given for the articles (store.c). */
+	enum mh_store_rc (*plan)(struct mh_store *s, enum mh_store_plan_of which, const struct mh_article_query *q,
+				 struct mh_buf *out);
 	/* table is one of the whitelisted names (checked by store.c). */
 	enum mh_store_rc (*count)(struct mh_store *s, const char *table, int64_t *n);
 
