@@ -354,7 +354,12 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		return;
 	}
 	bool list_query;
-	if (!parse_list_query(req, r, &list_query) || (!rt->page_param && list_query)) {
+	bool parsed = parse_list_query(req, r, &list_query);
+	if (parsed && !rt->page_param && r->legacy_page == 1 && r->before_at == 0) {
+		r->legacy_page = 0; /* ?page=1 on any page was always that page */
+		list_query = false;
+	}
+	if (!parsed || (!rt->page_param && list_query)) {
 		send_error_page(r, 400, "Bad page address",
 				"Lists take ?before=TIME-ID (as in their Older and Newer links) or ?page=N with N "
 				"a whole number of 1 or more; other pages take neither.");

@@ -195,6 +195,13 @@ def sqlite_truth(kind, arg):
 
 check_lists(srv, sqlite_truth,
             lists_of(lambda sql: harness.db_query(large, sql)[0]["slug"]), "SQLite")
+
+with t.case("pages that are not lists refuse a cursor or a page number past 1 with 400; ?page=1 is the page"):
+    art = harness.db_query(large, "SELECT slug FROM articles WHERE status = 'published' ORDER BY id LIMIT 1")[0]
+    for path in ("/", f"/articles/{art['slug']}"):
+        for q, want in (("before=1700000000-5", 400), ("page=2", 400), ("page=1", 200)):
+            r = srv.get(f"{path}?{q}")
+            t.eq(r.status, want, f"{path}?{q}")
 srv.stop()
 
 # PostgreSQL: a demo site on a database of the test cluster
