@@ -87,7 +87,8 @@ static enum mh_store_rc legacy_redirect(struct mh_site_req *r, struct mh_article
  * Every page reads the same few index rows however deep it is: no count, no
  * OFFSET. Renders template kind with the list, its page links and extra_val
  * under extra_key (the front, author or tag the list belongs to). A cursor
- * with nothing older is 404. */
+ * with nothing older is 404; one that is not an article of the list, a 301
+ * to the page with the same articles. */
 static enum mh_store_rc list_page(struct mh_site_req *r, struct mh_article_query *q, const char *base,
 				  const char *kind, const char *title, const char *description,
 				  const struct mh_section *current, const char *extra_key, struct mh_val *extra_val)
@@ -119,6 +120,17 @@ static enum mh_store_rc list_page(struct mh_site_req *r, struct mh_article_query
 		rc = mh_store_articles(r->store, r->a, &newer_q, &newer, &m);
 		if (rc != MH_OK)
 			return rc;
+		/* A cursor is one of the list's articles, the one just newer
+		 * than this page; any other (hand-made, or its article since
+		 * withdrawn or moved) shows the same articles as that one's
+		 * page: 301 there, so that only real pages are cached. */
+		const struct mh_article *own = m > 0 ? &newer[0] : NULL;
+		if (own == NULL || own->published_at != r->before_at || own->id != r->before_id) {
+			r->location = page_url(r, base, own);
+			r->status = 301;
+			r->cacheable = false;
+			return MH_OK;
+		}
 		/* the page before ends just past the next MH_SITE_PER_PAGE:
 		 * its cursor is the article after them, or it is the first */
 		newer_url = page_url(r, base, m > MH_SITE_PER_PAGE ? &newer[MH_SITE_PER_PAGE] : NULL);

@@ -431,7 +431,8 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		return;
 	}
 	if (r->status == 301) {
-		/* an old ?page=N link: where its articles are now */
+		/* an old ?page=N link, or a cursor that is not one of the
+		 * list's articles: where those articles are now */
 		mh_response_header_c(req, "location", r->location);
 		mh_response_header_c(req, "cache-control", r->site->cache_control);
 		mh_buf_reset(&r->body);

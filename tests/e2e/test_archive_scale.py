@@ -154,6 +154,19 @@ def check_lists(srv, truth, lists, label):
                 t.eq((r.status, r.header("Location")), (301, urls[n - 1]), f"{base}?page={n}")
             r = srv.get(f"{base}?page={len(urls) + 1}")
             t.eq(r.status, 404, f"{base}?page={len(urls) + 1} (past the end)")
+            # a cursor that is no article of the list (same time, an id
+            # no article has) answers 301 to the real page that starts
+            # with the same article; one newer than all, to the first page
+            at, aid = re.search(r"before=(\d+)-(\d+)$", urls[deep]).groups()
+            r = srv.get(f"{base}?before={at}-{int(aid) + 10**9}")
+            t.eq(r.status, 301, f"{base}?before={at}-{int(aid) + 10**9}")
+            loc = r.header("Location") or ""
+            t.true(re.fullmatch(re.escape(base) + r"\?before=\d+-\d+", loc), f"redirected to {loc!r}")
+            r = srv.get(loc)
+            t.eq((r.status, CARD.findall(r.text())[:1]), (200, [want[deep * PER_PAGE - 1]]),
+                 f"{loc}: the page starting with the cursor's own article")
+            r = srv.get(f"{base}?before=99999999999-1")
+            t.eq((r.status, r.header("Location")), (301, base), "a cursor newer than every article")
 
 
 PUBLISHED = "a.status = 'published' AND a.published_at <= {now}"
