@@ -143,12 +143,16 @@ enum mh_store_rc mh_jobs_run_one(struct mh_store *s, const struct mh_purge_setti
 	return MH_OK;
 }
 
+/* Scheduled articles read per batch by the sweep. */
+#define SWEEP_BATCH 200
+
 enum mh_store_rc mh_jobs_sweep_scheduled(struct mh_store *s, int *added)
 {
 	if (added != NULL)
 		*added = 0;
+	/* the articles that already have an unfinished publishing job: the
+	 * queue's size, not the archive's */
 	struct mh_arena *a = mh_arena_new();
-	/* the articles that already have an unfinished publishing job */
 	struct mh_buf have = MH_BUF_INIT;
 	mh_buf_append_ch(&have, ' ');
 	enum mh_store_rc rc = MH_OK;
@@ -161,14 +165,18 @@ enum mh_store_rc mh_jobs_sweep_scheduled(struct mh_store *s, int *added)
 			if (strcmp(jobs[i].kind, "publish") == 0)
 				mh_buf_printf(&have, "%s ", jobs[i].payload);
 	}
-	struct mh_article_query q = { .any_status = true, .limit = 1000 };
+	mh_arena_free(a);
+	/* Only the scheduled rows, through the status index, a batch at a
+	 * time with the keyset cursor (never OFFSET), each batch in its own
+	 * arena: start-up reads and holds the same whatever the archive's
+	 * size (tests/e2e/test_archive_scale.py counts it). */
+	struct mh_article_query q = { .scheduled_only = true, .limit = SWEEP_BATCH };
 	while (rc == MH_OK) {
+		a = mh_arena_new();
 		struct mh_article *arts = NULL;
 		size_t n = 0;
 		rc = mh_store_articles(s, a, &q, &arts, &n);
 		for (size_t i = 0; rc == MH_OK && i < n; i++) {
-			if (arts[i].status != MH_ARTICLE_SCHEDULED)
-				continue;
 			char payload[32], needle[40], dedupe[48];
 			snprintf(payload, sizeof(payload), "%lld", (long long)arts[i].id);
 			snprintf(needle, sizeof(needle), " %s ", payload);
@@ -179,12 +187,16 @@ enum mh_store_rc mh_jobs_sweep_scheduled(struct mh_store *s, int *added)
 			if (rc == MH_OK && added != NULL)
 				(*added)++;
 		}
-		if (n < 1000)
+		bool more = rc == MH_OK && n == SWEEP_BATCH && arts[n - 1].published_at > 0;
+		if (more) {
+			q.before_published_at = arts[n - 1].published_at;
+			q.before_id = arts[n - 1].id;
+		}
+		mh_arena_free(a);
+		if (!more)
 			break;
-		q.offset += 1000;
 	}
 	mh_buf_free(&have);
-	mh_arena_free(a);
 	return rc;
 }
 

@@ -45,36 +45,105 @@ enum mh_store_rc mh_site_page_home(struct mh_site_req *r, struct mh_str arg)
 	return mh_site_render(r, "home");
 }
 
-/* A paginated list page: counts, loads page r->page (404 past the end), and
- * renders template kind with the list, its pagination and extra_val under
- * extra_key (the front, author or tag the list belongs to). */
+/* A list page's address: base, or base?before=AT-ID for the articles older
+ * than art (the cursor names the last article of the page before). */
+static const char *page_url(struct mh_site_req *r, const char *base, const struct mh_article *art)
+{
+	if (art == NULL)
+		return base;
+	return mh_arena_printf(r->a, "%s?before=%lld-%lld", base, (long long)art->published_at, (long long)art->id);
+}
+
+/* An old numbered link, ?page=N: a 301 to the ?before= page that holds the
+ * same articles today (page 1: base). The one OFFSET left, over the index
+ * only (two rows read back), and a redirect is answered once per old link;
+ * the pages themselves never count. Past the end: 404, as before. */
+static enum mh_store_rc legacy_redirect(struct mh_site_req *r, struct mh_article_query *q, const char *base)
+{
+	if (r->legacy_page > 1) {
+		/* the last article of page N-1 and the first of page N */
+		q->offset = (r->legacy_page - 1) * MH_SITE_PER_PAGE - 1;
+		q->limit = 2;
+		struct mh_article *arts = NULL;
+		size_t n = 0;
+		enum mh_store_rc rc = mh_store_articles(r->store, r->a, q, &arts, &n);
+		if (rc != MH_OK)
+			return rc;
+		if (n < 2)
+			return MH_NOT_FOUND;
+		r->location = page_url(r, base, &arts[0]);
+	} else {
+		r->location = base;
+	}
+	r->status = 301;
+	r->cacheable = false;
+	return MH_OK;
+}
+
+/* A list page by keyset: the MH_SITE_PER_PAGE articles older than the
+ * cursor (r->before_*; none = the newest), one more read to know whether
+ * older ones exist, and for a page past the first the MH_SITE_PER_PAGE + 1
+ * just newer (ascending from its first article) to link the page before.
+ * Every page reads the same few index rows however deep it is: no count, no
+ * OFFSET. Renders template kind with the list, its page links and extra_val
+ * under extra_key (the front, author or tag the list belongs to). A cursor
+ * with nothing older is 404; one that is not an article of the list, a 301
+ * to the page with the same articles. */
 static enum mh_store_rc list_page(struct mh_site_req *r, struct mh_article_query *q, const char *base,
 				  const char *kind, const char *title, const char *description,
 				  const struct mh_section *current, const char *extra_key, struct mh_val *extra_val)
 {
-	int64_t total = 0;
-	enum mh_store_rc rc = mh_store_articles_count(r->store, q, &total);
-	if (rc != MH_OK)
-		return rc;
-	int pages = (int)((total + MH_SITE_PER_PAGE - 1) / MH_SITE_PER_PAGE);
-	if (pages < 1)
-		pages = 1;
-	if (r->page > pages)
-		return MH_NOT_FOUND;
+	if (r->legacy_page > 0)
+		return legacy_redirect(r, q, base);
+	struct mh_article_query newer_q = *q;
+	q->limit = MH_SITE_PER_PAGE + 1;
+	q->before_published_at = r->before_at;
+	q->before_id = r->before_id;
 	struct mh_article *arts = NULL;
 	size_t n = 0;
-	q->limit = MH_SITE_PER_PAGE;
-	q->offset = (r->page - 1) * MH_SITE_PER_PAGE;
-	rc = mh_store_articles(r->store, r->a, q, &arts, &n);
+	enum mh_store_rc rc = mh_store_articles(r->store, r->a, q, &arts, &n);
 	if (rc != MH_OK)
 		return rc;
-	const char *canonical = r->page > 1 ? mh_arena_printf(r->a, "%s?page=%d", base, r->page) : base;
-	const char *full_title = r->page > 1 ? mh_arena_printf(r->a, "%s (page %d)", title, r->page) : title;
+	bool has_older = n > MH_SITE_PER_PAGE;
+	if (has_older)
+		n = MH_SITE_PER_PAGE;
+	bool first = r->before_at == 0;
+	if (!first && n == 0)
+		return MH_NOT_FOUND;
+	const char *newer_url = NULL;
+	if (!first) {
+		newer_q.after_published_at = arts[0].published_at;
+		newer_q.after_id = arts[0].id;
+		newer_q.limit = MH_SITE_PER_PAGE + 1;
+		struct mh_article *newer = NULL;
+		size_t m = 0;
+		rc = mh_store_articles(r->store, r->a, &newer_q, &newer, &m);
+		if (rc != MH_OK)
+			return rc;
+		/* A cursor is one of the list's articles, the one just newer
+		 * than this page; any other (hand-made, or its article since
+		 * withdrawn or moved) shows the same articles as that one's
+		 * page: 301 there, so that only real pages are cached. */
+		const struct mh_article *own = m > 0 ? &newer[0] : NULL;
+		if (own == NULL || own->published_at != r->before_at || own->id != r->before_id) {
+			r->location = page_url(r, base, own);
+			r->status = 301;
+			r->cacheable = false;
+			return MH_OK;
+		}
+		/* the page before ends just past the next MH_SITE_PER_PAGE:
+		 * its cursor is the article after them, or it is the first */
+		newer_url = page_url(r, base, m > MH_SITE_PER_PAGE ? &newer[MH_SITE_PER_PAGE] : NULL);
+	}
+	const char *older_url = has_older ? page_url(r, base, &arts[n - 1]) : NULL;
+	const char *canonical = first ? base : mh_arena_printf(r->a, "%s?before=%lld-%lld", base,
+							      (long long)r->before_at, (long long)r->before_id);
+	const char *full_title = first ? title : mh_arena_printf(r->a, "%s (older articles)", title);
 	mh_site_view_common(r, kind, full_title, description, canonical, current);
 	mh_val_set(r->a, extra_val, "url", mh_val_cstr(r->a, base));
 	mh_val_set(r->a, r->ctx, extra_key, extra_val);
 	mh_val_set(r->a, r->ctx, "articles", mh_site_view_articles(r, arts, n));
-	mh_site_view_pagination(r, base, r->page, pages);
+	mh_site_view_pagination(r, newer_url, older_url);
 	return mh_site_render(r, kind);
 }
 

@@ -341,17 +341,37 @@ static struct mh_store *worker_store(struct mh_site_req *r)
 	return s->stores[w];
 }
 
-/* Parses ?page=N (absent: 1). False for anything but a positive number. */
-static bool parse_page(struct mh_request *req, int *page)
+/* Parses a list page's query into r: ?before=AT-ID (two positive whole
+ * numbers: the cursor of the page links) or the old ?page=N (N >= 1).
+ * *given tells whether either was there. False for anything malformed. */
+static bool parse_list_query(struct mh_request *req, struct mh_site_req *r, bool *given)
 {
 	struct mh_str v;
-	*page = 1;
-	if (!mh_request_query(req, "page", &v))
-		return true;
-	int64_t n;
-	if (!mh_str_to_i64(v, &n) || n < 1 || n > 1000000)
-		return false;
-	*page = (int)n;
+	*given = false;
+	if (mh_request_query(req, "before", &v)) {
+		*given = true;
+		const char *dash = memchr(v.ptr, '-', v.len);
+		if (dash == NULL)
+			return false;
+		struct mh_str at = { v.ptr, (size_t)(dash - v.ptr) };
+		struct mh_str id = { dash + 1, v.len - at.len - 1 };
+		int64_t a, b;
+		/* digits only: mh_str_to_i64 would take a sign */
+		for (size_t k = 0; k < v.len; k++)
+			if (v.ptr[k] != '-' && (v.ptr[k] < '0' || v.ptr[k] > '9'))
+				return false;
+		if (!mh_str_to_i64(at, &a) || !mh_str_to_i64(id, &b) || a < 1 || b < 1)
+			return false;
+		r->before_at = a;
+		r->before_id = b;
+	}
+	if (mh_request_query(req, "page", &v)) {
+		int64_t n;
+		if (*given || !mh_str_to_i64(v, &n) || n < 1 || n > 1000000)
+			return false;
+		*given = true;
+		r->legacy_page = (int)n;
+	}
 	return true;
 }
 
@@ -428,17 +448,28 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		send_error_page(r, 404, "Page not found", "There is no page at this address.");
 		return;
 	}
-	if (!parse_page(req, &r->page) || (!rt->page_param && r->page != 1)) {
-		send_error_page(r, 400, "Bad page number",
-				"The page parameter must be a whole number of 1 or more, on pages that have pages.");
+	bool list_query;
+	bool parsed = parse_list_query(req, r, &list_query);
+	if (parsed && !rt->page_param && r->legacy_page == 1 && r->before_at == 0) {
+		r->legacy_page = 0; /* ?page=1 on any page was always that page */
+		list_query = false;
+	}
+	if (!parsed || (!rt->page_param && list_query)) {
+		send_error_page(r, 400, "Bad page address",
+				"Lists take ?before=TIME-ID (as in their Older and Newer links) or ?page=N with N "
+				"a whole number of 1 or more; other pages take neither.");
 		return;
 	}
 
-	/* The cache key is the canonical URL: the path, plus the page number
-	 * when it is not 1 — so unknown query parameters cannot fill the cache. */
+	/* The cache key is the canonical URL: the path, plus the cursor as
+	 * printed here — so unknown query parameters cannot fill the cache. An
+	 * old ?page=N link is a redirect, never cached (r->cacheable is
+	 * cleared by the list page). */
 	struct mh_str url = req->path;
-	if (r->page > 1)
-		url = mh_str_c(mh_arena_printf(r->a, "%.*s?page=%d", (int)req->path.len, req->path.ptr, r->page));
+	if (r->before_at != 0)
+		url = mh_str_c(mh_arena_printf(r->a, "%.*s?before=%lld-%lld", (int)req->path.len, req->path.ptr,
+					       (long long)r->before_at, (long long)r->before_id));
+	bool cache_lookup = r->legacy_page == 0;
 
 	if (s->dev && mh_theme_changed(s->theme)) {
 		/* --dev runs one worker thread, so nobody else is rendering now;
@@ -459,7 +490,7 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		pthread_mutex_unlock(&s->reload_mu);
 	}
 
-	if (s->cache != NULL && rt->cacheable) {
+	if (s->cache != NULL && rt->cacheable && cache_lookup) {
 		const struct mh_cache_page *p = mh_cache_get(s->cache, url);
 		if (p != NULL) {
 			req->cache_hit = true;
@@ -497,6 +528,18 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		mh_site_metrics_db_error(s->metrics, req->worker, rc);
 		mh_log(MH_LOG_ERROR, "rendering %.*s failed", (int)req->path.len, req->path.ptr);
 		send_error_page(r, 500, "Something went wrong", "This page could not be made. The error is logged.");
+		return;
+	}
+	if (r->status == 301) {
+		/* an old ?page=N link, or a cursor that is not one of the
+		 * list's articles: where those articles are now */
+		mh_response_header_c(req, "location", r->location);
+		mh_response_header_c(req, "cache-control", r->site->cache_control);
+		mh_buf_reset(&r->body);
+		mh_buf_append_c(&r->body, "<!doctype html><title>Moved</title><a href=\"");
+		mh_escape_attr(&r->body, mh_str_c(r->location));
+		mh_buf_append_c(&r->body, "\">Moved here</a>");
+		mh_response_send(req, 301, "text/html; charset=utf-8", mh_buf_str(&r->body));
 		return;
 	}
 	if (r->status == 410) {

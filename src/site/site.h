@@ -98,7 +98,13 @@ struct mh_site_req {
 	struct mh_buf keys; /* space-separated cache keys */
 	struct mh_buf body;
 	bool cacheable;
-	int page; /* ?page=N, 1 if absent */
+	/* list pages (site.c parses them): ?before=AT-ID, the page of the
+	 * articles older than (published_at AT, id ID), 0 = the newest page;
+	 * or an old ?page=N link (0 = none), answered with a redirect to the
+	 * ?before= page holding the same articles */
+	int64_t before_at, before_id;
+	int legacy_page;
+	const char *location; /* with status 301: where to */
 };
 
 /* What a page handler returns: MH_OK with status/body filled, or an error
@@ -109,7 +115,8 @@ typedef enum mh_store_rc (*mh_site_page_fn)(struct mh_site_req *r, struct mh_str
 struct mh_site_route {
 	const char *prefix; /* "/section/": arg is the rest, one path segment */
 	bool exact;         /* prefix must match the whole path; no arg */
-	bool page_param;    /* takes ?page=N (part of the cache key) */
+	bool page_param;    /* a list: takes ?before=AT-ID (part of the cache
+			     * key) and the old ?page=N (redirected) */
 	bool cacheable;     /* a public page kept in the page cache */
 	mh_site_page_fn page;
 	void (*raw)(struct mh_site_req *r, struct mh_str arg); /* answers by itself */
@@ -160,7 +167,9 @@ void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *ti
 			 const char *canonical_path, const struct mh_section *current);
 struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_article *art, bool with_body);
 struct mh_val *mh_site_view_articles(struct mh_site_req *r, const struct mh_article *arts, size_t n);
-void mh_site_view_pagination(struct mh_site_req *r, const char *base, int page, int pages);
+/* The list's page links: newer_url NULL on the newest page, older_url NULL
+ * on the oldest. */
+void mh_site_view_pagination(struct mh_site_req *r, const char *newer_url, const char *older_url);
 void mh_site_key(struct mh_site_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Renders template name into r->body; MH_ERROR if the theme lacks it. */
 enum mh_store_rc mh_site_render(struct mh_site_req *r, const char *name);

@@ -183,27 +183,22 @@ struct mh_val *mh_site_view_articles(struct mh_site_req *r, const struct mh_arti
 	return list;
 }
 
-void mh_site_view_pagination(struct mh_site_req *r, const char *base, int page, int pages)
+void mh_site_view_pagination(struct mh_site_req *r, const char *newer_url, const char *older_url)
 {
 	struct mh_arena *a = r->a;
 	struct mh_val *p = mh_val_map(a);
-	mh_val_set_int(a, p, "page", page);
-	mh_val_set_int(a, p, "pages", pages);
-	const char *prev = NULL, *next = NULL;
-	if (page > 1)
-		prev = page == 2 ? base : mh_arena_printf(a, "%s?page=%d", base, page - 1);
-	if (page < pages)
-		next = mh_arena_printf(a, "%s?page=%d", base, page + 1);
-	if (prev != NULL)
-		mh_val_set_cstr(a, p, "prev_url", prev);
-	if (next != NULL)
-		mh_val_set_cstr(a, p, "next_url", next);
+	if (newer_url == NULL)
+		mh_val_set(a, p, "newest", mh_val_bool(a, true));
+	if (newer_url != NULL)
+		mh_val_set_cstr(a, p, "prev_url", newer_url);
+	if (older_url != NULL)
+		mh_val_set_cstr(a, p, "next_url", older_url);
 	mh_val_set(a, r->ctx, "pagination", p);
 	struct mh_val *pg = mh_val_get(r->ctx, "page");
-	if (prev != NULL)
-		mh_val_set_cstr(a, pg, "rel_prev", prev);
-	if (next != NULL)
-		mh_val_set_cstr(a, pg, "rel_next", next);
+	if (newer_url != NULL)
+		mh_val_set_cstr(a, pg, "rel_prev", newer_url);
+	if (older_url != NULL)
+		mh_val_set_cstr(a, pg, "rel_next", older_url);
 }
 
 enum mh_store_rc mh_site_render(struct mh_site_req *r, const char *name)

@@ -166,6 +166,12 @@ const struct mh_store_migration mh_store_migrations[] = {
 		"CREATE INDEX jobs_due ON jobs(state, run_at);\n"
 		"CREATE UNIQUE INDEX jobs_dedupe ON jobs(dedupe) WHERE dedupe IS NOT NULL AND state IN ('queued', 'running');\n",
 	},
+	{
+		4,
+		"the change log pruned by time through an index, not a scan of the log",
+		"CREATE INDEX changes_created ON changes(created_at);\n",
+		"CREATE INDEX changes_created ON changes(created_at);\n",
+	},
 };
 
 const size_t mh_store_n_migrations = sizeof(mh_store_migrations) / sizeof(mh_store_migrations[0]);

@@ -1005,7 +1005,9 @@ static enum mh_store_rc query_stmt(struct pg *s, unsigned f, bool count, char na
 		mh_buf_printf(&sql, "SELECT " ART_COLS "%s" ART_FROM, (f & LQ_BODY) ? ART_BODY : "");
 	/* $1 now, $2 section, $3 author, $4 tag, $5 before_at, $6 before_id,
 	 * $7 exclude, $8 after_at, $9 after_id, $10 limit, $11 offset */
-	if (f & LQ_ANY)
+	if (f & LQ_SCHEDULED)
+		mh_buf_append_c(&sql, " WHERE a.status = 'scheduled' AND $1::bigint IS NOT NULL");
+	else if (f & LQ_ANY)
 		mh_buf_append_c(&sql, " WHERE $1::bigint IS NOT NULL");
 	else
 		mh_buf_append_c(&sql, " WHERE a.status = 'published' AND a.published_at <= $1");
@@ -1611,6 +1613,69 @@ static enum mh_store_rc pg_raw_insert(struct mh_store *base, const char *sql, in
 	return rc;
 }
 
+/* ---- query plans (store.h: mh_store_plan) ---- */
+
+static enum mh_store_rc pg_plan(struct mh_store *base, enum mh_store_plan_of which, const struct mh_article_query *q,
+				struct mh_buf *out)
+{
+	struct pg *s = PG(base);
+	static const enum stmt_id fixed[] = {
+		[MH_STORE_PLAN_JOBS_BY_STATE] = ST_JOBS_STATE, [MH_STORE_PLAN_JOB_CLAIM] = ST_JOB_CLAIM,
+		[MH_STORE_PLAN_JOBS_PRUNE] = ST_JOBS_PRUNE,    [MH_STORE_PLAN_CHANGE_LAST] = ST_CHANGE_LAST,
+		[MH_STORE_PLAN_CHANGES_SINCE] = ST_CHANGES_SINCE, [MH_STORE_PLAN_CHANGES_PRUNE] = ST_CHANGES_PRUNE,
+	};
+	enum mh_store_rc rc = ensure(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	/* the very prepared statement the store runs: EXPLAIN EXECUTE it */
+	char name[16];
+	struct mh_buf sql = MH_BUF_INIT;
+	if (which == MH_STORE_PLAN_ARTICLES) {
+		if ((rc = query_stmt(s, mh_store_query_flags(q), false, name)) != MH_OK)
+			return rc;
+		struct params p = { 0 };
+		query_params(&p, q);
+		mh_buf_printf(&sql, "EXPLAIN EXECUTE %s(", name);
+		for (int k = 0; k < p.n; k++)
+			mh_buf_printf(&sql, "%s%s", k ? ", " : "", p.v[k]); /* our own decimal numbers */
+		mh_buf_append_ch(&sql, ')');
+	} else {
+		enum stmt_id id = fixed[which];
+		snprintf(name, sizeof(name), "s%d", (int)id);
+		if (!s->prepared[id]) {
+			if ((rc = prepare(s, name, stmt_sql[id], 0, NULL, NULL)) != MH_OK)
+				return rc;
+			s->prepared[id] = true;
+		}
+		PGresult *d = PQdescribePrepared(s->conn, name);
+		int np = res_ok(d) ? PQnparams(d) : -1;
+		PQclear(d);
+		if (np < 0)
+			return MH_ERROR;
+		/* '0' takes each parameter's type: a number or a text */
+		mh_buf_printf(&sql, "EXPLAIN EXECUTE %s", name);
+		for (int k = 0; k < np; k++)
+			mh_buf_printf(&sql, "%s'0'%s", k ? ", " : "(", k == np - 1 ? ")" : "");
+	}
+	PGresult *r = PQexec(s->conn, "SET enable_seqscan = off");
+	bool ok = res_ok(r);
+	PQclear(r);
+	if (ok) {
+		r = PQexec(s->conn, mh_buf_cstr(&sql));
+		ok = res_ok(r);
+		for (int k = 0; ok && k < PQntuples(r); k++)
+			mh_buf_printf(out, "%s\n", PQgetvalue(r, k, 0));
+		if (!ok)
+			rc = fail(s, r, NULL, NULL, NULL);
+		PQclear(r);
+		PQclear(PQexec(s->conn, "RESET enable_seqscan"));
+	} else {
+		rc = MH_ERROR;
+	}
+	mh_buf_free(&sql);
+	return ok ? MH_OK : rc != MH_OK ? rc : MH_ERROR;
+}
+
 static const struct mh_store_ops postgres_ops = {
 	.name = "postgres",
 	.close = pg_close,
@@ -1647,6 +1712,7 @@ static const struct mh_store_ops postgres_ops = {
 	.job_retry = pg_job_retry,
 	.jobs_prune = pg_jobs_prune,
 	.count = pg_count,
+	.plan = pg_plan,
 	.raw_exec = pg_raw_exec,
 	.raw_rows = pg_raw_rows,
 	.raw_insert = pg_raw_insert,

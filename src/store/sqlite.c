@@ -782,7 +782,9 @@ static sqlite3_stmt *query_stmt(struct sq *s, unsigned f, bool count)
 		mh_buf_append_c(&sql, "SELECT count(*) FROM articles a");
 	else
 		mh_buf_printf(&sql, "SELECT " ART_COLS "%s" ART_FROM, (f & LQ_BODY) ? ART_BODY : "");
-	if (f & LQ_ANY)
+	if (f & LQ_SCHEDULED)
+		mh_buf_append_c(&sql, " WHERE a.status = 'scheduled'");
+	else if (f & LQ_ANY)
 		mh_buf_append_c(&sql, " WHERE 1");
 	else
 		mh_buf_append_c(&sql, " WHERE a.status = 'published' AND a.published_at <= :now");
@@ -1385,6 +1387,38 @@ static enum mh_store_rc sq_raw_insert(struct mh_store *base, const char *sql, in
 	return rc;
 }
 
+/* ---- query plans (store.h: mh_store_plan) ---- */
+
+static enum mh_store_rc sq_plan(struct mh_store *base, enum mh_store_plan_of which, const struct mh_article_query *q,
+				struct mh_buf *out)
+{
+	struct sq *s = SQ(base);
+	static const enum stmt_id fixed[] = {
+		[MH_STORE_PLAN_JOBS_BY_STATE] = ST_JOBS_STATE, [MH_STORE_PLAN_JOB_CLAIM] = ST_JOB_CLAIM,
+		[MH_STORE_PLAN_JOBS_PRUNE] = ST_JOBS_PRUNE,    [MH_STORE_PLAN_CHANGE_LAST] = ST_CHANGE_LAST,
+		[MH_STORE_PLAN_CHANGES_SINCE] = ST_CHANGES_SINCE, [MH_STORE_PLAN_CHANGES_PRUNE] = ST_CHANGES_PRUNE,
+	};
+	/* the very statement the store runs, planned as it is */
+	sqlite3_stmt *st = which == MH_STORE_PLAN_ARTICLES ? query_stmt(s, mh_store_query_flags(q), false)
+							   : stmt(s, fixed[which], NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	struct mh_buf sql = MH_BUF_INIT;
+	mh_buf_printf(&sql, "EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
+	sqlite3_stmt *ex = NULL;
+	int r = sqlite3_prepare_v2(s->db, mh_buf_cstr(&sql), -1, &ex, NULL);
+	mh_buf_free(&sql);
+	if (r != SQLITE_OK)
+		return fail(s, r, NULL, NULL, NULL);
+	if (q != NULL)
+		bind_query(ex, q);
+	while ((r = sqlite3_step(ex)) == SQLITE_ROW)
+		mh_buf_printf(out, "%s\n", (const char *)sqlite3_column_text(ex, 3));
+	enum mh_store_rc rc = r == SQLITE_DONE ? MH_OK : fail(s, r, NULL, NULL, NULL);
+	sqlite3_finalize(ex);
+	return rc;
+}
+
 /* ---- operations: backup and integrity (backup.c) ---- */
 
 static bool pragma(sqlite3 *db, const char *sql, const char *want, struct mh_buf *err, const char *path);
@@ -1509,6 +1543,7 @@ static const struct mh_store_ops sqlite_ops = {
 	.job_retry = sq_job_retry,
 	.jobs_prune = sq_jobs_prune,
 	.count = sq_count,
+	.plan = sq_plan,
 	.raw_exec = sq_raw_exec,
 	.raw_rows = sq_raw_rows,
 	.raw_insert = sq_raw_insert,

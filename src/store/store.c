@@ -617,10 +617,21 @@ unsigned mh_store_query_flags(const struct mh_article_query *q)
 		f |= LQ_BODY;
 	if (q->any_status)
 		f |= LQ_ANY;
+	if (q->scheduled_only)
+		f |= LQ_SCHEDULED;
 	return f;
 }
 
 int mh_store_list_limit(const struct mh_article_query *q)
 {
 	return q->limit == 0 ? 20 : q->limit > 1000 ? 1000 : q->limit;
+}
+
+enum mh_store_rc mh_store_plan(struct mh_store *s, enum mh_store_plan_of which, const struct mh_article_query *q,
+			       struct mh_buf *out)
+{
+	if ((unsigned)which > MH_STORE_PLAN_CHANGES_PRUNE || (which == MH_STORE_PLAN_ARTICLES && q == NULL) ||
+	    (q != NULL && check_query(q) != MH_OK))
+		return MH_INVALID;
+	return s->ops->plan(s, which, q, out);
 }

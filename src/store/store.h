@@ -141,6 +141,10 @@ struct mh_article_query {
 	int64_t now;        /* 0 = mh_time_now() */
 	bool with_body;     /* also load body_md/body_html (lists normally skip them) */
 	bool any_status;    /* the newsroom's view: drafts, scheduled and future too */
+	/* only status=scheduled articles, whatever their time (the publishing
+	 * sweep); newest first, through the (status, published_at, id) index,
+	 * so with the keyset cursor it reads only the scheduled rows */
+	bool scheduled_only;
 };
 enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const struct mh_article_query *q,
 				   struct mh_article **out, size_t *n);
@@ -249,6 +253,27 @@ enum mh_store_rc mh_store_jobs(struct mh_store *s, struct mh_arena *a, int state
 enum mh_store_rc mh_store_job_retry(struct mh_store *s, int64_t id);
 /* Deletes done jobs finished before the given time. */
 enum mh_store_rc mh_store_jobs_prune(struct mh_store *s, int64_t before);
+
+/* ---- query plans, for tests (tests/jobs/test_scale.c) ----
+ * The statements that start-up and the periodic tasks run, by name, so a
+ * test can check each is served by an index on both backends. */
+enum mh_store_plan_of {
+	MH_STORE_PLAN_ARTICLES = 0, /* the list query for q (the sweep, list pages) */
+	MH_STORE_PLAN_JOBS_BY_STATE, /* mh_store_jobs with a state (the sweep) */
+	MH_STORE_PLAN_JOB_CLAIM,
+	MH_STORE_PLAN_JOBS_PRUNE,
+	MH_STORE_PLAN_CHANGE_LAST,
+	MH_STORE_PLAN_CHANGES_SINCE,
+	MH_STORE_PLAN_CHANGES_PRUNE,
+};
+/* Appends to out the plan the backend chooses for that statement (q only for
+ * MH_STORE_PLAN_ARTICLES, with its values bound), one step per line:
+ * SQLite's EXPLAIN QUERY PLAN details; PostgreSQL's EXPLAIN, planned with
+ * enable_seqscan off, so that a "Seq Scan" left in it means that no index
+ * can serve the statement (on a small table the planner would otherwise
+ * pick a scan for any). */
+enum mh_store_rc mh_store_plan(struct mh_store *s, enum mh_store_plan_of which, const struct mh_article_query *q,
+			       struct mh_buf *out);
 
 /* Which backend s talks to: "sqlite" or "postgres" (for messages and
  * tests; callers must not branch on it). */

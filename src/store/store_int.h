@@ -61,6 +61,9 @@ struct mh_store_ops {
 				 size_t *n);
 	enum mh_store_rc (*job_retry)(struct mh_store *s, int64_t id);
 	enum mh_store_rc (*jobs_prune)(struct mh_store *s, int64_t before);
+	/* which is a known plan name, q given for the articles (store.c). */
+	enum mh_store_rc (*plan)(struct mh_store *s, enum mh_store_plan_of which, const struct mh_article_query *q,
+				 struct mh_buf *out);
 	/* table is one of the whitelisted names (checked by store.c). */
 	enum mh_store_rc (*count)(struct mh_store *s, const char *table, int64_t *n);
 
@@ -121,7 +124,8 @@ enum {
 	LQ_BODY = 1 << 7,
 	LQ_AFTER = 1 << 8,       /* (published_at, id) > (after_at, after_id), ascending */
 	LQ_ANY = 1 << 9,         /* every status, any time */
-	LQ__VARIANTS = 1 << 10,
+	LQ_SCHEDULED = 1 << 10,  /* status scheduled only, any time (wins over LQ_ANY) */
+	LQ__VARIANTS = 1 << 11,
 };
 unsigned mh_store_query_flags(const struct mh_article_query *q);
 /* The rows a list returns: limit, 20 when 0, at most 1000 (store.h). */

@@ -98,7 +98,7 @@ export async function discover() {
 	let front2 = null;
 	for (const s of sections) {
 		const f = await fetchText(s);
-		const next = hrefs(f.text, s + '?page=2');
+		const next = hrefs(f.text, s + '?before=');
 		if (next.length) {
 			front2 = next[0];
 			break;

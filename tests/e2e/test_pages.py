@@ -107,38 +107,53 @@ with t.case("home: lead story is the newest article, and it links a staff pick")
            f"none of the first staff picks {pick_slugs[:5]} on home")
     t.true(len(home.slugs("articles")) >= 6, f"home links only {len(home.slugs('articles'))} articles")
 
-with t.case("pagination: page 1 has rel=next and no rel=prev"):
+with t.case("pagination: page 1 has rel=next (a ?before= cursor) and no rel=prev"):
     t.true(len(latest_pages) >= 2, f"Latest has {len(latest_pages)} page(s) for {len(latest)} articles")
     p1 = latest_pages[0]
     t.true("prev" not in p1.rel, f"page 1 has rel=prev {p1.rel.get('prev')}")
-    t.true(re.search(r"/section/latest\?page=2$", p1.rel.get("next", [""])[0]),
+    t.true(re.search(r"/section/latest\?before=\d+-\d+$", p1.rel.get("next", [""])[0]),
            f"page 1 rel=next is {p1.rel.get('next')}")
 
-with t.case("pagination: ?page=2 has rel=prev (and rel=next unless it is the last)"):
-    p2 = srv.page("/section/latest?page=2")
+with t.case("pagination: page 2 has rel=prev to page 1 (and rel=next unless it is the last)"):
+    p2 = latest_pages[1]
     prev = p2.rel.get("prev", [""])[0]
-    t.true(re.search(r"/section/latest(\?page=1)?$", prev), f"page 2 rel=prev is {prev!r}")
+    t.true(re.search(r"/section/latest$", prev), f"page 2 rel=prev is {prev!r}")
     if len(latest_pages) > 2:
-        t.true(re.search(r"/section/latest\?page=3$", p2.rel.get("next", [""])[0]),
+        t.true(re.search(r"/section/latest\?before=\d+-\d+$", p2.rel.get("next", [""])[0]),
                f"page 2 rel=next is {p2.rel.get('next')}")
     t.true(not set(main_slugs(p2)[:5]) & set(main_slugs(latest_pages[0])[:5]),
            "page 2 starts with the same articles as page 1")
 
-with t.case("pagination: the last page has no rel=next; the page after it is 404"):
+with t.case("pagination: the last page has no rel=next; a cursor past the oldest is 404"):
     n = len(latest_pages)
     t.true(n >= 2, "too few pages")
-    last = srv.page(f"/section/latest?page={n}")
+    last = latest_pages[-1]
     t.true("next" not in last.rel, f"last page {n} has rel=next {last.rel.get('next')}")
     t.true("prev" in last.rel, f"last page {n} has no rel=prev")
+    oldest = dbq(f"SELECT id, published_at FROM articles WHERE {PUBLISHED} ORDER BY published_at, id LIMIT 1")[0]
+    r = srv.get(f"/section/latest?before={oldest['published_at']}-{oldest['id']}")
+    t.eq(r.status, 404, "GET past the oldest article")
+
+with t.case("pagination: an old ?page=N link is a 301 to the ?before= page with the same articles"):
+    r = srv.get("/section/latest?page=2")
+    t.eq(r.status, 301, "GET /section/latest?page=2")
+    t.eq(harness.local_path(r.header("Location") or ""), harness.local_path(latest_pages[0].rel["next"][0]),
+         "Location of ?page=2")
+    r = srv.get("/section/latest?page=1")
+    t.eq((r.status, harness.local_path(r.header("Location") or "")), (301, "/section/latest"), "?page=1")
+    n = len(latest_pages)
     r = srv.get(f"/section/latest?page={n + 1}")
     t.eq(r.status, 404, f"GET /section/latest?page={n + 1}")
     r = srv.get("/section/latest?page=999999")
     t.eq(r.status, 404, "GET /section/latest?page=999999")
 
-with t.case("pagination: ?page=0, -1, abc are refused (404 or 400), never a 500"):
-    for q in ("0", "-1", "abc", "1x", "99999999999999999999"):
-        r = srv.get(f"/section/latest?page={q}")
-        t.true(r.status in (400, 404), f"?page={q}: got {r.status}")
+with t.case("pagination: ?page=0, -1, abc and malformed cursors are refused with 400, never a 500"):
+    for q in ("page=0", "page=-1", "page=abc", "page=1x", "page=99999999999999999999", "before=abc",
+              "before=1", "before=-1-2", "before=1-", "before=0-5", "before=1-2-3", "before=1-2&page=2",
+              "before=+1-2"):
+        r = srv.get(f"/section/latest?{q}")
+        t.eq(r.status, 400, f"?{q}")
+        t.contains(r.text(), "before=", f"?{q}: the message says what is expected")
 
 with t.case("/section/news lists only News articles, newest first"):
     p = srv.page("/section/news")

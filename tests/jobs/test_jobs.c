@@ -447,6 +447,54 @@ Test(jobs, the_sweep_queues_publishing_for_scheduled_articles_lacking_it)
 	cr_assert_eq(count_jobs("publish", -1), 2);
 }
 
+/* More scheduled articles than one sweep batch (200), many at the same
+ * time (ties on published_at), among published and draft ones: the keyset
+ * walk must give every scheduled one exactly one job and skip the rest. */
+Test(jobs, the_sweep_walks_every_scheduled_article_in_batches_without_repeats)
+{
+	int64_t now = mh_time_now();
+	enum { N = 450 };
+	int64_t ids[N];
+	cr_assert_eq(mh_store_begin(st), MH_OK);
+	for (int i = 0; i < N + 100; i++) {
+		char slug[32];
+		snprintf(slug, sizeof(slug), "a-%d", i);
+		bool sched = i < N;
+		struct mh_article a = {
+			.slug = slug, .headline = slug, .body_md = "b", .section_id = sec_news,
+			.status = sched ? MH_ARTICLE_SCHEDULED : (i % 2 ? MH_ARTICLE_PUBLISHED : MH_ARTICLE_DRAFT),
+			/* groups of 7 share a time: ties cross batch edges */
+			.published_at = sched ? now + 100 + i / 7 : now - 1000 - i,
+		};
+		cr_assert_eq(mh_content_prepare_article(ar, &a, &err), MH_OK);
+		cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+		if (sched)
+			ids[i] = a.id;
+	}
+	cr_assert_eq(mh_store_commit(st), MH_OK);
+	/* one of them already has its job: the sweep leaves it alone */
+	char dedupe[48], payload[32];
+	snprintf(payload, sizeof(payload), "%lld", (long long)ids[3]);
+	snprintf(dedupe, sizeof(dedupe), "publish:%s", payload);
+	cr_assert_eq(mh_store_job_add(st, "publish", mh_str_c(payload), now + 100, dedupe, NULL), MH_OK);
+	int added = -1;
+	cr_assert_eq(mh_jobs_sweep_scheduled(st, &added), MH_OK);
+	cr_assert_eq(added, N - 1);
+	cr_assert_eq(count_jobs("publish", MH_JOB_QUEUED), N);
+	struct mh_job *jobs = NULL;
+	size_t n = 0;
+	cr_assert_eq(mh_store_jobs(st, ar, MH_JOB_QUEUED, 10000, &jobs, &n), MH_OK);
+	for (int i = 0; i < N; i++) {
+		snprintf(payload, sizeof(payload), "%lld", (long long)ids[i]);
+		int found = 0;
+		for (size_t k = 0; k < n; k++)
+			found += strcmp(jobs[k].payload, payload) == 0;
+		cr_assert_eq(found, 1, "article %d (id %s) has %d jobs", i, payload, found);
+	}
+	cr_assert_eq(mh_jobs_sweep_scheduled(st, &added), MH_OK);
+	cr_assert_eq(added, 0, "idempotent");
+}
+
 Test(jobs, a_running_runner_publishes_on_time_and_stops)
 {
 	int64_t now = mh_time_now();

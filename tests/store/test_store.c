@@ -17,8 +17,9 @@
 
 #include "store/store.h"
 
-/* the newest migration: 1 content tables, 2 the change log, 3 the job queue */
-#define SCHEMA_VERSION 3
+/* the newest migration: 1 content tables, 2 the change log, 3 the job
+ * queue, 4 the change log's time index */
+#define SCHEMA_VERSION 4
 
 static char dir[64];
 static char url[512];  /* what every open in this file uses */
