@@ -426,9 +426,9 @@ int mh_cli_backup(int argc, char **argv)
 	}
 	rc = 1;
 	struct manifest m = { 0 };
-	bool pg = mh_store_url_is_postgres(cfg.database);
+	bool pg = mh_store_url_is_postgres(cfg.store.url);
 	snprintf(m.backend, sizeof(m.backend), "%s", pg ? "postgres" : "sqlite");
-	m.schema = cfg.schema_version;
+	m.schema = cfg.store.schema_version;
 	mh_buf_printf(&tmp, "%s.partial-%d", dest, (int)getpid());
 	if (mkdir(mh_buf_cstr(&tmp), 0700) != 0) {
 		fprintf(stderr, "masthead backup: %s: cannot create folder: %s\n", mh_buf_cstr(&tmp), strerror(errno));
@@ -439,7 +439,7 @@ int mh_cli_backup(int argc, char **argv)
 	if (pg) {
 		mh_buf_printf(&path, "--file=%s/database.pgdump", mh_buf_cstr(&tmp));
 		const char *args[] = { "--format=custom", "--no-password", mh_buf_cstr(&path), NULL };
-		if (run_pg_tool("pg_dump", args, cfg.database, &err) != 0) {
+		if (run_pg_tool("pg_dump", args, cfg.store.url, &err) != 0) {
 			fprintf(stderr, "masthead backup: database: %s\n", mh_buf_cstr(&err));
 			goto out;
 		}
@@ -468,7 +468,7 @@ int mh_cli_backup(int argc, char **argv)
 
 	/* 2. media/ and theme/, after the database: every file a copied row
 	 * names was there before the copy began */
-	const char *trees[2] = { "media", cfg.theme_dir };
+	const char *trees[2] = { "media", cfg.site.theme_dir };
 	const char *names[2] = { "media", "theme" };
 	for (int i = 0; i < 2; i++) {
 		mh_buf_reset(&src);
@@ -617,12 +617,12 @@ int mh_cli_restore(int argc, char **argv)
 		fprintf(stderr, "masthead restore: the backup's site.ini: %s\n", mh_buf_cstr(&err));
 		goto out;
 	}
-	bool pg = mh_store_url_is_postgres(bcfg.database);
+	bool pg = mh_store_url_is_postgres(bcfg.store.url);
 	if (pg != (strcmp(m.backend, "postgres") == 0)) {
 		fprintf(stderr,
 			"masthead restore: the backup holds a %s database but the site's database is %s ('%s'); "
 			"restore to its own kind, then move it with 'masthead db copy'\n",
-			m.backend, pg ? "PostgreSQL" : "SQLite", pg ? "postgres://..." : bcfg.database);
+			m.backend, pg ? "PostgreSQL" : "SQLite", pg ? "postgres://..." : bcfg.store.url);
 		goto out;
 	}
 	if (!force && !empty_or_missing(dir)) {
@@ -632,7 +632,7 @@ int mh_cli_restore(int argc, char **argv)
 	}
 	if (pg) {
 		bool holds = false;
-		if (pg_holds_rows(bcfg.database, &holds, &err) != MH_OK) {
+		if (pg_holds_rows(bcfg.store.url, &holds, &err) != MH_OK) {
 			fprintf(stderr, "masthead restore: database: %s\n", mh_buf_cstr(&err));
 			goto out;
 		}
@@ -662,15 +662,15 @@ int mh_cli_restore(int argc, char **argv)
 		const char *clean[] = { "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
 					"--no-password", "--clean", "--if-exists", mh_buf_cstr(&path), NULL };
 		bool holds = false;
-		pg_holds_rows(bcfg.database, &holds, &err);
+		pg_holds_rows(bcfg.store.url, &holds, &err);
 		/* --dbname goes last: pg_restore takes the file as its argument */
-		if (run_pg_tool("pg_restore", holds ? clean : plain, bcfg.database, &err) != 0) {
+		if (run_pg_tool("pg_restore", holds ? clean : plain, bcfg.store.url, &err) != 0) {
 			fprintf(stderr, "masthead restore: database: %s\n", mh_buf_cstr(&err));
 			free(abs);
 			goto out;
 		}
 	} else {
-		sqlite_path(&target, bcfg.database, abs);
+		sqlite_path(&target, bcfg.store.url, abs);
 		mh_buf_printf(&tmpdb, "%s.restoring-%d", mh_buf_cstr(&target), (int)getpid());
 		mh_buf_printf(&path, "%s/masthead.db", from);
 		unlink(mh_buf_cstr(&tmpdb));
@@ -719,10 +719,10 @@ int mh_cli_restore(int argc, char **argv)
 	const char *names[2] = { "media", "theme" };
 	for (int i = 0; i < 2; i++) {
 		mh_buf_reset(&path);
-		if (i == 1 && bcfg.theme_dir[0] == '/')
-			mh_buf_append_c(&path, bcfg.theme_dir);
+		if (i == 1 && bcfg.site.theme_dir[0] == '/')
+			mh_buf_append_c(&path, bcfg.site.theme_dir);
 		else
-			mh_buf_printf(&path, "%s/%s", abs, i == 0 ? "media" : bcfg.theme_dir);
+			mh_buf_printf(&path, "%s/%s", abs, i == 0 ? "media" : bcfg.site.theme_dir);
 		if (!replace_tree(from, names[i], mh_buf_cstr(&path), &err)) {
 			fprintf(stderr, "masthead restore: %s\n", mh_buf_cstr(&err));
 			free(abs);
