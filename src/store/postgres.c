@@ -31,15 +31,10 @@
 
 #include "store/store_int.h"
 
-#define ART_COLS                                                                                       \
-	"a.id, a.slug, a.headline, a.dek, a.lead_html, a.section_id, a.image_url, a.image_alt,"      \
-	" a.via_name, a.via_url, a.staff_pick, a.status, a.published_at, a.updated_at, a.created_at," \
-	" a.was_published, a.views, s.id, s.slug, s.name, s.description, s.position, s.kind"
-#define ART_BODY ", a.body_md, a.body_html"
-#define ART_FROM " FROM articles a JOIN sections s ON s.id = a.section_id"
-#define ART_NCOLS 23
-#define JOB_COLS "id, kind, payload, state, run_at, attempts, max_attempts, owner, lease_until, last_error," \
-		 " coalesce(dedupe, ''), created_at, updated_at"
+#define ART_COLS MH_STORE_ART_COLS
+#define ART_BODY MH_STORE_ART_BODY
+#define ART_FROM MH_STORE_ART_FROM
+#define JOB_COLS MH_STORE_JOB_COLS
 
 /* Advisory lock key for migrations: "mhmigrat" as a number, arbitrary but fixed. */
 #define MIGRATION_LOCK 0x6d686d6967726174LL
@@ -90,17 +85,17 @@ enum stmt_id {
 static const char *const stmt_sql[ST__COUNT] = {
 	[ST_MIG_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
 	[ST_MIG_RECORD] = "INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)",
-	[ST_SECTIONS] = "SELECT id, slug, name, description, position, kind FROM sections ORDER BY position, id",
-	[ST_SECTION_BY_SLUG] = "SELECT id, slug, name, description, position, kind FROM sections WHERE slug = $1",
+	[ST_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections ORDER BY position, id",
+	[ST_SECTION_BY_SLUG] = "SELECT " MH_STORE_SECTION_COLS " FROM sections WHERE slug = $1",
 	[ST_SECTION_INSERT] = "INSERT INTO sections(slug, name, description, position, kind)"
 			      " VALUES ($1, $2, $3, $4, $5) RETURNING id",
 	[ST_SECTION_UPDATE] = "UPDATE sections SET slug = $1, name = $2, description = $3, position = $4,"
 			      " kind = $5 WHERE id = $6",
-	[ST_AUTHORS] = "SELECT id, slug, name, bio, avatar_url FROM authors ORDER BY name, id",
-	[ST_AUTHOR_BY_SLUG] = "SELECT id, slug, name, bio, avatar_url FROM authors WHERE slug = $1",
+	[ST_AUTHORS] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors ORDER BY name, id",
+	[ST_AUTHOR_BY_SLUG] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors WHERE slug = $1",
 	[ST_AUTHOR_INSERT] = "INSERT INTO authors(slug, name, bio, avatar_url) VALUES ($1, $2, $3, $4) RETURNING id",
 	[ST_AUTHOR_UPDATE] = "UPDATE authors SET slug = $1, name = $2, bio = $3, avatar_url = $4 WHERE id = $5",
-	[ST_TAG_BY_SLUG] = "SELECT id, slug, name FROM tags WHERE slug = $1",
+	[ST_TAG_BY_SLUG] = "SELECT " MH_STORE_TAG_COLS " FROM tags WHERE slug = $1",
 	[ST_TAG_INSERT] = "INSERT INTO tags(slug, name) VALUES ($1, $2) RETURNING id",
 	[ST_ART_BY_SLUG] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.slug = $1",
 	[ST_ART_BY_ID] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.id = $1",
@@ -120,11 +115,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ART_ADD_TAG] = "INSERT INTO article_tags(article_id, tag_id) VALUES ($1, $2)",
 	/* A whole list page's authors and tags in one query each: the ids come
 	 * as one array literal, so the statement is the same for any page size. */
-	[ST_BATCH_AUTHORS] = "SELECT aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url"
+	[ST_BATCH_AUTHORS] = "SELECT " MH_STORE_BATCH_AUTHOR_COLS
 			     " FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
 			     " WHERE aa.article_id = ANY ($1::bigint[])"
 			     " ORDER BY aa.article_id, aa.position",
-	[ST_BATCH_TAGS] = "SELECT at.article_id, t.id, t.slug, t.name"
+	[ST_BATCH_TAGS] = "SELECT " MH_STORE_BATCH_TAG_COLS
 			  " FROM article_tags at JOIN tags t ON t.id = at.tag_id"
 			  " WHERE at.article_id = ANY ($1::bigint[])"
 			  " ORDER BY at.article_id, t.name COLLATE \"C\", t.id",
@@ -135,7 +130,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_CHANGE_ADD] = "WITH c AS (INSERT INTO changes(keys, created_at) VALUES ($1, $2) RETURNING id)"
 			  " SELECT pg_notify('" CHANNEL "', ''), (SELECT id FROM c)",
 	[ST_CHANGE_LAST] = "SELECT coalesce(max(id), 0) FROM changes",
-	[ST_CHANGES_SINCE] = "SELECT id, keys, created_at FROM changes WHERE id > $1 ORDER BY id LIMIT $2",
+	[ST_CHANGES_SINCE] = "SELECT " MH_STORE_CHANGE_COLS " FROM changes WHERE id > $1 ORDER BY id LIMIT $2",
 	[ST_CHANGES_PRUNE] = "DELETE FROM changes WHERE created_at < $1",
 	[ST_JOB_REQUEUE] = "UPDATE jobs SET payload = $2, run_at = $3, state = 'queued', attempts = 0, owner = '',"
 			   " lease_until = 0, updated_at = $4"
@@ -163,7 +158,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 /* The list query's variants (LQ_*, store_int.h): every variant takes the same 11 bigint
  * parameters (declared, so unused ones are fine). */
-#define LQ_NPARAMS 11
+#define LQ_NPARAMS MH_STORE_PG_LIST_NPARAMS
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -652,121 +647,99 @@ static enum mh_store_rc read_version(struct pg *s, int *version, struct mh_buf *
 	return MH_OK;
 }
 
-static enum mh_store_rc pg_migrate(struct mh_store *base, int *version, struct mh_buf *err)
+static bool pg_in_transaction(struct mh_store *base)
 {
 	struct pg *s = PG(base);
-	*version = 0;
-	if (s->in_tx) {
-		mh_store_set_err(err, "migrate: not allowed inside a transaction");
-		return MH_INVALID;
-	}
-	/* Two nodes starting at once: the table is created under the lock too. */
+	return s->in_tx || s->tx_lost;
+}
+
+static enum mh_store_rc pg_write_begin(struct mh_store *base, struct mh_buf *err)
+{
+	return write_begin(PG(base), true, err);
+}
+
+static enum mh_store_rc pg_write_end(struct mh_store *base, enum mh_store_rc rc, struct mh_buf *err)
+{
+	return write_end(PG(base), true, rc, err);
+}
+
+/* A transaction holding the migration lock: two nodes starting at once
+ * take turns (the schema table is created under it too). */
+static enum mh_store_rc pg_migrate_lock(struct mh_store *base, struct mh_buf *err)
+{
+	struct pg *s = PG(base);
 	enum mh_store_rc rc = command(s, "BEGIN", err);
 	if (rc != MH_OK)
 		return rc;
 	char lock[96];
 	snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%lld)", (long long)MIGRATION_LOCK);
-	if ((rc = command(s, lock, err)) != MH_OK ||
-	    (rc = command(s,
-			  "CREATE TABLE IF NOT EXISTS schema_migrations ("
-			  " version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
-			  err)) != MH_OK ||
-	    (rc = command(s, "COMMIT", err)) != MH_OK)
-		goto rollback;
-	if ((rc = read_version(s, version, err)) != MH_OK)
-		return rc;
-	int newest = mh_store_migrations[mh_store_n_migrations - 1].version;
-	if (*version > newest) {
-		mh_store_set_err(err, "database schema version %d is newer than this program knows (%d)", *version,
-				 newest);
-		return MH_INVALID;
-	}
-	for (size_t i = 0; i < mh_store_n_migrations; i++) {
-		const struct mh_store_migration *m = &mh_store_migrations[i];
-		if (m->version <= *version)
-			continue;
-		if ((rc = command(s, "BEGIN", err)) != MH_OK)
-			return rc;
-		if ((rc = command(s, lock, err)) != MH_OK)
-			goto rollback;
-		/* Another node may have migrated while we waited for the lock. */
-		int now_at = 0;
-		if ((rc = read_version(s, &now_at, err)) != MH_OK)
-			goto rollback;
-		if (now_at >= m->version) {
-			*version = now_at;
-			command(s, "ROLLBACK", NULL);
-			continue;
-		}
-		PGresult *r = PQexec(s->conn, m->postgres_sql);
-		if (!res_ok(r)) {
-			struct mh_buf why = MH_BUF_INIT;
-			rc = fail(s, r, &why, NULL, NULL);
-			mh_store_set_err(err, "migration %d (%s): %s", m->version, m->description, mh_buf_cstr(&why));
-			mh_buf_free(&why);
-			if (rc != MH_UNAVAILABLE)
-				rc = MH_ERROR;
-			PQclear(r);
-			goto rollback;
-		}
-		PQclear(r);
-		struct params p = { 0 };
-		p_int(&p, m->version);
-		p_int(&p, mh_time_now());
-		if ((rc = exec_st(s, ST_MIG_RECORD, &p, &r, err, NULL, NULL)) != MH_OK)
-			goto rollback;
-		PQclear(r);
-		if ((rc = command(s, "COMMIT", err)) != MH_OK)
-			goto rollback;
-		*version = m->version;
-	}
-	return MH_OK;
-rollback:
-	if (s->conn != NULL)
-		command(s, "ROLLBACK", NULL);
+	if ((rc = command(s, lock, err)) != MH_OK)
+		write_end(s, true, rc, NULL);
 	return rc;
+}
+
+static const char *pg_migration_sql(const struct mh_store_migration *m)
+{
+	return m->postgres_sql;
+}
+
+static enum mh_store_rc pg_migration_version(struct mh_store *base, int *version, struct mh_buf *err)
+{
+	return read_version(PG(base), version, err);
+}
+
+static enum mh_store_rc pg_migration_record(struct mh_store *base, int version, int64_t now, struct mh_buf *err)
+{
+	struct params p = { 0 };
+	p_int(&p, version);
+	p_int(&p, now);
+	PGresult *r = NULL;
+	enum mh_store_rc rc = exec_st(PG(base), ST_MIG_RECORD, &p, &r, err, NULL, NULL);
+	PQclear(r);
+	return rc;
+}
+
+/* ---- rows ---- */
+
+struct pg_row {
+	PGresult *r;
+	int row;
+};
+
+static int64_t row_i64(void *ctx, int col)
+{
+	struct pg_row *x = ctx;
+	return get_i64(x->r, x->row, col);
+}
+
+static bool row_flag(void *ctx, int col)
+{
+	struct pg_row *x = ctx;
+	return get_bool(x->r, x->row, col);
+}
+
+static const char *row_str(void *ctx, struct mh_arena *a, int col)
+{
+	struct pg_row *x = ctx;
+	return get_str(a, x->r, x->row, col);
+}
+
+static const char *row_peek(void *ctx, int col)
+{
+	struct pg_row *x = ctx;
+	return PQgetvalue(x->r, x->row, col);
+}
+
+static struct mh_store_row row_of(struct pg_row *x)
+{
+	return (struct mh_store_row){ x, row_i64, row_flag, row_str, row_peek };
 }
 
 /* ---- sections, authors, tags ---- */
 
-static void read_section(struct mh_arena *a, PGresult *r, int row, int c, struct mh_section *sec)
-{
-	sec->id = get_i64(r, row, c);
-	sec->slug = get_str(a, r, row, c + 1);
-	sec->name = get_str(a, r, row, c + 2);
-	sec->description = get_str(a, r, row, c + 3);
-	sec->position = (int)get_i64(r, row, c + 4);
-	if (!mh_store_section_kind_parse(PQgetvalue(r, row, c + 5), &sec->kind))
-		sec->kind = MH_SECTION_PLAIN;
-}
-
-static void section_row(struct mh_arena *a, PGresult *r, int row, void *p)
-{
-	read_section(a, r, row, 0, p);
-}
-
-static void author_row(struct mh_arena *a, PGresult *r, int row, void *p)
-{
-	struct mh_author *au = p;
-	au->id = get_i64(r, row, 0);
-	au->slug = get_str(a, r, row, 1);
-	au->name = get_str(a, r, row, 2);
-	au->bio = get_str(a, r, row, 3);
-	au->avatar_url = get_str(a, r, row, 4);
-}
-
-static void tag_row(struct mh_arena *a, PGresult *r, int row, void *p)
-{
-	struct mh_tag *t = p;
-	t->id = get_i64(r, row, 0);
-	t->slug = get_str(a, r, row, 1);
-	t->name = get_str(a, r, row, 2);
-}
-
-/* Runs a query and turns every row into an item of item_size bytes. */
+/* Runs a query and decodes every row into an item of item_size bytes. */
 static enum mh_store_rc collect(struct pg *s, enum stmt_id id, const struct params *p, struct mh_arena *a,
-				size_t item_size, void (*fn)(struct mh_arena *, PGresult *, int, void *), void **out,
-				size_t *n)
+				size_t item_size, mh_store_decode_fn *fn, void **out, size_t *n)
 {
 	PGresult *r = NULL;
 	enum mh_store_rc rc = exec_st(s, id, p, &r, NULL, NULL, NULL);
@@ -775,8 +748,10 @@ static enum mh_store_rc collect(struct pg *s, enum stmt_id id, const struct para
 	int rows = PQntuples(r);
 	char *arr = mh_arena_alloc(a, rows > 0 ? (size_t)rows * item_size : 1);
 	memset(arr, 0, rows > 0 ? (size_t)rows * item_size : 1);
-	for (int i = 0; i < rows; i++)
-		fn(a, r, i, arr + (size_t)i * item_size);
+	struct pg_row x = { r, 0 };
+	struct mh_store_row row = row_of(&x);
+	for (x.row = 0; x.row < rows; x.row++)
+		fn(&row, a, arr + (size_t)x.row * item_size);
 	PQclear(r);
 	*out = arr;
 	*n = (size_t)rows;
@@ -785,12 +760,17 @@ static enum mh_store_rc collect(struct pg *s, enum stmt_id id, const struct para
 
 static enum mh_store_rc pg_sections(struct mh_store *base, struct mh_arena *a, struct mh_section **out, size_t *n)
 {
-	return collect(PG(base), ST_SECTIONS, NULL, a, sizeof(struct mh_section), section_row, (void **)out, n);
+	return collect(PG(base), ST_SECTIONS, NULL, a, sizeof(struct mh_section), mh_store_item_section, (void **)out,
+		       n);
+}
+
+static enum mh_store_rc pg_authors(struct mh_store *base, struct mh_arena *a, struct mh_author **out, size_t *n)
+{
+	return collect(PG(base), ST_AUTHORS, NULL, a, sizeof(struct mh_author), mh_store_item_author, (void **)out, n);
 }
 
 static enum mh_store_rc one_by_slug(struct pg *s, enum stmt_id id, struct mh_arena *a, struct mh_str slug,
-				    size_t item_size, void (*fn)(struct mh_arena *, PGresult *, int, void *),
-				    void **out)
+				    size_t item_size, mh_store_decode_fn *fn, void **out)
 {
 	struct params p = { 0 };
 	p_str(&p, slug);
@@ -808,13 +788,27 @@ static enum mh_store_rc one_by_slug(struct pg *s, enum stmt_id id, struct mh_are
 static enum mh_store_rc pg_section_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
 					   struct mh_section **out)
 {
-	return one_by_slug(PG(base), ST_SECTION_BY_SLUG, a, slug, sizeof(struct mh_section), section_row,
+	return one_by_slug(PG(base), ST_SECTION_BY_SLUG, a, slug, sizeof(struct mh_section), mh_store_item_section,
 			   (void **)out);
 }
 
-/* An INSERT ... RETURNING id (id 0) or an UPDATE (id appended last). */
+static enum mh_store_rc pg_author_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
+					  struct mh_author **out)
+{
+	return one_by_slug(PG(base), ST_AUTHOR_BY_SLUG, a, slug, sizeof(struct mh_author), mh_store_item_author,
+			   (void **)out);
+}
+
+static enum mh_store_rc pg_tag_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
+				       struct mh_tag **out)
+{
+	return one_by_slug(PG(base), ST_TAG_BY_SLUG, a, slug, sizeof(struct mh_tag), mh_store_item_tag, (void **)out);
+}
+
+/* An INSERT ... RETURNING id (*id 0: sets it) or an UPDATE of row *id
+ * (appended last); one statement, so write_one. */
 static enum mh_store_rc save_simple(struct pg *s, enum stmt_id ins, enum stmt_id upd, struct params *p,
-				    int64_t *id, const char *slug, const char *what, struct mh_buf *err)
+				    int64_t *id, const char *slug, struct mh_buf *err)
 {
 	if (*id != 0)
 		p_int(p, *id);
@@ -822,17 +816,16 @@ static enum mh_store_rc save_simple(struct pg *s, enum stmt_id ins, enum stmt_id
 	enum mh_store_rc rc = write_one(s, *id == 0 ? ins : upd, p, &r, err, slug, NULL);
 	if (rc != MH_OK)
 		return rc;
-	if (*id == 0) {
+	if (*id == 0)
 		*id = get_i64(r, 0, 0);
-	} else if (affected(r) == 0) {
-		mh_store_set_err(err, "id: no %s with id %lld", what, (long long)*id);
+	else if (affected(r) == 0)
 		rc = MH_NOT_FOUND;
-	}
 	PQclear(r);
 	return rc;
 }
 
-static enum mh_store_rc pg_section_save(struct mh_store *base, struct mh_section *sec, struct mh_buf *err)
+static enum mh_store_rc pg_section_write(struct mh_store *base, const struct mh_section *sec, int64_t *id,
+					 struct mh_buf *err)
 {
 	struct params p = { 0 };
 	p_text(&p, sec->slug);
@@ -840,106 +833,34 @@ static enum mh_store_rc pg_section_save(struct mh_store *base, struct mh_section
 	p_text(&p, sec->description);
 	p_int(&p, sec->position);
 	p_text(&p, mh_store_section_kind_name(sec->kind));
-	return save_simple(PG(base), ST_SECTION_INSERT, ST_SECTION_UPDATE, &p, &sec->id, sec->slug, "section", err);
+	return save_simple(PG(base), ST_SECTION_INSERT, ST_SECTION_UPDATE, &p, id, sec->slug, err);
 }
 
-static enum mh_store_rc pg_authors(struct mh_store *base, struct mh_arena *a, struct mh_author **out, size_t *n)
-{
-	return collect(PG(base), ST_AUTHORS, NULL, a, sizeof(struct mh_author), author_row, (void **)out, n);
-}
-
-static enum mh_store_rc pg_author_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-					  struct mh_author **out)
-{
-	return one_by_slug(PG(base), ST_AUTHOR_BY_SLUG, a, slug, sizeof(struct mh_author), author_row,
-			   (void **)out);
-}
-
-static enum mh_store_rc pg_author_save(struct mh_store *base, struct mh_author *au, struct mh_buf *err)
+static enum mh_store_rc pg_author_write(struct mh_store *base, const struct mh_author *au, int64_t *id,
+					struct mh_buf *err)
 {
 	struct params p = { 0 };
 	p_text(&p, au->slug);
 	p_text(&p, au->name);
 	p_text(&p, au->bio);
 	p_text(&p, au->avatar_url);
-	return save_simple(PG(base), ST_AUTHOR_INSERT, ST_AUTHOR_UPDATE, &p, &au->id, au->slug, "author", err);
+	return save_simple(PG(base), ST_AUTHOR_INSERT, ST_AUTHOR_UPDATE, &p, id, au->slug, err);
 }
 
-static enum mh_store_rc pg_tag_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-				       struct mh_tag **out)
+static enum mh_store_rc pg_tag_insert(struct mh_store *base, const char *slug, const char *name, int64_t *id,
+				      struct mh_buf *err)
 {
-	return one_by_slug(PG(base), ST_TAG_BY_SLUG, a, slug, sizeof(struct mh_tag), tag_row, (void **)out);
-}
-
-static enum mh_store_rc pg_tag_ensure(struct mh_store *base, struct mh_tag *tag, struct mh_buf *err)
-{
-	struct pg *s = PG(base);
-	struct mh_buf slug = MH_BUF_INIT;
-	if (tag->slug != NULL && tag->slug[0] != '\0')
-		mh_buf_append_c(&slug, tag->slug);
-	else
-		mh_store_simple_slug(&slug, tag->name);
-	const char *name = tag->name != NULL && tag->name[0] != '\0' ? tag->name : mh_buf_cstr(&slug);
 	struct params p = { 0 };
-	p_strn(&p, slug.ptr, slug.len);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(s, ST_TAG_BY_SLUG, &p, &r, err, NULL, NULL);
-	if (rc == MH_OK && PQntuples(r) > 0) {
-		tag->id = get_i64(r, 0, 0);
-		PQclear(r);
-		goto out;
-	}
-	PQclear(r);
-	if (rc != MH_OK)
-		goto out;
-	p = (struct params){ 0 };
-	p_strn(&p, slug.ptr, slug.len);
+	p_text(&p, slug);
 	p_text(&p, name);
-	tag->id = 0;
-	rc = save_simple(s, ST_TAG_INSERT, ST_TAG_INSERT, &p, &tag->id, mh_buf_cstr(&slug), "tag", err);
-out:
-	mh_buf_free(&slug);
-	return rc;
+	*id = 0;
+	return save_simple(PG(base), ST_TAG_INSERT, ST_TAG_INSERT, &p, id, slug, err);
 }
 
 /* ---- articles: reading ---- */
 
-static void read_article(struct mh_arena *a, PGresult *r, int row, struct mh_article *art, bool body)
-{
-	art->id = get_i64(r, row, 0);
-	art->slug = get_str(a, r, row, 1);
-	art->headline = get_str(a, r, row, 2);
-	art->dek = get_str(a, r, row, 3);
-	art->lead_html = get_str(a, r, row, 4);
-	art->section_id = get_i64(r, row, 5);
-	art->image_url = get_str(a, r, row, 6);
-	art->image_alt = get_str(a, r, row, 7);
-	art->via_name = get_str(a, r, row, 8);
-	art->via_url = get_str(a, r, row, 9);
-	art->staff_pick = get_bool(r, row, 10);
-	if (!mh_article_status_parse(mh_str_c(PQgetvalue(r, row, 11)), &art->status))
-		art->status = MH_ARTICLE_DRAFT;
-	art->published_at = get_i64(r, row, 12);
-	art->updated_at = get_i64(r, row, 13);
-	art->created_at = get_i64(r, row, 14);
-	art->was_published = get_bool(r, row, 15) && art->status != MH_ARTICLE_PUBLISHED;
-	art->views = get_i64(r, row, 16);
-	art->section = MH_NEW(a, struct mh_section);
-	read_section(a, r, row, 17, art->section);
-	if (body) {
-		art->body_md = get_str(a, r, row, ART_NCOLS);
-		art->body_html = get_str(a, r, row, ART_NCOLS + 1);
-	} else {
-		art->body_md = NULL;
-		art->body_html = NULL;
-	}
-	art->authors = NULL;
-	art->tags = NULL;
-	art->n_authors = art->n_tags = 0;
-}
-
 /* Fills authors and tags of arts[0..n) with one query each; rows come
- * grouped by article id (mh_store_index_* match them to the articles). */
+ * grouped by article id (mh_store_relfill_* match them to the articles). */
 static enum mh_store_rc fill_relations(struct pg *s, struct mh_arena *a, struct mh_article *arts, size_t n)
 {
 	if (n == 0)
@@ -949,46 +870,78 @@ static enum mh_store_rc fill_relations(struct pg *s, struct mh_arena *a, struct 
 	mh_store_index_init(&index, arts, n, &ids, '{', '}');
 	enum mh_store_rc rc = MH_OK;
 	for (int pass = 0; pass < 2 && rc == MH_OK; pass++) {
-		bool authors = pass == 0;
-		size_t item = authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
 		struct params p = { 0 };
 		p_int(&p, 0); /* placeholder: replaced by the array literal in text format */
 		p.v[0] = mh_buf_cstr(&ids);
 		PGresult *r = NULL;
-		rc = exec_st(s, authors ? ST_BATCH_AUTHORS : ST_BATCH_TAGS, &p, &r, NULL, NULL, NULL);
+		rc = exec_st(s, pass == 0 ? ST_BATCH_AUTHORS : ST_BATCH_TAGS, &p, &r, NULL, NULL, NULL);
 		if (rc != MH_OK)
 			break;
+		struct mh_store_relfill fill;
+		mh_store_relfill_begin(&fill, &index, a, pass == 0);
+		struct pg_row x = { r, 0 };
+		struct mh_store_row row = row_of(&x);
 		int rows = PQntuples(r);
-		for (int i = 0; i < rows;) {
-			int64_t art_id = get_i64(r, i, 0);
-			int j = i;
-			while (j < rows && get_i64(r, j, 0) == art_id)
-				j++;
-			char *arr = mh_arena_alloc(a, (size_t)(j - i) * item);
-			for (int k = i; k < j; k++) {
-				void *row = arr + (size_t)(k - i) * item;
-				if (authors) {
-					struct mh_author *au = row;
-					au->id = get_i64(r, k, 1);
-					au->slug = get_str(a, r, k, 2);
-					au->name = get_str(a, r, k, 3);
-					au->bio = get_str(a, r, k, 4);
-					au->avatar_url = get_str(a, r, k, 5);
-				} else {
-					struct mh_tag *t = row;
-					t->id = get_i64(r, k, 1);
-					t->slug = get_str(a, r, k, 2);
-					t->name = get_str(a, r, k, 3);
-				}
-			}
-			mh_store_index_attach(&index, art_id, authors, arr, (size_t)(j - i));
-			i = j;
-		}
+		for (x.row = 0; x.row < rows; x.row++)
+			mh_store_relfill_row(&fill, &row);
+		mh_store_relfill_end(&fill);
 		PQclear(r);
 	}
 	mh_store_index_free(&index);
 	mh_buf_free(&ids);
 	return rc;
+}
+
+/* The list (or count) query of variant f (LQ_*), in PostgreSQL's words. */
+void mh_store_postgres_list_sql(struct mh_buf *out, unsigned f, bool count)
+{
+	if (count)
+		mh_buf_append_c(out, "SELECT count(*) FROM articles a");
+	else
+		mh_buf_printf(out, "SELECT " ART_COLS "%s" ART_FROM, (f & LQ_BODY) ? ART_BODY : "");
+	/* $1 now, $2 section, $3 author, $4 tag, $5 before_at, $6 before_id,
+	 * $7 exclude, $8 after_at, $9 after_id, $10 limit, $11 offset */
+	if (f & LQ_ANY)
+		mh_buf_append_c(out, " WHERE $1::bigint IS NOT NULL");
+	else
+		mh_buf_append_c(out, " WHERE a.status = 'published' AND a.published_at <= $1");
+	if (f & LQ_SECTION)
+		mh_buf_append_c(out, " AND a.section_id = $2");
+	if (f & LQ_PICKS)
+		mh_buf_append_c(out, " AND a.staff_pick");
+	if (f & LQ_AUTHOR)
+		mh_buf_append_c(out, " AND a.id IN (SELECT article_id FROM article_authors WHERE author_id = $3)");
+	if (f & LQ_TAG)
+		mh_buf_append_c(out, " AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = $4)");
+	if (f & LQ_CURSOR)
+		mh_buf_append_c(out, " AND (a.published_at, a.id) < ($5, $6)");
+	if (f & LQ_CURSOR_TIME)
+		mh_buf_append_c(out, " AND a.published_at < $5");
+	if (f & LQ_EXCLUDE)
+		mh_buf_append_c(out, " AND a.id <> $7");
+	if (f & LQ_AFTER)
+		mh_buf_append_c(out, " AND a.published_at >= $8 AND (a.published_at, a.id) > ($8, $9)");
+	if (!count && (f & LQ_AFTER))
+		mh_buf_append_c(out, " ORDER BY a.published_at ASC, a.id ASC LIMIT $10 OFFSET $11");
+	else if (!count)
+		mh_buf_append_c(out, " ORDER BY a.published_at DESC, a.id DESC LIMIT $10 OFFSET $11");
+}
+
+/* The statements of a cold article page, for bench/pgmodels.c. */
+const char *mh_store_postgres_page_sql(enum mh_store_pg_page_stmt which)
+{
+	switch (which) {
+	case MH_STORE_PG_SECTIONS:
+		return stmt_sql[ST_SECTIONS];
+	case MH_STORE_PG_ARTICLE_BY_SLUG:
+		return stmt_sql[ST_ART_BY_SLUG];
+	case MH_STORE_PG_BATCH_AUTHORS:
+		return stmt_sql[ST_BATCH_AUTHORS];
+	case MH_STORE_PG_BATCH_TAGS:
+		return stmt_sql[ST_BATCH_TAGS];
+	}
+	MH_ASSERT(!"unknown page statement");
+	return NULL;
 }
 
 /* Prepares the list (or count) variant f; its name is written to name. */
@@ -999,36 +952,7 @@ static enum mh_store_rc query_stmt(struct pg *s, unsigned f, bool count, char na
 	if (s->lists[f] & bit)
 		return MH_OK;
 	struct mh_buf sql = MH_BUF_INIT;
-	if (count)
-		mh_buf_append_c(&sql, "SELECT count(*) FROM articles a");
-	else
-		mh_buf_printf(&sql, "SELECT " ART_COLS "%s" ART_FROM, (f & LQ_BODY) ? ART_BODY : "");
-	/* $1 now, $2 section, $3 author, $4 tag, $5 before_at, $6 before_id,
-	 * $7 exclude, $8 after_at, $9 after_id, $10 limit, $11 offset */
-	if (f & LQ_ANY)
-		mh_buf_append_c(&sql, " WHERE $1::bigint IS NOT NULL");
-	else
-		mh_buf_append_c(&sql, " WHERE a.status = 'published' AND a.published_at <= $1");
-	if (f & LQ_SECTION)
-		mh_buf_append_c(&sql, " AND a.section_id = $2");
-	if (f & LQ_PICKS)
-		mh_buf_append_c(&sql, " AND a.staff_pick");
-	if (f & LQ_AUTHOR)
-		mh_buf_append_c(&sql, " AND a.id IN (SELECT article_id FROM article_authors WHERE author_id = $3)");
-	if (f & LQ_TAG)
-		mh_buf_append_c(&sql, " AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = $4)");
-	if (f & LQ_CURSOR)
-		mh_buf_append_c(&sql, " AND (a.published_at, a.id) < ($5, $6)");
-	if (f & LQ_CURSOR_TIME)
-		mh_buf_append_c(&sql, " AND a.published_at < $5");
-	if (f & LQ_EXCLUDE)
-		mh_buf_append_c(&sql, " AND a.id <> $7");
-	if (f & LQ_AFTER)
-		mh_buf_append_c(&sql, " AND a.published_at >= $8 AND (a.published_at, a.id) > ($8, $9)");
-	if (!count && (f & LQ_AFTER))
-		mh_buf_append_c(&sql, " ORDER BY a.published_at ASC, a.id ASC LIMIT $10 OFFSET $11");
-	else if (!count)
-		mh_buf_append_c(&sql, " ORDER BY a.published_at DESC, a.id DESC LIMIT $10 OFFSET $11");
+	mh_store_postgres_list_sql(&sql, f, count);
 	Oid types[LQ_NPARAMS];
 	for (int i = 0; i < LQ_NPARAMS; i++)
 		types[i] = 20; /* int8 */
@@ -1092,8 +1016,10 @@ static enum mh_store_rc pg_articles(struct mh_store *base, struct mh_arena *a, c
 		return rc;
 	int rows = PQntuples(r);
 	struct mh_article *arts = MH_NEW_ARRAY(a, struct mh_article, rows > 0 ? (size_t)rows : 1);
-	for (int i = 0; i < rows; i++)
-		read_article(a, r, i, &arts[i], (f & LQ_BODY) != 0);
+	struct pg_row x = { r, 0 };
+	struct mh_store_row row = row_of(&x);
+	for (x.row = 0; x.row < rows; x.row++)
+		mh_store_row_article(&row, a, &arts[x.row], (f & LQ_BODY) != 0);
 	PQclear(r);
 	if ((rc = fill_relations(s, a, arts, (size_t)rows)) != MH_OK)
 		return rc;
@@ -1126,7 +1052,9 @@ static enum mh_store_rc one_article(struct pg *s, enum stmt_id id, const struct 
 		return MH_NOT_FOUND;
 	}
 	struct mh_article *art = MH_NEW(a, struct mh_article);
-	read_article(a, r, 0, art, true);
+	struct pg_row x = { r, 0 };
+	struct mh_store_row row = row_of(&x);
+	mh_store_row_article(&row, a, art, true);
 	PQclear(r);
 	if ((rc = fill_relations(s, a, art, 1)) == MH_OK)
 		*out = art;
@@ -1149,39 +1077,41 @@ static enum mh_store_rc pg_article_by_id(struct mh_store *base, struct mh_arena 
 	return one_article(PG(base), ST_ART_BY_ID, &p, a, out);
 }
 
-/* ---- articles: writing ---- */
+/* ---- articles: writing (inside write_begin/write_end) ---- */
 
-static enum mh_store_rc article_write(struct pg *s, struct mh_article *art, struct mh_buf *err)
+/* Runs a statement whose result is not wanted. */
+static enum mh_store_rc exec_void(struct pg *s, enum stmt_id id, const struct params *p, struct mh_buf *err,
+				  const char *value, const char *fk)
 {
-	enum mh_store_rc rc;
-	int64_t now = mh_time_now();
-	int64_t created, updated;
-	bool ever_published = art->was_published || art->status == MH_ARTICLE_PUBLISHED;
-	char fk[96];
 	PGresult *r = NULL;
+	enum mh_store_rc rc = exec_st(s, id, p, &r, err, value, fk);
+	PQclear(r);
+	return rc;
+}
+
+static enum mh_store_rc pg_article_old(struct mh_store *base, int64_t id, int64_t *created_at, bool *ever_published,
+				       struct mh_buf *err)
+{
 	struct params p = { 0 };
-
-	if (art->id != 0) {
-		p_int(&p, art->id);
-		if ((rc = exec_st(s, ST_ART_OLD, &p, &r, err, NULL, NULL)) != MH_OK)
-			return rc;
-		if (PQntuples(r) == 0) {
-			PQclear(r);
-			mh_store_set_err(err, "id: no article with id %lld", (long long)art->id);
-			return MH_NOT_FOUND;
-		}
-		created = get_i64(r, 0, 0);
-		ever_published = ever_published || get_bool(r, 0, 1);
-		PQclear(r);
-		updated = now;
+	p_int(&p, id);
+	PGresult *r = NULL;
+	enum mh_store_rc rc = exec_st(PG(base), ST_ART_OLD, &p, &r, err, NULL, NULL);
+	if (rc != MH_OK)
+		return rc;
+	if (PQntuples(r) == 0) {
+		rc = MH_NOT_FOUND;
 	} else {
-		created = art->created_at != 0 ? art->created_at : now;
-		updated = art->updated_at != 0 ? art->updated_at : created;
+		*created_at = get_i64(r, 0, 0);
+		*ever_published = get_bool(r, 0, 1);
 	}
-	if (art->published_at == 0 && art->status != MH_ARTICLE_DRAFT)
-		art->published_at = now;
+	PQclear(r);
+	return rc;
+}
 
-	p = (struct params){ 0 };
+static enum mh_store_rc pg_article_write(struct mh_store *base, const struct mh_article *art, int64_t *id,
+					 const char *fk, struct mh_buf *err)
+{
+	struct params p = { 0 };
 	p_text(&p, art->slug);
 	p_text(&p, art->headline);
 	p_text(&p, art->dek);
@@ -1196,96 +1126,77 @@ static enum mh_store_rc article_write(struct pg *s, struct mh_article *art, stru
 	p_bool(&p, art->staff_pick);
 	p_text(&p, mh_article_status_name(art->status));
 	p_int(&p, art->published_at);
-	p_int(&p, updated);
-	p_int(&p, created);
-	p_bool(&p, ever_published);
+	p_int(&p, art->updated_at);
+	p_int(&p, art->created_at);
+	p_bool(&p, art->was_published);
 	p_int(&p, art->views);
-	if (art->id != 0)
-		p_int(&p, art->id);
-	snprintf(fk, sizeof(fk), "section_id: no section with id %lld", (long long)art->section_id);
-	if ((rc = exec_st(s, art->id == 0 ? ST_ART_INSERT : ST_ART_UPDATE, &p, &r, err, art->slug, fk)) != MH_OK)
+	if (*id != 0)
+		p_int(&p, *id);
+	PGresult *r = NULL;
+	enum mh_store_rc rc = exec_st(PG(base), *id == 0 ? ST_ART_INSERT : ST_ART_UPDATE, &p, &r, err, art->slug, fk);
+	if (rc != MH_OK)
 		return rc;
-	int64_t id = PQntuples(r) > 0 ? get_i64(r, 0, 0) : 0;
+	int64_t got = PQntuples(r) > 0 ? get_i64(r, 0, 0) : 0;
 	PQclear(r);
-	if (id == 0) {
-		mh_store_set_err(err, "id: no article with id %lld", (long long)art->id);
+	if (got == 0)
 		return MH_NOT_FOUND;
-	}
-	if (art->id != 0) {
-		for (int k = 0; k < 2; k++) {
-			p = (struct params){ 0 };
-			p_int(&p, id);
-			if ((rc = exec_st(s, k == 0 ? ST_ART_DEL_AUTHORS : ST_ART_DEL_TAGS, &p, &r, err, NULL, NULL)) !=
-			    MH_OK)
-				return rc;
-			PQclear(r);
-		}
-	}
-	for (size_t i = 0; i < art->n_authors; i++) {
-		p = (struct params){ 0 };
-		p_int(&p, id);
-		p_int(&p, art->authors[i].id);
-		p_int(&p, (int64_t)i);
-		snprintf(fk, sizeof(fk), "authors: no author with id %lld", (long long)art->authors[i].id);
-		if ((rc = exec_st(s, ST_ART_ADD_AUTHOR, &p, &r, err, NULL, fk)) != MH_OK)
-			return rc;
-		PQclear(r);
-	}
-	for (size_t i = 0; i < art->n_tags; i++) {
-		p = (struct params){ 0 };
-		p_int(&p, id);
-		p_int(&p, art->tags[i].id);
-		snprintf(fk, sizeof(fk), "tags: no tag with id %lld", (long long)art->tags[i].id);
-		if ((rc = exec_st(s, ST_ART_ADD_TAG, &p, &r, err, NULL, fk)) != MH_OK)
-			return rc;
-		PQclear(r);
-	}
-	art->id = id;
-	art->created_at = created;
-	art->updated_at = updated;
-	art->was_published = ever_published && art->status != MH_ARTICLE_PUBLISHED;
+	*id = got;
 	return MH_OK;
 }
 
-static enum mh_store_rc pg_article_save(struct mh_store *base, struct mh_article *art, struct mh_buf *err)
+static enum mh_store_rc pg_article_clear_joins(struct mh_store *base, int64_t id, struct mh_buf *err)
 {
-	struct pg *s = PG(base);
-	struct mh_article copy = *art;
-	enum mh_store_rc rc = write_begin(s, true, err);
-	if (rc != MH_OK)
-		return rc;
-	rc = write_end(s, true, article_write(s, &copy, err), err);
-	if (rc == MH_OK)
-		*art = copy;
+	enum mh_store_rc rc = MH_OK;
+	for (int k = 0; k < 2 && rc == MH_OK; k++) {
+		struct params p = { 0 };
+		p_int(&p, id);
+		rc = exec_void(PG(base), k == 0 ? ST_ART_DEL_AUTHORS : ST_ART_DEL_TAGS, &p, err, NULL, NULL);
+	}
 	return rc;
 }
 
-/* A one-statement write whose "nothing changed" means none. */
-static enum mh_store_rc changed_one(struct pg *s, enum stmt_id id, const struct params *p, enum mh_store_rc none)
+static enum mh_store_rc pg_article_add_author(struct mh_store *base, int64_t id, int64_t author_id, int position,
+					      const char *fk, struct mh_buf *err)
+{
+	struct params p = { 0 };
+	p_int(&p, id);
+	p_int(&p, author_id);
+	p_int(&p, position);
+	return exec_void(PG(base), ST_ART_ADD_AUTHOR, &p, err, NULL, fk);
+}
+
+static enum mh_store_rc pg_article_add_tag(struct mh_store *base, int64_t id, int64_t tag_id, const char *fk,
+					   struct mh_buf *err)
+{
+	struct params p = { 0 };
+	p_int(&p, id);
+	p_int(&p, tag_id);
+	return exec_void(PG(base), ST_ART_ADD_TAG, &p, err, NULL, fk);
+}
+
+/* A one-statement write; *changed is how many rows it changed. */
+static enum mh_store_rc write_changed(struct pg *s, enum stmt_id id, const struct params *p, int64_t *changed)
 {
 	PGresult *r = NULL;
 	enum mh_store_rc rc = write_one(s, id, p, &r, NULL, NULL, NULL);
-	if (rc != MH_OK)
-		return rc;
-	if (affected(r) == 0)
-		rc = none;
+	*changed = rc == MH_OK ? affected(r) : 0;
 	PQclear(r);
 	return rc;
 }
 
-static enum mh_store_rc pg_article_set_views(struct mh_store *base, int64_t id, int64_t views)
+static enum mh_store_rc pg_article_set_views(struct mh_store *base, int64_t id, int64_t views, int64_t *changed)
 {
 	struct params p = { 0 };
 	p_int(&p, id);
 	p_int(&p, views);
-	return changed_one(PG(base), ST_SET_VIEWS, &p, MH_NOT_FOUND);
+	return write_changed(PG(base), ST_SET_VIEWS, &p, changed);
 }
 
-static enum mh_store_rc pg_article_lock(struct mh_store *base, int64_t id)
+static enum mh_store_rc pg_article_lock(struct mh_store *base, int64_t id, int64_t *changed)
 {
 	struct params p = { 0 };
 	p_int(&p, id);
-	return changed_one(PG(base), ST_ART_LOCK, &p, MH_NOT_FOUND);
+	return write_changed(PG(base), ST_ART_LOCK, &p, changed);
 }
 
 static enum mh_store_rc pg_count(struct mh_store *base, const char *table, int64_t *n)
@@ -1308,11 +1219,11 @@ static enum mh_store_rc pg_count(struct mh_store *base, const char *table, int64
 
 /* ---- the change log ---- */
 
-static enum mh_store_rc pg_change_add(struct mh_store *base, struct mh_str keys)
+static enum mh_store_rc pg_change_add(struct mh_store *base, struct mh_str keys, int64_t now)
 {
 	struct params p = { 0 };
 	p_str(&p, keys);
-	p_int(&p, mh_time_now());
+	p_int(&p, now);
 	PGresult *r = NULL;
 	enum mh_store_rc rc = write_one(PG(base), ST_CHANGE_ADD, &p, &r, NULL, NULL, NULL);
 	PQclear(r);
@@ -1330,21 +1241,14 @@ static enum mh_store_rc pg_change_last(struct mh_store *base, int64_t *id)
 	return MH_OK;
 }
 
-static void change_row(struct mh_arena *a, PGresult *r, int row, void *p)
-{
-	struct mh_change *c = p;
-	c->id = get_i64(r, row, 0);
-	c->keys = get_str(a, r, row, 1);
-	c->created_at = get_i64(r, row, 2);
-}
-
 static enum mh_store_rc pg_changes_since(struct mh_store *base, struct mh_arena *a, int64_t after, size_t max,
 					 struct mh_change **out, size_t *n)
 {
 	struct params p = { 0 };
 	p_int(&p, after);
 	p_int(&p, (int64_t)max);
-	return collect(PG(base), ST_CHANGES_SINCE, &p, a, sizeof(struct mh_change), change_row, (void **)out, n);
+	return collect(PG(base), ST_CHANGES_SINCE, &p, a, sizeof(struct mh_change), mh_store_item_change,
+		       (void **)out, n);
 }
 
 static enum mh_store_rc pg_changes_prune(struct mh_store *base, int64_t before)
@@ -1412,48 +1316,26 @@ static enum mh_store_rc pg_changes_wait(struct mh_store *base, int timeout_ms)
 
 /* ---- the job queue ---- */
 
-static void job_row(struct mh_arena *a, PGresult *r, int row, void *p)
+static enum mh_store_rc pg_job_requeue(struct mh_store *base, const char *dedupe, struct mh_str payload,
+				       int64_t run_at, int64_t now, int64_t *id)
 {
-	struct mh_job *j = p;
-	j->id = get_i64(r, row, 0);
-	j->kind = get_str(a, r, row, 1);
-	j->payload = get_str(a, r, row, 2);
-	enum mh_job_state js = MH_JOB_QUEUED;
-	mh_job_state_parse(mh_str_c(PQgetvalue(r, row, 3)), &js);
-	j->state = js;
-	j->run_at = get_i64(r, row, 4);
-	j->attempts = (int)get_i64(r, row, 5);
-	j->max_attempts = (int)get_i64(r, row, 6);
-	j->owner = get_str(a, r, row, 7);
-	j->lease_until = get_i64(r, row, 8);
-	j->last_error = get_str(a, r, row, 9);
-	j->dedupe = get_str(a, r, row, 10);
-	j->created_at = get_i64(r, row, 11);
-	j->updated_at = get_i64(r, row, 12);
+	struct params p = { 0 };
+	p_text(&p, dedupe);
+	p_str(&p, payload);
+	p_int(&p, run_at);
+	p_int(&p, now);
+	PGresult *r = NULL;
+	enum mh_store_rc rc = exec_st(PG(base), ST_JOB_REQUEUE, &p, &r, NULL, NULL, NULL);
+	if (rc != MH_OK)
+		return rc;
+	*id = PQntuples(r) > 0 ? get_i64(r, 0, 0) : 0;
+	PQclear(r);
+	return MH_OK;
 }
 
-static enum mh_store_rc job_add_write(struct pg *s, const char *kind, struct mh_str payload, int64_t run_at,
-				      const char *dedupe, int64_t *id)
+static enum mh_store_rc pg_job_insert(struct mh_store *base, const char *kind, struct mh_str payload, int64_t run_at,
+				      const char *dedupe, int64_t now, int64_t *id)
 {
-	int64_t now = mh_time_now();
-	PGresult *r = NULL;
-	enum mh_store_rc rc;
-	if (dedupe != NULL) {
-		struct params p = { 0 };
-		p_text(&p, dedupe);
-		p_str(&p, payload);
-		p_int(&p, run_at);
-		p_int(&p, now);
-		if ((rc = exec_st(s, ST_JOB_REQUEUE, &p, &r, NULL, NULL, NULL)) != MH_OK)
-			return rc;
-		int64_t found = PQntuples(r) > 0 ? get_i64(r, 0, 0) : 0;
-		PQclear(r);
-		if (found != 0) {
-			if (id != NULL)
-				*id = found;
-			return MH_OK;
-		}
-	}
 	struct params p = { 0 };
 	p_text(&p, kind);
 	p_str(&p, payload);
@@ -1463,38 +1345,24 @@ static enum mh_store_rc job_add_write(struct pg *s, const char *kind, struct mh_
 	else
 		p_null(&p);
 	p_int(&p, now);
-	if ((rc = exec_st(s, ST_JOB_INSERT, &p, &r, NULL, dedupe, NULL)) != MH_OK)
+	PGresult *r = NULL;
+	enum mh_store_rc rc = exec_st(PG(base), ST_JOB_INSERT, &p, &r, NULL, dedupe, NULL);
+	if (rc != MH_OK)
 		return rc;
-	if (id != NULL)
-		*id = get_i64(r, 0, 0);
+	*id = get_i64(r, 0, 0);
 	PQclear(r);
 	return MH_OK;
 }
 
-static enum mh_store_rc pg_job_add(struct mh_store *base, const char *kind, struct mh_str payload, int64_t run_at,
-				   const char *dedupe, int64_t *id)
-{
-	struct pg *s = PG(base);
-	bool multi = dedupe != NULL;
-	enum mh_store_rc rc = write_begin(s, multi, NULL);
-	if (rc != MH_OK)
-		return rc;
-	int64_t got = 0;
-	rc = write_end(s, multi, job_add_write(s, kind, payload, run_at, dedupe, &got), NULL);
-	if (rc == MH_OK && id != NULL)
-		*id = got;
-	return rc;
-}
-
 static enum mh_store_rc pg_job_claim(struct mh_store *base, struct mh_arena *a, const char *owner, int64_t now,
-				     int lease_s, struct mh_job **out)
+				     int64_t lease_until, struct mh_job **out)
 {
 	struct params p = { 0 };
 	p_text(&p, owner);
-	p_int(&p, now + lease_s);
+	p_int(&p, lease_until);
 	p_int(&p, now);
 	PGresult *r = NULL;
-	enum mh_store_rc rc = write_one(PG(base), ST_JOB_CLAIM, &p, &r, NULL, NULL, NULL);
+	enum mh_store_rc rc = exec_st(PG(base), ST_JOB_CLAIM, &p, &r, NULL, NULL, NULL);
 	if (rc != MH_OK)
 		return rc;
 	if (PQntuples(r) == 0) {
@@ -1502,50 +1370,53 @@ static enum mh_store_rc pg_job_claim(struct mh_store *base, struct mh_arena *a, 
 		return MH_NOT_FOUND;
 	}
 	struct mh_job *j = MH_NEW(a, struct mh_job);
-	job_row(a, r, 0, j);
+	struct pg_row x = { r, 0 };
+	struct mh_store_row row = row_of(&x);
+	mh_store_row_job(&row, a, j);
 	PQclear(r);
 	*out = j;
 	return MH_OK;
 }
 
-static enum mh_store_rc pg_job_done(struct mh_store *base, int64_t id, const char *owner)
+static enum mh_store_rc pg_job_done(struct mh_store *base, int64_t id, const char *owner, int64_t now,
+				    int64_t *changed)
 {
 	struct params p = { 0 };
 	p_int(&p, id);
 	p_text(&p, owner);
-	p_int(&p, mh_time_now());
-	return changed_one(PG(base), ST_JOB_DONE, &p, MH_CONFLICT);
+	p_int(&p, now);
+	return write_changed(PG(base), ST_JOB_DONE, &p, changed);
 }
 
 static enum mh_store_rc pg_job_fail(struct mh_store *base, int64_t id, const char *owner, const char *error,
-				    int64_t retry_at)
+				    int64_t retry_at, int64_t now, int64_t *changed)
 {
 	struct params p = { 0 };
 	p_int(&p, id);
 	p_text(&p, owner);
-	p_text(&p, error != NULL ? error : "");
+	p_text(&p, error);
 	p_int(&p, retry_at);
-	p_int(&p, mh_time_now());
-	return changed_one(PG(base), ST_JOB_FAIL, &p, MH_CONFLICT);
+	p_int(&p, now);
+	return write_changed(PG(base), ST_JOB_FAIL, &p, changed);
 }
 
-static enum mh_store_rc pg_jobs(struct mh_store *base, struct mh_arena *a, int state, int limit,
+static enum mh_store_rc pg_jobs(struct mh_store *base, struct mh_arena *a, const char *state, int limit,
 				struct mh_job **out, size_t *n)
 {
 	struct params p = { 0 };
 	p_int(&p, limit);
-	if (state >= 0)
-		p_text(&p, mh_job_state_name((enum mh_job_state)state));
-	return collect(PG(base), state < 0 ? ST_JOBS_ALL : ST_JOBS_STATE, &p, a, sizeof(struct mh_job), job_row,
-		       (void **)out, n);
+	if (state != NULL)
+		p_text(&p, state);
+	return collect(PG(base), state == NULL ? ST_JOBS_ALL : ST_JOBS_STATE, &p, a, sizeof(struct mh_job),
+		       mh_store_item_job, (void **)out, n);
 }
 
-static enum mh_store_rc pg_job_retry(struct mh_store *base, int64_t id)
+static enum mh_store_rc pg_job_retry(struct mh_store *base, int64_t id, int64_t now, int64_t *changed)
 {
 	struct params p = { 0 };
 	p_int(&p, id);
-	p_int(&p, mh_time_now());
-	return changed_one(PG(base), ST_JOB_RETRY, &p, MH_NOT_FOUND);
+	p_int(&p, now);
+	return write_changed(PG(base), ST_JOB_RETRY, &p, changed);
 }
 
 static enum mh_store_rc pg_jobs_prune(struct mh_store *base, int64_t before)
@@ -1614,24 +1485,36 @@ static enum mh_store_rc pg_raw_insert(struct mh_store *base, const char *sql, in
 static const struct mh_store_ops postgres_ops = {
 	.name = "postgres",
 	.close = pg_close,
-	.migrate = pg_migrate,
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
 	.bulk_load = pg_bulk_load,
+	.write_begin = pg_write_begin,
+	.write_end = pg_write_end,
+	.in_transaction = pg_in_transaction,
+	.migrate_lock = pg_migrate_lock,
+	.migration_sql = pg_migration_sql,
+	.schema_table_sql = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			    " version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
+	.migration_version = pg_migration_version,
+	.migration_record = pg_migration_record,
 	.sections = pg_sections,
 	.section_by_slug = pg_section_by_slug,
-	.section_save = pg_section_save,
 	.authors = pg_authors,
 	.author_by_slug = pg_author_by_slug,
-	.author_save = pg_author_save,
 	.tag_by_slug = pg_tag_by_slug,
-	.tag_ensure = pg_tag_ensure,
 	.articles = pg_articles,
 	.articles_count = pg_articles_count,
 	.article_by_slug = pg_article_by_slug,
 	.article_by_id = pg_article_by_id,
-	.article_save = pg_article_save,
+	.section_write = pg_section_write,
+	.author_write = pg_author_write,
+	.tag_insert = pg_tag_insert,
+	.article_old = pg_article_old,
+	.article_write = pg_article_write,
+	.article_clear_joins = pg_article_clear_joins,
+	.article_add_author = pg_article_add_author,
+	.article_add_tag = pg_article_add_tag,
 	.article_set_views = pg_article_set_views,
 	.article_lock = pg_article_lock,
 	.change_add = pg_change_add,
@@ -1639,7 +1522,8 @@ static const struct mh_store_ops postgres_ops = {
 	.changes_since = pg_changes_since,
 	.changes_prune = pg_changes_prune,
 	.changes_wait = pg_changes_wait,
-	.job_add = pg_job_add,
+	.job_requeue = pg_job_requeue,
+	.job_insert = pg_job_insert,
 	.job_claim = pg_job_claim,
 	.job_done = pg_job_done,
 	.job_fail = pg_job_fail,

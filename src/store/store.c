@@ -1,11 +1,15 @@
 /*
- * store.c: the public API of store.h. Picks the backend from the URL, checks
- * the input every backend would reject alike, then calls the backend's
- * function through its ops table. No SQL here.
+ * store.c: the public API of store.h, and every rule of it, once: input
+ * checks, defaults (publishing without a time means now, created and updated
+ * times), was_published, the addresses a save may store, the messages a
+ * caller shows, the order of a save's statements, which time is "now".
+ * Picks the backend from the URL and composes its primitives (store_int.h),
+ * which only speak their SQL dialect and driver. No SQL here.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/store_int.h"
 
@@ -126,10 +130,65 @@ void mh_store_close(struct mh_store *s)
 		s->ops->close(s);
 }
 
+/* Each migration in its own transaction, under a lock every other migrator
+ * (another process, another node) waits for; the version is read again under
+ * the lock, so two starting at once apply each migration once. */
+static enum mh_store_rc migrate(struct mh_store *s, int *version, struct mh_buf *err)
+{
+	const struct mh_store_ops *o = s->ops;
+	if (o->in_transaction(s)) {
+		mh_store_set_err(err, "migrate: not allowed inside a transaction");
+		return MH_INVALID;
+	}
+	enum mh_store_rc rc = o->migrate_lock(s, err);
+	if (rc != MH_OK)
+		return rc;
+	rc = o->write_end(s, o->raw_exec(s, o->schema_table_sql, err), err);
+	if (rc != MH_OK)
+		return rc;
+	if ((rc = o->migration_version(s, version, err)) != MH_OK)
+		return rc;
+	int newest = mh_store_migrations[mh_store_n_migrations - 1].version;
+	if (*version > newest) {
+		mh_store_set_err(err, "database schema version %d is newer than this program knows (%d)", *version,
+				 newest);
+		return MH_INVALID;
+	}
+	for (size_t i = 0; i < mh_store_n_migrations; i++) {
+		const struct mh_store_migration *m = &mh_store_migrations[i];
+		if (m->version <= *version)
+			continue;
+		if ((rc = o->migrate_lock(s, err)) != MH_OK)
+			return rc;
+		int now_at = 0;
+		if ((rc = o->migration_version(s, &now_at, err)) != MH_OK)
+			return o->write_end(s, rc, NULL);
+		if (now_at >= m->version) {
+			*version = now_at;
+			o->write_end(s, MH_NOT_FOUND, NULL); /* nothing to do: roll back */
+			continue;
+		}
+		struct mh_buf why = MH_BUF_INIT;
+		rc = o->raw_exec(s, o->migration_sql(m), &why);
+		if (rc != MH_OK) {
+			mh_store_set_err(err, "migration %d (%s): %s", m->version, m->description, mh_buf_cstr(&why));
+			if (rc != MH_UNAVAILABLE)
+				rc = MH_ERROR;
+		}
+		mh_buf_free(&why);
+		if (rc == MH_OK)
+			rc = o->migration_record(s, m->version, mh_time_now(), err);
+		if ((rc = o->write_end(s, rc, rc == MH_OK ? err : NULL)) != MH_OK)
+			return rc;
+		*version = m->version;
+	}
+	return MH_OK;
+}
+
 enum mh_store_rc mh_store_migrate(struct mh_store *s, int *version, struct mh_buf *err)
 {
 	int v = 0;
-	enum mh_store_rc rc = s->ops->migrate(s, &v, err);
+	enum mh_store_rc rc = migrate(s, &v, err);
 	if (version != NULL)
 		*version = v;
 	return rc;
@@ -155,6 +214,67 @@ enum mh_store_rc mh_store_bulk_load(struct mh_store *s, bool on)
 	return s->ops->bulk_load(s, on);
 }
 
+/* ---- addresses ---- */
+
+#define URL_MAX 2000
+
+/* Why u (not empty) may not be stored, or NULL. Only what a browser follows
+ * to a web page or to this site: http(s)://host..., or a path starting with
+ * a single '/' ("//host" leaves the site). Printable ASCII only, so neither a
+ * space nor a control character can split or hide anything where the
+ * address is shown or followed. */
+static const char *url_problem(struct mh_str u)
+{
+	if (u.len > URL_MAX)
+		return "longer than 2000 bytes";
+	for (size_t i = 0; i < u.len; i++) {
+		unsigned char c = (unsigned char)u.ptr[i];
+		if (c <= ' ' || c >= 0x7f)
+			return "must not contain spaces, control characters or non-ASCII bytes"
+			       " (percent-encode them)";
+		if (c == '"' || c == '<' || c == '>' || c == '\\' || c == '`')
+			return "must not contain \" < > \\ or `";
+	}
+	const char *what = "must be an http:// or https:// address or a site path starting with /";
+	if (u.ptr[0] == '/')
+		return u.len > 1 && u.ptr[1] == '/' ? what : NULL;
+	size_t skip;
+	if (u.len >= 8 && strncasecmp(u.ptr, "https://", 8) == 0)
+		skip = 8;
+	else if (u.len >= 7 && strncasecmp(u.ptr, "http://", 7) == 0)
+		skip = 7;
+	else
+		return what;
+	/* the authority ends at the path, the query or the fragment; its host
+	 * follows any user@ and must be there */
+	size_t end = skip;
+	while (end < u.len && u.ptr[end] != '/' && u.ptr[end] != '?' && u.ptr[end] != '#')
+		end++;
+	size_t host = skip;
+	for (size_t i = skip; i < end; i++)
+		if (u.ptr[i] == '@')
+			host = i + 1;
+	if (host >= end || u.ptr[host] == ':')
+		return "has no host after http:// or https://";
+	return NULL;
+}
+
+bool mh_store_url_ok(struct mh_str url)
+{
+	return url.len == 0 || url_problem(url) == NULL;
+}
+
+/* MH_INVALID with "<field>: why" when v may not be stored ("" is none). */
+static enum mh_store_rc check_url(const char *field, const char *v, struct mh_buf *err)
+{
+	struct mh_str u = mh_str_c(v != NULL ? v : "");
+	const char *why = u.len > 0 ? url_problem(u) : NULL;
+	if (why == NULL)
+		return MH_OK;
+	mh_store_set_err(err, "%s: %s", field, why);
+	return MH_INVALID;
+}
+
 /* ---- sections, authors, tags ---- */
 
 static bool str_empty(const char *s)
@@ -162,8 +282,18 @@ static bool str_empty(const char *s)
 	return s == NULL || s[0] == '\0';
 }
 
+/* A row write's MH_NOT_FOUND (an update of an id that is not there), said. */
+static enum mh_store_rc no_such(enum mh_store_rc rc, const char *what, int64_t id, struct mh_buf *err)
+{
+	if (rc == MH_NOT_FOUND)
+		mh_store_set_err(err, "id: no %s with id %lld", what, (long long)id);
+	return rc;
+}
+
 enum mh_store_rc mh_store_sections(struct mh_store *s, struct mh_arena *a, struct mh_section **out, size_t *n)
 {
+	*out = NULL;
+	*n = 0;
 	return s->ops->sections(s, a, out, n);
 }
 
@@ -194,11 +324,17 @@ enum mh_store_rc mh_store_section_save(struct mh_store *s, struct mh_section *se
 		mh_store_set_err(err, "kind: unknown section kind %d", (int)sec->kind);
 		return MH_INVALID;
 	}
-	return s->ops->section_save(s, sec, err);
+	int64_t id = sec->id;
+	enum mh_store_rc rc = no_such(s->ops->section_write(s, sec, &id, err), "section", sec->id, err);
+	if (rc == MH_OK)
+		sec->id = id;
+	return rc;
 }
 
 enum mh_store_rc mh_store_authors(struct mh_store *s, struct mh_arena *a, struct mh_author **out, size_t *n)
 {
+	*out = NULL;
+	*n = 0;
 	return s->ops->authors(s, a, out, n);
 }
 
@@ -225,7 +361,14 @@ enum mh_store_rc mh_store_author_save(struct mh_store *s, struct mh_author *au, 
 		mh_store_set_err(err, "name: required");
 		return MH_INVALID;
 	}
-	return s->ops->author_save(s, au, err);
+	enum mh_store_rc rc = check_url("avatar_url", au->avatar_url, err);
+	if (rc != MH_OK)
+		return rc;
+	int64_t id = au->id;
+	rc = no_such(s->ops->author_write(s, au, &id, err), "author", au->id, err);
+	if (rc == MH_OK)
+		au->id = id;
+	return rc;
 }
 
 enum mh_store_rc mh_store_tag_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug, struct mh_tag **out)
@@ -236,13 +379,36 @@ enum mh_store_rc mh_store_tag_by_slug(struct mh_store *s, struct mh_arena *a, st
 	return s->ops->tag_by_slug(s, a, slug, out);
 }
 
+/* The tag's slug (given, or derived from the name) is looked up first: an
+ * existing tag keeps its name. A new one is named by its name, or its slug. */
 enum mh_store_rc mh_store_tag_ensure(struct mh_store *s, struct mh_tag *tag, struct mh_buf *err)
 {
 	if (str_empty(tag->name) && str_empty(tag->slug)) {
 		mh_store_set_err(err, "name: required");
 		return MH_INVALID;
 	}
-	return s->ops->tag_ensure(s, tag, err);
+	struct mh_buf slug = MH_BUF_INIT;
+	if (!str_empty(tag->slug))
+		mh_buf_append_c(&slug, tag->slug);
+	else
+		mh_store_simple_slug(&slug, tag->name);
+	struct mh_arena *a = mh_arena_new();
+	struct mh_tag *found = NULL;
+	enum mh_store_rc rc = s->ops->tag_by_slug(s, a, mh_str_c(mh_buf_cstr(&slug)), &found);
+	if (rc == MH_OK) {
+		tag->id = found->id;
+	} else if (rc == MH_NOT_FOUND) {
+		int64_t id = 0;
+		const char *name = !str_empty(tag->name) ? tag->name : mh_buf_cstr(&slug);
+		rc = s->ops->tag_insert(s, mh_buf_cstr(&slug), name, &id, err);
+		if (rc == MH_OK)
+			tag->id = id;
+	} else {
+		mh_store_set_err(err, "tags: cannot look up tag '%s'", mh_buf_cstr(&slug));
+	}
+	mh_arena_free(a);
+	mh_buf_free(&slug);
+	return rc;
 }
 
 /* ---- articles ---- */
@@ -257,6 +423,13 @@ static enum mh_store_rc check_query(const struct mh_article_query *q)
 	return MH_OK;
 }
 
+/* Stored: "has ever been published". Reported: "was, and is no more". */
+static void report_withdrawn(struct mh_article *arts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		arts[i].was_published = arts[i].was_published && arts[i].status != MH_ARTICLE_PUBLISHED;
+}
+
 enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const struct mh_article_query *q,
 				   struct mh_article **out, size_t *n)
 {
@@ -264,7 +437,10 @@ enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const
 	*n = 0;
 	if (check_query(q) != MH_OK)
 		return MH_INVALID;
-	return s->ops->articles(s, a, q, out, n);
+	enum mh_store_rc rc = s->ops->articles(s, a, q, out, n);
+	if (rc == MH_OK)
+		report_withdrawn(*out, *n);
+	return rc;
 }
 
 enum mh_store_rc mh_store_articles_count(struct mh_store *s, const struct mh_article_query *q, int64_t *count)
@@ -281,7 +457,10 @@ enum mh_store_rc mh_store_article_by_slug(struct mh_store *s, struct mh_arena *a
 	*out = NULL;
 	if (slug.len == 0)
 		return MH_NOT_FOUND;
-	return s->ops->article_by_slug(s, a, slug, out);
+	enum mh_store_rc rc = s->ops->article_by_slug(s, a, slug, out);
+	if (rc == MH_OK)
+		report_withdrawn(*out, 1);
+	return rc;
 }
 
 enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_article **out)
@@ -289,10 +468,14 @@ enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, 
 	*out = NULL;
 	if (id <= 0)
 		return MH_NOT_FOUND;
-	return s->ops->article_by_id(s, a, id, out);
+	enum mh_store_rc rc = s->ops->article_by_id(s, a, id, out);
+	if (rc == MH_OK)
+		report_withdrawn(*out, 1);
+	return rc;
 }
 
-enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *art, struct mh_buf *err)
+/* What article_save accepts, before anything is written. */
+static enum mh_store_rc check_article(const struct mh_article *art, struct mh_buf *err)
 {
 	if (art->id < 0) {
 		mh_store_set_err(err, "id: must not be negative");
@@ -318,6 +501,10 @@ enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *ar
 		mh_store_set_err(err, "%s: must not be negative", art->views < 0 ? "views" : "published_at");
 		return MH_INVALID;
 	}
+	enum mh_store_rc rc;
+	if ((rc = check_url("image_url", art->image_url, err)) != MH_OK ||
+	    (rc = check_url("via_url", art->via_url, err)) != MH_OK)
+		return rc;
 	if (art->n_authors > 0 && art->authors == NULL) {
 		mh_store_set_err(err, "authors: %zu authors given without an array", art->n_authors);
 		return MH_INVALID;
@@ -351,7 +538,80 @@ enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *ar
 			}
 		}
 	}
-	return s->ops->article_save(s, art, err);
+	return MH_OK;
+}
+
+/* The statements of one save, inside write_begin/write_end. art becomes
+ * what was stored (id, times, published_at, was_published as reported). */
+static enum mh_store_rc article_write(struct mh_store *s, struct mh_article *art, struct mh_buf *err)
+{
+	const struct mh_store_ops *o = s->ops;
+	enum mh_store_rc rc;
+	int64_t now = mh_time_now();
+	struct mh_article row = *art;
+	/* Once published, always "was published": a save cannot forget it. */
+	bool ever_published = art->was_published || art->status == MH_ARTICLE_PUBLISHED;
+	if (art->id != 0) {
+		/* An update keeps the creation time and stamps the change now. */
+		bool was = false;
+		rc = o->article_old(s, art->id, &row.created_at, &was, err);
+		if (rc != MH_OK)
+			return no_such(rc, "article", art->id, err);
+		ever_published = ever_published || was;
+		row.updated_at = now;
+	} else {
+		/* A new article may bring its times (imports, the demo). */
+		row.created_at = art->created_at != 0 ? art->created_at : now;
+		row.updated_at = art->updated_at != 0 ? art->updated_at : row.created_at;
+	}
+	/* Publishing (now or scheduled) without a time means "now". */
+	if (row.published_at == 0 && row.status != MH_ARTICLE_DRAFT)
+		row.published_at = now;
+	row.was_published = ever_published;
+
+	char fk[96];
+	snprintf(fk, sizeof(fk), "section_id: no section with id %lld", (long long)art->section_id);
+	int64_t id = art->id;
+	if ((rc = o->article_write(s, &row, &id, fk, err)) != MH_OK)
+		return no_such(rc, "article", art->id, err);
+	/* The byline and the tags are replaced whole, in the order given. */
+	if (art->id != 0 && (rc = o->article_clear_joins(s, id, err)) != MH_OK)
+		return rc;
+	for (size_t i = 0; i < art->n_authors; i++) {
+		snprintf(fk, sizeof(fk), "authors: no author with id %lld", (long long)art->authors[i].id);
+		if ((rc = o->article_add_author(s, id, art->authors[i].id, (int)i, fk, err)) != MH_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < art->n_tags; i++) {
+		snprintf(fk, sizeof(fk), "tags: no tag with id %lld", (long long)art->tags[i].id);
+		if ((rc = o->article_add_tag(s, id, art->tags[i].id, fk, err)) != MH_OK)
+			return rc;
+	}
+	*art = row;
+	art->id = id;
+	report_withdrawn(art, 1);
+	return MH_OK;
+}
+
+enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *art, struct mh_buf *err)
+{
+	enum mh_store_rc rc = check_article(art, err);
+	if (rc != MH_OK)
+		return rc;
+	struct mh_article copy = *art; /* art is only changed when the save commits */
+	if ((rc = s->ops->write_begin(s, err)) != MH_OK)
+		return rc;
+	rc = s->ops->write_end(s, article_write(s, &copy, err), err);
+	if (rc == MH_OK)
+		*art = copy;
+	return rc;
+}
+
+/* A one-row write that changed no row: the row is not there (none).
+ * (rc and changed come from separate statements: the call must run first.) */
+static enum mh_store_rc changed_one(enum mh_store_rc rc, int64_t changed, enum mh_store_rc none)
+{
+	return rc == MH_OK && changed == 0 ? none : rc;
 }
 
 enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int64_t views)
@@ -360,7 +620,9 @@ enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int6
 		return MH_NOT_FOUND;
 	if (views < 0)
 		return MH_INVALID;
-	return s->ops->article_set_views(s, id, views);
+	int64_t changed = 0;
+	enum mh_store_rc rc = s->ops->article_set_views(s, id, views, &changed);
+	return changed_one(rc, changed, MH_NOT_FOUND);
 }
 
 /* The only names mh_store_count accepts: the name is spliced into SQL by the
@@ -386,7 +648,7 @@ enum mh_store_rc mh_store_change_add(struct mh_store *s, struct mh_str keys)
 {
 	if (keys.len == 0)
 		return MH_OK; /* nothing was made stale */
-	return s->ops->change_add(s, keys);
+	return s->ops->change_add(s, keys, mh_time_now());
 }
 
 enum mh_store_rc mh_store_change_last(struct mh_store *s, int64_t *id)
@@ -469,7 +731,20 @@ enum mh_store_rc mh_store_job_add(struct mh_store *s, const char *kind, struct m
 {
 	if (!job_word_ok(kind, false) || (dedupe != NULL && !job_word_ok(dedupe, false)) || run_at < 0)
 		return MH_INVALID;
-	return s->ops->job_add(s, kind, payload, run_at, dedupe, id);
+	const struct mh_store_ops *o = s->ops;
+	int64_t now = mh_time_now(), got = 0;
+	enum mh_store_rc rc = o->write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	/* An unfinished job with the same key is the one to move. */
+	if (dedupe != NULL)
+		rc = o->job_requeue(s, dedupe, payload, run_at, now, &got);
+	if (rc == MH_OK && got == 0)
+		rc = o->job_insert(s, kind, payload, run_at, dedupe, now, &got);
+	rc = o->write_end(s, rc, NULL);
+	if (rc == MH_OK && id != NULL)
+		*id = got;
+	return rc;
 }
 
 enum mh_store_rc mh_store_job_claim(struct mh_store *s, struct mh_arena *a, const char *owner, int64_t now,
@@ -478,14 +753,27 @@ enum mh_store_rc mh_store_job_claim(struct mh_store *s, struct mh_arena *a, cons
 	*out = NULL;
 	if (!job_word_ok(owner, false) || lease_s < 1)
 		return MH_INVALID;
-	return s->ops->job_claim(s, a, owner, now, lease_s, out);
+	enum mh_store_rc rc = s->ops->write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	rc = s->ops->job_claim(s, a, owner, now, now + lease_s, out);
+	/* nothing due is no failure: the (empty) transaction still commits */
+	enum mh_store_rc end = s->ops->write_end(s, rc == MH_NOT_FOUND ? MH_OK : rc, NULL);
+	if (end != MH_OK) {
+		*out = NULL;
+		return end;
+	}
+	return rc;
 }
 
 enum mh_store_rc mh_store_job_done(struct mh_store *s, int64_t id, const char *owner)
 {
 	if (id <= 0 || !job_word_ok(owner, false))
 		return MH_INVALID;
-	return s->ops->job_done(s, id, owner);
+	/* no row changed: the lease ran out and another node holds the job */
+	int64_t changed = 0;
+	enum mh_store_rc rc = s->ops->job_done(s, id, owner, mh_time_now(), &changed);
+	return changed_one(rc, changed, MH_CONFLICT);
 }
 
 enum mh_store_rc mh_store_job_fail(struct mh_store *s, int64_t id, const char *owner, const char *error,
@@ -493,7 +781,9 @@ enum mh_store_rc mh_store_job_fail(struct mh_store *s, int64_t id, const char *o
 {
 	if (id <= 0 || !job_word_ok(owner, false))
 		return MH_INVALID;
-	return s->ops->job_fail(s, id, owner, error, retry_at);
+	int64_t changed = 0;
+	enum mh_store_rc rc = s->ops->job_fail(s, id, owner, error != NULL ? error : "", retry_at, mh_time_now(), &changed);
+	return changed_one(rc, changed, MH_CONFLICT);
 }
 
 enum mh_store_rc mh_store_jobs(struct mh_store *s, struct mh_arena *a, int state, int limit, struct mh_job **out,
@@ -503,14 +793,16 @@ enum mh_store_rc mh_store_jobs(struct mh_store *s, struct mh_arena *a, int state
 	*n = 0;
 	if (state > MH_JOB_PARKED || limit < 1 || limit > 10000)
 		return MH_INVALID;
-	return s->ops->jobs(s, a, state, limit, out, n);
+	return s->ops->jobs(s, a, state < 0 ? NULL : mh_job_state_name((enum mh_job_state)state), limit, out, n);
 }
 
 enum mh_store_rc mh_store_job_retry(struct mh_store *s, int64_t id)
 {
 	if (id <= 0)
 		return MH_NOT_FOUND;
-	return s->ops->job_retry(s, id);
+	int64_t changed = 0;
+	enum mh_store_rc rc = s->ops->job_retry(s, id, mh_time_now(), &changed);
+	return changed_one(rc, changed, MH_NOT_FOUND);
 }
 
 enum mh_store_rc mh_store_jobs_prune(struct mh_store *s, int64_t before)
@@ -522,7 +814,11 @@ enum mh_store_rc mh_store_article_lock(struct mh_store *s, int64_t id)
 {
 	if (id <= 0)
 		return MH_NOT_FOUND;
-	return s->ops->article_lock(s, id);
+	if (!s->ops->in_transaction(s))
+		return MH_INVALID; /* a lock outside one would end at once */
+	int64_t changed = 0;
+	enum mh_store_rc rc = s->ops->article_lock(s, id, &changed);
+	return changed_one(rc, changed, MH_NOT_FOUND);
 }
 
 int64_t mh_store_list_upper_bound(const struct mh_article_query *q)
@@ -623,4 +919,165 @@ unsigned mh_store_query_flags(const struct mh_article_query *q)
 int mh_store_list_limit(const struct mh_article_query *q)
 {
 	return q->limit == 0 ? 20 : q->limit > 1000 ? 1000 : q->limit;
+}
+
+/* ---- rows ---- */
+
+void mh_store_row_section(const struct mh_store_row *r, struct mh_arena *a, int col, struct mh_section *out)
+{
+	out->id = r->i64(r->ctx, col);
+	out->slug = r->str(r->ctx, a, col + 1);
+	out->name = r->str(r->ctx, a, col + 2);
+	out->description = r->str(r->ctx, a, col + 3);
+	out->position = (int)r->i64(r->ctx, col + 4);
+	/* a kind this program does not know reads as a plain section */
+	if (!mh_store_section_kind_parse(r->peek(r->ctx, col + 5), &out->kind))
+		out->kind = MH_SECTION_PLAIN;
+}
+
+void mh_store_row_author(const struct mh_store_row *r, struct mh_arena *a, int col, struct mh_author *out)
+{
+	out->id = r->i64(r->ctx, col);
+	out->slug = r->str(r->ctx, a, col + 1);
+	out->name = r->str(r->ctx, a, col + 2);
+	out->bio = r->str(r->ctx, a, col + 3);
+	out->avatar_url = r->str(r->ctx, a, col + 4);
+}
+
+void mh_store_row_tag(const struct mh_store_row *r, struct mh_arena *a, int col, struct mh_tag *out)
+{
+	out->id = r->i64(r->ctx, col);
+	out->slug = r->str(r->ctx, a, col + 1);
+	out->name = r->str(r->ctx, a, col + 2);
+}
+
+void mh_store_row_article(const struct mh_store_row *r, struct mh_arena *a, struct mh_article *art, bool body)
+{
+	art->id = r->i64(r->ctx, 0);
+	art->slug = r->str(r->ctx, a, 1);
+	art->headline = r->str(r->ctx, a, 2);
+	art->dek = r->str(r->ctx, a, 3);
+	art->lead_html = r->str(r->ctx, a, 4);
+	art->section_id = r->i64(r->ctx, 5);
+	art->image_url = r->str(r->ctx, a, 6);
+	art->image_alt = r->str(r->ctx, a, 7);
+	art->via_name = r->str(r->ctx, a, 8);
+	art->via_url = r->str(r->ctx, a, 9);
+	art->staff_pick = r->flag(r->ctx, 10);
+	/* a status this program does not know reads as a draft: never shown */
+	if (!mh_article_status_parse(mh_str_c(r->peek(r->ctx, 11)), &art->status))
+		art->status = MH_ARTICLE_DRAFT;
+	art->published_at = r->i64(r->ctx, 12);
+	art->updated_at = r->i64(r->ctx, 13);
+	art->created_at = r->i64(r->ctx, 14);
+	art->was_published = r->flag(r->ctx, 15);
+	art->views = r->i64(r->ctx, 16);
+	art->section = MH_NEW(a, struct mh_section);
+	mh_store_row_section(r, a, 17, art->section);
+	if (body) {
+		art->body_md = r->str(r->ctx, a, MH_STORE_ART_NCOLS);
+		art->body_html = r->str(r->ctx, a, MH_STORE_ART_NCOLS + 1);
+	} else {
+		art->body_md = NULL;
+		art->body_html = NULL;
+	}
+	art->authors = NULL;
+	art->tags = NULL;
+	art->n_authors = art->n_tags = 0;
+}
+
+void mh_store_row_job(const struct mh_store_row *r, struct mh_arena *a, struct mh_job *j)
+{
+	j->id = r->i64(r->ctx, 0);
+	j->kind = r->str(r->ctx, a, 1);
+	j->payload = r->str(r->ctx, a, 2);
+	enum mh_job_state js = MH_JOB_QUEUED;
+	mh_job_state_parse(mh_str_c(r->peek(r->ctx, 3)), &js);
+	j->state = js;
+	j->run_at = r->i64(r->ctx, 4);
+	j->attempts = (int)r->i64(r->ctx, 5);
+	j->max_attempts = (int)r->i64(r->ctx, 6);
+	j->owner = r->str(r->ctx, a, 7);
+	j->lease_until = r->i64(r->ctx, 8);
+	j->last_error = r->str(r->ctx, a, 9);
+	j->dedupe = r->str(r->ctx, a, 10);
+	j->created_at = r->i64(r->ctx, 11);
+	j->updated_at = r->i64(r->ctx, 12);
+}
+
+void mh_store_row_change(const struct mh_store_row *r, struct mh_arena *a, struct mh_change *c)
+{
+	c->id = r->i64(r->ctx, 0);
+	c->keys = r->str(r->ctx, a, 1);
+	c->created_at = r->i64(r->ctx, 2);
+}
+
+void mh_store_item_section(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	mh_store_row_section(r, a, 0, out);
+}
+
+void mh_store_item_author(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	mh_store_row_author(r, a, 0, out);
+}
+
+void mh_store_item_tag(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	mh_store_row_tag(r, a, 0, out);
+}
+
+void mh_store_item_job(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	mh_store_row_job(r, a, out);
+}
+
+void mh_store_item_change(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	mh_store_row_change(r, a, out);
+}
+
+/* ---- a list's authors and tags, row by row ---- */
+
+void mh_store_relfill_begin(struct mh_store_relfill *f, struct mh_store_article_index *ix, struct mh_arena *a,
+			    bool authors)
+{
+	*f = (struct mh_store_relfill){ .ix = ix, .a = a, .authors = authors, .group = MH_BUF_INIT };
+}
+
+/* Hands the gathered group to its article. */
+static void relfill_flush(struct mh_store_relfill *f)
+{
+	if (f->in_group == 0)
+		return;
+	size_t item = f->authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
+	void *arr = mh_arena_alloc(f->a, f->in_group * item);
+	memcpy(arr, f->group.ptr, f->in_group * item);
+	mh_store_index_attach(f->ix, f->group_id, f->authors, arr, f->in_group);
+	mh_buf_reset(&f->group);
+	f->in_group = 0;
+}
+
+void mh_store_relfill_row(struct mh_store_relfill *f, const struct mh_store_row *r)
+{
+	int64_t art_id = r->i64(r->ctx, 0);
+	if (art_id != f->group_id)
+		relfill_flush(f);
+	f->group_id = art_id;
+	size_t item = f->authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
+	mh_buf_reserve(&f->group, item);
+	void *row = f->group.ptr + f->group.len;
+	memset(row, 0, item);
+	if (f->authors)
+		mh_store_row_author(r, f->a, 1, row);
+	else
+		mh_store_row_tag(r, f->a, 1, row);
+	f->group.len += item;
+	f->in_group++;
+}
+
+void mh_store_relfill_end(struct mh_store_relfill *f)
+{
+	relfill_flush(f);
+	mh_buf_free(&f->group);
 }
