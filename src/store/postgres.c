@@ -300,16 +300,16 @@ static enum mh_store_rc fail(struct pg *s, PGresult *res, struct mh_buf *err, co
 	if (msg == NULL)
 		msg = s->conn != NULL ? PQerrorMessage(s->conn) : "no connection";
 	if (conn_broken(s, state)) {
-		mh_store_set_err(err, "database connection lost: %s", msg);
+		enum mh_store_rc rc = mh_store_db_fail(err, MH_DB_LOST, msg, value, fk);
 		drop_conn(s);
-		return MH_UNAVAILABLE;
+		return rc;
 	}
 	if (state == NULL)
 		state = "";
 	if (strcmp(state, "23505") == 0) {
 		/* detail: "Key (slug)=(taken) already exists." -> "slug" */
 		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
-		char field[64] = "value";
+		char field[64] = "";
 		const char *p = detail != NULL ? strstr(detail, "Key (") : NULL;
 		if (p != NULL) {
 			p += 5;
@@ -319,29 +319,18 @@ static enum mh_store_rc fail(struct pg *s, PGresult *res, struct mh_buf *err, co
 				field[e - p] = '\0';
 			}
 		}
-		if (value != NULL)
-			mh_store_set_err(err, "%s '%s' is already used", field, value);
-		else
-			mh_store_set_err(err, "%s: already used", field);
-		return MH_CONFLICT;
+		return mh_store_db_fail(err, MH_DB_UNIQUE, field, value, fk);
 	}
-	if (strcmp(state, "23503") == 0) {
-		mh_store_set_err(err, "%s", fk != NULL ? fk : "refers to a row that does not exist");
-		return MH_INVALID;
-	}
-	if (strncmp(state, "23", 2) == 0 || strcmp(state, "22021") == 0 || strcmp(state, "22P05") == 0) {
-		mh_store_set_err(err, "rejected by the database: %s", msg);
-		return MH_INVALID;
-	}
+	if (strcmp(state, "23503") == 0)
+		return mh_store_db_fail(err, MH_DB_FOREIGN_KEY, msg, value, fk);
+	if (strncmp(state, "23", 2) == 0 || strcmp(state, "22021") == 0 || strcmp(state, "22P05") == 0)
+		return mh_store_db_fail(err, MH_DB_REJECTED, msg, value, fk);
 	/* lock timeout, deadlock, serialization, statement timeout, too many
 	 * connections, out of resources: try again later */
 	if (strcmp(state, "55P03") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "40001") == 0 ||
-	    strcmp(state, "57014") == 0 || strncmp(state, "53", 2) == 0) {
-		mh_store_set_err(err, "database is busy: %s", msg);
-		return MH_UNAVAILABLE;
-	}
-	mh_store_set_err(err, "database error: %s", msg);
-	return MH_ERROR;
+	    strcmp(state, "57014") == 0 || strncmp(state, "53", 2) == 0)
+		return mh_store_db_fail(err, MH_DB_BUSY, msg, value, fk);
+	return mh_store_db_fail(err, MH_DB_OTHER, msg, value, fk);
 }
 
 /* ---- parameters ---- */
@@ -571,8 +560,6 @@ static enum mh_store_rc write_one(struct pg *s, enum stmt_id id, const struct pa
 static enum mh_store_rc pg_begin(struct mh_store *base)
 {
 	struct pg *s = PG(base);
-	if (s->in_tx || s->tx_lost)
-		return MH_INVALID;
 	enum mh_store_rc rc = command(s, "BEGIN", NULL);
 	if (rc == MH_OK)
 		s->in_tx = true;
@@ -586,8 +573,6 @@ static enum mh_store_rc pg_commit(struct mh_store *base)
 		s->tx_lost = false;
 		return MH_UNAVAILABLE;
 	}
-	if (!s->in_tx)
-		return MH_INVALID;
 	PGresult *r = PQexec(s->conn, "COMMIT");
 	enum mh_store_rc rc = MH_OK;
 	if (!res_ok(r))
@@ -614,8 +599,6 @@ static void pg_rollback(struct mh_store *base)
 static enum mh_store_rc pg_bulk_load(struct mh_store *base, bool on)
 {
 	struct pg *s = PG(base);
-	if (s->in_tx)
-		return MH_INVALID;
 	/* Commits return before their WAL is flushed; a crash of the server
 	 * may lose the last ones, never corrupt anything. */
 	return command(s, on ? "SET synchronous_commit = off" : "SET synchronous_commit = on", NULL);
@@ -1276,8 +1259,6 @@ static bool drain_notifies(struct pg *s)
 static enum mh_store_rc pg_changes_wait(struct mh_store *base, int timeout_ms)
 {
 	struct pg *s = PG(base);
-	if (s->in_tx)
-		return MH_INVALID;
 	enum mh_store_rc rc = ensure(s, NULL);
 	if (rc != MH_OK) {
 		/* do not spin while the server is away */

@@ -169,28 +169,18 @@ static enum mh_store_rc fail(struct sq *s, int rc, struct mh_buf *err, const cha
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		mh_store_set_err(err, "database is busy: %s", msg);
-		return MH_UNAVAILABLE;
+		return mh_store_db_fail(err, MH_DB_BUSY, msg, value, fk);
 	case SQLITE_CONSTRAINT:
 		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
 			/* "UNIQUE constraint failed: articles.slug" -> "slug" */
 			const char *dot = strrchr(msg, '.');
-			const char *field = dot != NULL ? dot + 1 : "value";
-			if (value != NULL)
-				mh_store_set_err(err, "%s '%s' is already used", field, value);
-			else
-				mh_store_set_err(err, "%s: already used", field);
-			return MH_CONFLICT;
+			return mh_store_db_fail(err, MH_DB_UNIQUE, dot != NULL ? dot + 1 : NULL, value, fk);
 		}
-		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-			mh_store_set_err(err, "%s", fk != NULL ? fk : "refers to a row that does not exist");
-			return MH_INVALID;
-		}
-		mh_store_set_err(err, "rejected by the database: %s", msg);
-		return MH_INVALID;
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			return mh_store_db_fail(err, MH_DB_FOREIGN_KEY, msg, value, fk);
+		return mh_store_db_fail(err, MH_DB_REJECTED, msg, value, fk);
 	default:
-		mh_store_set_err(err, "database error: %s", msg);
-		return MH_ERROR;
+		return mh_store_db_fail(err, MH_DB_OTHER, msg, value, fk);
 	}
 }
 
@@ -403,8 +393,6 @@ static void sq_read_end(struct mh_store *base)
 static enum mh_store_rc sq_begin(struct mh_store *base)
 {
 	struct sq *s = SQ(base);
-	if (s->in_tx)
-		return MH_INVALID;
 	enum mh_store_rc rc = run_id(s, ST_BEGIN, NULL);
 	if (rc == MH_OK)
 		s->in_tx = true;
@@ -414,8 +402,6 @@ static enum mh_store_rc sq_begin(struct mh_store *base)
 static enum mh_store_rc sq_commit(struct mh_store *base)
 {
 	struct sq *s = SQ(base);
-	if (!s->in_tx)
-		return MH_INVALID;
 	enum mh_store_rc rc = run_id(s, ST_COMMIT, NULL);
 	if (rc == MH_OK)
 		s->in_tx = false;
@@ -437,8 +423,6 @@ static void sq_rollback(struct mh_store *base)
 static enum mh_store_rc sq_bulk_load(struct mh_store *base, bool on)
 {
 	struct sq *s = SQ(base);
-	if (s->in_tx)
-		return MH_INVALID;
 	/* synchronous=OFF in WAL mode: commits reach the OS but are not fsynced;
 	 * back to FULL, a TRUNCATE checkpoint writes and syncs everything. */
 	const char *sql = on ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL; PRAGMA wal_checkpoint(TRUNCATE)";
@@ -1126,8 +1110,7 @@ static enum mh_store_rc sq_count(struct mh_store *base, const char *table, int64
 /* SQLite has no notifications: the watcher polls. */
 static enum mh_store_rc sq_changes_wait(struct mh_store *base, int timeout_ms)
 {
-	if (SQ(base)->in_tx)
-		return MH_INVALID;
+	(void)base;
 	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
 	return MH_OK;

@@ -24,6 +24,39 @@ void mh_store_set_err(struct mh_buf *err, const char *fmt, ...)
 	va_end(ap);
 }
 
+enum mh_store_rc mh_store_db_fail(struct mh_buf *err, enum mh_store_db_failure what, const char *detail,
+				  const char *value, const char *fk)
+{
+	if (detail == NULL)
+		detail = "";
+	switch (what) {
+	case MH_DB_LOST:
+		mh_store_set_err(err, "database connection lost: %s", detail);
+		return MH_UNAVAILABLE;
+	case MH_DB_BUSY:
+		mh_store_set_err(err, "database is busy: %s", detail);
+		return MH_UNAVAILABLE;
+	case MH_DB_UNIQUE:
+		if (detail[0] == '\0')
+			detail = "value";
+		if (value != NULL)
+			mh_store_set_err(err, "%s '%s' is already used", detail, value);
+		else
+			mh_store_set_err(err, "%s: already used", detail);
+		return MH_CONFLICT;
+	case MH_DB_FOREIGN_KEY:
+		mh_store_set_err(err, "%s", fk != NULL ? fk : "refers to a row that does not exist");
+		return MH_INVALID;
+	case MH_DB_REJECTED:
+		mh_store_set_err(err, "rejected by the database: %s", detail);
+		return MH_INVALID;
+	case MH_DB_OTHER:
+		break;
+	}
+	mh_store_set_err(err, "database error: %s", detail);
+	return MH_ERROR;
+}
+
 static const char *const status_names[] = {
 	[MH_ARTICLE_DRAFT] = "draft",
 	[MH_ARTICLE_SCHEDULED] = "scheduled",
@@ -196,11 +229,15 @@ enum mh_store_rc mh_store_migrate(struct mh_store *s, int *version, struct mh_bu
 
 enum mh_store_rc mh_store_begin(struct mh_store *s)
 {
+	if (s->ops->in_transaction(s))
+		return MH_INVALID; /* nesting is an error */
 	return s->ops->begin(s);
 }
 
 enum mh_store_rc mh_store_commit(struct mh_store *s)
 {
+	if (!s->ops->in_transaction(s))
+		return MH_INVALID;
 	return s->ops->commit(s);
 }
 
@@ -211,6 +248,8 @@ void mh_store_rollback(struct mh_store *s)
 
 enum mh_store_rc mh_store_bulk_load(struct mh_store *s, bool on)
 {
+	if (s->ops->in_transaction(s))
+		return MH_INVALID;
 	return s->ops->bulk_load(s, on);
 }
 
@@ -674,7 +713,7 @@ enum mh_store_rc mh_store_changes_prune(struct mh_store *s, int64_t before)
 
 enum mh_store_rc mh_store_changes_wait(struct mh_store *s, int timeout_ms)
 {
-	if (timeout_ms < 0 || timeout_ms > 60000)
+	if (timeout_ms < 0 || timeout_ms > 60000 || s->ops->in_transaction(s))
 		return MH_INVALID;
 	return s->ops->changes_wait(s, timeout_ms);
 }

@@ -268,6 +268,21 @@ void mh_store_relfill_begin(struct mh_store_relfill *f, struct mh_store_article_
 			    bool authors);
 void mh_store_relfill_row(struct mh_store_relfill *f, const struct mh_store_row *r);
 void mh_store_relfill_end(struct mh_store_relfill *f);
+/* What went wrong in the database, as a backend classifies its driver's
+ * error; mh_store_db_fail says it the same way on every backend and gives
+ * the store's code. detail: the driver's message (MH_DB_UNIQUE: the column).
+ * value: what was being written (a taken unique value); fk: what a missing
+ * referenced row means in this statement ("section_id: no section 9"). */
+enum mh_store_db_failure {
+	MH_DB_LOST,        /* the connection is gone: MH_UNAVAILABLE */
+	MH_DB_BUSY,        /* locked, deadlocked, out of resources: MH_UNAVAILABLE */
+	MH_DB_UNIQUE,      /* MH_CONFLICT */
+	MH_DB_FOREIGN_KEY, /* MH_INVALID */
+	MH_DB_REJECTED,    /* another constraint, bad bytes: MH_INVALID */
+	MH_DB_OTHER,       /* MH_ERROR */
+};
+enum mh_store_rc mh_store_db_fail(struct mh_buf *err, enum mh_store_db_failure what, const char *detail,
+				  const char *value, const char *fk);
 /* Replaces err's contents (err may be NULL). */
 void mh_store_set_err(struct mh_buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *mh_store_section_kind_name(enum mh_section_kind k);
