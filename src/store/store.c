@@ -298,16 +298,15 @@ static const char *url_problem(struct mh_str u)
 	return NULL;
 }
 
-bool mh_store_url_ok(struct mh_str url)
+const char *mh_store_url_problem(struct mh_str url)
 {
-	return url.len == 0 || url_problem(url) == NULL;
+	return url.len == 0 ? NULL : url_problem(url);
 }
 
 /* MH_INVALID with "<field>: why" when v may not be stored ("" is none). */
 static enum mh_store_rc check_url(const char *field, const char *v, struct mh_buf *err)
 {
-	struct mh_str u = mh_str_c(v != NULL ? v : "");
-	const char *why = u.len > 0 ? url_problem(u) : NULL;
+	const char *why = mh_store_url_problem(mh_str_c(v != NULL ? v : ""));
 	if (why == NULL)
 		return MH_OK;
 	mh_store_set_err(err, "%s: %s", field, why);

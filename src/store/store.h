@@ -107,8 +107,9 @@ struct mh_article {
  * brackets, backslashes or backquotes, at most 2000 bytes. Anything else
  * (javascript:, data:, //host, a relative path, spaces, control characters)
  * is MH_INVALID with "<field>: <why>". "" means no address and is allowed.
- * This is the check; a caller that wants to tell a person earlier uses it. */
-bool mh_store_url_ok(struct mh_str url);
+ * This is the check: NULL when url may be stored, else why not (a static
+ * string); a caller that wants to tell a person earlier uses it. */
+const char *mh_store_url_problem(struct mh_str url);
 
 /* ---- sections, authors, tags ---- */
 enum mh_store_rc mh_store_sections(struct mh_store *s, struct mh_arena *a, struct mh_section **out, size_t *n);
