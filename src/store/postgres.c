@@ -946,20 +946,28 @@ static enum mh_store_rc query_stmt(struct pg *s, unsigned f, bool count, char na
 	return rc;
 }
 
+/* $1..$11 of every list variant, in mh_store_postgres_list_sql's order. */
+void mh_store_postgres_list_params(const struct mh_article_query *q, int64_t v[MH_STORE_PG_LIST_NPARAMS])
+{
+	v[0] = mh_store_list_upper_bound(q);
+	v[1] = q->section_id;
+	v[2] = q->author_id;
+	v[3] = q->tag_id;
+	v[4] = q->before_published_at;
+	v[5] = q->before_id;
+	v[6] = q->exclude_id;
+	v[7] = q->after_published_at;
+	v[8] = q->after_id;
+	v[9] = mh_store_list_limit(q);
+	v[10] = q->offset;
+}
+
 static void query_params(struct params *p, const struct mh_article_query *q)
 {
-	int limit = mh_store_list_limit(q);
-	p_int(p, mh_store_list_upper_bound(q));
-	p_int(p, q->section_id);
-	p_int(p, q->author_id);
-	p_int(p, q->tag_id);
-	p_int(p, q->before_published_at);
-	p_int(p, q->before_id);
-	p_int(p, q->exclude_id);
-	p_int(p, q->after_published_at);
-	p_int(p, q->after_id);
-	p_int(p, limit);
-	p_int(p, q->offset);
+	int64_t v[LQ_NPARAMS];
+	mh_store_postgres_list_params(q, v);
+	for (int i = 0; i < LQ_NPARAMS; i++)
+		p_int(p, v[i]);
 }
 
 static enum mh_store_rc run_query_once(struct pg *s, const struct mh_article_query *q, unsigned f, bool count,

@@ -201,9 +201,9 @@ mh_store_decode_fn mh_store_item_section, mh_store_item_author, mh_store_item_ta
 	mh_store_item_change;
 
 /* For bench/pgmodels.c, which must run what the server runs: the SQL text
- * of the statements of a cold article page on PostgreSQL (postgres.c). The
- * list variant is built into out (flags: LQ_*); its 11 parameters are
- * bigints, in the order of postgres.c's query_params. */
+ * of the statements of a cold article page on PostgreSQL (postgres.c), and
+ * a list query's text and parameter values (all bigints) for a query as the
+ * page builds it (its variant: mh_store_query_flags). */
 enum mh_store_pg_page_stmt {
 	MH_STORE_PG_SECTIONS,
 	MH_STORE_PG_ARTICLE_BY_SLUG,
@@ -213,6 +213,7 @@ enum mh_store_pg_page_stmt {
 const char *mh_store_postgres_page_sql(enum mh_store_pg_page_stmt which);
 void mh_store_postgres_list_sql(struct mh_buf *out, unsigned flags, bool count);
 #define MH_STORE_PG_LIST_NPARAMS 11
+void mh_store_postgres_list_params(const struct mh_article_query *q, int64_t v[MH_STORE_PG_LIST_NPARAMS]);
 
 /* ---- shared helpers (store.c) ---- */
 /* The list query's variants, one prepared statement per combination of the
