@@ -34,9 +34,10 @@
  * pg_sleep's wait up to whole milliseconds, so -d 500 waits about 1 ms.
  *
  * A benchmark tool, not part of the server, built with it (bench/meson.build)
- * and linked against its library: the statements come from the store
- * (store_int.h's mh_store_postgres_page_sql, _list_sql and _list_params), so
- * a change to the server's SQL is what this measures, never a stale copy.
+ * and linked against its library: the statements and the list query's
+ * values come from the store (store_int.h's mh_store_postgres_page_sql,
+ * mh_store_postgres_list_sql and mh_store_list_values), so a change to the
+ * server's SQL is what this measures, never a stale copy.
  * Nothing in src/ depends on it.
  */
 #include <errno.h>
@@ -134,7 +135,7 @@ struct page {
 	double started;
 	bool counted; /* started inside the window */
 	char id[24], published_at[24], stream_ids[96];
-	char list_vals[MH_STORE_PG_LIST_NPARAMS][24]; /* the stream query's parameters */
+	char list_vals[MH_STORE_LIST_NPARAMS][24]; /* the stream query's parameters */
 	PGresult *res; /* the current statement's result, until its NULL */
 	bool want_write;
 };
@@ -160,10 +161,10 @@ static PGconn *connect_one(int *backend_pid)
 		die("connect: %s", PQerrorMessage(c));
 	for (int s = 0; s < S__COUNT; s++) {
 		const char *sql = step_sql[s];
-		Oid types[MH_STORE_PG_LIST_NPARAMS];
+		Oid types[MH_STORE_LIST_NPARAMS];
 		int n = 0;
 		if (s == S_STREAM) {
-			n = MH_STORE_PG_LIST_NPARAMS;
+			n = MH_STORE_LIST_NPARAMS;
 			for (int i = 0; i < n; i++)
 				types[i] = 20; /* int8, as the store's list statements */
 		}
@@ -181,7 +182,7 @@ static PGconn *connect_one(int *backend_pid)
 }
 
 /* The parameters of p's current step; returns how many. */
-static int step_params(struct page *p, const char *v[MH_STORE_PG_LIST_NPARAMS], char scratch[MH_STORE_PG_LIST_NPARAMS][32])
+static int step_params(struct page *p, const char *v[MH_STORE_LIST_NPARAMS], char scratch[MH_STORE_LIST_NPARAMS][32])
 {
 	switch (p->step) {
 	case S_SECTIONS:
@@ -196,13 +197,13 @@ static int step_params(struct page *p, const char *v[MH_STORE_PG_LIST_NPARAMS], 
 		return 1;
 	case S_STREAM: {
 		struct mh_article_query q = stream_query(strtoll(p->published_at, NULL, 10), strtoll(p->id, NULL, 10));
-		int64_t vals[MH_STORE_PG_LIST_NPARAMS];
-		mh_store_postgres_list_params(&q, vals);
-		for (int i = 0; i < MH_STORE_PG_LIST_NPARAMS; i++) {
+		int64_t vals[MH_STORE_LIST_NPARAMS];
+		mh_store_list_values(&q, vals);
+		for (int i = 0; i < MH_STORE_LIST_NPARAMS; i++) {
 			snprintf(p->list_vals[i], sizeof(p->list_vals[i]), "%lld", (long long)vals[i]);
 			v[i] = p->list_vals[i];
 		}
-		return MH_STORE_PG_LIST_NPARAMS;
+		return MH_STORE_LIST_NPARAMS;
 	}
 	case S_STREAM_AUTHORS:
 	case S_STREAM_TAGS:
@@ -291,8 +292,8 @@ static void *run_blocking(void *arg)
 		page_begin(p);
 		bool ok = true;
 		for (; ok && p->step <= last_step(); p->step++) {
-			const char *v[MH_STORE_PG_LIST_NPARAMS];
-			char scratch[MH_STORE_PG_LIST_NPARAMS][32];
+			const char *v[MH_STORE_LIST_NPARAMS];
+			char scratch[MH_STORE_LIST_NPARAMS][32];
 			int n = step_params(p, v, scratch);
 			double t = now_s();
 			PGresult *r = PQexecPrepared(p->conn, step_name[p->step], n, v, NULL, NULL, 0);
@@ -315,8 +316,8 @@ static void *run_blocking(void *arg)
 
 static void async_send(struct worker *w, struct page *p, int ep)
 {
-	const char *v[MH_STORE_PG_LIST_NPARAMS];
-	char scratch[MH_STORE_PG_LIST_NPARAMS][32];
+	const char *v[MH_STORE_LIST_NPARAMS];
+	char scratch[MH_STORE_LIST_NPARAMS][32];
 	int n = step_params(p, v, scratch);
 	if (!PQsendQueryPrepared(p->conn, step_name[p->step], n, v, NULL, NULL, 0))
 		die("send %s: %s", step_name[p->step], PQerrorMessage(p->conn));

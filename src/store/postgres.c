@@ -156,9 +156,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_JOBS_PRUNE] = "DELETE FROM jobs WHERE state = 'done' AND updated_at < $1",
 };
 
-/* The list query's variants (LQ_*, store_int.h): every variant takes the same 11 bigint
- * parameters (declared, so unused ones are fine). */
-#define LQ_NPARAMS MH_STORE_PG_LIST_NPARAMS
+#define LQ_NPARAMS MH_STORE_LIST_NPARAMS
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -875,39 +873,17 @@ static enum mh_store_rc fill_relations(struct pg *s, struct mh_arena *a, struct 
 	return rc;
 }
 
-/* The list (or count) query of variant f (LQ_*), in PostgreSQL's words. */
+/* Every list variant declares all its parameters as bigints (PQprepare), so
+ * the ones a variant does not use are fine. */
+static const struct mh_store_list_dialect pg_list = {
+	.param = { "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11" },
+	.any_status = "$1::bigint IS NOT NULL",
+	.is_pick = "a.staff_pick",
+};
+
 void mh_store_postgres_list_sql(struct mh_buf *out, unsigned f, bool count)
 {
-	if (count)
-		mh_buf_append_c(out, "SELECT count(*) FROM articles a");
-	else
-		mh_buf_printf(out, "SELECT " ART_COLS "%s" ART_FROM, (f & LQ_BODY) ? ART_BODY : "");
-	/* $1 now, $2 section, $3 author, $4 tag, $5 before_at, $6 before_id,
-	 * $7 exclude, $8 after_at, $9 after_id, $10 limit, $11 offset */
-	if (f & LQ_ANY)
-		mh_buf_append_c(out, " WHERE $1::bigint IS NOT NULL");
-	else
-		mh_buf_append_c(out, " WHERE a.status = 'published' AND a.published_at <= $1");
-	if (f & LQ_SECTION)
-		mh_buf_append_c(out, " AND a.section_id = $2");
-	if (f & LQ_PICKS)
-		mh_buf_append_c(out, " AND a.staff_pick");
-	if (f & LQ_AUTHOR)
-		mh_buf_append_c(out, " AND a.id IN (SELECT article_id FROM article_authors WHERE author_id = $3)");
-	if (f & LQ_TAG)
-		mh_buf_append_c(out, " AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = $4)");
-	if (f & LQ_CURSOR)
-		mh_buf_append_c(out, " AND (a.published_at, a.id) < ($5, $6)");
-	if (f & LQ_CURSOR_TIME)
-		mh_buf_append_c(out, " AND a.published_at < $5");
-	if (f & LQ_EXCLUDE)
-		mh_buf_append_c(out, " AND a.id <> $7");
-	if (f & LQ_AFTER)
-		mh_buf_append_c(out, " AND a.published_at >= $8 AND (a.published_at, a.id) > ($8, $9)");
-	if (!count && (f & LQ_AFTER))
-		mh_buf_append_c(out, " ORDER BY a.published_at ASC, a.id ASC LIMIT $10 OFFSET $11");
-	else if (!count)
-		mh_buf_append_c(out, " ORDER BY a.published_at DESC, a.id DESC LIMIT $10 OFFSET $11");
+	mh_store_list_sql(out, &pg_list, f, count);
 }
 
 /* The statements of a cold article page, for bench/pgmodels.c. */
@@ -946,26 +922,10 @@ static enum mh_store_rc query_stmt(struct pg *s, unsigned f, bool count, char na
 	return rc;
 }
 
-/* $1..$11 of every list variant, in mh_store_postgres_list_sql's order. */
-void mh_store_postgres_list_params(const struct mh_article_query *q, int64_t v[MH_STORE_PG_LIST_NPARAMS])
-{
-	v[0] = mh_store_list_upper_bound(q);
-	v[1] = q->section_id;
-	v[2] = q->author_id;
-	v[3] = q->tag_id;
-	v[4] = q->before_published_at;
-	v[5] = q->before_id;
-	v[6] = q->exclude_id;
-	v[7] = q->after_published_at;
-	v[8] = q->after_id;
-	v[9] = mh_store_list_limit(q);
-	v[10] = q->offset;
-}
-
 static void query_params(struct params *p, const struct mh_article_query *q)
 {
 	int64_t v[LQ_NPARAMS];
-	mh_store_postgres_list_params(q, v);
+	mh_store_list_values(q, v);
 	for (int i = 0; i < LQ_NPARAMS; i++)
 		p_int(p, v[i]);
 }

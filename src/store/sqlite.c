@@ -616,66 +616,36 @@ static enum mh_store_rc fill_relations(struct sq *s, struct mh_arena *a, struct 
 	return rc;
 }
 
+/* Named parameters, so each variant binds only what it uses; the staff-pick
+ * test is spelled as the articles_picks index's first column is compared. */
+static const struct mh_store_list_dialect sq_list = {
+	.param = { ":now", ":section", ":author", ":tag", ":before_at", ":before_id", ":exclude", ":after_at",
+		   ":after_id", ":limit", ":offset" },
+	.any_status = "1",
+	.is_pick = "a.staff_pick = 1",
+};
+
 static sqlite3_stmt *query_stmt(struct sq *s, unsigned f, bool count)
 {
 	sqlite3_stmt **slot = count ? &s->counts[f] : &s->lists[f];
 	if (*slot != NULL)
 		return *slot;
 	struct mh_buf sql = MH_BUF_INIT;
-	if (count)
-		mh_buf_append_c(&sql, "SELECT count(*) FROM articles a");
-	else
-		mh_buf_printf(&sql, "SELECT " ART_COLS "%s" ART_FROM, (f & LQ_BODY) ? ART_BODY : "");
-	if (f & LQ_ANY)
-		mh_buf_append_c(&sql, " WHERE 1");
-	else
-		mh_buf_append_c(&sql, " WHERE a.status = 'published' AND a.published_at <= :now");
-	if (f & LQ_SECTION)
-		mh_buf_append_c(&sql, " AND a.section_id = :section");
-	if (f & LQ_PICKS)
-		mh_buf_append_c(&sql, " AND a.staff_pick = 1");
-	if (f & LQ_AUTHOR)
-		mh_buf_append_c(&sql, " AND a.id IN (SELECT article_id FROM article_authors WHERE author_id = :author)");
-	if (f & LQ_TAG)
-		mh_buf_append_c(&sql, " AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = :tag)");
-	if (f & LQ_CURSOR)
-		mh_buf_append_c(&sql, " AND (a.published_at, a.id) < (:before_at, :before_id)");
-	if (f & LQ_CURSOR_TIME)
-		mh_buf_append_c(&sql, " AND a.published_at < :before_at");
-	if (f & LQ_EXCLUDE)
-		mh_buf_append_c(&sql, " AND a.id <> :exclude");
-	if (f & LQ_AFTER)
-		mh_buf_append_c(&sql, " AND a.published_at >= :after_at AND (a.published_at, a.id) > (:after_at, :after_id)");
-	if (!count && (f & LQ_AFTER))
-		mh_buf_append_c(&sql, " ORDER BY a.published_at ASC, a.id ASC LIMIT :limit OFFSET :offset");
-	else if (!count)
-		mh_buf_append_c(&sql, " ORDER BY a.published_at DESC, a.id DESC LIMIT :limit OFFSET :offset");
+	mh_store_list_sql(&sql, &sq_list, f, count);
 	*slot = prepare(s, mh_buf_cstr(&sql), NULL);
 	mh_buf_free(&sql);
 	return *slot;
 }
 
-static void bind_named(sqlite3_stmt *st, const char *name, int64_t v)
-{
-	int i = sqlite3_bind_parameter_index(st, name);
-	if (i > 0)
-		sqlite3_bind_int64(st, i, v);
-}
-
 static void bind_query(sqlite3_stmt *st, const struct mh_article_query *q)
 {
-	int limit = mh_store_list_limit(q);
-	bind_named(st, ":now", mh_store_list_upper_bound(q));
-	bind_named(st, ":section", q->section_id);
-	bind_named(st, ":author", q->author_id);
-	bind_named(st, ":tag", q->tag_id);
-	bind_named(st, ":before_at", q->before_published_at);
-	bind_named(st, ":before_id", q->before_id);
-	bind_named(st, ":exclude", q->exclude_id);
-	bind_named(st, ":after_at", q->after_published_at);
-	bind_named(st, ":after_id", q->after_id);
-	bind_named(st, ":limit", limit);
-	bind_named(st, ":offset", q->offset);
+	int64_t v[MH_STORE_LIST_NPARAMS];
+	mh_store_list_values(q, v);
+	for (int i = 0; i < MH_STORE_LIST_NPARAMS; i++) {
+		int at = sqlite3_bind_parameter_index(st, sq_list.param[i]);
+		if (at > 0)
+			sqlite3_bind_int64(st, at, v[i]);
+	}
 }
 
 static enum mh_store_rc sq_articles(struct mh_store *base, struct mh_arena *a, const struct mh_article_query *q,

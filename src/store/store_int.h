@@ -201,9 +201,8 @@ mh_store_decode_fn mh_store_item_section, mh_store_item_author, mh_store_item_ta
 	mh_store_item_change;
 
 /* For bench/pgmodels.c, which must run what the server runs: the SQL text
- * of the statements of a cold article page on PostgreSQL (postgres.c), and
- * a list query's text and parameter values (all bigints) for a query as the
- * page builds it (its variant: mh_store_query_flags). */
+ * of the statements of a cold article page on PostgreSQL (postgres.c); the
+ * list query's is mh_store_postgres_list_sql, its values mh_store_list_values. */
 enum mh_store_pg_page_stmt {
 	MH_STORE_PG_SECTIONS,
 	MH_STORE_PG_ARTICLE_BY_SLUG,
@@ -212,8 +211,31 @@ enum mh_store_pg_page_stmt {
 };
 const char *mh_store_postgres_page_sql(enum mh_store_pg_page_stmt which);
 void mh_store_postgres_list_sql(struct mh_buf *out, unsigned flags, bool count);
-#define MH_STORE_PG_LIST_NPARAMS 11
-void mh_store_postgres_list_params(const struct mh_article_query *q, int64_t v[MH_STORE_PG_LIST_NPARAMS]);
+
+/* ---- the list query (list_sql.c) ----
+ * One statement per variant (LQ_* flags of the query), each taking the same
+ * values in this order (all integers; a variant leaves some unused). */
+enum {
+	MH_LP_NOW, /* mh_store_list_upper_bound */
+	MH_LP_SECTION,
+	MH_LP_AUTHOR,
+	MH_LP_TAG,
+	MH_LP_BEFORE_AT,
+	MH_LP_BEFORE_ID,
+	MH_LP_EXCLUDE,
+	MH_LP_AFTER_AT,
+	MH_LP_AFTER_ID,
+	MH_LP_LIMIT, /* mh_store_list_limit */
+	MH_LP_OFFSET,
+	MH_STORE_LIST_NPARAMS
+};
+void mh_store_list_values(const struct mh_article_query *q, int64_t v[MH_STORE_LIST_NPARAMS]);
+struct mh_store_list_dialect {
+	const char *param[MH_STORE_LIST_NPARAMS]; /* each value's name in SQL */
+	const char *any_status;                   /* the WHERE of LQ_ANY (every row) */
+	const char *is_pick;                      /* the staff-pick test (its index's spelling) */
+};
+void mh_store_list_sql(struct mh_buf *out, const struct mh_store_list_dialect *d, unsigned flags, bool count);
 
 /* ---- shared helpers (store.c) ---- */
 /* The list query's variants, one prepared statement per combination of the
