@@ -173,6 +173,11 @@ static enum mh_store_rc migrate(struct mh_store *s, int *version, struct mh_buf 
 		mh_store_set_err(err, "migrate: not allowed inside a transaction");
 		return MH_INVALID;
 	}
+	int newest = mh_store_migrations[mh_store_n_migrations - 1].version;
+	/* Up to date (every start but the first): no lock, no write. A new
+	 * database has no schema table yet: the read fails, quietly. */
+	if (o->migration_version(s, version, NULL) == MH_OK && *version == newest)
+		return MH_OK;
 	enum mh_store_rc rc = o->migrate_lock(s, err);
 	if (rc != MH_OK)
 		return rc;
@@ -181,7 +186,6 @@ static enum mh_store_rc migrate(struct mh_store *s, int *version, struct mh_buf 
 		return rc;
 	if ((rc = o->migration_version(s, version, err)) != MH_OK)
 		return rc;
-	int newest = mh_store_migrations[mh_store_n_migrations - 1].version;
 	if (*version > newest) {
 		mh_store_set_err(err, "database schema version %d is newer than this program knows (%d)", *version,
 				 newest);

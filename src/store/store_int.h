@@ -1,7 +1,10 @@
 /*
- * store internals: the backend table every backend fills, the numbered
- * migrations shared by all backends, and helpers common to them. Private to
- * src/store/; nothing here is part of the public API in store.h.
+ * store internals: the primitives every backend fills in (its SQL dialect
+ * and its driver, nothing else), the numbered migrations shared by all
+ * backends, the column lists and row decoding both read through, the list
+ * query written once (list_sql.c), and helpers common to them. Private to
+ * src/store/ (and bench/pgmodels.c, which must run the server's SQL);
+ * nothing here is part of the public API in store.h.
  */
 #ifndef MH_STORE_INT_H
 #define MH_STORE_INT_H
@@ -23,12 +26,11 @@ extern const size_t mh_store_n_migrations;
 
 /* What a backend does: its SQL dialect and its driver's calls, nothing
  * else. Every rule of the API (input checks, defaults, which time is "now",
- * was_published, the messages a caller shows) lives once in store.c, which
- * composes these primitives. Unless said otherwise a primitive reports a
- * database failure with the store's codes (MH_UNAVAILABLE, MH_ERROR, a taken
- * unique value as MH_CONFLICT "<column> '<value>' is already used", a missing
- * referenced row as MH_INVALID with the message fk given) and never
- * decides anything else. Times are passed in; a backend never reads the
+ * was_published, the messages a caller shows, the transaction-state checks)
+ * lives once in store.c, which composes these primitives. A primitive
+ * reports a database failure through mh_store_db_fail (a taken unique value
+ * MH_CONFLICT naming the value given, a missing referenced row MH_INVALID
+ * with the message fk given, ...) and decides nothing else. Times are passed in; a backend never reads the
  * clock for data. Rows are decoded by store.c's mh_store_row_* from the
  * column lists below, so a backend only says how to read one value. */
 struct mh_store_ops {
