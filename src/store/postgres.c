@@ -1,6 +1,8 @@
 /*
- * postgres.c: the PostgreSQL backend of store.h, through libpq. Same
- * semantics and error codes as sqlite.c, operation by operation.
+ * postgres.c: the PostgreSQL backend of store.h, through libpq. Only
+ * PostgreSQL's dialect and driver live here: the statements store.c runs
+ * (store_int.h's MH_Q_*), transactions, the connection and its recovery,
+ * LISTEN/NOTIFY. Every rule of the API is store.c's.
  *
  * Connections: one per struct mh_store (a store is NOT thread-safe; the
  * server opens one per worker thread, and the change-log watcher one more,
@@ -40,120 +42,79 @@
 #define MIGRATION_LOCK 0x6d686d6967726174LL
 #define CHANNEL "masthead_changes"
 
-enum stmt_id {
-	ST_MIG_VERSION,
-	ST_MIG_RECORD,
-	ST_SECTIONS,
-	ST_SECTION_BY_SLUG,
-	ST_SECTION_INSERT,
-	ST_SECTION_UPDATE,
-	ST_AUTHORS,
-	ST_AUTHOR_BY_SLUG,
-	ST_AUTHOR_INSERT,
-	ST_AUTHOR_UPDATE,
-	ST_TAG_BY_SLUG,
-	ST_TAG_INSERT,
-	ST_ART_BY_SLUG,
-	ST_ART_BY_ID,
-	ST_ART_OLD,
-	ST_ART_INSERT,
-	ST_ART_UPDATE,
-	ST_ART_DEL_AUTHORS,
-	ST_ART_DEL_TAGS,
-	ST_ART_ADD_AUTHOR,
-	ST_ART_ADD_TAG,
-	ST_BATCH_AUTHORS,
-	ST_BATCH_TAGS,
-	ST_SET_VIEWS,
-	ST_ART_LOCK,
-	ST_CHANGE_ADD,
-	ST_CHANGE_LAST,
-	ST_CHANGES_SINCE,
-	ST_CHANGES_PRUNE,
-	ST_JOB_REQUEUE,
-	ST_JOB_INSERT,
-	ST_JOB_CLAIM,
-	ST_JOB_DONE,
-	ST_JOB_FAIL,
-	ST_JOBS_ALL,
-	ST_JOBS_STATE,
-	ST_JOB_RETRY,
-	ST_JOBS_PRUNE,
-	ST__COUNT
-};
 
-static const char *const stmt_sql[ST__COUNT] = {
-	[ST_MIG_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
-	[ST_MIG_RECORD] = "INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)",
-	[ST_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections ORDER BY position, id",
-	[ST_SECTION_BY_SLUG] = "SELECT " MH_STORE_SECTION_COLS " FROM sections WHERE slug = $1",
-	[ST_SECTION_INSERT] = "INSERT INTO sections(slug, name, description, position, kind)"
+static const char *const stmt_sql[MH_Q__COUNT] = {
+	[MH_Q_MIG_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
+	[MH_Q_MIG_RECORD] = "INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)",
+	[MH_Q_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections ORDER BY position, id",
+	[MH_Q_SECTION_BY_SLUG] = "SELECT " MH_STORE_SECTION_COLS " FROM sections WHERE slug = $1",
+	[MH_Q_SECTION_INSERT] = "INSERT INTO sections(slug, name, description, position, kind)"
 			      " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-	[ST_SECTION_UPDATE] = "UPDATE sections SET slug = $1, name = $2, description = $3, position = $4,"
-			      " kind = $5 WHERE id = $6",
-	[ST_AUTHORS] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors ORDER BY name, id",
-	[ST_AUTHOR_BY_SLUG] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors WHERE slug = $1",
-	[ST_AUTHOR_INSERT] = "INSERT INTO authors(slug, name, bio, avatar_url) VALUES ($1, $2, $3, $4) RETURNING id",
-	[ST_AUTHOR_UPDATE] = "UPDATE authors SET slug = $1, name = $2, bio = $3, avatar_url = $4 WHERE id = $5",
-	[ST_TAG_BY_SLUG] = "SELECT " MH_STORE_TAG_COLS " FROM tags WHERE slug = $1",
-	[ST_TAG_INSERT] = "INSERT INTO tags(slug, name) VALUES ($1, $2) RETURNING id",
-	[ST_ART_BY_SLUG] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.slug = $1",
-	[ST_ART_BY_ID] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.id = $1",
-	[ST_ART_OLD] = "SELECT created_at, was_published FROM articles WHERE id = $1",
-	[ST_ART_INSERT] = "INSERT INTO articles(slug, headline, dek, body_md, body_html, lead_html, section_id,"
+	[MH_Q_SECTION_UPDATE] = "UPDATE sections SET slug = $1, name = $2, description = $3, position = $4,"
+			      " kind = $5 WHERE id = $6 RETURNING id",
+	[MH_Q_AUTHORS] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors ORDER BY name, id",
+	[MH_Q_AUTHOR_BY_SLUG] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors WHERE slug = $1",
+	[MH_Q_AUTHOR_INSERT] = "INSERT INTO authors(slug, name, bio, avatar_url) VALUES ($1, $2, $3, $4) RETURNING id",
+	[MH_Q_AUTHOR_UPDATE] = "UPDATE authors SET slug = $1, name = $2, bio = $3, avatar_url = $4 WHERE id = $5 RETURNING id",
+	[MH_Q_TAG_BY_SLUG] = "SELECT " MH_STORE_TAG_COLS " FROM tags WHERE slug = $1",
+	[MH_Q_TAG_INSERT] = "INSERT INTO tags(slug, name) VALUES ($1, $2) RETURNING id",
+	[MH_Q_ART_BY_SLUG] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.slug = $1",
+	[MH_Q_ART_BY_ID] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.id = $1",
+	[MH_Q_ART_OLD] = "SELECT created_at, was_published FROM articles WHERE id = $1",
+	[MH_Q_ART_INSERT] = "INSERT INTO articles(slug, headline, dek, body_md, body_html, lead_html, section_id,"
 			  " image_url, image_alt, via_name, via_url, staff_pick, status, published_at,"
 			  " updated_at, created_at, was_published, views)"
 			  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
 			  " RETURNING id",
-	[ST_ART_UPDATE] = "UPDATE articles SET slug = $1, headline = $2, dek = $3, body_md = $4, body_html = $5,"
+	[MH_Q_ART_UPDATE] = "UPDATE articles SET slug = $1, headline = $2, dek = $3, body_md = $4, body_html = $5,"
 			  " lead_html = $6, section_id = $7, image_url = $8, image_alt = $9, via_name = $10,"
 			  " via_url = $11, staff_pick = $12, status = $13, published_at = $14, updated_at = $15,"
 			  " created_at = $16, was_published = $17, views = $18 WHERE id = $19 RETURNING id",
-	[ST_ART_DEL_AUTHORS] = "DELETE FROM article_authors WHERE article_id = $1",
-	[ST_ART_DEL_TAGS] = "DELETE FROM article_tags WHERE article_id = $1",
-	[ST_ART_ADD_AUTHOR] = "INSERT INTO article_authors(article_id, author_id, position) VALUES ($1, $2, $3)",
-	[ST_ART_ADD_TAG] = "INSERT INTO article_tags(article_id, tag_id) VALUES ($1, $2)",
+	[MH_Q_ART_DEL_AUTHORS] = "DELETE FROM article_authors WHERE article_id = $1",
+	[MH_Q_ART_DEL_TAGS] = "DELETE FROM article_tags WHERE article_id = $1",
+	[MH_Q_ART_ADD_AUTHOR] = "INSERT INTO article_authors(article_id, author_id, position) VALUES ($1, $2, $3)",
+	[MH_Q_ART_ADD_TAG] = "INSERT INTO article_tags(article_id, tag_id) VALUES ($1, $2)",
 	/* A whole list page's authors and tags in one query each: the ids come
 	 * as one array literal, so the statement is the same for any page size. */
-	[ST_BATCH_AUTHORS] = "SELECT " MH_STORE_BATCH_AUTHOR_COLS
+	[MH_Q_BATCH_AUTHORS] = "SELECT " MH_STORE_BATCH_AUTHOR_COLS
 			     " FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
 			     " WHERE aa.article_id = ANY ($1::bigint[])"
 			     " ORDER BY aa.article_id, aa.position",
-	[ST_BATCH_TAGS] = "SELECT " MH_STORE_BATCH_TAG_COLS
+	[MH_Q_BATCH_TAGS] = "SELECT " MH_STORE_BATCH_TAG_COLS
 			  " FROM article_tags at JOIN tags t ON t.id = at.tag_id"
 			  " WHERE at.article_id = ANY ($1::bigint[])"
 			  " ORDER BY at.article_id, t.name COLLATE \"C\", t.id",
-	[ST_SET_VIEWS] = "UPDATE articles SET views = $2 WHERE id = $1",
-	[ST_ART_LOCK] = "SELECT id FROM articles WHERE id = $1 FOR UPDATE",
+	[MH_Q_SET_VIEWS] = "UPDATE articles SET views = $2 WHERE id = $1",
+	[MH_Q_ART_LOCK] = "SELECT id FROM articles WHERE id = $1 FOR UPDATE",
 	/* The log entry and the wake-up of every node's watcher, in the
 	 * caller's transaction: NOTIFY is delivered only when it commits. */
-	[ST_CHANGE_ADD] = "WITH c AS (INSERT INTO changes(keys, created_at) VALUES ($1, $2) RETURNING id)"
+	[MH_Q_CHANGE_ADD] = "WITH c AS (INSERT INTO changes(keys, created_at) VALUES ($1, $2) RETURNING id)"
 			  " SELECT pg_notify('" CHANNEL "', ''), (SELECT id FROM c)",
-	[ST_CHANGE_LAST] = "SELECT coalesce(max(id), 0) FROM changes",
-	[ST_CHANGES_SINCE] = "SELECT " MH_STORE_CHANGE_COLS " FROM changes WHERE id > $1 ORDER BY id LIMIT $2",
-	[ST_CHANGES_PRUNE] = "DELETE FROM changes WHERE created_at < $1",
-	[ST_JOB_REQUEUE] = "UPDATE jobs SET payload = $2, run_at = $3, state = 'queued', attempts = 0, owner = '',"
+	[MH_Q_CHANGE_LAST] = "SELECT coalesce(max(id), 0) FROM changes",
+	[MH_Q_CHANGES_SINCE] = "SELECT " MH_STORE_CHANGE_COLS " FROM changes WHERE id > $1 ORDER BY id LIMIT $2",
+	[MH_Q_CHANGES_PRUNE] = "DELETE FROM changes WHERE created_at < $1",
+	[MH_Q_JOB_REQUEUE] = "UPDATE jobs SET payload = $2, run_at = $3, state = 'queued', attempts = 0, owner = '',"
 			   " lease_until = 0, updated_at = $4"
 			   " WHERE dedupe = $1 AND state IN ('queued', 'running') RETURNING id",
-	[ST_JOB_INSERT] = "INSERT INTO jobs(kind, payload, run_at, dedupe, created_at, updated_at)"
+	[MH_Q_JOB_INSERT] = "INSERT INTO jobs(kind, payload, run_at, dedupe, created_at, updated_at)"
 			  " VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
 	/* Claimers on other connections skip the row one of them has locked,
 	 * so each due job goes to exactly one of them without waiting. */
-	[ST_JOB_CLAIM] = "UPDATE jobs SET state = 'running', owner = $1, lease_until = $2, attempts = attempts + 1,"
+	[MH_Q_JOB_CLAIM] = "UPDATE jobs SET state = 'running', owner = $1, lease_until = $2, attempts = attempts + 1,"
 			 " updated_at = $3 WHERE id = (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= $3)"
 			 " OR (state = 'running' AND lease_until < $3) ORDER BY run_at, id LIMIT 1"
 			 " FOR UPDATE SKIP LOCKED)"
 			 " RETURNING " JOB_COLS,
-	[ST_JOB_DONE] = "UPDATE jobs SET state = 'done', owner = '', lease_until = 0, updated_at = $3"
+	[MH_Q_JOB_DONE] = "UPDATE jobs SET state = 'done', owner = '', lease_until = 0, updated_at = $3"
 			" WHERE id = $1 AND owner = $2 AND state = 'running'",
-	[ST_JOB_FAIL] = "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'queued' END,"
+	[MH_Q_JOB_FAIL] = "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'queued' END,"
 			" run_at = $4, last_error = $3, owner = '', lease_until = 0, updated_at = $5"
 			" WHERE id = $1 AND owner = $2 AND state = 'running'",
-	[ST_JOBS_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT $1",
-	[ST_JOBS_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = $2 ORDER BY id DESC LIMIT $1",
-	[ST_JOB_RETRY] = "UPDATE jobs SET state = 'queued', run_at = $2, attempts = 0, owner = '', lease_until = 0,"
+	[MH_Q_JOBS_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT $1",
+	[MH_Q_JOBS_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = $2 ORDER BY id DESC LIMIT $1",
+	[MH_Q_JOB_RETRY] = "UPDATE jobs SET state = 'queued', run_at = $2, attempts = 0, owner = '', lease_until = 0,"
 			 " updated_at = $2 WHERE id = $1 AND state IN ('parked', 'queued')",
-	[ST_JOBS_PRUNE] = "DELETE FROM jobs WHERE state = 'done' AND updated_at < $1",
+	[MH_Q_JOBS_PRUNE] = "DELETE FROM jobs WHERE state = 'done' AND updated_at < $1",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS
@@ -168,9 +129,10 @@ struct pg {
 	bool in_tx;
 	bool tx_lost;   /* the explicit transaction died with its connection */
 	bool listening; /* LISTEN issued on this connection */
+	int blocks;     /* write_begin without its write_end yet */
 	int backoff_ms;
 	int64_t next_try_ms; /* no reconnection before then (monotonic ms) */
-	bool prepared[ST__COUNT];
+	bool prepared[MH_Q__COUNT];
 	uint8_t lists[LQ__VARIANTS]; /* bit 0: list prepared, bit 1: count prepared */
 };
 
@@ -353,11 +315,6 @@ static void p_strn(struct params *p, const char *v, size_t n)
 	p->n++;
 }
 
-static void p_text(struct params *p, const char *v)
-{
-	p_strn(p, v, v != NULL ? strlen(v) : 0);
-}
-
 static void p_str(struct params *p, struct mh_str v)
 {
 	p_strn(p, v.ptr, v.len);
@@ -427,7 +384,7 @@ static enum mh_store_rc exec_named(struct pg *s, const char *name, const struct 
 	return MH_OK;
 }
 
-static enum mh_store_rc exec_st_once(struct pg *s, enum stmt_id id, const struct params *p, PGresult **out,
+static enum mh_store_rc exec_st_once(struct pg *s, enum mh_store_stmt id, const struct params *p, PGresult **out,
 				     struct mh_buf *err, const char *value, const char *fk)
 {
 	*out = NULL;
@@ -453,7 +410,7 @@ static bool retry_read(struct pg *s, bool had_conn, bool in_tx, enum mh_store_rc
 	return rc == MH_UNAVAILABLE && had_conn && !in_tx && is_read && s->conn == NULL && !s->tx_lost;
 }
 
-static enum mh_store_rc exec_st(struct pg *s, enum stmt_id id, const struct params *p, PGresult **out,
+static enum mh_store_rc exec_st(struct pg *s, enum mh_store_stmt id, const struct params *p, PGresult **out,
 				struct mh_buf *err, const char *value, const char *fk)
 {
 	bool had_conn = s->conn != NULL, in_tx = s->in_tx;
@@ -539,7 +496,7 @@ static enum mh_store_rc write_end(struct pg *s, bool multi, enum mh_store_rc rc,
 }
 
 /* One statement as a write: savepoint'd inside an explicit transaction. */
-static enum mh_store_rc write_one(struct pg *s, enum stmt_id id, const struct params *p, PGresult **out,
+static enum mh_store_rc write_one(struct pg *s, enum mh_store_stmt id, const struct params *p, PGresult **out,
 				  struct mh_buf *err, const char *value, const char *fk)
 {
 	*out = NULL;
@@ -617,17 +574,6 @@ static void pg_close(struct mh_store *base)
 	free(s);
 }
 
-static enum mh_store_rc read_version(struct pg *s, int *version, struct mh_buf *err)
-{
-	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(s, ST_MIG_VERSION, NULL, &r, err, NULL, NULL);
-	if (rc != MH_OK)
-		return rc;
-	*version = (int)get_i64(r, 0, 0);
-	PQclear(r);
-	return MH_OK;
-}
-
 static bool pg_in_transaction(struct mh_store *base)
 {
 	struct pg *s = PG(base);
@@ -636,12 +582,19 @@ static bool pg_in_transaction(struct mh_store *base)
 
 static enum mh_store_rc pg_write_begin(struct mh_store *base, struct mh_buf *err)
 {
-	return write_begin(PG(base), true, err);
+	struct pg *s = PG(base);
+	enum mh_store_rc rc = write_begin(s, true, err);
+	if (rc == MH_OK)
+		s->blocks++;
+	return rc;
 }
 
 static enum mh_store_rc pg_write_end(struct mh_store *base, enum mh_store_rc rc, struct mh_buf *err)
 {
-	return write_end(PG(base), true, rc, err);
+	struct pg *s = PG(base);
+	if (s->blocks > 0)
+		s->blocks--;
+	return write_end(s, true, rc, err);
 }
 
 /* A transaction holding the migration lock: two nodes starting at once
@@ -649,35 +602,19 @@ static enum mh_store_rc pg_write_end(struct mh_store *base, enum mh_store_rc rc,
 static enum mh_store_rc pg_migrate_lock(struct mh_store *base, struct mh_buf *err)
 {
 	struct pg *s = PG(base);
-	enum mh_store_rc rc = command(s, "BEGIN", err);
+	enum mh_store_rc rc = pg_write_begin(base, err);
 	if (rc != MH_OK)
 		return rc;
 	char lock[96];
 	snprintf(lock, sizeof(lock), "SELECT pg_advisory_xact_lock(%lld)", (long long)MIGRATION_LOCK);
 	if ((rc = command(s, lock, err)) != MH_OK)
-		write_end(s, true, rc, NULL);
+		pg_write_end(base, rc, NULL);
 	return rc;
 }
 
 static const char *pg_migration_sql(const struct mh_store_migration *m)
 {
 	return m->postgres_sql;
-}
-
-static enum mh_store_rc pg_migration_version(struct mh_store *base, int *version, struct mh_buf *err)
-{
-	return read_version(PG(base), version, err);
-}
-
-static enum mh_store_rc pg_migration_record(struct mh_store *base, int version, int64_t now, struct mh_buf *err)
-{
-	struct params p = { 0 };
-	p_int(&p, version);
-	p_int(&p, now);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(PG(base), ST_MIG_RECORD, &p, &r, err, NULL, NULL);
-	PQclear(r);
-	return rc;
 }
 
 /* ---- rows ---- */
@@ -716,166 +653,9 @@ static struct mh_store_row row_of(struct pg_row *x)
 	return (struct mh_store_row){ x, row_i64, row_flag, row_str, row_peek };
 }
 
-/* ---- sections, authors, tags ---- */
-
-/* Runs a query and decodes every row into an item of item_size bytes. */
-static enum mh_store_rc collect(struct pg *s, enum stmt_id id, const struct params *p, struct mh_arena *a,
-				size_t item_size, mh_store_decode_fn *fn, void **out, size_t *n)
-{
-	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(s, id, p, &r, NULL, NULL, NULL);
-	if (rc != MH_OK)
-		return rc;
-	int rows = PQntuples(r);
-	char *arr = mh_arena_alloc(a, rows > 0 ? (size_t)rows * item_size : 1);
-	memset(arr, 0, rows > 0 ? (size_t)rows * item_size : 1);
-	struct pg_row x = { r, 0 };
-	struct mh_store_row row = row_of(&x);
-	for (x.row = 0; x.row < rows; x.row++)
-		fn(&row, a, arr + (size_t)x.row * item_size);
-	PQclear(r);
-	*out = arr;
-	*n = (size_t)rows;
-	return MH_OK;
-}
-
-static enum mh_store_rc pg_sections(struct mh_store *base, struct mh_arena *a, struct mh_section **out, size_t *n)
-{
-	return collect(PG(base), ST_SECTIONS, NULL, a, sizeof(struct mh_section), mh_store_item_section, (void **)out,
-		       n);
-}
-
-static enum mh_store_rc pg_authors(struct mh_store *base, struct mh_arena *a, struct mh_author **out, size_t *n)
-{
-	return collect(PG(base), ST_AUTHORS, NULL, a, sizeof(struct mh_author), mh_store_item_author, (void **)out, n);
-}
-
-static enum mh_store_rc one_by_slug(struct pg *s, enum stmt_id id, struct mh_arena *a, struct mh_str slug,
-				    size_t item_size, mh_store_decode_fn *fn, void **out)
-{
-	struct params p = { 0 };
-	p_str(&p, slug);
-	void *arr = NULL;
-	size_t n = 0;
-	enum mh_store_rc rc = collect(s, id, &p, a, item_size, fn, &arr, &n);
-	if (rc != MH_OK)
-		return rc;
-	if (n == 0)
-		return MH_NOT_FOUND;
-	*out = arr;
-	return MH_OK;
-}
-
-static enum mh_store_rc pg_section_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-					   struct mh_section **out)
-{
-	return one_by_slug(PG(base), ST_SECTION_BY_SLUG, a, slug, sizeof(struct mh_section), mh_store_item_section,
-			   (void **)out);
-}
-
-static enum mh_store_rc pg_author_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-					  struct mh_author **out)
-{
-	return one_by_slug(PG(base), ST_AUTHOR_BY_SLUG, a, slug, sizeof(struct mh_author), mh_store_item_author,
-			   (void **)out);
-}
-
-static enum mh_store_rc pg_tag_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-				       struct mh_tag **out)
-{
-	return one_by_slug(PG(base), ST_TAG_BY_SLUG, a, slug, sizeof(struct mh_tag), mh_store_item_tag, (void **)out);
-}
-
-/* An INSERT ... RETURNING id (*id 0: sets it) or an UPDATE of row *id
- * (appended last); one statement, so write_one. */
-static enum mh_store_rc save_simple(struct pg *s, enum stmt_id ins, enum stmt_id upd, struct params *p,
-				    int64_t *id, const char *slug, struct mh_buf *err)
-{
-	if (*id != 0)
-		p_int(p, *id);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = write_one(s, *id == 0 ? ins : upd, p, &r, err, slug, NULL);
-	if (rc != MH_OK)
-		return rc;
-	if (*id == 0)
-		*id = get_i64(r, 0, 0);
-	else if (affected(r) == 0)
-		rc = MH_NOT_FOUND;
-	PQclear(r);
-	return rc;
-}
-
-static enum mh_store_rc pg_section_write(struct mh_store *base, const struct mh_section *sec, int64_t *id,
-					 struct mh_buf *err)
-{
-	struct params p = { 0 };
-	p_text(&p, sec->slug);
-	p_text(&p, sec->name);
-	p_text(&p, sec->description);
-	p_int(&p, sec->position);
-	p_text(&p, mh_store_section_kind_name(sec->kind));
-	return save_simple(PG(base), ST_SECTION_INSERT, ST_SECTION_UPDATE, &p, id, sec->slug, err);
-}
-
-static enum mh_store_rc pg_author_write(struct mh_store *base, const struct mh_author *au, int64_t *id,
-					struct mh_buf *err)
-{
-	struct params p = { 0 };
-	p_text(&p, au->slug);
-	p_text(&p, au->name);
-	p_text(&p, au->bio);
-	p_text(&p, au->avatar_url);
-	return save_simple(PG(base), ST_AUTHOR_INSERT, ST_AUTHOR_UPDATE, &p, id, au->slug, err);
-}
-
-static enum mh_store_rc pg_tag_insert(struct mh_store *base, const char *slug, const char *name, int64_t *id,
-				      struct mh_buf *err)
-{
-	struct params p = { 0 };
-	p_text(&p, slug);
-	p_text(&p, name);
-	*id = 0;
-	return save_simple(PG(base), ST_TAG_INSERT, ST_TAG_INSERT, &p, id, slug, err);
-}
-
-/* ---- articles: reading ---- */
-
-/* Fills authors and tags of arts[0..n) with one query each; rows come
- * grouped by article id (mh_store_relfill_* match them to the articles). */
-static enum mh_store_rc fill_relations(struct pg *s, struct mh_arena *a, struct mh_article *arts, size_t n)
-{
-	if (n == 0)
-		return MH_OK;
-	struct mh_buf ids = MH_BUF_INIT;
-	struct mh_store_article_index index;
-	mh_store_index_init(&index, arts, n, &ids, '{', '}');
-	enum mh_store_rc rc = MH_OK;
-	for (int pass = 0; pass < 2 && rc == MH_OK; pass++) {
-		struct params p = { 0 };
-		p_int(&p, 0); /* placeholder: replaced by the array literal in text format */
-		p.v[0] = mh_buf_cstr(&ids);
-		PGresult *r = NULL;
-		rc = exec_st(s, pass == 0 ? ST_BATCH_AUTHORS : ST_BATCH_TAGS, &p, &r, NULL, NULL, NULL);
-		if (rc != MH_OK)
-			break;
-		struct mh_store_relfill fill;
-		mh_store_relfill_begin(&fill, &index, a, pass == 0);
-		struct pg_row x = { r, 0 };
-		struct mh_store_row row = row_of(&x);
-		int rows = PQntuples(r);
-		for (x.row = 0; x.row < rows; x.row++)
-			mh_store_relfill_row(&fill, &row);
-		mh_store_relfill_end(&fill);
-		PQclear(r);
-	}
-	mh_store_index_free(&index);
-	mh_buf_free(&ids);
-	return rc;
-}
-
 /* Every list variant declares all its parameters as bigints (PQprepare), so
  * the ones a variant does not use are fine. */
-static const struct mh_store_list_dialect pg_list = {
+static const struct mh_store_list_dialect list_dialect = {
 	.param = { "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11" },
 	.any_status = "$1::bigint IS NOT NULL",
 	.is_pick = "a.staff_pick",
@@ -883,7 +663,7 @@ static const struct mh_store_list_dialect pg_list = {
 
 void mh_store_postgres_list_sql(struct mh_buf *out, unsigned f, bool count)
 {
-	mh_store_list_sql(out, &pg_list, f, count);
+	mh_store_list_sql(out, &list_dialect, f, count);
 }
 
 /* The statements of a cold article page, for bench/pgmodels.c. */
@@ -891,13 +671,13 @@ const char *mh_store_postgres_page_sql(enum mh_store_pg_page_stmt which)
 {
 	switch (which) {
 	case MH_STORE_PG_SECTIONS:
-		return stmt_sql[ST_SECTIONS];
+		return stmt_sql[MH_Q_SECTIONS];
 	case MH_STORE_PG_ARTICLE_BY_SLUG:
-		return stmt_sql[ST_ART_BY_SLUG];
+		return stmt_sql[MH_Q_ART_BY_SLUG];
 	case MH_STORE_PG_BATCH_AUTHORS:
-		return stmt_sql[ST_BATCH_AUTHORS];
+		return stmt_sql[MH_Q_BATCH_AUTHORS];
 	case MH_STORE_PG_BATCH_TAGS:
-		return stmt_sql[ST_BATCH_TAGS];
+		return stmt_sql[MH_Q_BATCH_TAGS];
 	}
 	MH_ASSERT(!"unknown page statement");
 	return NULL;
@@ -956,198 +736,79 @@ static enum mh_store_rc run_query(struct pg *s, const struct mh_article_query *q
 	return rc;
 }
 
-static enum mh_store_rc pg_articles(struct mh_store *base, struct mh_arena *a, const struct mh_article_query *q,
-				    struct mh_article **out, size_t *n)
+/* ---- running the store's statements ---- */
+
+static void to_params(struct params *p, const struct mh_store_args *args)
 {
-	struct pg *s = PG(base);
-	unsigned f = mh_store_query_flags(q);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = run_query(s, q, f, false, &r);
-	if (rc != MH_OK)
-		return rc;
+	for (int i = 0; args != NULL && i < args->n; i++) {
+		const struct mh_store_arg *v = &args->v[i];
+		switch (v->kind) {
+		case MH_ARG_NULL:
+			p_null(p);
+			break;
+		case MH_ARG_INT:
+			p_int(p, v->i);
+			break;
+		case MH_ARG_BOOL:
+			p_bool(p, v->i != 0);
+			break;
+		case MH_ARG_TEXT:
+			p_str(p, v->s);
+			break;
+		case MH_ARG_IDS:
+			/* an array literal "{1,2}", parsed by the server: text format */
+			p_int(p, 0);
+			p->v[p->n - 1] = v->s.ptr;
+			break;
+		}
+	}
+}
+
+static void each_row(PGresult *r, mh_store_row_fn *row, void *ctx)
+{
+	if (row == NULL)
+		return;
+	struct pg_row x = { r, 0 };
+	struct mh_store_row rr = row_of(&x);
 	int rows = PQntuples(r);
-	struct mh_article *arts = MH_NEW_ARRAY(a, struct mh_article, rows > 0 ? (size_t)rows : 1);
-	struct pg_row x = { r, 0 };
-	struct mh_store_row row = row_of(&x);
 	for (x.row = 0; x.row < rows; x.row++)
-		mh_store_row_article(&row, a, &arts[x.row], (f & LQ_BODY) != 0);
-	PQclear(r);
-	if ((rc = fill_relations(s, a, arts, (size_t)rows)) != MH_OK)
-		return rc;
-	*out = arts;
-	*n = (size_t)rows;
-	return MH_OK;
+		row(ctx, &rr);
 }
 
-static enum mh_store_rc pg_articles_count(struct mh_store *base, const struct mh_article_query *q, int64_t *count)
+/* A write on its own (not inside write_begin/write_end) runs in a savepoint
+ * inside an explicit transaction: PostgreSQL would otherwise abort the whole
+ * transaction when it fails, where SQLite fails the statement only. */
+static enum mh_store_rc pg_exec(struct mh_store *base, enum mh_store_stmt id, const struct mh_store_args *args,
+				mh_store_row_fn *row, void *ctx, int64_t *changed, struct mh_buf *err, const char *value,
+				const char *fk)
 {
 	struct pg *s = PG(base);
+	struct params p = { 0 };
+	to_params(&p, args);
 	PGresult *r = NULL;
-	enum mh_store_rc rc = run_query(s, q, mh_store_query_flags(q) & ~(unsigned)LQ_BODY, true, &r);
+	/* a row lock's failure (lock timeout) would end the caller's transaction too */
+	bool write = strncmp(stmt_sql[id], "SELECT", 6) != 0 || strstr(stmt_sql[id], " FOR UPDATE") != NULL;
+	enum mh_store_rc rc = write && s->blocks == 0 ? write_one(s, id, &p, &r, err, value, fk)
+						       : exec_st(s, id, &p, &r, err, value, fk);
 	if (rc != MH_OK)
 		return rc;
-	*count = get_i64(r, 0, 0);
+	each_row(r, row, ctx);
+	if (changed != NULL)
+		*changed = affected(r);
 	PQclear(r);
 	return MH_OK;
 }
 
-static enum mh_store_rc one_article(struct pg *s, enum stmt_id id, const struct params *p, struct mh_arena *a,
-				    struct mh_article **out)
+static enum mh_store_rc pg_list(struct mh_store *base, unsigned f, bool count, const struct mh_article_query *q,
+				mh_store_row_fn *row, void *ctx)
 {
 	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(s, id, p, &r, NULL, NULL, NULL);
+	enum mh_store_rc rc = run_query(PG(base), q, f, count, &r);
 	if (rc != MH_OK)
 		return rc;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return MH_NOT_FOUND;
-	}
-	struct mh_article *art = MH_NEW(a, struct mh_article);
-	struct pg_row x = { r, 0 };
-	struct mh_store_row row = row_of(&x);
-	mh_store_row_article(&row, a, art, true);
+	each_row(r, row, ctx);
 	PQclear(r);
-	if ((rc = fill_relations(s, a, art, 1)) == MH_OK)
-		*out = art;
-	return rc;
-}
-
-static enum mh_store_rc pg_article_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-					   struct mh_article **out)
-{
-	struct params p = { 0 };
-	p_str(&p, slug);
-	return one_article(PG(base), ST_ART_BY_SLUG, &p, a, out);
-}
-
-static enum mh_store_rc pg_article_by_id(struct mh_store *base, struct mh_arena *a, int64_t id,
-					 struct mh_article **out)
-{
-	struct params p = { 0 };
-	p_int(&p, id);
-	return one_article(PG(base), ST_ART_BY_ID, &p, a, out);
-}
-
-/* ---- articles: writing (inside write_begin/write_end) ---- */
-
-/* Runs a statement whose result is not wanted. */
-static enum mh_store_rc exec_void(struct pg *s, enum stmt_id id, const struct params *p, struct mh_buf *err,
-				  const char *value, const char *fk)
-{
-	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(s, id, p, &r, err, value, fk);
-	PQclear(r);
-	return rc;
-}
-
-static enum mh_store_rc pg_article_old(struct mh_store *base, int64_t id, int64_t *created_at, bool *ever_published,
-				       struct mh_buf *err)
-{
-	struct params p = { 0 };
-	p_int(&p, id);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(PG(base), ST_ART_OLD, &p, &r, err, NULL, NULL);
-	if (rc != MH_OK)
-		return rc;
-	if (PQntuples(r) == 0) {
-		rc = MH_NOT_FOUND;
-	} else {
-		*created_at = get_i64(r, 0, 0);
-		*ever_published = get_bool(r, 0, 1);
-	}
-	PQclear(r);
-	return rc;
-}
-
-static enum mh_store_rc pg_article_write(struct mh_store *base, const struct mh_article *art, int64_t *id,
-					 const char *fk, struct mh_buf *err)
-{
-	struct params p = { 0 };
-	p_text(&p, art->slug);
-	p_text(&p, art->headline);
-	p_text(&p, art->dek);
-	p_text(&p, art->body_md);
-	p_text(&p, art->body_html);
-	p_text(&p, art->lead_html);
-	p_int(&p, art->section_id);
-	p_text(&p, art->image_url);
-	p_text(&p, art->image_alt);
-	p_text(&p, art->via_name);
-	p_text(&p, art->via_url);
-	p_bool(&p, art->staff_pick);
-	p_text(&p, mh_article_status_name(art->status));
-	p_int(&p, art->published_at);
-	p_int(&p, art->updated_at);
-	p_int(&p, art->created_at);
-	p_bool(&p, art->was_published);
-	p_int(&p, art->views);
-	if (*id != 0)
-		p_int(&p, *id);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(PG(base), *id == 0 ? ST_ART_INSERT : ST_ART_UPDATE, &p, &r, err, art->slug, fk);
-	if (rc != MH_OK)
-		return rc;
-	int64_t got = PQntuples(r) > 0 ? get_i64(r, 0, 0) : 0;
-	PQclear(r);
-	if (got == 0)
-		return MH_NOT_FOUND;
-	*id = got;
 	return MH_OK;
-}
-
-static enum mh_store_rc pg_article_clear_joins(struct mh_store *base, int64_t id, struct mh_buf *err)
-{
-	enum mh_store_rc rc = MH_OK;
-	for (int k = 0; k < 2 && rc == MH_OK; k++) {
-		struct params p = { 0 };
-		p_int(&p, id);
-		rc = exec_void(PG(base), k == 0 ? ST_ART_DEL_AUTHORS : ST_ART_DEL_TAGS, &p, err, NULL, NULL);
-	}
-	return rc;
-}
-
-static enum mh_store_rc pg_article_add_author(struct mh_store *base, int64_t id, int64_t author_id, int position,
-					      const char *fk, struct mh_buf *err)
-{
-	struct params p = { 0 };
-	p_int(&p, id);
-	p_int(&p, author_id);
-	p_int(&p, position);
-	return exec_void(PG(base), ST_ART_ADD_AUTHOR, &p, err, NULL, fk);
-}
-
-static enum mh_store_rc pg_article_add_tag(struct mh_store *base, int64_t id, int64_t tag_id, const char *fk,
-					   struct mh_buf *err)
-{
-	struct params p = { 0 };
-	p_int(&p, id);
-	p_int(&p, tag_id);
-	return exec_void(PG(base), ST_ART_ADD_TAG, &p, err, NULL, fk);
-}
-
-/* A one-statement write; *changed is how many rows it changed. */
-static enum mh_store_rc write_changed(struct pg *s, enum stmt_id id, const struct params *p, int64_t *changed)
-{
-	PGresult *r = NULL;
-	enum mh_store_rc rc = write_one(s, id, p, &r, NULL, NULL, NULL);
-	*changed = rc == MH_OK ? affected(r) : 0;
-	PQclear(r);
-	return rc;
-}
-
-static enum mh_store_rc pg_article_set_views(struct mh_store *base, int64_t id, int64_t views, int64_t *changed)
-{
-	struct params p = { 0 };
-	p_int(&p, id);
-	p_int(&p, views);
-	return write_changed(PG(base), ST_SET_VIEWS, &p, changed);
-}
-
-static enum mh_store_rc pg_article_lock(struct mh_store *base, int64_t id, int64_t *changed)
-{
-	struct params p = { 0 };
-	p_int(&p, id);
-	return write_changed(PG(base), ST_ART_LOCK, &p, changed);
 }
 
 static enum mh_store_rc pg_count(struct mh_store *base, const char *table, int64_t *n)
@@ -1164,50 +825,6 @@ static enum mh_store_rc pg_count(struct mh_store *base, const char *table, int64
 		*n = get_i64(r, 0, 0);
 	else
 		rc = fail(s, r, NULL, NULL, NULL);
-	PQclear(r);
-	return rc;
-}
-
-/* ---- the change log ---- */
-
-static enum mh_store_rc pg_change_add(struct mh_store *base, struct mh_str keys, int64_t now)
-{
-	struct params p = { 0 };
-	p_str(&p, keys);
-	p_int(&p, now);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = write_one(PG(base), ST_CHANGE_ADD, &p, &r, NULL, NULL, NULL);
-	PQclear(r);
-	return rc;
-}
-
-static enum mh_store_rc pg_change_last(struct mh_store *base, int64_t *id)
-{
-	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(PG(base), ST_CHANGE_LAST, NULL, &r, NULL, NULL, NULL);
-	if (rc != MH_OK)
-		return rc;
-	*id = get_i64(r, 0, 0);
-	PQclear(r);
-	return MH_OK;
-}
-
-static enum mh_store_rc pg_changes_since(struct mh_store *base, struct mh_arena *a, int64_t after, size_t max,
-					 struct mh_change **out, size_t *n)
-{
-	struct params p = { 0 };
-	p_int(&p, after);
-	p_int(&p, (int64_t)max);
-	return collect(PG(base), ST_CHANGES_SINCE, &p, a, sizeof(struct mh_change), mh_store_item_change,
-		       (void **)out, n);
-}
-
-static enum mh_store_rc pg_changes_prune(struct mh_store *base, int64_t before)
-{
-	struct params p = { 0 };
-	p_int(&p, before);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = write_one(PG(base), ST_CHANGES_PRUNE, &p, &r, NULL, NULL, NULL);
 	PQclear(r);
 	return rc;
 }
@@ -1261,121 +878,6 @@ static enum mh_store_rc pg_changes_wait(struct mh_store *base, int timeout_ms)
 			return MH_UNAVAILABLE;
 		}
 	}
-}
-
-/* ---- the job queue ---- */
-
-static enum mh_store_rc pg_job_requeue(struct mh_store *base, const char *dedupe, struct mh_str payload,
-				       int64_t run_at, int64_t now, int64_t *id)
-{
-	struct params p = { 0 };
-	p_text(&p, dedupe);
-	p_str(&p, payload);
-	p_int(&p, run_at);
-	p_int(&p, now);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(PG(base), ST_JOB_REQUEUE, &p, &r, NULL, NULL, NULL);
-	if (rc != MH_OK)
-		return rc;
-	*id = PQntuples(r) > 0 ? get_i64(r, 0, 0) : 0;
-	PQclear(r);
-	return MH_OK;
-}
-
-static enum mh_store_rc pg_job_insert(struct mh_store *base, const char *kind, struct mh_str payload, int64_t run_at,
-				      const char *dedupe, int64_t now, int64_t *id)
-{
-	struct params p = { 0 };
-	p_text(&p, kind);
-	p_str(&p, payload);
-	p_int(&p, run_at);
-	if (dedupe != NULL)
-		p_text(&p, dedupe);
-	else
-		p_null(&p);
-	p_int(&p, now);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(PG(base), ST_JOB_INSERT, &p, &r, NULL, dedupe, NULL);
-	if (rc != MH_OK)
-		return rc;
-	*id = get_i64(r, 0, 0);
-	PQclear(r);
-	return MH_OK;
-}
-
-static enum mh_store_rc pg_job_claim(struct mh_store *base, struct mh_arena *a, const char *owner, int64_t now,
-				     int64_t lease_until, struct mh_job **out)
-{
-	struct params p = { 0 };
-	p_text(&p, owner);
-	p_int(&p, lease_until);
-	p_int(&p, now);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = exec_st(PG(base), ST_JOB_CLAIM, &p, &r, NULL, NULL, NULL);
-	if (rc != MH_OK)
-		return rc;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		return MH_NOT_FOUND;
-	}
-	struct mh_job *j = MH_NEW(a, struct mh_job);
-	struct pg_row x = { r, 0 };
-	struct mh_store_row row = row_of(&x);
-	mh_store_row_job(&row, a, j);
-	PQclear(r);
-	*out = j;
-	return MH_OK;
-}
-
-static enum mh_store_rc pg_job_done(struct mh_store *base, int64_t id, const char *owner, int64_t now,
-				    int64_t *changed)
-{
-	struct params p = { 0 };
-	p_int(&p, id);
-	p_text(&p, owner);
-	p_int(&p, now);
-	return write_changed(PG(base), ST_JOB_DONE, &p, changed);
-}
-
-static enum mh_store_rc pg_job_fail(struct mh_store *base, int64_t id, const char *owner, const char *error,
-				    int64_t retry_at, int64_t now, int64_t *changed)
-{
-	struct params p = { 0 };
-	p_int(&p, id);
-	p_text(&p, owner);
-	p_text(&p, error);
-	p_int(&p, retry_at);
-	p_int(&p, now);
-	return write_changed(PG(base), ST_JOB_FAIL, &p, changed);
-}
-
-static enum mh_store_rc pg_jobs(struct mh_store *base, struct mh_arena *a, const char *state, int limit,
-				struct mh_job **out, size_t *n)
-{
-	struct params p = { 0 };
-	p_int(&p, limit);
-	if (state != NULL)
-		p_text(&p, state);
-	return collect(PG(base), state == NULL ? ST_JOBS_ALL : ST_JOBS_STATE, &p, a, sizeof(struct mh_job),
-		       mh_store_item_job, (void **)out, n);
-}
-
-static enum mh_store_rc pg_job_retry(struct mh_store *base, int64_t id, int64_t now, int64_t *changed)
-{
-	struct params p = { 0 };
-	p_int(&p, id);
-	p_int(&p, now);
-	return write_changed(PG(base), ST_JOB_RETRY, &p, changed);
-}
-
-static enum mh_store_rc pg_jobs_prune(struct mh_store *base, int64_t before)
-{
-	struct params p = { 0 };
-	p_int(&p, before);
-	PGresult *r = NULL;
-	enum mh_store_rc rc = write_one(PG(base), ST_JOBS_PRUNE, &p, &r, NULL, NULL, NULL);
-	PQclear(r);
-	return rc;
 }
 
 /* ---- raw access for mh_store_copy ---- */
@@ -1445,40 +947,11 @@ static const struct mh_store_ops postgres_ops = {
 	.migration_sql = pg_migration_sql,
 	.schema_table_sql = "CREATE TABLE IF NOT EXISTS schema_migrations ("
 			    " version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
-	.migration_version = pg_migration_version,
-	.migration_record = pg_migration_record,
-	.sections = pg_sections,
-	.section_by_slug = pg_section_by_slug,
-	.authors = pg_authors,
-	.author_by_slug = pg_author_by_slug,
-	.tag_by_slug = pg_tag_by_slug,
-	.articles = pg_articles,
-	.articles_count = pg_articles_count,
-	.article_by_slug = pg_article_by_slug,
-	.article_by_id = pg_article_by_id,
-	.section_write = pg_section_write,
-	.author_write = pg_author_write,
-	.tag_insert = pg_tag_insert,
-	.article_old = pg_article_old,
-	.article_write = pg_article_write,
-	.article_clear_joins = pg_article_clear_joins,
-	.article_add_author = pg_article_add_author,
-	.article_add_tag = pg_article_add_tag,
-	.article_set_views = pg_article_set_views,
-	.article_lock = pg_article_lock,
-	.change_add = pg_change_add,
-	.change_last = pg_change_last,
-	.changes_since = pg_changes_since,
-	.changes_prune = pg_changes_prune,
+	.exec = pg_exec,
+	.ids_open = '{',
+	.ids_close = '}',
+	.list = pg_list,
 	.changes_wait = pg_changes_wait,
-	.job_requeue = pg_job_requeue,
-	.job_insert = pg_job_insert,
-	.job_claim = pg_job_claim,
-	.job_done = pg_job_done,
-	.job_fail = pg_job_fail,
-	.jobs = pg_jobs,
-	.job_retry = pg_job_retry,
-	.jobs_prune = pg_jobs_prune,
 	.count = pg_count,
 	.raw_exec = pg_raw_exec,
 	.raw_rows = pg_raw_rows,

@@ -5,6 +5,9 @@
  * survives kill -9 and power loss; foreign keys on; waits up to 5 s for a
  * lock, then reports MH_UNAVAILABLE. Statements are prepared once per
  * connection (SQLITE_PREPARE_PERSISTENT) and reset after each use.
+ * Only SQLite's dialect and driver live here: the statements store.c runs
+ * (store_int.h's MH_Q_*), transactions and the connection. Every rule of
+ * the API is store.c's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,51 +24,15 @@
 #define ART_BODY MH_STORE_ART_BODY
 #define ART_FROM MH_STORE_ART_FROM
 
+/* The statements of store_int.h's MH_Q_*, then this backend's own. */
 enum stmt_id {
-	ST_BEGIN,
+	ST_BEGIN = MH_Q__COUNT,
 	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
-	ST_MIG_VERSION,
-	ST_MIG_RECORD,
-	ST_SECTIONS,
-	ST_SECTION_BY_SLUG,
-	ST_SECTION_INSERT,
-	ST_SECTION_UPDATE,
-	ST_AUTHORS,
-	ST_AUTHOR_BY_SLUG,
-	ST_AUTHOR_INSERT,
-	ST_AUTHOR_UPDATE,
-	ST_TAG_BY_SLUG,
-	ST_TAG_INSERT,
-	ST_ART_BY_SLUG,
-	ST_ART_BY_ID,
-	ST_ART_OLD,
-	ST_ART_INSERT,
-	ST_ART_UPDATE,
-	ST_ART_DEL_AUTHORS,
-	ST_ART_DEL_TAGS,
-	ST_ART_ADD_AUTHOR,
-	ST_ART_ADD_TAG,
-	ST_BATCH_AUTHORS,
-	ST_BATCH_TAGS,
-	ST_SET_VIEWS,
-	ST_CHANGE_ADD,
-	ST_CHANGE_LAST,
-	ST_CHANGES_SINCE,
-	ST_CHANGES_PRUNE,
-	ST_JOB_REQUEUE,
-	ST_JOB_INSERT,
-	ST_JOB_CLAIM,
-	ST_JOB_DONE,
-	ST_JOB_FAIL,
-	ST_JOBS_ALL,
-	ST_JOBS_STATE,
-	ST_JOB_RETRY,
-	ST_JOBS_PRUNE,
 	ST__COUNT
 };
 
@@ -77,70 +44,74 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SAVEPOINT] = "SAVEPOINT mh_save",
 	[ST_RELEASE] = "RELEASE mh_save",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO mh_save",
-	[ST_MIG_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
-	[ST_MIG_RECORD] = "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)",
-	[ST_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections ORDER BY position, id",
-	[ST_SECTION_BY_SLUG] = "SELECT " MH_STORE_SECTION_COLS " FROM sections WHERE slug = ?1",
-	[ST_SECTION_INSERT] = "INSERT INTO sections(slug, name, description, position, kind)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_SECTION_UPDATE] = "UPDATE sections SET slug = ?1, name = ?2, description = ?3, position = ?4,"
-			      " kind = ?5 WHERE id = ?6",
-	[ST_AUTHORS] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors ORDER BY name, id",
-	[ST_AUTHOR_BY_SLUG] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors WHERE slug = ?1",
-	[ST_AUTHOR_INSERT] = "INSERT INTO authors(slug, name, bio, avatar_url) VALUES (?1, ?2, ?3, ?4)",
-	[ST_AUTHOR_UPDATE] = "UPDATE authors SET slug = ?1, name = ?2, bio = ?3, avatar_url = ?4 WHERE id = ?5",
-	[ST_TAG_BY_SLUG] = "SELECT " MH_STORE_TAG_COLS " FROM tags WHERE slug = ?1",
-	[ST_TAG_INSERT] = "INSERT INTO tags(slug, name) VALUES (?1, ?2)",
-	[ST_ART_BY_SLUG] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.slug = ?1",
-	[ST_ART_BY_ID] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.id = ?1",
-	[ST_ART_OLD] = "SELECT created_at, was_published FROM articles WHERE id = ?1",
-	[ST_ART_INSERT] = "INSERT INTO articles(slug, headline, dek, body_md, body_html, lead_html, section_id,"
+	[MH_Q_MIG_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
+	[MH_Q_MIG_RECORD] = "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)",
+	[MH_Q_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections ORDER BY position, id",
+	[MH_Q_SECTION_BY_SLUG] = "SELECT " MH_STORE_SECTION_COLS " FROM sections WHERE slug = ?1",
+	[MH_Q_SECTION_INSERT] = "INSERT INTO sections(slug, name, description, position, kind)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+	[MH_Q_SECTION_UPDATE] = "UPDATE sections SET slug = ?1, name = ?2, description = ?3, position = ?4,"
+			      " kind = ?5 WHERE id = ?6 RETURNING id",
+	[MH_Q_AUTHORS] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors ORDER BY name, id",
+	[MH_Q_AUTHOR_BY_SLUG] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors WHERE slug = ?1",
+	[MH_Q_AUTHOR_INSERT] = "INSERT INTO authors(slug, name, bio, avatar_url) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+	[MH_Q_AUTHOR_UPDATE] = "UPDATE authors SET slug = ?1, name = ?2, bio = ?3, avatar_url = ?4 WHERE id = ?5 RETURNING id",
+	[MH_Q_TAG_BY_SLUG] = "SELECT " MH_STORE_TAG_COLS " FROM tags WHERE slug = ?1",
+	[MH_Q_TAG_INSERT] = "INSERT INTO tags(slug, name) VALUES (?1, ?2) RETURNING id",
+	[MH_Q_ART_BY_SLUG] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.slug = ?1",
+	[MH_Q_ART_BY_ID] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.id = ?1",
+	[MH_Q_ART_OLD] = "SELECT created_at, was_published FROM articles WHERE id = ?1",
+	[MH_Q_ART_INSERT] = "INSERT INTO articles(slug, headline, dek, body_md, body_html, lead_html, section_id,"
 			  " image_url, image_alt, via_name, via_url, staff_pick, status, published_at,"
 			  " updated_at, created_at, was_published, views)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-	[ST_ART_UPDATE] = "UPDATE articles SET slug = ?1, headline = ?2, dek = ?3, body_md = ?4, body_html = ?5,"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+			  " RETURNING id",
+	[MH_Q_ART_UPDATE] = "UPDATE articles SET slug = ?1, headline = ?2, dek = ?3, body_md = ?4, body_html = ?5,"
 			  " lead_html = ?6, section_id = ?7, image_url = ?8, image_alt = ?9, via_name = ?10,"
 			  " via_url = ?11, staff_pick = ?12, status = ?13, published_at = ?14, updated_at = ?15,"
-			  " created_at = ?16, was_published = ?17, views = ?18 WHERE id = ?19",
-	[ST_ART_DEL_AUTHORS] = "DELETE FROM article_authors WHERE article_id = ?1",
-	[ST_ART_DEL_TAGS] = "DELETE FROM article_tags WHERE article_id = ?1",
-	[ST_ART_ADD_AUTHOR] = "INSERT INTO article_authors(article_id, author_id, position) VALUES (?1, ?2, ?3)",
-	[ST_ART_ADD_TAG] = "INSERT INTO article_tags(article_id, tag_id) VALUES (?1, ?2)",
+			  " created_at = ?16, was_published = ?17, views = ?18 WHERE id = ?19"
+			  " RETURNING id",
+	[MH_Q_ART_DEL_AUTHORS] = "DELETE FROM article_authors WHERE article_id = ?1",
+	[MH_Q_ART_DEL_TAGS] = "DELETE FROM article_tags WHERE article_id = ?1",
+	[MH_Q_ART_ADD_AUTHOR] = "INSERT INTO article_authors(article_id, author_id, position) VALUES (?1, ?2, ?3)",
+	[MH_Q_ART_ADD_TAG] = "INSERT INTO article_tags(article_id, tag_id) VALUES (?1, ?2)",
 	/* Authors and tags of a whole list page in one query each: the ids come
 	 * as one JSON array so the statement stays the same for any page size. */
-	[ST_BATCH_AUTHORS] = "SELECT " MH_STORE_BATCH_AUTHOR_COLS
+	[MH_Q_BATCH_AUTHORS] = "SELECT " MH_STORE_BATCH_AUTHOR_COLS
 			     " FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
 			     " WHERE aa.article_id IN (SELECT value FROM json_each(?1))"
 			     " ORDER BY aa.article_id, aa.position",
-	[ST_BATCH_TAGS] = "SELECT " MH_STORE_BATCH_TAG_COLS
+	[MH_Q_BATCH_TAGS] = "SELECT " MH_STORE_BATCH_TAG_COLS
 			  " FROM article_tags at JOIN tags t ON t.id = at.tag_id"
 			  " WHERE at.article_id IN (SELECT value FROM json_each(?1))"
 			  " ORDER BY at.article_id, t.name, t.id",
-	[ST_SET_VIEWS] = "UPDATE articles SET views = ?2 WHERE id = ?1",
-	[ST_CHANGE_ADD] = "INSERT INTO changes(keys, created_at) VALUES (?1, ?2)",
-	[ST_CHANGE_LAST] = "SELECT coalesce(max(id), 0) FROM changes",
-	[ST_CHANGES_SINCE] = "SELECT " MH_STORE_CHANGE_COLS " FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
-	[ST_CHANGES_PRUNE] = "DELETE FROM changes WHERE created_at < ?1",
-	[ST_JOB_REQUEUE] = "UPDATE jobs SET payload = ?2, run_at = ?3, state = 'queued', attempts = 0, owner = '',"
+	[MH_Q_SET_VIEWS] = "UPDATE articles SET views = ?2 WHERE id = ?1",
+	/* one writer at a time: inside its transaction the row is ours already */
+	[MH_Q_ART_LOCK] = "SELECT id FROM articles WHERE id = ?1",
+	[MH_Q_CHANGE_ADD] = "INSERT INTO changes(keys, created_at) VALUES (?1, ?2)",
+	[MH_Q_CHANGE_LAST] = "SELECT coalesce(max(id), 0) FROM changes",
+	[MH_Q_CHANGES_SINCE] = "SELECT " MH_STORE_CHANGE_COLS " FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[MH_Q_CHANGES_PRUNE] = "DELETE FROM changes WHERE created_at < ?1",
+	[MH_Q_JOB_REQUEUE] = "UPDATE jobs SET payload = ?2, run_at = ?3, state = 'queued', attempts = 0, owner = '',"
 			   " lease_until = 0, updated_at = ?4"
 			   " WHERE dedupe = ?1 AND state IN ('queued', 'running') RETURNING id",
-	[ST_JOB_INSERT] = "INSERT INTO jobs(kind, payload, run_at, dedupe, created_at, updated_at)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+	[MH_Q_JOB_INSERT] = "INSERT INTO jobs(kind, payload, run_at, dedupe, created_at, updated_at)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
 	/* run inside BEGIN IMMEDIATE (store.c's write_begin): one writer at a time */
-	[ST_JOB_CLAIM] = "UPDATE jobs SET state = 'running', owner = ?1, lease_until = ?2, attempts = attempts + 1,"
+	[MH_Q_JOB_CLAIM] = "UPDATE jobs SET state = 'running', owner = ?1, lease_until = ?2, attempts = attempts + 1,"
 			 " updated_at = ?3 WHERE id = (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= ?3)"
 			 " OR (state = 'running' AND lease_until < ?3) ORDER BY run_at, id LIMIT 1)"
 			 " RETURNING " MH_STORE_JOB_COLS,
-	[ST_JOB_DONE] = "UPDATE jobs SET state = 'done', owner = '', lease_until = 0, updated_at = ?3"
+	[MH_Q_JOB_DONE] = "UPDATE jobs SET state = 'done', owner = '', lease_until = 0, updated_at = ?3"
 			" WHERE id = ?1 AND owner = ?2 AND state = 'running'",
-	[ST_JOB_FAIL] = "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'queued' END,"
+	[MH_Q_JOB_FAIL] = "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'queued' END,"
 			" run_at = ?4, last_error = ?3, owner = '', lease_until = 0, updated_at = ?5"
 			" WHERE id = ?1 AND owner = ?2 AND state = 'running'",
-	[ST_JOBS_ALL] = "SELECT " MH_STORE_JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?1",
-	[ST_JOBS_STATE] = "SELECT " MH_STORE_JOB_COLS " FROM jobs WHERE state = ?2 ORDER BY id DESC LIMIT ?1",
-	[ST_JOB_RETRY] = "UPDATE jobs SET state = 'queued', run_at = ?2, attempts = 0, owner = '', lease_until = 0,"
+	[MH_Q_JOBS_ALL] = "SELECT " MH_STORE_JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?1",
+	[MH_Q_JOBS_STATE] = "SELECT " MH_STORE_JOB_COLS " FROM jobs WHERE state = ?2 ORDER BY id DESC LIMIT ?1",
+	[MH_Q_JOB_RETRY] = "UPDATE jobs SET state = 'queued', run_at = ?2, attempts = 0, owner = '', lease_until = 0,"
 			 " updated_at = ?2 WHERE id = ?1 AND state IN ('parked', 'queued')",
-	[ST_JOBS_PRUNE] = "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1",
+	[MH_Q_JOBS_PRUNE] = "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1",
 };
 
 struct sq {
@@ -210,11 +181,6 @@ static void done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	sqlite3_bind_text(st, i, v != NULL ? v : "", -1, SQLITE_STATIC);
-}
-
 static void bind_str(sqlite3_stmt *st, int i, struct mh_str v)
 {
 	sqlite3_bind_text(st, i, v.ptr != NULL ? v.ptr : "", (int)v.len, SQLITE_STATIC);
@@ -274,36 +240,6 @@ static struct mh_store_row row_of(sqlite3_stmt *st)
 	return (struct mh_store_row){ st, row_i64, row_flag, row_str, row_peek };
 }
 
-/* Collects rows into a growing array; item_size bytes per row, decoded by fn. */
-static enum mh_store_rc collect(struct sq *s, sqlite3_stmt *st, struct mh_arena *a, size_t item_size,
-				mh_store_decode_fn *fn, void **out, size_t *n)
-{
-	struct mh_buf rows = MH_BUF_INIT;
-	struct mh_store_row row = row_of(st);
-	size_t count = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		mh_buf_reserve(&rows, item_size);
-		memset(rows.ptr + rows.len, 0, item_size);
-		fn(&row, a, rows.ptr + rows.len);
-		rows.len += item_size;
-		count++;
-	}
-	enum mh_store_rc out_rc = MH_OK;
-	if (rc != SQLITE_DONE)
-		out_rc = fail(s, rc, NULL, NULL, NULL);
-	done(st);
-	if (out_rc == MH_OK) {
-		void *arr = mh_arena_alloc(a, count > 0 ? count * item_size : 1);
-		if (count > 0)
-			memcpy(arr, rows.ptr, count * item_size);
-		*out = arr;
-		*n = count;
-	}
-	mh_buf_free(&rows);
-	return out_rc;
-}
-
 /* ---- migrations and transactions ---- */
 
 static bool sq_in_transaction(struct mh_store *base)
@@ -321,34 +257,6 @@ static enum mh_store_rc sq_migrate_lock(struct mh_store *base, struct mh_buf *er
 static const char *sq_migration_sql(const struct mh_store_migration *m)
 {
 	return m->sqlite_sql;
-}
-
-static enum mh_store_rc sq_migration_version(struct mh_store *base, int *version, struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_MIG_VERSION, err);
-	if (st == NULL)
-		return MH_ERROR;
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		enum mh_store_rc out = fail(s, rc, err, NULL, NULL);
-		done(st);
-		return out;
-	}
-	*version = sqlite3_column_int(st, 0);
-	done(st);
-	return MH_OK;
-}
-
-static enum mh_store_rc sq_migration_record(struct mh_store *base, int version, int64_t now, struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_MIG_RECORD, err);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int(st, 1, version);
-	sqlite3_bind_int64(st, 2, now);
-	return run(s, st, err, NULL, NULL);
 }
 
 /* ---- open / close ---- */
@@ -465,160 +373,9 @@ static enum mh_store_rc sq_write_end(struct mh_store *base, enum mh_store_rc rc,
 	return write_end(SQ(base), rc, err);
 }
 
-/* ---- sections, authors, tags ---- */
-
-static enum mh_store_rc sq_sections(struct mh_store *base, struct mh_arena *a, struct mh_section **out, size_t *n)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_SECTIONS, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	return collect(s, st, a, sizeof(struct mh_section), mh_store_item_section, (void **)out, n);
-}
-
-static enum mh_store_rc sq_authors(struct mh_store *base, struct mh_arena *a, struct mh_author **out, size_t *n)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_AUTHORS, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	return collect(s, st, a, sizeof(struct mh_author), mh_store_item_author, (void **)out, n);
-}
-
-/* Looks up one row by slug; MH_NOT_FOUND when there is none. */
-static enum mh_store_rc one_by_slug(struct sq *s, enum stmt_id id, struct mh_arena *a, struct mh_str slug,
-				    size_t item_size, mh_store_decode_fn *fn, void **out)
-{
-	sqlite3_stmt *st = stmt(s, id, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_str(st, 1, slug);
-	void *arr = NULL;
-	size_t n = 0;
-	enum mh_store_rc rc = collect(s, st, a, item_size, fn, &arr, &n);
-	if (rc != MH_OK)
-		return rc;
-	if (n == 0)
-		return MH_NOT_FOUND;
-	*out = arr;
-	return MH_OK;
-}
-
-static enum mh_store_rc sq_section_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-					   struct mh_section **out)
-{
-	return one_by_slug(SQ(base), ST_SECTION_BY_SLUG, a, slug, sizeof(struct mh_section), mh_store_item_section,
-			   (void **)out);
-}
-
-static enum mh_store_rc sq_author_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-					  struct mh_author **out)
-{
-	return one_by_slug(SQ(base), ST_AUTHOR_BY_SLUG, a, slug, sizeof(struct mh_author), mh_store_item_author,
-			   (void **)out);
-}
-
-static enum mh_store_rc sq_tag_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-				       struct mh_tag **out)
-{
-	return one_by_slug(SQ(base), ST_TAG_BY_SLUG, a, slug, sizeof(struct mh_tag), mh_store_item_tag, (void **)out);
-}
-
-/* Runs an INSERT (*id 0: sets it) or an UPDATE of row *id (bound last). */
-static enum mh_store_rc save_simple(struct sq *s, sqlite3_stmt *st, int64_t *id, int id_param, const char *slug,
-				    struct mh_buf *err)
-{
-	if (*id != 0)
-		sqlite3_bind_int64(st, id_param, *id);
-	enum mh_store_rc rc = run(s, st, err, slug, NULL);
-	if (rc != MH_OK)
-		return rc;
-	if (*id == 0)
-		*id = sqlite3_last_insert_rowid(s->db);
-	else if (sqlite3_changes(s->db) == 0)
-		return MH_NOT_FOUND;
-	return MH_OK;
-}
-
-static enum mh_store_rc sq_section_write(struct mh_store *base, const struct mh_section *sec, int64_t *id,
-					 struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, *id == 0 ? ST_SECTION_INSERT : ST_SECTION_UPDATE, err);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_text(st, 1, sec->slug);
-	bind_text(st, 2, sec->name);
-	bind_text(st, 3, sec->description);
-	sqlite3_bind_int(st, 4, sec->position);
-	bind_text(st, 5, mh_store_section_kind_name(sec->kind));
-	return save_simple(s, st, id, 6, sec->slug, err);
-}
-
-static enum mh_store_rc sq_author_write(struct mh_store *base, const struct mh_author *au, int64_t *id,
-					struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, *id == 0 ? ST_AUTHOR_INSERT : ST_AUTHOR_UPDATE, err);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_text(st, 1, au->slug);
-	bind_text(st, 2, au->name);
-	bind_text(st, 3, au->bio);
-	bind_text(st, 4, au->avatar_url);
-	return save_simple(s, st, id, 5, au->slug, err);
-}
-
-static enum mh_store_rc sq_tag_insert(struct mh_store *base, const char *slug, const char *name, int64_t *id,
-				      struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_TAG_INSERT, err);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_text(st, 1, slug);
-	bind_text(st, 2, name);
-	*id = 0;
-	return save_simple(s, st, id, 0, slug, err);
-}
-
-/* ---- articles: reading ---- */
-
-/* Fills authors and tags of arts[0..n) with one query each. */
-static enum mh_store_rc fill_relations(struct sq *s, struct mh_arena *a, struct mh_article *arts, size_t n)
-{
-	if (n == 0)
-		return MH_OK;
-	struct mh_buf ids = MH_BUF_INIT;
-	struct mh_store_article_index index;
-	mh_store_index_init(&index, arts, n, &ids, '[', ']');
-	enum mh_store_rc rc = MH_OK;
-	for (int pass = 0; pass < 2 && rc == MH_OK; pass++) {
-		sqlite3_stmt *st = stmt(s, pass == 0 ? ST_BATCH_AUTHORS : ST_BATCH_TAGS, NULL);
-		if (st == NULL) {
-			rc = MH_ERROR;
-			break;
-		}
-		sqlite3_bind_text(st, 1, ids.ptr, (int)ids.len, SQLITE_STATIC);
-		struct mh_store_relfill fill;
-		mh_store_relfill_begin(&fill, &index, a, pass == 0);
-		struct mh_store_row row = row_of(st);
-		int r;
-		while ((r = sqlite3_step(st)) == SQLITE_ROW)
-			mh_store_relfill_row(&fill, &row);
-		mh_store_relfill_end(&fill);
-		if (r != SQLITE_DONE)
-			rc = fail(s, r, NULL, NULL, NULL);
-		done(st);
-	}
-	mh_store_index_free(&index);
-	mh_buf_free(&ids);
-	return rc;
-}
-
 /* Named parameters, so each variant binds only what it uses; the staff-pick
  * test is spelled as the articles_picks index's first column is compared. */
-static const struct mh_store_list_dialect sq_list = {
+static const struct mh_store_list_dialect list_dialect = {
 	.param = { ":now", ":section", ":author", ":tag", ":before_at", ":before_id", ":exclude", ":after_at",
 		   ":after_id", ":limit", ":offset" },
 	.any_status = "1",
@@ -631,7 +388,7 @@ static sqlite3_stmt *query_stmt(struct sq *s, unsigned f, bool count)
 	if (*slot != NULL)
 		return *slot;
 	struct mh_buf sql = MH_BUF_INIT;
-	mh_store_list_sql(&sql, &sq_list, f, count);
+	mh_store_list_sql(&sql, &list_dialect, f, count);
 	*slot = prepare(s, mh_buf_cstr(&sql), NULL);
 	mh_buf_free(&sql);
 	return *slot;
@@ -642,419 +399,73 @@ static void bind_query(sqlite3_stmt *st, const struct mh_article_query *q)
 	int64_t v[MH_STORE_LIST_NPARAMS];
 	mh_store_list_values(q, v);
 	for (int i = 0; i < MH_STORE_LIST_NPARAMS; i++) {
-		int at = sqlite3_bind_parameter_index(st, sq_list.param[i]);
+		int at = sqlite3_bind_parameter_index(st, list_dialect.param[i]);
 		if (at > 0)
 			sqlite3_bind_int64(st, at, v[i]);
 	}
 }
 
-static enum mh_store_rc sq_articles(struct mh_store *base, struct mh_arena *a, const struct mh_article_query *q,
-				    struct mh_article **out, size_t *n)
+/* ---- running statements ---- */
+
+static void bind_args(sqlite3_stmt *st, const struct mh_store_args *args)
 {
-	struct sq *s = SQ(base);
-	unsigned f = mh_store_query_flags(q);
-	sqlite3_stmt *st = query_stmt(s, f, false);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_query(st, q);
-	int limit = mh_store_list_limit(q);
-	struct mh_article *arts = MH_NEW_ARRAY(a, struct mh_article, (size_t)limit);
-	struct mh_store_row row = row_of(st);
-	size_t count = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW && count < (size_t)limit)
-		mh_store_row_article(&row, a, &arts[count++], (f & LQ_BODY) != 0);
-	enum mh_store_rc rc = MH_OK;
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		rc = fail(s, r, NULL, NULL, NULL);
-	done(st);
-	if (rc == MH_OK)
-		rc = fill_relations(s, a, arts, count);
-	if (rc != MH_OK)
-		return rc;
-	*out = arts;
-	*n = count;
-	return MH_OK;
-}
-
-static enum mh_store_rc sq_articles_count(struct mh_store *base, const struct mh_article_query *q, int64_t *count)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = query_stmt(s, mh_store_query_flags(q) & ~(unsigned)LQ_BODY, true);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_query(st, q);
-	int r = sqlite3_step(st);
-	enum mh_store_rc rc = MH_OK;
-	if (r == SQLITE_ROW)
-		*count = sqlite3_column_int64(st, 0);
-	else
-		rc = fail(s, r, NULL, NULL, NULL);
-	done(st);
-	return rc;
-}
-
-static enum mh_store_rc one_article(struct sq *s, sqlite3_stmt *st, struct mh_arena *a, struct mh_article **out)
-{
-	int r = sqlite3_step(st);
-	enum mh_store_rc rc = MH_OK;
-	struct mh_article *art = NULL;
-	if (r == SQLITE_ROW) {
-		art = MH_NEW(a, struct mh_article);
-		struct mh_store_row row = row_of(st);
-		mh_store_row_article(&row, a, art, true);
-	} else if (r == SQLITE_DONE) {
-		rc = MH_NOT_FOUND;
-	} else {
-		rc = fail(s, r, NULL, NULL, NULL);
-	}
-	done(st);
-	if (rc == MH_OK)
-		rc = fill_relations(s, a, art, 1);
-	if (rc == MH_OK)
-		*out = art;
-	return rc;
-}
-
-static enum mh_store_rc sq_article_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-					   struct mh_article **out)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_ART_BY_SLUG, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_str(st, 1, slug);
-	return one_article(s, st, a, out);
-}
-
-static enum mh_store_rc sq_article_by_id(struct mh_store *base, struct mh_arena *a, int64_t id,
-					 struct mh_article **out)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_ART_BY_ID, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	return one_article(s, st, a, out);
-}
-
-/* ---- articles: writing ---- */
-
-static enum mh_store_rc sq_article_old(struct mh_store *base, int64_t id, int64_t *created_at, bool *ever_published,
-				       struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_ART_OLD, err);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	int r = sqlite3_step(st);
-	enum mh_store_rc rc = MH_OK;
-	if (r == SQLITE_ROW) {
-		*created_at = sqlite3_column_int64(st, 0);
-		*ever_published = sqlite3_column_int(st, 1) != 0;
-	} else {
-		rc = r == SQLITE_DONE ? MH_NOT_FOUND : fail(s, r, err, NULL, NULL);
-	}
-	done(st);
-	return rc;
-}
-
-static enum mh_store_rc sq_article_write(struct mh_store *base, const struct mh_article *art, int64_t *id,
-					 const char *fk, struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, *id == 0 ? ST_ART_INSERT : ST_ART_UPDATE, err);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_text(st, 1, art->slug);
-	bind_text(st, 2, art->headline);
-	bind_text(st, 3, art->dek);
-	bind_text(st, 4, art->body_md);
-	bind_text(st, 5, art->body_html);
-	bind_text(st, 6, art->lead_html);
-	sqlite3_bind_int64(st, 7, art->section_id);
-	bind_text(st, 8, art->image_url);
-	bind_text(st, 9, art->image_alt);
-	bind_text(st, 10, art->via_name);
-	bind_text(st, 11, art->via_url);
-	sqlite3_bind_int(st, 12, art->staff_pick ? 1 : 0);
-	bind_text(st, 13, mh_article_status_name(art->status));
-	sqlite3_bind_int64(st, 14, art->published_at);
-	sqlite3_bind_int64(st, 15, art->updated_at);
-	sqlite3_bind_int64(st, 16, art->created_at);
-	sqlite3_bind_int(st, 17, art->was_published ? 1 : 0);
-	sqlite3_bind_int64(st, 18, art->views);
-	if (*id != 0)
-		sqlite3_bind_int64(st, 19, *id);
-	enum mh_store_rc rc = run(s, st, err, art->slug, fk);
-	if (rc != MH_OK)
-		return rc;
-	if (*id == 0)
-		*id = sqlite3_last_insert_rowid(s->db);
-	else if (sqlite3_changes(s->db) == 0)
-		return MH_NOT_FOUND;
-	return MH_OK;
-}
-
-static enum mh_store_rc sq_article_clear_joins(struct mh_store *base, int64_t id, struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	for (int k = 0; k < 2; k++) {
-		sqlite3_stmt *st = stmt(s, k == 0 ? ST_ART_DEL_AUTHORS : ST_ART_DEL_TAGS, err);
-		if (st == NULL)
-			return MH_ERROR;
-		sqlite3_bind_int64(st, 1, id);
-		enum mh_store_rc rc = run(s, st, err, NULL, NULL);
-		if (rc != MH_OK)
-			return rc;
-	}
-	return MH_OK;
-}
-
-static enum mh_store_rc sq_article_add_author(struct mh_store *base, int64_t id, int64_t author_id, int position,
-					      const char *fk, struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_ART_ADD_AUTHOR, err);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, author_id);
-	sqlite3_bind_int(st, 3, position);
-	return run(s, st, err, NULL, fk);
-}
-
-static enum mh_store_rc sq_article_add_tag(struct mh_store *base, int64_t id, int64_t tag_id, const char *fk,
-					   struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_ART_ADD_TAG, err);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, tag_id);
-	return run(s, st, err, NULL, fk);
-}
-
-/* Runs a one-row write; *changed is how many rows it changed. */
-static enum mh_store_rc run_changed(struct sq *s, sqlite3_stmt *st, int64_t *changed)
-{
-	enum mh_store_rc rc = run(s, st, NULL, NULL, NULL);
-	*changed = rc == MH_OK ? sqlite3_changes64(s->db) : 0;
-	return rc;
-}
-
-static enum mh_store_rc sq_article_set_views(struct mh_store *base, int64_t id, int64_t views, int64_t *changed)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_SET_VIEWS, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, views);
-	return run_changed(s, st, changed);
-}
-
-/* Inside a transaction the connection already holds SQLite's one write lock
- * (BEGIN IMMEDIATE): nobody else can change the row; only check it exists. */
-static enum mh_store_rc sq_article_lock(struct mh_store *base, int64_t id, int64_t *changed)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_ART_OLD, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	int r = sqlite3_step(st);
-	*changed = r == SQLITE_ROW;
-	enum mh_store_rc rc = r == SQLITE_ROW || r == SQLITE_DONE ? MH_OK : fail(s, r, NULL, NULL, NULL);
-	done(st);
-	return rc;
-}
-
-/* ---- the change log ---- */
-
-static enum mh_store_rc sq_change_add(struct mh_store *base, struct mh_str keys, int64_t now)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_CHANGE_ADD, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_str(st, 1, keys);
-	sqlite3_bind_int64(st, 2, now);
-	return run(s, st, NULL, NULL, NULL);
-}
-
-static enum mh_store_rc sq_change_last(struct mh_store *base, int64_t *id)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_CHANGE_LAST, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	int r = sqlite3_step(st);
-	enum mh_store_rc rc = MH_OK;
-	if (r == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	else
-		rc = fail(s, r, NULL, NULL, NULL);
-	done(st);
-	return rc;
-}
-
-static enum mh_store_rc sq_changes_since(struct mh_store *base, struct mh_arena *a, int64_t after, size_t max,
-					 struct mh_change **out, size_t *n)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_CHANGES_SINCE, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-	return collect(s, st, a, sizeof(struct mh_change), mh_store_item_change, (void **)out, n);
-}
-
-static enum mh_store_rc sq_changes_prune(struct mh_store *base, int64_t before)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_CHANGES_PRUNE, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, before);
-	return run(s, st, NULL, NULL, NULL);
-}
-
-/* ---- the job queue ---- */
-
-static enum mh_store_rc sq_job_requeue(struct mh_store *base, const char *dedupe, struct mh_str payload,
-				       int64_t run_at, int64_t now, int64_t *id)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_JOB_REQUEUE, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_text(st, 1, dedupe);
-	bind_str(st, 2, payload);
-	sqlite3_bind_int64(st, 3, run_at);
-	sqlite3_bind_int64(st, 4, now);
-	*id = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	enum mh_store_rc rc = r == SQLITE_DONE ? MH_OK : fail(s, r, NULL, NULL, NULL);
-	done(st);
-	return rc;
-}
-
-static enum mh_store_rc sq_job_insert(struct mh_store *base, const char *kind, struct mh_str payload, int64_t run_at,
-				      const char *dedupe, int64_t now, int64_t *id)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_JOB_INSERT, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_text(st, 1, kind);
-	bind_str(st, 2, payload);
-	sqlite3_bind_int64(st, 3, run_at);
-	if (dedupe != NULL)
-		bind_text(st, 4, dedupe);
-	else
-		sqlite3_bind_null(st, 4);
-	sqlite3_bind_int64(st, 5, now);
-	enum mh_store_rc rc = run(s, st, NULL, dedupe, NULL);
-	if (rc == MH_OK)
-		*id = sqlite3_last_insert_rowid(s->db);
-	return rc;
-}
-
-static enum mh_store_rc sq_job_claim(struct mh_store *base, struct mh_arena *a, const char *owner, int64_t now,
-				     int64_t lease_until, struct mh_job **out)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_JOB_CLAIM, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_text(st, 1, owner);
-	sqlite3_bind_int64(st, 2, lease_until);
-	sqlite3_bind_int64(st, 3, now);
-	enum mh_store_rc rc = MH_NOT_FOUND;
-	struct mh_store_row row = row_of(st);
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (rc == MH_NOT_FOUND) {
-			struct mh_job *j = MH_NEW(a, struct mh_job);
-			mh_store_row_job(&row, a, j);
-			*out = j;
-			rc = MH_OK;
+	for (int i = 0; args != NULL && i < args->n; i++) {
+		const struct mh_store_arg *v = &args->v[i];
+		switch (v->kind) {
+		case MH_ARG_NULL:
+			sqlite3_bind_null(st, i + 1);
+			break;
+		case MH_ARG_INT:
+		case MH_ARG_BOOL:
+			sqlite3_bind_int64(st, i + 1, v->i);
+			break;
+		case MH_ARG_TEXT:
+		case MH_ARG_IDS: /* a JSON array, for json_each */
+			bind_str(st, i + 1, v->s);
+			break;
 		}
 	}
-	if (r != SQLITE_DONE) {
-		rc = fail(s, r, NULL, NULL, NULL);
-		*out = NULL;
-	}
+}
+
+/* Steps st to its end, handing each row over. */
+static enum mh_store_rc step_rows(struct sq *s, sqlite3_stmt *st, mh_store_row_fn *row, void *ctx, int64_t *changed,
+				  struct mh_buf *err, const char *value, const char *fk)
+{
+	struct mh_store_row r = row_of(st);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (row != NULL)
+			row(ctx, &r);
+	enum mh_store_rc out = MH_OK;
+	if (rc != SQLITE_DONE)
+		out = fail(s, rc, err, value, fk);
+	else if (changed != NULL)
+		*changed = sqlite3_changes64(s->db);
 	done(st);
-	return rc;
+	return out;
 }
 
-static enum mh_store_rc sq_job_done(struct mh_store *base, int64_t id, const char *owner, int64_t now,
-				    int64_t *changed)
+static enum mh_store_rc sq_exec(struct mh_store *base, enum mh_store_stmt id, const struct mh_store_args *args,
+				mh_store_row_fn *row, void *ctx, int64_t *changed, struct mh_buf *err, const char *value,
+				const char *fk)
 {
 	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_JOB_DONE, NULL);
+	sqlite3_stmt *st = stmt(s, (enum stmt_id)id, err);
 	if (st == NULL)
 		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, owner);
-	sqlite3_bind_int64(st, 3, now);
-	return run_changed(s, st, changed);
+	bind_args(st, args);
+	return step_rows(s, st, row, ctx, changed, err, value, fk);
 }
 
-static enum mh_store_rc sq_job_fail(struct mh_store *base, int64_t id, const char *owner, const char *error,
-				    int64_t retry_at, int64_t now, int64_t *changed)
+static enum mh_store_rc sq_list(struct mh_store *base, unsigned f, bool count, const struct mh_article_query *q,
+				mh_store_row_fn *row, void *ctx)
 {
 	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_JOB_FAIL, NULL);
+	sqlite3_stmt *st = query_stmt(s, f, count);
 	if (st == NULL)
 		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, owner);
-	bind_text(st, 3, error);
-	sqlite3_bind_int64(st, 4, retry_at);
-	sqlite3_bind_int64(st, 5, now);
-	return run_changed(s, st, changed);
-}
-
-static enum mh_store_rc sq_jobs(struct mh_store *base, struct mh_arena *a, const char *state, int limit,
-				struct mh_job **out, size_t *n)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, state == NULL ? ST_JOBS_ALL : ST_JOBS_STATE, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int(st, 1, limit);
-	if (state != NULL)
-		bind_text(st, 2, state);
-	return collect(s, st, a, sizeof(struct mh_job), mh_store_item_job, (void **)out, n);
-}
-
-static enum mh_store_rc sq_job_retry(struct mh_store *base, int64_t id, int64_t now, int64_t *changed)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_JOB_RETRY, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	return run_changed(s, st, changed);
-}
-
-static enum mh_store_rc sq_jobs_prune(struct mh_store *base, int64_t before)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_JOBS_PRUNE, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, before);
-	return run(s, st, NULL, NULL, NULL);
+	bind_query(st, q);
+	return step_rows(s, st, row, ctx, NULL, NULL, NULL, NULL);
 }
 
 static enum mh_store_rc sq_count(struct mh_store *base, const char *table, int64_t *n)
@@ -1157,40 +568,11 @@ static const struct mh_store_ops sqlite_ops = {
 	.migration_sql = sq_migration_sql,
 	.schema_table_sql = "CREATE TABLE IF NOT EXISTS schema_migrations ("
 			    " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-	.migration_version = sq_migration_version,
-	.migration_record = sq_migration_record,
-	.sections = sq_sections,
-	.section_by_slug = sq_section_by_slug,
-	.authors = sq_authors,
-	.author_by_slug = sq_author_by_slug,
-	.tag_by_slug = sq_tag_by_slug,
-	.articles = sq_articles,
-	.articles_count = sq_articles_count,
-	.article_by_slug = sq_article_by_slug,
-	.article_by_id = sq_article_by_id,
-	.section_write = sq_section_write,
-	.author_write = sq_author_write,
-	.tag_insert = sq_tag_insert,
-	.article_old = sq_article_old,
-	.article_write = sq_article_write,
-	.article_clear_joins = sq_article_clear_joins,
-	.article_add_author = sq_article_add_author,
-	.article_add_tag = sq_article_add_tag,
-	.article_set_views = sq_article_set_views,
-	.article_lock = sq_article_lock,
-	.change_add = sq_change_add,
-	.change_last = sq_change_last,
-	.changes_since = sq_changes_since,
-	.changes_prune = sq_changes_prune,
+	.exec = sq_exec,
+	.ids_open = '[',
+	.ids_close = ']',
+	.list = sq_list,
 	.changes_wait = sq_changes_wait,
-	.job_requeue = sq_job_requeue,
-	.job_insert = sq_job_insert,
-	.job_claim = sq_job_claim,
-	.job_done = sq_job_done,
-	.job_fail = sq_job_fail,
-	.jobs = sq_jobs,
-	.job_retry = sq_job_retry,
-	.jobs_prune = sq_jobs_prune,
 	.count = sq_count,
 	.raw_exec = sq_raw_exec,
 	.raw_rows = sq_raw_rows,

@@ -24,15 +24,82 @@ struct mh_store_migration {
 extern const struct mh_store_migration mh_store_migrations[];
 extern const size_t mh_store_n_migrations;
 
+/* The statements store.c runs: each backend spells every one in its dialect
+ * (a table indexed by these), with numbered parameters in the order the
+ * comments give; inserts and the updates marked so end in RETURNING id. */
+enum mh_store_stmt {
+	MH_Q_MIG_VERSION, /* -> max(version) or 0 */
+	MH_Q_MIG_RECORD,  /* version, applied_at */
+	MH_Q_SECTIONS,    /* -> MH_STORE_SECTION_COLS, in navigation order */
+	MH_Q_SECTION_BY_SLUG,
+	MH_Q_SECTION_INSERT, /* slug, name, description, position, kind -> id */
+	MH_Q_SECTION_UPDATE, /* the same, id -> id */
+	MH_Q_AUTHORS,        /* -> MH_STORE_AUTHOR_COLS, by name */
+	MH_Q_AUTHOR_BY_SLUG,
+	MH_Q_AUTHOR_INSERT, /* slug, name, bio, avatar_url -> id */
+	MH_Q_AUTHOR_UPDATE, /* the same, id -> id */
+	MH_Q_TAG_BY_SLUG,   /* -> MH_STORE_TAG_COLS */
+	MH_Q_TAG_INSERT,    /* slug, name -> id */
+	MH_Q_ART_BY_SLUG,   /* -> MH_STORE_ART_COLS and the body */
+	MH_Q_ART_BY_ID,
+	MH_Q_ART_OLD, /* id -> created_at, was_published */
+	/* slug, headline, dek, body_md, body_html, lead_html, section_id,
+	 * image_url, image_alt, via_name, via_url, staff_pick, status,
+	 * published_at, updated_at, created_at, was_published, views -> id */
+	MH_Q_ART_INSERT,
+	MH_Q_ART_UPDATE, /* the same, id -> id */
+	MH_Q_ART_DEL_AUTHORS,
+	MH_Q_ART_DEL_TAGS,
+	MH_Q_ART_ADD_AUTHOR, /* article_id, author_id, position */
+	MH_Q_ART_ADD_TAG,    /* article_id, tag_id */
+	MH_Q_BATCH_AUTHORS,  /* ids (MH_ARG_IDS) -> MH_STORE_BATCH_AUTHOR_COLS */
+	MH_Q_BATCH_TAGS,     /* ids -> MH_STORE_BATCH_TAG_COLS */
+	MH_Q_SET_VIEWS,      /* id, views */
+	MH_Q_ART_LOCK,       /* id -> id; holds the row until commit */
+	MH_Q_CHANGE_ADD,     /* keys, created_at (and wakes every node's watcher on commit) */
+	MH_Q_CHANGE_LAST,    /* -> max(id) or 0 */
+	MH_Q_CHANGES_SINCE,  /* after, max -> MH_STORE_CHANGE_COLS */
+	MH_Q_CHANGES_PRUNE,  /* before */
+	MH_Q_JOB_REQUEUE,    /* dedupe, payload, run_at, now -> id */
+	MH_Q_JOB_INSERT,     /* kind, payload, run_at, dedupe, now -> id */
+	MH_Q_JOB_CLAIM,      /* owner, lease_until, now -> MH_STORE_JOB_COLS */
+	MH_Q_JOB_DONE,       /* id, owner, now */
+	MH_Q_JOB_FAIL,       /* id, owner, error, retry_at, now */
+	MH_Q_JOBS_ALL,       /* limit -> MH_STORE_JOB_COLS */
+	MH_Q_JOBS_STATE,     /* limit, state */
+	MH_Q_JOB_RETRY,      /* id, now */
+	MH_Q_JOBS_PRUNE,     /* before */
+	MH_Q__COUNT
+};
+
+/* The values a statement is run with. */
+#define MH_STORE_MAX_ARGS 20
+struct mh_store_args {
+	int n;
+	struct mh_store_arg {
+		enum { MH_ARG_NULL, MH_ARG_INT, MH_ARG_BOOL, MH_ARG_TEXT, MH_ARG_IDS } kind;
+		int64_t i;     /* INT, BOOL */
+		struct mh_str s; /* TEXT; IDS: the dialect's id list (ids_open ... ids_close) */
+	} v[MH_STORE_MAX_ARGS];
+};
+void mh_store_arg_int(struct mh_store_args *a, int64_t v);
+void mh_store_arg_bool(struct mh_store_args *a, bool v);
+void mh_store_arg_text(struct mh_store_args *a, const char *v); /* NULL: "" */
+void mh_store_arg_str(struct mh_store_args *a, struct mh_str v);
+void mh_store_arg_null(struct mh_store_args *a);
+
+struct mh_store_row;
+/* Called once per result row; the row is valid during the call only. */
+typedef void mh_store_row_fn(void *ctx, const struct mh_store_row *r);
+
 /* What a backend does: its SQL dialect and its driver's calls, nothing
  * else. Every rule of the API (input checks, defaults, which time is "now",
- * was_published, the messages a caller shows, the transaction-state checks)
- * lives once in store.c, which composes these primitives. A primitive
- * reports a database failure through mh_store_db_fail (a taken unique value
- * MH_CONFLICT naming the value given, a missing referenced row MH_INVALID
- * with the message fk given, ...) and decides nothing else. Times are passed in; a backend never reads the
- * clock for data. Rows are decoded by store.c's mh_store_row_* from the
- * column lists below, so a backend only says how to read one value. */
+ * was_published, the messages a caller shows, the transaction-state checks,
+ * which statements a save runs and in what order, how rows become structs)
+ * lives once in store.c, which runs the backend's statements through exec.
+ * A backend reports a database failure through mh_store_db_fail (a taken
+ * unique value MH_CONFLICT naming the value given, a missing referenced row
+ * MH_INVALID with the message fk given, ...) and decides nothing else. */
 struct mh_store_ops {
 	const char *name;
 	void (*close)(struct mh_store *s);
@@ -50,94 +117,34 @@ struct mh_store_ops {
 	enum mh_store_rc (*write_end)(struct mh_store *s, enum mh_store_rc rc, struct mh_buf *err);
 	bool (*in_transaction)(struct mh_store *s); /* an explicit one (mh_store_begin) */
 
-	/* migrations: migrate_lock opens a transaction (ended by write_end) that
-	 * excludes every other migrator; version 0 when none ran. */
+	/* migrate_lock opens a transaction (ended by write_end) that excludes
+	 * every other migrator; each migration runs through raw_exec. */
 	enum mh_store_rc (*migrate_lock)(struct mh_store *s, struct mh_buf *err);
 	const char *(*migration_sql)(const struct mh_store_migration *m);
 	const char *schema_table_sql; /* CREATE TABLE IF NOT EXISTS schema_migrations */
-	enum mh_store_rc (*migration_version)(struct mh_store *s, int *version, struct mh_buf *err);
-	enum mh_store_rc (*migration_record)(struct mh_store *s, int version, int64_t now, struct mh_buf *err);
 
-	/* reads: MH_NOT_FOUND when a lookup by slug or id finds nothing */
-	enum mh_store_rc (*sections)(struct mh_store *s, struct mh_arena *a, struct mh_section **out, size_t *n);
-	enum mh_store_rc (*section_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
-					    struct mh_section **out);
-	enum mh_store_rc (*authors)(struct mh_store *s, struct mh_arena *a, struct mh_author **out, size_t *n);
-	enum mh_store_rc (*author_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
-					   struct mh_author **out);
-	enum mh_store_rc (*tag_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
-					struct mh_tag **out);
-	/* Articles come with was_published as stored ("ever published"). */
-	enum mh_store_rc (*articles)(struct mh_store *s, struct mh_arena *a, const struct mh_article_query *q,
-				     struct mh_article **out, size_t *n);
-	enum mh_store_rc (*articles_count)(struct mh_store *s, const struct mh_article_query *q, int64_t *count);
-	enum mh_store_rc (*article_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
-					    struct mh_article **out);
-	enum mh_store_rc (*article_by_id)(struct mh_store *s, struct mh_arena *a, int64_t id,
-					  struct mh_article **out);
-
-	/* One-statement writes of a row: insert when *id is 0 (then *id is the
-	 * new row's), else update row *id: MH_NOT_FOUND, without a message,
-	 * when there is none. */
-	enum mh_store_rc (*section_write)(struct mh_store *s, const struct mh_section *sec, int64_t *id,
-					  struct mh_buf *err);
-	enum mh_store_rc (*author_write)(struct mh_store *s, const struct mh_author *au, int64_t *id,
-					 struct mh_buf *err);
-	enum mh_store_rc (*tag_insert)(struct mh_store *s, const char *slug, const char *name, int64_t *id,
-				       struct mh_buf *err);
-
-	/* An article's save, between write_begin and write_end. article_old
-	 * reads the stored created_at and "ever published" flag (MH_NOT_FOUND
-	 * without a message); article_write stores every column of row as given
-	 * (row->was_published: ever published) and sets *id like section_write;
-	 * article_clear_joins drops its authors and tags, article_add_* adds one. */
-	enum mh_store_rc (*article_old)(struct mh_store *s, int64_t id, int64_t *created_at, bool *ever_published,
-					struct mh_buf *err);
-	enum mh_store_rc (*article_write)(struct mh_store *s, const struct mh_article *row, int64_t *id,
-					  const char *fk, struct mh_buf *err);
-	enum mh_store_rc (*article_clear_joins)(struct mh_store *s, int64_t id, struct mh_buf *err);
-	enum mh_store_rc (*article_add_author)(struct mh_store *s, int64_t id, int64_t author_id, int position,
-					       const char *fk, struct mh_buf *err);
-	enum mh_store_rc (*article_add_tag)(struct mh_store *s, int64_t id, int64_t tag_id, const char *fk,
-					    struct mh_buf *err);
-	/* *changed: rows the statement changed (0 or 1) */
-	enum mh_store_rc (*article_set_views)(struct mh_store *s, int64_t id, int64_t views, int64_t *changed);
-	/* Inside a transaction: holds the row until commit (*changed 0: none). */
-	enum mh_store_rc (*article_lock)(struct mh_store *s, int64_t id, int64_t *changed);
-
-	enum mh_store_rc (*change_add)(struct mh_store *s, struct mh_str keys, int64_t now);
-	enum mh_store_rc (*change_last)(struct mh_store *s, int64_t *id);
-	enum mh_store_rc (*changes_since)(struct mh_store *s, struct mh_arena *a, int64_t after, size_t max,
-					  struct mh_change **out, size_t *n);
-	enum mh_store_rc (*changes_prune)(struct mh_store *s, int64_t before);
-	/* MH_INVALID inside a transaction; see mh_store_changes_wait. */
+	/* Runs statement id with args; row (may be NULL) gets each result row,
+	 * *changed (may be NULL) how many rows a write changed. A write outside
+	 * write_begin/write_end but inside an explicit transaction undoes itself
+	 * only when it fails. value and fk: see mh_store_db_fail. */
+	enum mh_store_rc (*exec)(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *args,
+				 mh_store_row_fn *row, void *ctx, int64_t *changed, struct mh_buf *err,
+				 const char *value, const char *fk);
+	char ids_open, ids_close; /* how MH_ARG_IDS lists are written: "[1,2]", "{1,2}" */
+	/* The list query's variant flags (LQ_*, mh_store_list_sql) with
+	 * mh_store_list_values bound; count: its count(*) instead of rows. */
+	enum mh_store_rc (*list)(struct mh_store *s, unsigned flags, bool count, const struct mh_article_query *q,
+				 mh_store_row_fn *row, void *ctx);
+	/* MH_INVALID inside a transaction (checked by store.c); see mh_store_changes_wait. */
 	enum mh_store_rc (*changes_wait)(struct mh_store *s, int timeout_ms);
-
-	/* The job queue. job_requeue and job_insert run between write_begin and
-	 * write_end; job_requeue sets *id 0 when no unfinished job has that key.
-	 * job_claim runs between them too (on SQLite the write lock is what
-	 * makes the claim one's alone): MH_NOT_FOUND when nothing is due. */
-	enum mh_store_rc (*job_requeue)(struct mh_store *s, const char *dedupe, struct mh_str payload, int64_t run_at,
-					int64_t now, int64_t *id);
-	enum mh_store_rc (*job_insert)(struct mh_store *s, const char *kind, struct mh_str payload, int64_t run_at,
-				       const char *dedupe, int64_t now, int64_t *id);
-	enum mh_store_rc (*job_claim)(struct mh_store *s, struct mh_arena *a, const char *owner, int64_t now,
-				      int64_t lease_until, struct mh_job **out);
-	enum mh_store_rc (*job_done)(struct mh_store *s, int64_t id, const char *owner, int64_t now,
-				     int64_t *changed);
-	enum mh_store_rc (*job_fail)(struct mh_store *s, int64_t id, const char *owner, const char *error,
-				     int64_t retry_at, int64_t now, int64_t *changed);
-	enum mh_store_rc (*jobs)(struct mh_store *s, struct mh_arena *a, const char *state, int limit,
-				 struct mh_job **out, size_t *n); /* state NULL: all */
-	enum mh_store_rc (*job_retry)(struct mh_store *s, int64_t id, int64_t now, int64_t *changed);
-	enum mh_store_rc (*jobs_prune)(struct mh_store *s, int64_t before);
 	/* table is one of the whitelisted names (checked by store.c). */
 	enum mh_store_rc (*count)(struct mh_store *s, const char *table, int64_t *n);
 
-	/* Raw access for mh_store_copy (copy.c) only; the SQL comes from
-	 * copy.c's fixed table list, never from input. raw_rows calls row once
-	 * per row with ncols values (NULL for SQL NULL; booleans as "0"/"1");
-	 * raw_insert binds n values (NULL = SQL NULL) to $1..$n. */
+	/* Raw access for mh_store_copy (copy.c) and the migrations only; the SQL
+	 * comes from copy.c's fixed table list or migrations.c, never from
+	 * input. raw_rows calls row once per row with ncols values (NULL for SQL
+	 * NULL; booleans as "0"/"1"); raw_insert binds n values (NULL = SQL
+	 * NULL) to $1..$n. */
 	enum mh_store_rc (*raw_exec)(struct mh_store *s, const char *sql, struct mh_buf *err);
 	enum mh_store_rc (*raw_rows)(struct mh_store *s, const char *sql, int ncols,
 				     enum mh_store_rc (*row)(void *ctx, const char *const *vals), void *ctx,
@@ -158,8 +165,8 @@ enum mh_store_rc mh_store_sqlite_open(const char *path, bool create, struct mh_s
 enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, struct mh_buf *err);
 
 /* ---- rows: the columns both dialects select, decoded once (store.c) ----
- * A backend reads its rows through these column lists, in this order, and
- * hands each row to the decoder with three getters of its driver. */
+ * Each backend's statements select these lists, in this order; store.c
+ * turns a row into a struct through the getters of struct mh_store_row. */
 #define MH_STORE_SECTION_COLS "id, slug, name, description, position, kind"
 #define MH_STORE_AUTHOR_COLS "id, slug, name, bio, avatar_url"
 #define MH_STORE_TAG_COLS "id, slug, name"
@@ -180,6 +187,7 @@ enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, 
 #define MH_STORE_BATCH_AUTHOR_COLS "aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url"
 #define MH_STORE_BATCH_TAG_COLS "at.article_id, t.id, t.slug, t.name"
 
+/* One result row, as the backend's driver holds it. */
 struct mh_store_row {
 	void *ctx; /* the driver's row (a statement, a result and its row number) */
 	int64_t (*i64)(void *ctx, int col);
@@ -189,18 +197,6 @@ struct mh_store_row {
 	/* the text as the driver holds it, valid until the next row */
 	const char *(*peek)(void *ctx, int col);
 };
-/* Each decodes one item whose first column is col. */
-void mh_store_row_section(const struct mh_store_row *r, struct mh_arena *a, int col, struct mh_section *out);
-void mh_store_row_author(const struct mh_store_row *r, struct mh_arena *a, int col, struct mh_author *out);
-void mh_store_row_tag(const struct mh_store_row *r, struct mh_arena *a, int col, struct mh_tag *out);
-/* MH_STORE_ART_COLS, then the body when body; was_published as stored */
-void mh_store_row_article(const struct mh_store_row *r, struct mh_arena *a, struct mh_article *out, bool body);
-void mh_store_row_job(const struct mh_store_row *r, struct mh_arena *a, struct mh_job *out);
-void mh_store_row_change(const struct mh_store_row *r, struct mh_arena *a, struct mh_change *out);
-/* The same, as one item of a list of rows (out: the item's memory). */
-typedef void mh_store_decode_fn(const struct mh_store_row *r, struct mh_arena *a, void *out);
-mh_store_decode_fn mh_store_item_section, mh_store_item_author, mh_store_item_tag, mh_store_item_job,
-	mh_store_item_change;
 
 /* For bench/pgmodels.c, which must run what the server runs: the SQL text
  * of the statements of a cold article page on PostgreSQL (postgres.c); the
@@ -241,7 +237,7 @@ void mh_store_list_sql(struct mh_buf *out, const struct mh_store_list_dialect *d
 
 /* ---- shared helpers (store.c) ---- */
 /* The list query's variants, one prepared statement per combination of the
- * filters an mh_article_query uses (each backend spells its own SQL). */
+ * filters an mh_article_query uses (mh_store_list_sql writes each). */
 enum {
 	LQ_SECTION = 1 << 0,
 	LQ_PICKS = 1 << 1,
@@ -258,41 +254,11 @@ enum {
 unsigned mh_store_query_flags(const struct mh_article_query *q);
 /* The rows a list returns: limit, 20 when 0, at most 1000 (store.h). */
 int mh_store_list_limit(const struct mh_article_query *q);
-/* Filling the authors and tags of a list of articles from one query each,
- * whose rows come grouped by article id: an id-sorted index of the list. */
-struct mh_store_article_index {
-	struct mh_store_id_slot *slots; /* malloc'd, sorted by id */
-	struct mh_article *arts;
-	size_t n;
-};
-/* Indexes arts[0..n) and writes their ids into ids as "<open>1,2,3<close>"
- * (a JSON array for SQLite, an array literal for PostgreSQL). */
-void mh_store_index_init(struct mh_store_article_index *ix, struct mh_article *arts, size_t n, struct mh_buf *ids,
-			 char open, char close);
-/* Gives count rows (arena memory: struct mh_author or struct mh_tag) to the
- * article with that id; rows of an id not in the list are ignored. */
-void mh_store_index_attach(struct mh_store_article_index *ix, int64_t article_id, bool authors, void *rows,
-			   size_t count);
-void mh_store_index_free(struct mh_store_article_index *ix);
 /* The list query's upper bound on published_at: now, or the keyset cursor's
  * time when that is earlier. Binding it lets the index range end at the
  * cursor; left as a filter beside "<= now", both planners would walk the
  * index from the newest article down to the cursor (O(position) per page). */
 int64_t mh_store_list_upper_bound(const struct mh_article_query *q);
-/* The filling of a list's authors and tags, row by row, from the batch
- * queries (MH_STORE_BATCH_*_COLS, grouped by article id). */
-struct mh_store_relfill {
-	struct mh_store_article_index *ix;
-	struct mh_arena *a;
-	bool authors;
-	struct mh_buf group;
-	size_t in_group;
-	int64_t group_id;
-};
-void mh_store_relfill_begin(struct mh_store_relfill *f, struct mh_store_article_index *ix, struct mh_arena *a,
-			    bool authors);
-void mh_store_relfill_row(struct mh_store_relfill *f, const struct mh_store_row *r);
-void mh_store_relfill_end(struct mh_store_relfill *f);
 /* What went wrong in the database, as a backend classifies its driver's
  * error; mh_store_db_fail says it the same way on every backend and gives
  * the store's code. detail: the driver's message (MH_DB_UNIQUE: the column).
@@ -310,12 +276,5 @@ enum mh_store_rc mh_store_db_fail(struct mh_buf *err, enum mh_store_db_failure w
 				  const char *value, const char *fk);
 /* Replaces err's contents (err may be NULL). */
 void mh_store_set_err(struct mh_buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *mh_store_section_kind_name(enum mh_section_kind k);
-bool mh_store_section_kind_parse(const char *s, enum mh_section_kind *out);
-/* The fallback slug for a tag given by name only: ASCII letters and digits
- * lowercased, every other run of bytes one '-'. content/ has the real
- * slugifier (with transliteration); the store sits above it in the layering,
- * so callers that care pass tag->slug themselves. */
-void mh_store_simple_slug(struct mh_buf *out, const char *name);
 
 #endif
