@@ -162,8 +162,8 @@ static int slot_by_id(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
-static void index_init(struct article_index *ix, struct mh_article *arts, size_t n, struct mh_buf *ids,
-			 char open, char close)
+static void index_init(struct article_index *ix, struct mh_article *arts, size_t n, struct mh_buf *ids, char open,
+		       char close)
 {
 	ix->arts = arts;
 	ix->n = n;
@@ -178,8 +178,7 @@ static void index_init(struct article_index *ix, struct mh_article *arts, size_t
 	qsort(ix->slots, n, sizeof(*ix->slots), slot_by_id);
 }
 
-static void index_attach(struct article_index *ix, int64_t article_id, bool authors, void *rows,
-			   size_t count)
+static void index_attach(struct article_index *ix, int64_t article_id, bool authors, void *rows, size_t count)
 {
 	struct id_slot key = { article_id, 0 };
 	struct id_slot *hit = bsearch(&key, ix->slots, ix->n, sizeof(*ix->slots), slot_by_id);
@@ -319,8 +318,7 @@ static void item_change(const struct mh_store_row *r, struct mh_arena *a, void *
 
 /* ---- a list's authors and tags, row by row ---- */
 
-static void relfill_begin(struct relfill *f, struct article_index *ix, struct mh_arena *a,
-			    bool authors)
+static void relfill_begin(struct relfill *f, struct article_index *ix, struct mh_arena *a, bool authors)
 {
 	*f = (struct relfill){ .ix = ix, .a = a, .authors = authors, .group = MH_BUF_INIT };
 }
@@ -460,8 +458,8 @@ static enum mh_store_rc collect(struct mh_store *s, enum mh_store_stmt id, const
 }
 
 /* One row by slug; MH_NOT_FOUND when there is none. */
-static enum mh_store_rc one_by_slug(struct mh_store *s, enum mh_store_stmt id, struct mh_arena *a, struct mh_str slug,
-				    size_t item, decode_fn *fn, void **out)
+static enum mh_store_rc one_by_slug(struct mh_store *s, enum mh_store_stmt id, struct mh_arena *a,
+				    struct mh_str slug, size_t item, decode_fn *fn, void **out)
 {
 	struct mh_store_args args = { 0 };
 	mh_store_arg_str(&args, slug);
