@@ -15,6 +15,8 @@ int mh_cli_serve(int argc, char **argv);
 int mh_cli_article(int argc, char **argv);
 int mh_cli_jobs(int argc, char **argv);
 int mh_cli_db(int argc, char **argv);
+int mh_cli_backup(int argc, char **argv);
+int mh_cli_restore(int argc, char **argv);
 
 /* Creates the site folder dir (must not hold a site.ini yet): site.ini with
  * defaults (title given), media/, and a migrated database whose schema version

@@ -23,6 +23,8 @@ static const struct {
 	{ "article", mh_cli_article, "list, publish, unpublish, add and update articles" },
 	{ "jobs", mh_cli_jobs, "list the background job queue, retry parked jobs" },
 	{ "db", mh_cli_db, "copy a site's database between SQLite and PostgreSQL" },
+	{ "backup", mh_cli_backup, "copy a running site (database, media, site.ini) into a folder" },
+	{ "restore", mh_cli_restore, "put a backup back as a site" },
 };
 
 static void usage(FILE *f)

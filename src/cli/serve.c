@@ -2,6 +2,9 @@
  * masthead serve: the web server for one site folder.
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +26,107 @@ static void serve_usage(FILE *f)
 		   "Also runs background jobs ([jobs] workers threads): scheduled publishing and\n"
 		   "purges of the caches in front ([purge] in site.ini).\n"
 		   "Stops gracefully on SIGTERM or SIGINT: in-flight requests and the running job\n"
-		   "finish, then exit 0.\n");
+		   "finish, then exit 0. SIGHUP reads site.ini and the theme again without dropping\n"
+		   "a connection ([site] texts, [cache] max-age, [server] log_format and\n"
+		   "metrics_allow; other changes are logged as needing a restart). A site.ini\n"
+		   "that does not load is logged and the running settings stay.\n");
+}
+
+/* ---- SIGHUP: settings and theme, live ----
+ * SIGHUP is blocked in every thread (the mask is set before the first one
+ * starts) and taken by one thread of ours with sigwait, so the reload runs
+ * as ordinary code, never in a signal handler. */
+struct reloader {
+	pthread_t thread;
+	atomic_bool stop;
+	struct mh_site *site;
+	const char *dir;
+	const struct mh_config *running; /* what the server started with */
+};
+
+static bool differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+/* Logs each setting whose change only a restart applies. */
+static void warn_restart_only(const struct mh_config *o, const struct mh_config *n)
+{
+	const char *changed[24];
+	int k = 0;
+#define STR(field, name) if (differs(o->field, n->field)) changed[k++] = name
+#define NUM(field, name) if (o->field != n->field) changed[k++] = name
+	STR(database, "[database] url");
+	STR(listen, "[server] listen");
+	NUM(threads, "[server] threads");
+	NUM(http2, "[server] http2");
+	STR(tls_cert, "[server] tls_cert");
+	STR(tls_key, "[server] tls_key");
+	NUM(max_connections, "[server] max_connections");
+	NUM(max_body_bytes, "[server] max_body");
+	NUM(max_header_bytes, "[server] max_header_bytes");
+	NUM(header_timeout_s, "[server] header_timeout");
+	NUM(idle_timeout_s, "[server] idle_timeout");
+	NUM(access_log, "[server] access_log");
+	STR(timezone, "[site] timezone");
+	NUM(cache_enabled, "[cache] enabled");
+	NUM(cache_max_bytes, "[cache] max_bytes");
+	NUM(jobs_workers, "[jobs] workers");
+	NUM(jobs_lease_s, "[jobs] lease");
+	STR(purge_varnish, "[purge] varnish");
+	STR(purge_url_template, "[purge] url_template");
+	STR(purge_method, "[purge] method");
+	STR(purge_header, "[purge] header");
+	NUM(purge_timeout_s, "[purge] timeout");
+	STR(theme_dir, "[theme] dir");
+#undef STR
+#undef NUM
+	for (int i = 0; i < k; i++)
+		mh_log(MH_LOG_WARN, "reload: %s changed: it takes effect after a restart", changed[i]);
+}
+
+static void reload(struct reloader *r)
+{
+	struct mh_config *nc = calloc(1, sizeof(*nc));
+	MH_ASSERT(nc != NULL);
+	struct mh_buf err = MH_BUF_INIT;
+	if (!mh_config_load(nc, r->dir, &err)) {
+		mh_log(MH_LOG_ERROR, "reload: %s; the running settings stay", mh_buf_cstr(&err));
+		goto fail;
+	}
+	if (!mh_site_reload(r->site, nc, &err)) {
+		mh_log(MH_LOG_ERROR, "reload: theme: %s; the running settings and theme stay", mh_buf_cstr(&err));
+		goto fail;
+	}
+	/* nc belongs to the site now */
+	warn_restart_only(r->running, nc);
+	enum mh_log_format f = MH_LOG_TEXT;
+	mh_log_format_parse(nc->log_format, &f);
+	mh_log_set_format(f);
+	mh_log(MH_LOG_INFO, "reload: site.ini and theme read again");
+	mh_buf_free(&err);
+	return;
+fail:
+	mh_config_free(nc);
+	free(nc);
+	mh_buf_free(&err);
+}
+
+static void *reloader_main(void *arg)
+{
+	struct reloader *r = arg;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (atomic_load(&r->stop))
+			break;
+		reload(r);
+	}
+	return NULL;
 }
 
 int mh_cli_serve(int argc, char **argv)
@@ -75,6 +178,13 @@ int mh_cli_serve(int argc, char **argv)
 		return 2;
 	}
 
+	/* before any thread exists, so that every thread inherits it: SIGHUP
+	 * is taken by the reloader alone */
+	sigset_t hup;
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &hup, NULL);
+
 	struct mh_config cfg;
 	struct mh_store *store = NULL;
 	struct mh_buf err = MH_BUF_INIT;
@@ -88,6 +198,11 @@ int mh_cli_serve(int argc, char **argv)
 	struct mh_http_server *srv = NULL;
 	struct mh_site_watch *watch = NULL;
 	struct mh_jobs *jobs = NULL;
+	struct reloader rl = { .dir = dir, .running = &cfg };
+	bool rl_started = false;
+	enum mh_log_format lf = MH_LOG_TEXT;
+	mh_log_format_parse(cfg.log_format, &lf);
+	mh_log_set_format(lf);
 	if (!mh_time_set_zone(cfg.timezone)) {
 		fprintf(stderr, "masthead serve: %s: [site] timezone: unknown time zone '%s'\n", cfg.path,
 			cfg.timezone);
@@ -141,6 +256,7 @@ int mh_cli_serve(int argc, char **argv)
 		.access_log = cfg.access_log,
 		.handler = mh_site_handle,
 		.thread_hook = mh_site_thread,
+		.on_response = mh_site_on_response,
 		.ctx = site,
 	};
 	srv = mh_http_start(&hc, &err);
@@ -155,10 +271,20 @@ int mh_cli_serve(int argc, char **argv)
 	       hc.tls_cert != NULL ? "https" : "http", hostlen == 0 ? 9 : hostlen, hostlen == 0 ? "localhost" : addr,
 	       mh_http_port(srv), cfg.dir, threads, dev ? " (--dev: templates reload when changed)" : "");
 	fflush(stdout);
+	rl.site = site;
+	if (pthread_create(&rl.thread, NULL, reloader_main, &rl) == 0)
+		rl_started = true;
+	else
+		mh_log(MH_LOG_WARN, "cannot start the SIGHUP thread: settings reload only with a restart");
 	mh_http_wait(srv);
 	mh_log(MH_LOG_INFO, "stopped");
 	rc = 0;
 out:
+	if (rl_started) {
+		atomic_store(&rl.stop, true);
+		pthread_kill(rl.thread, SIGHUP);
+		pthread_join(rl.thread, NULL);
+	}
 	/* the current job finishes first; its lease would hand it over anyway */
 	mh_jobs_stop(jobs);
 	mh_site_watch_stop(watch);

@@ -23,6 +23,7 @@ struct mh_request {
 	 * "miss" if cache_miss, else "-" (the page cache was not consulted) */
 	bool cache_hit;
 	bool cache_miss;
+	int route; /* filled by the handler for on_response: which route (0 = none) */
 };
 
 /* A handler answers every request it is given (it must call one of the
@@ -45,6 +46,11 @@ struct mh_http_config {
 	bool access_log;
 	mh_http_handler handler;
 	mh_http_thread_hook thread_hook; /* may be NULL */
+	/* May be NULL. Called in the worker thread as each response starts,
+	 * before its first byte is sent (so a client that has its answer finds
+	 * it counted): status, body bytes, microseconds since the request
+	 * arrived. For metrics; must not block. */
+	void (*on_response)(struct mh_request *req, int status, size_t bytes, int64_t us, void *ctx);
 	void *ctx;
 };
 
@@ -77,6 +83,10 @@ struct mh_str mh_request_header(struct mh_request *req, const char *lname);
 bool mh_request_query(struct mh_request *req, const char *name, struct mh_str *out);
 bool mh_request_form(struct mh_request *req, const char *name, struct mh_str *out);
 bool mh_request_cookie(struct mh_request *req, const char *name, struct mh_str *out);
+/* The client's address (the peer of the connection: a proxy in front, if
+ * any). False if unknown. */
+struct sockaddr_storage;
+bool mh_request_peer(struct mh_request *req, struct sockaddr_storage *out);
 
 /* ---- responses ---- */
 /* Adds a response header (name lower-cased and copied; value copied with CR,
@@ -113,5 +123,39 @@ bool mh_http_parse_cookies(struct mh_arena *a, struct mh_str in,
 bool mh_http_accepts_encoding(struct mh_str accept_encoding, const char *coding);
 /* Does If-None-Match match this strong etag ("*", lists, W/ weak compare)? */
 bool mh_http_etag_matches(struct mh_str if_none_match, struct mh_str etag);
+
+/* multipart/form-data (RFC 7578), for forms that upload files. */
+struct mh_http_part {
+	struct mh_str name;         /* the field's name (never empty) */
+	struct mh_str filename;     /* as the client sent it (untrusted: a label, never a path) */
+	bool has_filename;          /* a file field, even when filename is "" (none chosen) */
+	struct mh_str content_type; /* as sent; "text/plain" when absent (never trust it for a file's type) */
+	struct mh_str data;         /* the part's bytes, pointing into the body */
+};
+/* The boundary of a "multipart/form-data; boundary=..." Content-Type (1-70
+ * RFC 2046 characters, quoted or not); false for any other type or a
+ * missing or malformed boundary. */
+bool mh_http_multipart_boundary(struct mh_arena *a, struct mh_str content_type, struct mh_str *boundary);
+/* Splits body into its parts (an arena array; names, filenames and types
+ * point into body or the arena, data into body). False, with a sentence
+ * for a 400 in *err, when the body is malformed: no boundary, a part without
+ * a name, headers beyond 16 lines or 8 KiB, more than max_parts parts, or no
+ * closing boundary (a cut-off upload). A preamble and an epilogue are
+ * ignored. */
+bool mh_http_parse_multipart(struct mh_arena *a, struct mh_str boundary, struct mh_str body, size_t max_parts,
+			     struct mh_http_part **out, size_t *n, const char **err);
+
+/* ---- in-memory rate limits (per node) ----
+ * A token bucket per key: per_second tokens flow in, at most burst are kept,
+ * each request takes one. Memory is fixed at about `keys` entries whatever
+ * the number of distinct keys; a key being held back is kept over fresh
+ * ones. Thread-safe. */
+struct mh_ratelimit;
+struct mh_ratelimit *mh_ratelimit_new(size_t keys, double per_second, double burst);
+void mh_ratelimit_free(struct mh_ratelimit *rl);
+/* True if key may go ahead at now_us (microseconds, e.g. mh_time_now_us);
+ * else false with the whole seconds until it may in *retry_after_s (>= 1;
+ * may be NULL), for a Retry-After header. */
+bool mh_ratelimit_take(struct mh_ratelimit *rl, struct mh_str key, int64_t now_us, int *retry_after_s);
 
 #endif

@@ -41,7 +41,12 @@ struct mh_worker {
 	/* h2o's HTTP/1 "waiting for a request" read callback, learnt from the
 	 * first connection: a connection whose socket reads with it is idle. */
 	h2o_socket_cb http1_read_cb;
-	struct mh_buf log_line; /* reused for every access-log line */
+	/* The access log of this thread: lines collected here are written
+	 * in batches, at the latest a second after the first one came (the
+	 * timer is armed only while lines wait) and when the worker stops. */
+	struct mh_log_buf log;
+	h2o_timeout_t log_flush_timeout;
+	h2o_timeout_entry_t log_flush_entry;
 };
 
 enum mh_conn_state {
@@ -87,6 +92,8 @@ struct mh_http_server {
 
 /* request.c */
 int mh_http__on_req(h2o_handler_t *self, h2o_req_t *req);
+/* The flush timer's callback: writes the thread's waiting access-log lines. */
+void mh_http__log_flush(h2o_timeout_entry_t *entry);
 
 /* server.c: the connection that carries a request (NULL if unknown). */
 struct mh_conn *mh_http__conn_of(h2o_req_t *req);

@@ -39,14 +39,23 @@ static struct mh_str str_of(h2o_iovec_t v)
 static void log_access(struct reqstate *st)
 {
 	h2o_req_t *r = st->h2o;
-	struct mh_buf *b = &st->w->log_line;
-	mh_buf_reset(b);
-	mh_log_sanitize(b, st->req.method);
-	mh_buf_append_ch(b, ' ');
-	mh_log_sanitize(b, st->req.path.len ? st->req.path : MH_STR("-"));
-	const char *cache = st->req.cache_hit ? "hit" : st->req.cache_miss ? "miss" : "-";
-	mh_log(MH_LOG_INFO, "%.*s %d %zu %" PRId64 "us %s", (int)b->len, b->ptr, r->res.status, r->bytes_sent,
-	       mh_time_now_us() - st->start_us, cache);
+	struct mh_worker *w = st->w;
+	struct mh_log_access a = {
+		.method = st->req.method,
+		.path = st->req.path,
+		.status = r->res.status,
+		.bytes = r->bytes_sent,
+		.duration_us = mh_time_now_us() - st->start_us,
+		.cache = st->req.cache_hit ? "hit" : st->req.cache_miss ? "miss" : "-",
+	};
+	if (mh_log_access(&w->log, &a) && w->log.b.len > 0 && !h2o_timeout_is_linked(&w->log_flush_entry))
+		h2o_timeout_link(w->loop, &w->log_flush_timeout, &w->log_flush_entry);
+}
+
+void mh_http__log_flush(h2o_timeout_entry_t *entry)
+{
+	struct mh_worker *w = H2O_STRUCT_FROM_MEMBER(struct mh_worker, log_flush_entry, entry);
+	mh_log_buf_flush(&w->log);
 }
 
 /* Runs when h2o clears the request's pool: the response has been sent (or
@@ -116,6 +125,15 @@ int mh_http__on_req(h2o_handler_t *self, h2o_req_t *r)
 }
 
 /* ---- accessors ---- */
+
+bool mh_request_peer(struct mh_request *req, struct sockaddr_storage *out)
+{
+	h2o_req_t *r = state_of(req)->h2o;
+	memset(out, 0, sizeof(*out));
+	if (r->conn == NULL || r->conn->callbacks->get_peername == NULL)
+		return false;
+	return r->conn->callbacks->get_peername(r->conn, (struct sockaddr *)out) > 0;
+}
 
 struct mh_str mh_request_header(struct mh_request *req, const char *lname)
 {
@@ -236,6 +254,11 @@ static void send_body(struct reqstate *st, int status, const char *content_type,
 	MH_ASSERT(!st->responded);
 	MH_ASSERT(status >= 200 && status <= 999);
 	st->responded = true;
+	const struct mh_http_config *cfg = &st->w->server->cfg;
+	if (cfg->on_response != NULL)
+		/* counted before a byte goes out: a client that has its answer
+		 * finds it counted (metrics) */
+		cfg->on_response(&st->req, status, body.len, mh_time_now_us() - st->start_us, cfg->ctx);
 	r->res.status = status;
 	r->res.reason = mh_http_reason(status);
 	if (content_type != NULL) {

@@ -400,6 +400,8 @@ static void *worker_main(void *arg)
 	h2o_timeout_init(w->loop, &w->idle_timeout, (uint64_t)cfg->idle_timeout_s * 1000);
 	h2o_timeout_init(w->loop, &w->shutdown_timeout, (uint64_t)cfg->header_timeout_s * 1000 + 5000);
 	w->shutdown_entry.cb = on_shutdown_deadline;
+	h2o_timeout_init(w->loop, &w->log_flush_timeout, 1000);
+	w->log_flush_entry.cb = mh_http__log_flush;
 
 	bool ok = cfg->thread_hook == NULL || cfg->thread_hook(w->index, true, cfg->ctx);
 	if (ok) {
@@ -432,6 +434,8 @@ static void *worker_main(void *arg)
 		h2o_timeout_unlink(&w->shutdown_entry);
 	if (h2o_timeout_is_linked(&w->accept_pause))
 		h2o_timeout_unlink(&w->accept_pause);
+	if (h2o_timeout_is_linked(&w->log_flush_entry))
+		h2o_timeout_unlink(&w->log_flush_entry);
 	/* Linked by h2o_context_request_shutdown; h2o_context_dispose wants
 	 * every timeout empty. */
 	if (h2o_timeout_is_linked(&w->ctx.http2._graceful_shutdown_timeout))
@@ -452,9 +456,13 @@ static void *worker_main(void *arg)
 	h2o_timeout_dispose(w->loop, &w->shutdown_timeout);
 	h2o_context_dispose(&w->ctx);
 	h2o_evloop_run(w->loop, 0);
+	/* requests disposed above may have logged: unlink before the dispose */
+	if (h2o_timeout_is_linked(&w->log_flush_entry))
+		h2o_timeout_unlink(&w->log_flush_entry);
+	h2o_timeout_dispose(w->loop, &w->log_flush_timeout);
 	h2o_evloop_destroy(w->loop);
 	w->loop = NULL;
-	mh_buf_free(&w->log_line);
+	mh_log_buf_free(&w->log); /* a graceful stop loses no line */
 	if (ok && cfg->thread_hook != NULL)
 		cfg->thread_hook(w->index, false, cfg->ctx);
 	return NULL;

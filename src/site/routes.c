@@ -17,7 +17,27 @@ static const struct mh_site_route routes[] = {
 	{ "/stream/",      false, false, true,  mh_site_page_stream,  NULL },
 	{ "/static/",      false, false, false, NULL,                 mh_site_static },
 	{ "/media/",       false, false, false, NULL,                 mh_site_media },
+	/* for operators (ops.c): never cached */
+	{ "/healthz",      true,  false, false, NULL,                 mh_site_healthz },
+	{ "/readyz",       true,  false, false, NULL,                 mh_site_readyz },
+	{ "/metrics",      true,  false, false, NULL,                 mh_site_metrics_page },
 };
+
+size_t mh_site_route_count(void)
+{
+	return sizeof(routes) / sizeof(routes[0]);
+}
+
+int mh_site_route_number(const struct mh_site_route *rt)
+{
+	return rt != NULL ? (int)(rt - routes) + 1 : 0;
+}
+
+const char *mh_site_route_name(size_t number)
+{
+	MH_ASSERT(number >= 1 && number <= mh_site_route_count());
+	return routes[number - 1].prefix;
+}
 
 const struct mh_site_route *mh_site_route_find(struct mh_str path, struct mh_str *arg)
 {

@@ -4,6 +4,7 @@
  */
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,21 @@
 
 #include "site/site.h"
 
+/* What SIGHUP replaced: kept until the site is freed, so a request still
+ * reading an older config or theme never meets freed memory (a reload is
+ * rare; a config is a few hundred bytes). */
+struct retired {
+	struct retired *next;
+	struct mh_config *cfg;     /* malloc'd, or NULL */
+	struct mh_theme *theme;    /* or NULL */
+	char *cache_control;       /* or NULL */
+};
+
 struct mh_site {
-	const struct mh_config *cfg;
-	struct mh_theme *theme;
+	/* the live settings and theme: swapped whole by mh_site_reload
+	 * (atomic pointers; readers load each once per use) */
+	const struct mh_config *_Atomic cfg;
+	struct mh_theme *_Atomic theme;
 	struct mh_cache *cache; /* NULL when [cache] enabled = false */
 	struct mh_store **stores; /* one per worker thread */
 	/* a worker whose database could not be opened tries again no sooner
@@ -26,8 +39,17 @@ struct mh_site {
 	int threads;
 	bool dev;
 	char *default_theme_dir, *override_theme_dir;
-	char cache_control[160];
+	const char *_Atomic cache_control;
+	char cache_control_first[160];
+	pthread_mutex_t reload_mu; /* one reload at a time */
+	struct retired *retired;
+	struct mh_site_metrics *metrics;
 };
+
+struct mh_site_metrics *mh_site_metrics(struct mh_site *s)
+{
+	return s->metrics;
+}
 
 const struct mh_theme *mh_site_theme(struct mh_site *s)
 {
@@ -94,9 +116,12 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 	}
 	if (s->cfg->cache_enabled)
 		s->cache = mh_cache_new(s->cfg->cache_max_bytes);
-	snprintf(s->cache_control, sizeof(s->cache_control),
+	snprintf(s->cache_control_first, sizeof(s->cache_control_first),
 		 "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d", s->cfg->max_age_s, s->cfg->s_maxage_s,
 		 s->cfg->stale_while_revalidate_s);
+	s->cache_control = s->cache_control_first;
+	pthread_mutex_init(&s->reload_mu, NULL);
+	s->metrics = mh_site_metrics_new(s->threads);
 	s->stores = calloc((size_t)s->threads, sizeof(*s->stores));
 	s->reopen_at_us = calloc((size_t)s->threads, sizeof(*s->reopen_at_us));
 	s->reopen_backoff_ms = calloc((size_t)s->threads, sizeof(*s->reopen_backoff_ms));
@@ -120,7 +145,55 @@ void mh_site_free(struct mh_site *s)
 		mh_theme_free(s->theme);
 	free(s->default_theme_dir);
 	free(s->override_theme_dir);
+	for (struct retired *r = s->retired, *next; r != NULL; r = next) {
+		next = r->next;
+		if (r->cfg != NULL) {
+			mh_config_free(r->cfg);
+			free(r->cfg);
+		}
+		if (r->theme != NULL)
+			mh_theme_free(r->theme);
+		free(r->cache_control);
+		free(r);
+	}
+	if (s->retired != NULL || s->metrics != NULL)
+		pthread_mutex_destroy(&s->reload_mu);
+	mh_site_metrics_free(s->metrics);
 	free(s);
+}
+
+bool mh_site_reload(struct mh_site *s, struct mh_config *cfg, struct mh_buf *err)
+{
+	struct mh_theme *t = mh_theme_load(s->default_theme_dir, s->override_theme_dir, err);
+	if (t == NULL)
+		return false;
+	struct retired *owned = calloc(1, sizeof(*owned)), *old_theme = calloc(1, sizeof(*old_theme));
+	MH_ASSERT(owned != NULL && old_theme != NULL);
+	owned->cfg = cfg;
+	owned->cache_control = malloc(160);
+	MH_ASSERT(owned->cache_control != NULL);
+	snprintf(owned->cache_control, 160, "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d",
+		 cfg->max_age_s, cfg->s_maxage_s, cfg->stale_while_revalidate_s);
+	pthread_mutex_lock(&s->reload_mu);
+	old_theme->theme = atomic_exchange(&s->theme, t);
+	atomic_store(&s->cfg, cfg);
+	atomic_store(&s->cache_control, owned->cache_control);
+	owned->next = s->retired;
+	old_theme->next = owned;
+	s->retired = old_theme;
+	pthread_mutex_unlock(&s->reload_mu);
+	/* pages made with the old settings or theme go; a render that began
+	 * before this cannot put its page back (the cache's generation) */
+	if (s->cache != NULL)
+		mh_cache_clear(s->cache);
+	return true;
+}
+
+static struct mh_store *worker_store(struct mh_site_req *r);
+
+struct mh_store *mh_site_store(struct mh_site_req *r)
+{
+	return worker_store(r);
 }
 
 bool mh_site_thread(int worker, bool starting, void *ctx)
@@ -313,6 +386,7 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 
 	struct mh_str arg;
 	const struct mh_site_route *rt = mh_site_route_find(req->path, &arg);
+	req->route = mh_site_route_number(rt);
 	bool get = mh_str_eq_c(req->method, "GET") || mh_str_eq_c(req->method, "HEAD");
 	if (rt != NULL && !get) {
 		mh_response_header_c(req, "allow", "GET, HEAD");
@@ -346,7 +420,9 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		url = mh_str_c(mh_arena_printf(r->a, "%.*s?page=%d", (int)req->path.len, req->path.ptr, r->page));
 
 	if (s->dev && mh_theme_changed(s->theme)) {
-		/* --dev runs one worker thread, so nobody else is rendering now */
+		/* --dev runs one worker thread, so nobody else is rendering now;
+		 * the lock keeps a SIGHUP reload (mh_site_reload) out meanwhile */
+		pthread_mutex_lock(&s->reload_mu);
 		struct mh_buf err = MH_BUF_INIT;
 		struct mh_theme *t = mh_theme_load(s->default_theme_dir, s->override_theme_dir, &err);
 		if (t != NULL) {
@@ -359,6 +435,7 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 			mh_log(MH_LOG_ERROR, "theme not reloaded: %s", mh_buf_cstr(&err));
 		}
 		mh_buf_free(&err);
+		pthread_mutex_unlock(&s->reload_mu);
 	}
 
 	if (s->cache != NULL && rt->cacheable) {
@@ -391,10 +468,12 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		send_error_page(r, 404, "Page not found", "There is no page at this address.");
 		return;
 	case MH_UNAVAILABLE:
+		mh_site_metrics_db_error(s->metrics, req->worker, rc);
 		send_error_page(r, 503, "Temporarily unavailable",
 				"The site's database is not answering right now. Please try again in a few seconds.");
 		return;
 	default:
+		mh_site_metrics_db_error(s->metrics, req->worker, rc);
 		mh_log(MH_LOG_ERROR, "rendering %.*s failed", (int)req->path.len, req->path.ptr);
 		send_error_page(r, 500, "Something went wrong", "This page could not be made. The error is logged.");
 		return;

@@ -29,6 +29,18 @@ void mh_site_free(struct mh_site *s);
 void mh_site_handle(struct mh_request *req, void *ctx);
 bool mh_site_thread(int worker, bool starting, void *ctx);
 
+/* The http on_response hook to give mh_http_start (ctx = the site): counts
+ * each answer for /metrics. */
+void mh_site_on_response(struct mh_request *req, int status, size_t bytes, int64_t us, void *ctx);
+
+/* Takes the live settings and theme from cfg (SIGHUP): the site's title and
+ * texts, cache max-age, metrics_allow and the theme (loaded again from its
+ * folders). The site keeps cfg (and every earlier one) until it is freed,
+ * so a request that still reads an older one is safe. False with a message
+ * in err when the new theme does not load; nothing changes then. Settings
+ * that need a restart (listen, threads, database, ...) are not read here. */
+bool mh_site_reload(struct mh_site *s, struct mh_config *cfg, struct mh_buf *err);
+
 /* Drops the cached pages tagged with each space-separated key in keys. */
 void mh_site_invalidate(struct mh_site *s, struct mh_str keys);
 struct mh_cache *mh_site_cache(struct mh_site *s);
@@ -79,6 +91,10 @@ struct mh_site_route {
 	void (*raw)(struct mh_site_req *r, struct mh_str arg); /* answers by itself */
 };
 const struct mh_site_route *mh_site_route_find(struct mh_str path, struct mh_str *arg);
+/* Routes are numbered 1..count in table order (0: none), for metrics. */
+size_t mh_site_route_count(void);
+int mh_site_route_number(const struct mh_site_route *rt);
+const char *mh_site_route_name(size_t number); /* its prefix */
 
 /* pages.c */
 enum mh_store_rc mh_site_page_home(struct mh_site_req *r, struct mh_str arg);
@@ -87,6 +103,29 @@ enum mh_store_rc mh_site_page_author(struct mh_site_req *r, struct mh_str arg);
 enum mh_store_rc mh_site_page_tag(struct mh_site_req *r, struct mh_str arg);
 enum mh_store_rc mh_site_page_article(struct mh_site_req *r, struct mh_str arg);
 enum mh_store_rc mh_site_page_stream(struct mh_site_req *r, struct mh_str arg);
+
+/* ops.c: /healthz, /readyz, /metrics */
+void mh_site_healthz(struct mh_site_req *r, struct mh_str arg);
+void mh_site_readyz(struct mh_site_req *r, struct mh_str arg);
+void mh_site_metrics_page(struct mh_site_req *r, struct mh_str arg);
+
+/* metrics.c: per-thread counters, summed when /metrics is read */
+struct mh_site_metrics;
+struct mh_site_metrics_extra {
+	uint64_t cache_bytes, cache_pages;
+	bool jobs_known; /* the database answered the job counts */
+	int64_t jobs[4], jobs_retrying;
+};
+struct mh_site_metrics *mh_site_metrics_new(int threads);
+void mh_site_metrics_free(struct mh_site_metrics *m);
+void mh_site_metrics_response(struct mh_site_metrics *m, const struct mh_request *req, int status, size_t bytes,
+			      int64_t us);
+void mh_site_metrics_db_error(struct mh_site_metrics *m, int worker, enum mh_store_rc rc);
+void mh_site_metrics_write(const struct mh_site_metrics *m, struct mh_buf *b, const struct mh_site_metrics_extra *x);
+struct mh_site_metrics *mh_site_metrics(struct mh_site *s);
+/* The worker's database connection (opened again if it failed before), or
+ * NULL while it cannot be. */
+struct mh_store *mh_site_store(struct mh_site_req *r);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

@@ -552,6 +552,92 @@ static enum mh_store_rc sq_raw_insert(struct mh_store *base, const char *sql, in
 	return rc;
 }
 
+/* ---- operations: backup and integrity (backup.c) ---- */
+
+static bool pragma(sqlite3 *db, const char *sql, const char *want, struct mh_buf *err, const char *path);
+
+static enum mh_store_rc sq_backup(struct mh_store *base, const char *path, struct mh_buf *err)
+{
+	struct sq *s = SQ(base);
+	if (s->in_tx) {
+		mh_store_set_err(err, "backup: not inside a transaction");
+		return MH_INVALID;
+	}
+	if (access(path, F_OK) == 0) {
+		mh_store_set_err(err, "backup: %s already exists", path);
+		return MH_CONFLICT;
+	}
+	sqlite3 *dst = NULL;
+	int r = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (r != SQLITE_OK) {
+		mh_store_set_err(err, "backup: %s: %s", path, dst != NULL ? sqlite3_errmsg(dst) : sqlite3_errstr(r));
+		sqlite3_close_v2(dst);
+		return MH_ERROR;
+	}
+	/* All pages in one step: one read transaction on the source, so the
+	 * copy is one snapshot (in WAL mode writers are not held up by it). A
+	 * step in parts would restart whenever another connection writes. */
+	sqlite3_backup *b = sqlite3_backup_init(dst, "main", s->db, "main");
+	enum mh_store_rc rc = MH_OK;
+	if (b == NULL) {
+		mh_store_set_err(err, "backup: %s", sqlite3_errmsg(dst));
+		rc = MH_ERROR;
+	} else {
+		int tries = 0;
+		do {
+			r = sqlite3_backup_step(b, -1);
+			if (r == SQLITE_BUSY || r == SQLITE_LOCKED)
+				sqlite3_sleep(50);
+		} while ((r == SQLITE_BUSY || r == SQLITE_LOCKED) && ++tries < 200);
+		int fin = sqlite3_backup_finish(b);
+		if (r != SQLITE_DONE || fin != SQLITE_OK) {
+			mh_store_set_err(err, "backup: %s", sqlite3_errstr(r != SQLITE_DONE ? r : fin));
+			rc = (r & 0xff) == SQLITE_BUSY || (r & 0xff) == SQLITE_LOCKED ? MH_UNAVAILABLE : MH_ERROR;
+		}
+	}
+	/* the copy as one self-contained file: no -wal beside it */
+	if (rc == MH_OK && !pragma(dst, "PRAGMA journal_mode=DELETE", "delete", err, path))
+		rc = MH_ERROR;
+	if (sqlite3_close(dst) != SQLITE_OK && rc == MH_OK) {
+		mh_store_set_err(err, "backup: closing %s failed", path);
+		rc = MH_ERROR;
+	}
+	if (rc != MH_OK)
+		unlink(path);
+	return rc;
+}
+
+static enum mh_store_rc sq_check(struct mh_store *base, struct mh_buf *err)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = NULL;
+	int r = sqlite3_prepare_v2(s->db, "PRAGMA integrity_check(20)", -1, &st, NULL);
+	if (r != SQLITE_OK)
+		return fail(s, r, err, NULL, NULL);
+	struct mh_buf found = MH_BUF_INIT;
+	bool ok = false;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 0);
+		if (v != NULL && strcmp(v, "ok") == 0) {
+			ok = true;
+			continue;
+		}
+		if (found.len > 0)
+			mh_buf_append_c(&found, "; ");
+		mh_buf_append_c(&found, v != NULL ? v : "?");
+	}
+	enum mh_store_rc rc = MH_OK;
+	if (r != SQLITE_DONE)
+		rc = fail(s, r, err, NULL, NULL);
+	else if (!ok || found.len > 0) {
+		mh_store_set_err(err, "integrity check failed: %s", mh_buf_cstr(&found));
+		rc = MH_ERROR;
+	}
+	sqlite3_finalize(st);
+	mh_buf_free(&found);
+	return rc;
+}
+
 static const struct mh_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -577,6 +663,8 @@ static const struct mh_store_ops sqlite_ops = {
 	.raw_exec = sq_raw_exec,
 	.raw_rows = sq_raw_rows,
 	.raw_insert = sq_raw_insert,
+	.backup = sq_backup,
+	.check = sq_check,
 };
 
 /* Runs a pragma; when want is not NULL its one-row answer must equal it. */

@@ -269,6 +269,24 @@ enum mh_store_rc mh_store_copy(struct mh_store *from, struct mh_store *to, bool 
 			       void (*report)(void *ctx, const char *table, int64_t from_n, int64_t to_n), void *ctx,
 			       struct mh_buf *err);
 
+/* ---- operations (backup.c): health, queue depth, backup ---- */
+/* A trivial query (SELECT 1): MH_OK when the database answers. On
+ * PostgreSQL a lost connection is opened again first (within its backoff). */
+enum mh_store_rc mh_store_ping(struct mh_store *s, struct mh_buf *err);
+/* Jobs per state (indexed by enum mh_job_state) and, of the queued ones,
+ * how many wait to retry after a failed attempt. */
+enum mh_store_rc mh_store_job_counts(struct mh_store *s, int64_t by_state[4], int64_t *retrying);
+/* SQLite: a consistent copy of the whole database, taken with SQLite's
+ * online backup API in one read transaction (writers go on meanwhile; the
+ * copy holds every transaction committed before it started and none
+ * after), into a new file at path (which must not exist). PostgreSQL:
+ * MH_INVALID (pg_dump is its tool). */
+enum mh_store_rc mh_store_backup(struct mh_store *s, const char *path, struct mh_buf *err);
+/* The database's own consistency check: SQLite's PRAGMA integrity_check
+ * (MH_ERROR with its first findings in err unless "ok"); PostgreSQL: a
+ * ping. */
+enum mh_store_rc mh_store_check(struct mh_store *s, struct mh_buf *err);
+
 /* Row counts per table, for tests and `db copy` verification. Only sections,
  * authors, tags, articles, article_authors, article_tags, schema_migrations,
  * changes, jobs;

@@ -151,6 +151,13 @@ struct mh_store_ops {
 				     struct mh_buf *err);
 	enum mh_store_rc (*raw_insert)(struct mh_store *s, const char *sql, int n, const char *const *vals,
 				       struct mh_buf *err);
+
+	/* Operations (backup.c; raw_rows above also serves its fixed
+	 * queries). NULL where the backend has none: backup is SQLite's
+	 * online backup API (PostgreSQL has pg_dump); check is SQLite's
+	 * integrity_check (PostgreSQL: a ping). */
+	enum mh_store_rc (*backup)(struct mh_store *s, const char *path, struct mh_buf *err);
+	enum mh_store_rc (*check)(struct mh_store *s, struct mh_buf *err);
 };
 
 /* Every backend's handle starts with this. */

@@ -39,8 +39,11 @@ static const struct {
 	char listen[sizeof "127.0.0.1:8080"];
 	char theme_dir[sizeof "theme"];
 	char purge_method[sizeof "POST"];
+	char log_format[sizeof "text"];
+	char metrics_allow[sizeof "127.0.0.1 ::1"];
 } defaults = {
 	"Masthead", "", "http://127.0.0.1:8080", "UTC", "en", "masthead.db", "127.0.0.1:8080", "theme", "POST",
+	"text", "127.0.0.1 ::1",
 };
 
 static bool is_default_string(const char *p)
@@ -84,6 +87,8 @@ void mh_config_defaults(struct mh_config *c)
 	c->header_timeout_s = 10;
 	c->idle_timeout_s = 60;
 	c->access_log = true;
+	c->log_format = (char *)defaults.log_format;
+	c->metrics_allow = (char *)defaults.metrics_allow;
 	c->cache_enabled = true;
 	c->cache_max_bytes = (size_t)256 * 1024 * 1024;
 	c->max_age_s = 60;
@@ -105,7 +110,8 @@ void mh_config_free(struct mh_config *c)
 	char **strings[] = { &c->dir,	   &c->path,	 &c->title,    &c->tagline,	      &c->base_url,
 			     &c->timezone, &c->language, &c->database, &c->video_channel_url, &c->social_links,
 			     &c->listen,   &c->tls_cert, &c->tls_key,  &c->theme_dir, &c->purge_varnish,
-			     &c->purge_url_template, &c->purge_method, &c->purge_header };
+			     &c->purge_url_template, &c->purge_method, &c->purge_header,
+			     &c->log_format, &c->metrics_allow };
 	for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
 		free_string(strings[i]);
 	memset(c, 0, sizeof *c);
@@ -127,6 +133,8 @@ enum kind {
 	K_URL_KEY,  /* an http(s) URL holding {key}, or empty */
 	K_METHOD,   /* an HTTP method: upper-case letters */
 	K_HEADER,   /* "Name: value", or empty */
+	K_LOG_FORMAT, /* text or json */
+	K_ADDR_LIST,  /* space-separated IP addresses/CIDRs, or empty */
 	K_BOOL,
 	K_INT,
 	K_SIZE,
@@ -161,6 +169,8 @@ static const struct setting settings[] = {
 	{ "server", "header_timeout", K_INT, F(header_timeout_s), 1, 3600 },
 	{ "server", "idle_timeout", K_INT, F(idle_timeout_s), 1, 86400 },
 	{ "server", "access_log", K_BOOL, F(access_log), 0, 0 },
+	{ "server", "log_format", K_LOG_FORMAT, F(log_format), 0, 0 },
+	{ "server", "metrics_allow", K_ADDR_LIST, F(metrics_allow), 0, 0 },
 	{ "cache", "enabled", K_BOOL, F(cache_enabled), 0, 0 },
 	{ "cache", "max_bytes", K_SIZE, F(cache_max_bytes), 1, 1024 * GiB },
 	{ "cache", "max_age", K_INT, F(max_age_s), 0, 31536000 },
@@ -485,6 +495,27 @@ static bool apply(struct mh_config *c, const struct setting *s, const char *v, s
 		}
 		set_string(field, v, n);
 		return true;
+	case K_LOG_FORMAT: {
+		enum mh_log_format f;
+		if (!mh_log_format_parse(v, &f)) {
+			mh_buf_printf(why, "\"%s\" is not a log format (expected text or json)", v);
+			return false;
+		}
+		set_string(field, v, n);
+		return true;
+	}
+	case K_ADDR_LIST: {
+		struct mh_str bad = MH_STR_NULL;
+		if (!mh_addr_list_valid(v, &bad)) {
+			mh_buf_printf(why,
+				      "\"%.*s\" is not an address (expected IP addresses or networks separated by "
+				      "spaces, like 127.0.0.1 ::1 10.0.0.0/8)",
+				      (int)bad.len, bad.ptr);
+			return false;
+		}
+		set_string(field, v, n);
+		return true;
+	}
 	case K_BOOL:
 		if (!parse_bool(v, field)) {
 			mh_buf_printf(why, "\"%s\" is not a boolean (expected true/false, yes/no, on/off or 1/0)", v);

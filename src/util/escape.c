@@ -65,10 +65,7 @@ void mh_escape_url(struct mh_buf *b, struct mh_str s)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if malformed
- * (overlong forms, surrogates and code points above U+10FFFF are malformed).
- * Stores the code point in *cp. */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
+size_t mh_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
 {
 	unsigned char c = p[0];
 	if (c < 0x80) {
@@ -114,7 +111,7 @@ void mh_escape_json(struct mh_buf *b, struct mh_str s)
 		unsigned char c = p[i];
 		if (c >= 0x80) {
 			uint32_t cp;
-			size_t n = utf8_decode(p + i, s.len - i, &cp);
+			size_t n = mh_utf8_decode(p + i, s.len - i, &cp);
 			if (n == 0) {
 				mh_buf_append_c(b, REPLACEMENT_CHAR);
 				i++;
@@ -156,7 +153,7 @@ void mh_escape_xml(struct mh_buf *b, struct mh_str s)
 	mh_buf_reserve(b, s.len);
 	while (i < s.len) {
 		uint32_t cp;
-		size_t n = utf8_decode(p + i, s.len - i, &cp);
+		size_t n = mh_utf8_decode(p + i, s.len - i, &cp);
 		if (n == 0) {
 			mh_buf_append_c(b, REPLACEMENT_CHAR);
 			i++;

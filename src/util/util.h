@@ -77,6 +77,10 @@ void mh_escape_json(struct mh_buf *b, struct mh_str s);  /* inside "..."; no quo
 /* XML: drops characters XML 1.0 forbids (controls but tab/LF/CR, U+FFFE/F).
  * JSON and XML turn malformed UTF-8 bytes into U+FFFD; the others pass bytes. */
 void mh_escape_xml(struct mh_buf *b, struct mh_str s);   /* XML text and attributes */
+/* Length of the valid UTF-8 sequence at p (1..4; n > 0 bytes available), or
+ * 0 if malformed (overlong forms, surrogates and code points above U+10FFFF
+ * are malformed). Stores the code point in *cp. */
+size_t mh_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
 /* Decodes %XX and (when plus_is_space) '+'; false on malformed escapes. */
 bool mh_url_decode(struct mh_arena *a, struct mh_str in, bool plus_is_space, struct mh_str *out);
 
@@ -109,6 +113,42 @@ void mh_log_set_level(enum mh_log_level lvl);
 void mh_log(enum mh_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s with control/non-ASCII bytes as \xNN, for log lines. */
 void mh_log_sanitize(struct mh_buf *b, struct mh_str s);
+/* Text lines, or one JSON object per line ({"time","level","msg"}; access
+ * lines {"time","level","type":"access","method","path","status","bytes",
+ * "duration_us","cache"}). Process-wide; may change while threads log. */
+enum mh_log_format { MH_LOG_TEXT = 0, MH_LOG_JSON };
+void mh_log_set_format(enum mh_log_format f);
+enum mh_log_format mh_log_get_format(void);
+bool mh_log_format_parse(const char *s, enum mh_log_format *out); /* "text"|"json" */
+/* The access log: lines collected per thread and written in batches by
+ * mh_log_buf_flush (which the owner calls at least every second and before
+ * it stops). Zero-initialise; one thread per buffer. */
+struct mh_log_buf {
+	struct mh_buf b;
+	int64_t stamp_sec; /* the second stamp[] shows */
+	char stamp[24];
+	size_t stamp_len;
+};
+struct mh_log_access {
+	struct mh_str method, path; /* as the client sent them: sanitised here */
+	int status;
+	uint64_t bytes;
+	int64_t duration_us;
+	const char *cache; /* "hit", "miss" or "-" */
+};
+/* Appends one line (false when the log level hides INFO); writes the batch
+ * out once it fills a pipe's atomic write. */
+bool mh_log_access(struct mh_log_buf *lb, const struct mh_log_access *a);
+void mh_log_buf_flush(struct mh_log_buf *lb);
+void mh_log_buf_free(struct mh_log_buf *lb); /* flushes first */
+
+/* ---- address lists ("127.0.0.1 ::1 10.0.0.0/8"), for access rules ---- */
+struct sockaddr;
+/* True if every space-separated token is an IPv4/IPv6 address, optionally
+ * with /PREFIX; else false with the first bad token in *bad (may be NULL). */
+bool mh_addr_list_valid(const char *list, struct mh_str *bad);
+/* True if sa (AF_INET/AF_INET6; v4-mapped v6 counts as v4) is in the list. */
+bool mh_addr_list_match(const char *list, const struct sockaddr *sa);
 
 /* ---- deterministic PRNG (demo content) ---- */
 struct mh_rng {
@@ -137,6 +177,8 @@ struct mh_config {
 	size_t max_header_bytes;
 	int header_timeout_s, idle_timeout_s;
 	bool access_log;
+	char *log_format;    /* "text" or "json" */
+	char *metrics_allow; /* addresses/CIDRs that may read /metrics */
 	/* [cache] */
 	bool cache_enabled;
 	size_t cache_max_bytes;

@@ -454,3 +454,18 @@ Test(config, jobs_and_purge_errors)
 	parse_fails("[purge]\nheader = X-Key:   \n", "site.ini:2: [purge] header:");
 	parse_fails("[purge]\ntimeout = 0\n", "site.ini:2: [purge] timeout:");
 }
+
+Test(config, log_format_and_metrics_allow)
+{
+	cr_assert(parse("[server]\n"));
+	cr_assert_str_eq(cfg.log_format, "text");
+	cr_assert_str_eq(cfg.metrics_allow, "127.0.0.1 ::1");
+	cr_assert(parse("[server]\nlog_format = json\nmetrics_allow = 10.0.0.0/8 fd00::/8\n"), "%s", err.ptr);
+	cr_assert_str_eq(cfg.log_format, "json");
+	cr_assert_str_eq(cfg.metrics_allow, "10.0.0.0/8 fd00::/8");
+	cr_assert(parse("[server]\nmetrics_allow =\n"), "empty: nobody may read /metrics");
+	parse_fails("[server]\nlog_format = xml\n",
+		    "site.ini:2: [server] log_format: \"xml\" is not a log format (expected text or json)");
+	parse_fails("[server]\n\nmetrics_allow = 127.0.0.1 prometheus.lan\n",
+		    "site.ini:3: [server] metrics_allow: \"prometheus.lan\" is not an address");
+}

@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -152,4 +155,79 @@ Test(file, big_file)
 	mh_buf_free(&b);
 	free(data);
 	unlink(path);
+}
+
+static void log_json(void)
+{
+	mh_log_set_level(MH_LOG_INFO);
+	mh_log_set_format(MH_LOG_JSON);
+	mh_log(MH_LOG_WARN, "evil \"%s\"", "a\nb\x1b<c>");
+	mh_log_set_format(MH_LOG_TEXT);
+}
+
+Test(log, json_line)
+{
+	char *out = capture_stderr(log_json);
+	/* {"time":"2026-11-29T06:21:00Z","level":"warn","msg":"..."}\n */
+	cr_assert_eq(strncmp(out, "{\"time\":\"", 9), 0, "got \"%s\"", out);
+	cr_assert_eq(out[9 + 19], 'Z', "got \"%s\"", out);
+	cr_assert_str_eq(out + 9 + 20,
+			 "\",\"level\":\"warn\",\"msg\":\"evil \\\"a\\\\x0ab\\\\x1b\\u003cc\\u003e\\\"\"}\n");
+	free(out);
+}
+
+static struct mh_log_buf access_buf;
+
+static void log_access_lines(void)
+{
+	mh_log_set_level(MH_LOG_INFO);
+	struct mh_log_access a = { .method = MH_STR("GET"), .path = MH_STR("/a\nb"), .status = 200, .bytes = 12,
+				   .duration_us = 34, .cache = "hit" };
+	for (int i = 0; i < 200; i++) /* ~11 kB: batches are written as they fill */
+		cr_assert(mh_log_access(&access_buf, &a));
+	mh_log_buf_flush(&access_buf);
+	mh_log_set_format(MH_LOG_JSON);
+	mh_log_access(&access_buf, &a);
+	mh_log_set_format(MH_LOG_TEXT);
+	mh_log_buf_free(&access_buf);
+}
+
+Test(log, access_lines_buffered_and_whole)
+{
+	char *out = capture_stderr(log_access_lines);
+	int lines = 0;
+	for (char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	cr_assert_eq(lines, 201, "got %d lines", lines);
+	cr_assert_not_null(strstr(out, "Z INFO GET /a\\x0ab 200 12 34us hit\n"));
+	cr_assert_not_null(strstr(out, "\"type\":\"access\",\"method\":\"GET\",\"path\":\"/a\\\\x0ab\",\"status\":200,"
+				       "\"bytes\":12,\"duration_us\":34,\"cache\":\"hit\"}\n"));
+	/* every line whole: each text line starts with the time stamp */
+	for (char *p = out; *p != '\0' && *p != '{'; p = strchr(p, '\n') + 1)
+		cr_assert(strncmp(p + 19, "Z INFO GET", 10) == 0, "line: %.60s", p);
+	free(out);
+}
+
+Test(addr, lists)
+{
+	struct mh_str bad = MH_STR_NULL;
+	cr_assert(mh_addr_list_valid("127.0.0.1 ::1  10.0.0.0/8 fd00::/8", &bad));
+	cr_assert(mh_addr_list_valid("", &bad));
+	cr_assert_not(mh_addr_list_valid("127.0.0.1 localhost", &bad));
+	cr_assert_eq(bad.len, 9);
+	cr_assert_not(mh_addr_list_valid("10.0.0.0/33", NULL));
+	cr_assert_not(mh_addr_list_valid("10.0.0.0/", NULL));
+	cr_assert_not(mh_addr_list_valid("::1/129", NULL));
+	struct sockaddr_in v4 = { .sin_family = AF_INET };
+	inet_pton(AF_INET, "10.1.2.3", &v4.sin_addr);
+	cr_assert(mh_addr_list_match("127.0.0.1 10.0.0.0/8", (struct sockaddr *)&v4));
+	cr_assert(mh_addr_list_match("10.1.2.0/23", (struct sockaddr *)&v4));
+	cr_assert_not(mh_addr_list_match("10.1.4.0/23 127.0.0.1 ::1", (struct sockaddr *)&v4));
+	cr_assert(mh_addr_list_match("0.0.0.0/0", (struct sockaddr *)&v4));
+	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6 };
+	inet_pton(AF_INET6, "::ffff:10.1.2.3", &v6.sin6_addr);
+	cr_assert(mh_addr_list_match("10.0.0.0/8", (struct sockaddr *)&v6), "v4-mapped counts as v4");
+	inet_pton(AF_INET6, "fd00::5", &v6.sin6_addr);
+	cr_assert(mh_addr_list_match("127.0.0.1 fd00::/8", (struct sockaddr *)&v6));
+	cr_assert_not(mh_addr_list_match("127.0.0.1 ::1", (struct sockaddr *)&v6));
 }
