@@ -559,10 +559,6 @@ static bool pragma(sqlite3 *db, const char *sql, const char *want, struct mh_buf
 static enum mh_store_rc sq_backup(struct mh_store *base, const char *path, struct mh_buf *err)
 {
 	struct sq *s = SQ(base);
-	if (s->in_tx) {
-		mh_store_set_err(err, "backup: not inside a transaction");
-		return MH_INVALID;
-	}
 	if (access(path, F_OK) == 0) {
 		mh_store_set_err(err, "backup: %s already exists", path);
 		return MH_CONFLICT;

@@ -1130,6 +1130,10 @@ Test(store, transaction_state_rules)
 	int v;
 	cr_assert_eq(mh_store_migrate(st, &v, &err), MH_INVALID);
 	cr_assert(strstr(mh_buf_cstr(&err), "inside a transaction"), "%s", mh_buf_cstr(&err));
+	char copy[sizeof(dir) + 16];
+	snprintf(copy, sizeof(copy), "%s/copy.db", dir);
+	cr_assert_eq(mh_store_backup(st, copy, &err), MH_INVALID, "no backup from inside a transaction");
+	cr_assert_neq(access(copy, F_OK), 0);
 	cr_assert_eq(mh_store_article_lock(st, id), MH_OK);
 	cr_assert_eq(mh_store_commit(st), MH_OK);
 	cr_assert_eq(mh_store_changes_wait(st, 10), MH_OK);
