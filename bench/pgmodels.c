@@ -8,9 +8,9 @@
  *            [-s SECONDS] [-w WARMUP] [-d DELAY_US]
  *
  * A page is the statements src/store/postgres.c runs for /articles/SLUG with
- * the page cache off (taken from its statement log, same SQL text, prepared
- * once per connection, text parameters and results), each depending on the
- * one before: sections; the article by slug; its authors; its tags; the 3
+ * the page cache off (the store's own SQL text and list parameters, taken
+ * from it at start; prepared once per connection, text parameters and
+ * results), each depending on the one before: sections; the article by slug; its authors; its tags; the 3
  * older articles of the stream (cursor on the article's published_at, id);
  * their authors; their tags. With -d, one more statement per page,
  * `SELECT pg_sleep(DELAY_US / 1e6)`, stands in for the round trips of a
@@ -33,11 +33,13 @@
  * statement really took on average, round trip included: PostgreSQL rounds
  * pg_sleep's wait up to whole milliseconds, so -d 500 waits about 1 ms.
  *
- * A benchmark tool, built by bench/run with cc and pkg-config libpq, not
- * part of the server: the SQL here is a copy of the store's for measuring,
- * and nothing in src/ depends on it.
+ * A benchmark tool, not part of the server, built with it (bench/meson.build)
+ * and linked against its library: the statements and the list query's
+ * values come from the store (store_int.h's mh_store_postgres_page_sql,
+ * mh_store_postgres_list_sql and mh_store_list_values), so a change to the
+ * server's SQL is what this measures, never a stale copy.
+ * Nothing in src/ depends on it.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -53,30 +55,42 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ART_COLS                                                                                   \
-	"a.id, a.slug, a.headline, a.dek, a.lead_html, a.section_id, a.image_url, a.image_alt,"    \
-	" a.via_name, a.via_url, a.staff_pick, a.status, a.published_at, a.updated_at, a.created_at," \
-	" a.was_published, a.views, s.id, s.slug, s.name, s.description, s.position, s.kind"
-#define ART_FROM " FROM articles a JOIN sections s ON s.id = a.section_id"
+#include "site/site.h"
+#include "store/store_int.h"
 
 enum step { S_SECTIONS, S_ARTICLE, S_AUTHORS, S_TAGS, S_STREAM, S_STREAM_AUTHORS, S_STREAM_TAGS, S_DELAY, S__COUNT };
 
 static const char *const step_name[S__COUNT] = {"p_sections", "p_article",	   "p_authors",	    "p_tags",
 						"p_stream",   "p_stream_authors", "p_stream_tags", "p_delay"};
-static const char *const step_sql[S__COUNT] = {
-	"SELECT id, slug, name, description, position, kind FROM sections ORDER BY position, id",
-	"SELECT " ART_COLS ", a.body_md, a.body_html" ART_FROM " WHERE a.slug = $1",
-	"SELECT aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url"
-	" FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
-	" WHERE aa.article_id = ANY ($1::bigint[]) ORDER BY aa.article_id, aa.position",
-	"SELECT at.article_id, t.id, t.slug, t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id"
-	" WHERE at.article_id = ANY ($1::bigint[]) ORDER BY at.article_id, t.name COLLATE \"C\", t.id",
-	"SELECT " ART_COLS ART_FROM " WHERE a.status = 'published' AND a.published_at <= $1"
-	" AND (a.published_at, a.id) < ($5, $6) ORDER BY a.published_at DESC, a.id DESC LIMIT $10 OFFSET $11",
-	NULL, /* same SQL as S_AUTHORS, its own name for the log */
-	NULL, /* same SQL as S_TAGS */
-	"SELECT pg_sleep($1::float8)",
-};
+/* Filled from the store by load_sql(); S_STREAM_* reuse S_AUTHORS/S_TAGS
+ * under their own names (for the statement log). */
+static const char *step_sql[S__COUNT];
+static struct mh_buf stream_sql = MH_BUF_INIT;
+
+/* The next articles of the stream after (published_at, id), as the article
+ * page asks for them (src/site/pages.c's add_stream). */
+static struct mh_article_query stream_query(int64_t published_at, int64_t id)
+{
+	return (struct mh_article_query){
+		.before_published_at = published_at,
+		.before_id = id,
+		.limit = MH_SITE_STREAM_BATCH,
+	};
+}
+
+static void load_sql(void)
+{
+	step_sql[S_SECTIONS] = mh_store_postgres_page_sql(MH_STORE_PG_SECTIONS);
+	step_sql[S_ARTICLE] = mh_store_postgres_page_sql(MH_STORE_PG_ARTICLE_BY_SLUG);
+	step_sql[S_AUTHORS] = mh_store_postgres_page_sql(MH_STORE_PG_BATCH_AUTHORS);
+	step_sql[S_TAGS] = mh_store_postgres_page_sql(MH_STORE_PG_BATCH_TAGS);
+	struct mh_article_query q = stream_query(1, 1);
+	mh_store_postgres_list_sql(&stream_sql, mh_store_query_flags(&q), false);
+	step_sql[S_STREAM] = mh_buf_cstr(&stream_sql);
+	step_sql[S_STREAM_AUTHORS] = step_sql[S_AUTHORS];
+	step_sql[S_STREAM_TAGS] = step_sql[S_TAGS];
+	step_sql[S_DELAY] = "SELECT pg_sleep($1::float8)";
+}
 
 struct opts {
 	const char *conninfo;
@@ -120,7 +134,8 @@ struct page {
 	enum step step;
 	double started;
 	bool counted; /* started inside the window */
-	char id[24], published_at[24], now[24], stream_ids[96];
+	char id[24], published_at[24], stream_ids[96];
+	char list_vals[MH_STORE_LIST_NPARAMS][24]; /* the stream query's parameters */
 	PGresult *res; /* the current statement's result, until its NULL */
 	bool want_write;
 };
@@ -146,14 +161,10 @@ static PGconn *connect_one(int *backend_pid)
 		die("connect: %s", PQerrorMessage(c));
 	for (int s = 0; s < S__COUNT; s++) {
 		const char *sql = step_sql[s];
-		if (s == S_STREAM_AUTHORS)
-			sql = step_sql[S_AUTHORS];
-		else if (s == S_STREAM_TAGS)
-			sql = step_sql[S_TAGS];
-		Oid types[11];
+		Oid types[MH_STORE_LIST_NPARAMS];
 		int n = 0;
 		if (s == S_STREAM) {
-			n = 11;
+			n = MH_STORE_LIST_NPARAMS;
 			for (int i = 0; i < n; i++)
 				types[i] = 20; /* int8, as the store's list statements */
 		}
@@ -171,7 +182,7 @@ static PGconn *connect_one(int *backend_pid)
 }
 
 /* The parameters of p's current step; returns how many. */
-static int step_params(struct page *p, const char *v[11], char scratch[11][32])
+static int step_params(struct page *p, const char *v[MH_STORE_LIST_NPARAMS], char scratch[MH_STORE_LIST_NPARAMS][32])
 {
 	switch (p->step) {
 	case S_SECTIONS:
@@ -184,15 +195,16 @@ static int step_params(struct page *p, const char *v[11], char scratch[11][32])
 		snprintf(scratch[0], sizeof(scratch[0]), "{%s}", p->id);
 		v[0] = scratch[0];
 		return 1;
-	case S_STREAM:
-		snprintf(p->now, sizeof(p->now), "%lld", (long long)time(NULL));
-		for (int i = 0; i < 11; i++)
-			v[i] = "0";
-		v[0] = p->now;
-		v[4] = p->published_at;
-		v[5] = p->id;
-		v[9] = "3";
-		return 11;
+	case S_STREAM: {
+		struct mh_article_query q = stream_query(strtoll(p->published_at, NULL, 10), strtoll(p->id, NULL, 10));
+		int64_t vals[MH_STORE_LIST_NPARAMS];
+		mh_store_list_values(&q, vals);
+		for (int i = 0; i < MH_STORE_LIST_NPARAMS; i++) {
+			snprintf(p->list_vals[i], sizeof(p->list_vals[i]), "%lld", (long long)vals[i]);
+			v[i] = p->list_vals[i];
+		}
+		return MH_STORE_LIST_NPARAMS;
+	}
 	case S_STREAM_AUTHORS:
 	case S_STREAM_TAGS:
 		v[0] = p->stream_ids;
@@ -280,8 +292,8 @@ static void *run_blocking(void *arg)
 		page_begin(p);
 		bool ok = true;
 		for (; ok && p->step <= last_step(); p->step++) {
-			const char *v[11];
-			char scratch[11][32];
+			const char *v[MH_STORE_LIST_NPARAMS];
+			char scratch[MH_STORE_LIST_NPARAMS][32];
 			int n = step_params(p, v, scratch);
 			double t = now_s();
 			PGresult *r = PQexecPrepared(p->conn, step_name[p->step], n, v, NULL, NULL, 0);
@@ -304,8 +316,8 @@ static void *run_blocking(void *arg)
 
 static void async_send(struct worker *w, struct page *p, int ep)
 {
-	const char *v[11];
-	char scratch[11][32];
+	const char *v[MH_STORE_LIST_NPARAMS];
+	char scratch[MH_STORE_LIST_NPARAMS][32];
 	int n = step_params(p, v, scratch);
 	if (!PQsendQueryPrepared(p->conn, step_name[p->step], n, v, NULL, NULL, 0))
 		die("send %s: %s", step_name[p->step], PQerrorMessage(p->conn));
@@ -498,6 +510,7 @@ int main(int argc, char **argv)
 		usage();
 	O.conninfo = argv[1];
 	read_slugs(argv[2]);
+	load_sql();
 	if (strcmp(argv[3], "async") == 0)
 		O.async = true;
 	else if (strcmp(argv[3], "blocking") != 0)

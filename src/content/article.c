@@ -10,7 +10,6 @@
 #define HEADLINE_MAX 300
 #define DEK_MAX 500
 #define BODY_MAX (1024 * 1024)
-#define URL_MAX 2000
 #define VIA_NAME_MAX 200
 #define IMAGE_ALT_MAX 500
 
@@ -217,38 +216,15 @@ static enum mh_store_rc check_text(const char *field, const char *v, bool requir
 	return MH_OK;
 }
 
-/* An address a reader's browser may follow: http(s)://host... or a path on
- * this site ("/media/x.svg"; not "//host", which leaves the site). */
-static bool url_ok(struct mh_str u)
-{
-	if (u.len == 0 || u.len > URL_MAX)
-		return false;
-	for (size_t i = 0; i < u.len; i++) {
-		unsigned char c = (unsigned char)u.ptr[i];
-		if (c <= ' ' || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '`')
-			return false;
-	}
-	if (u.ptr[0] == '/')
-		return u.len == 1 || u.ptr[1] != '/';
-	size_t skip;
-	if (u.len > 8 && strncasecmp(u.ptr, "https://", 8) == 0)
-		skip = 8;
-	else if (u.len > 7 && strncasecmp(u.ptr, "http://", 7) == 0)
-		skip = 7;
-	else
-		return false;
-	char c = u.ptr[skip];
-	return c != '/' && c != '?' && c != '#' && c != '@' && c != ':';
-}
-
 static enum mh_store_rc check_url(const char *field, const char *v, struct mh_buf *err)
 {
 	struct mh_str u = mh_str_c(v);
 	if (u.len == 0)
 		return MH_OK;
-	if (!url_ok(u))
-		return invalid(err, field, "must be an http:// or https:// address or a path starting with /");
-	return MH_OK;
+	/* the store's rule (every save applies it), said here with the field's
+	 * name before anything is rendered */
+	const char *why = mh_store_url_problem(u);
+	return why != NULL ? invalid(err, field, why) : MH_OK;
 }
 
 enum mh_store_rc mh_content_prepare_article(struct mh_arena *a, struct mh_article *art, struct mh_buf *err)

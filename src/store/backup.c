@@ -61,6 +61,10 @@ enum mh_store_rc mh_store_backup(struct mh_store *s, const char *path, struct mh
 		mh_store_set_err(err, "the %s backend has no built-in backup (use its own tools: pg_dump)", s->ops->name);
 		return MH_INVALID;
 	}
+	if (s->ops->in_transaction(s)) {
+		mh_store_set_err(err, "backup: not inside a transaction");
+		return MH_INVALID;
+	}
 	return s->ops->backup(s, path, err);
 }
 

@@ -5,6 +5,9 @@
  * survives kill -9 and power loss; foreign keys on; waits up to 5 s for a
  * lock, then reports MH_UNAVAILABLE. Statements are prepared once per
  * connection (SQLITE_PREPARE_PERSISTENT) and reset after each use.
+ * Only SQLite's dialect and driver live here: the statements store.c runs
+ * (store_int.h's MH_Q_*), transactions and the connection. Every rule of
+ * the API is store.c's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,61 +20,19 @@
 
 #include "store/store_int.h"
 
-/* Article columns as read_article() expects them; the body comes last so
- * lists can leave it out. */
-#define ART_COLS                                                                                       \
-	"a.id, a.slug, a.headline, a.dek, a.lead_html, a.section_id, a.image_url, a.image_alt,"      \
-	" a.via_name, a.via_url, a.staff_pick, a.status, a.published_at, a.updated_at, a.created_at," \
-	" a.was_published, a.views, s.id, s.slug, s.name, s.description, s.position, s.kind"
-#define ART_BODY ", a.body_md, a.body_html"
-#define ART_FROM " FROM articles a JOIN sections s ON s.id = a.section_id"
-#define ART_NCOLS 23
+#define ART_COLS MH_STORE_ART_COLS
+#define ART_BODY MH_STORE_ART_BODY
+#define ART_FROM MH_STORE_ART_FROM
 
+/* The statements of store_int.h's MH_Q_*, then this backend's own. */
 enum stmt_id {
-	ST_BEGIN,
+	ST_BEGIN = MH_Q__COUNT,
 	ST_BEGIN_READ,
 	ST_COMMIT,
 	ST_ROLLBACK,
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
-	ST_MIG_VERSION,
-	ST_MIG_RECORD,
-	ST_SECTIONS,
-	ST_SECTION_BY_SLUG,
-	ST_SECTION_INSERT,
-	ST_SECTION_UPDATE,
-	ST_AUTHORS,
-	ST_AUTHOR_BY_SLUG,
-	ST_AUTHOR_INSERT,
-	ST_AUTHOR_UPDATE,
-	ST_TAG_BY_SLUG,
-	ST_TAG_INSERT,
-	ST_ART_BY_SLUG,
-	ST_ART_BY_ID,
-	ST_ART_OLD,
-	ST_ART_INSERT,
-	ST_ART_UPDATE,
-	ST_ART_DEL_AUTHORS,
-	ST_ART_DEL_TAGS,
-	ST_ART_ADD_AUTHOR,
-	ST_ART_ADD_TAG,
-	ST_BATCH_AUTHORS,
-	ST_BATCH_TAGS,
-	ST_SET_VIEWS,
-	ST_CHANGE_ADD,
-	ST_CHANGE_LAST,
-	ST_CHANGES_SINCE,
-	ST_CHANGES_PRUNE,
-	ST_JOB_REQUEUE,
-	ST_JOB_INSERT,
-	ST_JOB_CLAIM,
-	ST_JOB_DONE,
-	ST_JOB_FAIL,
-	ST_JOBS_ALL,
-	ST_JOBS_STATE,
-	ST_JOB_RETRY,
-	ST_JOBS_PRUNE,
 	ST__COUNT
 };
 
@@ -83,72 +44,74 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SAVEPOINT] = "SAVEPOINT mh_save",
 	[ST_RELEASE] = "RELEASE mh_save",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO mh_save",
-	[ST_MIG_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
-	[ST_MIG_RECORD] = "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)",
-	[ST_SECTIONS] = "SELECT id, slug, name, description, position, kind FROM sections ORDER BY position, id",
-	[ST_SECTION_BY_SLUG] = "SELECT id, slug, name, description, position, kind FROM sections WHERE slug = ?1",
-	[ST_SECTION_INSERT] = "INSERT INTO sections(slug, name, description, position, kind)"
-			      " VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_SECTION_UPDATE] = "UPDATE sections SET slug = ?1, name = ?2, description = ?3, position = ?4,"
-			      " kind = ?5 WHERE id = ?6",
-	[ST_AUTHORS] = "SELECT id, slug, name, bio, avatar_url FROM authors ORDER BY name, id",
-	[ST_AUTHOR_BY_SLUG] = "SELECT id, slug, name, bio, avatar_url FROM authors WHERE slug = ?1",
-	[ST_AUTHOR_INSERT] = "INSERT INTO authors(slug, name, bio, avatar_url) VALUES (?1, ?2, ?3, ?4)",
-	[ST_AUTHOR_UPDATE] = "UPDATE authors SET slug = ?1, name = ?2, bio = ?3, avatar_url = ?4 WHERE id = ?5",
-	[ST_TAG_BY_SLUG] = "SELECT id, slug, name FROM tags WHERE slug = ?1",
-	[ST_TAG_INSERT] = "INSERT INTO tags(slug, name) VALUES (?1, ?2)",
-	[ST_ART_BY_SLUG] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.slug = ?1",
-	[ST_ART_BY_ID] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.id = ?1",
-	[ST_ART_OLD] = "SELECT created_at, was_published FROM articles WHERE id = ?1",
-	[ST_ART_INSERT] = "INSERT INTO articles(slug, headline, dek, body_md, body_html, lead_html, section_id,"
+	[MH_Q_MIG_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
+	[MH_Q_MIG_RECORD] = "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)",
+	[MH_Q_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections ORDER BY position, id",
+	[MH_Q_SECTION_BY_SLUG] = "SELECT " MH_STORE_SECTION_COLS " FROM sections WHERE slug = ?1",
+	[MH_Q_SECTION_INSERT] = "INSERT INTO sections(slug, name, description, position, kind)"
+			      " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+	[MH_Q_SECTION_UPDATE] = "UPDATE sections SET slug = ?1, name = ?2, description = ?3, position = ?4,"
+			      " kind = ?5 WHERE id = ?6 RETURNING id",
+	[MH_Q_AUTHORS] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors ORDER BY name, id",
+	[MH_Q_AUTHOR_BY_SLUG] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors WHERE slug = ?1",
+	[MH_Q_AUTHOR_INSERT] = "INSERT INTO authors(slug, name, bio, avatar_url) VALUES (?1, ?2, ?3, ?4) RETURNING id",
+	[MH_Q_AUTHOR_UPDATE] = "UPDATE authors SET slug = ?1, name = ?2, bio = ?3, avatar_url = ?4 WHERE id = ?5 RETURNING id",
+	[MH_Q_TAG_BY_SLUG] = "SELECT " MH_STORE_TAG_COLS " FROM tags WHERE slug = ?1",
+	[MH_Q_TAG_INSERT] = "INSERT INTO tags(slug, name) VALUES (?1, ?2) RETURNING id",
+	[MH_Q_ART_BY_SLUG] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.slug = ?1",
+	[MH_Q_ART_BY_ID] = "SELECT " ART_COLS ART_BODY ART_FROM " WHERE a.id = ?1",
+	[MH_Q_ART_OLD] = "SELECT created_at, was_published FROM articles WHERE id = ?1",
+	[MH_Q_ART_INSERT] = "INSERT INTO articles(slug, headline, dek, body_md, body_html, lead_html, section_id,"
 			  " image_url, image_alt, via_name, via_url, staff_pick, status, published_at,"
 			  " updated_at, created_at, was_published, views)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-	[ST_ART_UPDATE] = "UPDATE articles SET slug = ?1, headline = ?2, dek = ?3, body_md = ?4, body_html = ?5,"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+			  " RETURNING id",
+	[MH_Q_ART_UPDATE] = "UPDATE articles SET slug = ?1, headline = ?2, dek = ?3, body_md = ?4, body_html = ?5,"
 			  " lead_html = ?6, section_id = ?7, image_url = ?8, image_alt = ?9, via_name = ?10,"
 			  " via_url = ?11, staff_pick = ?12, status = ?13, published_at = ?14, updated_at = ?15,"
-			  " created_at = ?16, was_published = ?17, views = ?18 WHERE id = ?19",
-	[ST_ART_DEL_AUTHORS] = "DELETE FROM article_authors WHERE article_id = ?1",
-	[ST_ART_DEL_TAGS] = "DELETE FROM article_tags WHERE article_id = ?1",
-	[ST_ART_ADD_AUTHOR] = "INSERT INTO article_authors(article_id, author_id, position) VALUES (?1, ?2, ?3)",
-	[ST_ART_ADD_TAG] = "INSERT INTO article_tags(article_id, tag_id) VALUES (?1, ?2)",
+			  " created_at = ?16, was_published = ?17, views = ?18 WHERE id = ?19"
+			  " RETURNING id",
+	[MH_Q_ART_DEL_AUTHORS] = "DELETE FROM article_authors WHERE article_id = ?1",
+	[MH_Q_ART_DEL_TAGS] = "DELETE FROM article_tags WHERE article_id = ?1",
+	[MH_Q_ART_ADD_AUTHOR] = "INSERT INTO article_authors(article_id, author_id, position) VALUES (?1, ?2, ?3)",
+	[MH_Q_ART_ADD_TAG] = "INSERT INTO article_tags(article_id, tag_id) VALUES (?1, ?2)",
 	/* Authors and tags of a whole list page in one query each: the ids come
 	 * as one JSON array so the statement stays the same for any page size. */
-	[ST_BATCH_AUTHORS] = "SELECT aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url"
+	[MH_Q_BATCH_AUTHORS] = "SELECT " MH_STORE_BATCH_AUTHOR_COLS
 			     " FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
 			     " WHERE aa.article_id IN (SELECT value FROM json_each(?1))"
 			     " ORDER BY aa.article_id, aa.position",
-	[ST_BATCH_TAGS] = "SELECT at.article_id, t.id, t.slug, t.name"
+	[MH_Q_BATCH_TAGS] = "SELECT " MH_STORE_BATCH_TAG_COLS
 			  " FROM article_tags at JOIN tags t ON t.id = at.tag_id"
 			  " WHERE at.article_id IN (SELECT value FROM json_each(?1))"
 			  " ORDER BY at.article_id, t.name, t.id",
-	[ST_SET_VIEWS] = "UPDATE articles SET views = ?2 WHERE id = ?1",
-	[ST_CHANGE_ADD] = "INSERT INTO changes(keys, created_at) VALUES (?1, ?2)",
-	[ST_CHANGE_LAST] = "SELECT coalesce(max(id), 0) FROM changes",
-	[ST_CHANGES_SINCE] = "SELECT id, keys, created_at FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
-	[ST_CHANGES_PRUNE] = "DELETE FROM changes WHERE created_at < ?1",
-#define JOB_COLS "id, kind, payload, state, run_at, attempts, max_attempts, owner, lease_until, last_error," \
-		 " coalesce(dedupe, ''), created_at, updated_at"
-	[ST_JOB_REQUEUE] = "UPDATE jobs SET payload = ?2, run_at = ?3, state = 'queued', attempts = 0, owner = '',"
+	[MH_Q_SET_VIEWS] = "UPDATE articles SET views = ?2 WHERE id = ?1",
+	/* one writer at a time: inside its transaction the row is ours already */
+	[MH_Q_ART_LOCK] = "SELECT id FROM articles WHERE id = ?1",
+	[MH_Q_CHANGE_ADD] = "INSERT INTO changes(keys, created_at) VALUES (?1, ?2)",
+	[MH_Q_CHANGE_LAST] = "SELECT coalesce(max(id), 0) FROM changes",
+	[MH_Q_CHANGES_SINCE] = "SELECT " MH_STORE_CHANGE_COLS " FROM changes WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[MH_Q_CHANGES_PRUNE] = "DELETE FROM changes WHERE created_at < ?1",
+	[MH_Q_JOB_REQUEUE] = "UPDATE jobs SET payload = ?2, run_at = ?3, state = 'queued', attempts = 0, owner = '',"
 			   " lease_until = 0, updated_at = ?4"
 			   " WHERE dedupe = ?1 AND state IN ('queued', 'running') RETURNING id",
-	[ST_JOB_INSERT] = "INSERT INTO jobs(kind, payload, run_at, dedupe, created_at, updated_at)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-	/* one statement, so atomic: SQLite has one writer at a time */
-	[ST_JOB_CLAIM] = "UPDATE jobs SET state = 'running', owner = ?1, lease_until = ?2, attempts = attempts + 1,"
+	[MH_Q_JOB_INSERT] = "INSERT INTO jobs(kind, payload, run_at, dedupe, created_at, updated_at)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
+	/* run inside BEGIN IMMEDIATE (store.c's write_begin): one writer at a time */
+	[MH_Q_JOB_CLAIM] = "UPDATE jobs SET state = 'running', owner = ?1, lease_until = ?2, attempts = attempts + 1,"
 			 " updated_at = ?3 WHERE id = (SELECT id FROM jobs WHERE (state = 'queued' AND run_at <= ?3)"
 			 " OR (state = 'running' AND lease_until < ?3) ORDER BY run_at, id LIMIT 1)"
-			 " RETURNING " JOB_COLS,
-	[ST_JOB_DONE] = "UPDATE jobs SET state = 'done', owner = '', lease_until = 0, updated_at = ?3"
+			 " RETURNING " MH_STORE_JOB_COLS,
+	[MH_Q_JOB_DONE] = "UPDATE jobs SET state = 'done', owner = '', lease_until = 0, updated_at = ?3"
 			" WHERE id = ?1 AND owner = ?2 AND state = 'running'",
-	[ST_JOB_FAIL] = "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'queued' END,"
+	[MH_Q_JOB_FAIL] = "UPDATE jobs SET state = CASE WHEN attempts >= max_attempts THEN 'parked' ELSE 'queued' END,"
 			" run_at = ?4, last_error = ?3, owner = '', lease_until = 0, updated_at = ?5"
 			" WHERE id = ?1 AND owner = ?2 AND state = 'running'",
-	[ST_JOBS_ALL] = "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?1",
-	[ST_JOBS_STATE] = "SELECT " JOB_COLS " FROM jobs WHERE state = ?2 ORDER BY id DESC LIMIT ?1",
-	[ST_JOB_RETRY] = "UPDATE jobs SET state = 'queued', run_at = ?2, attempts = 0, owner = '', lease_until = 0,"
+	[MH_Q_JOBS_ALL] = "SELECT " MH_STORE_JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?1",
+	[MH_Q_JOBS_STATE] = "SELECT " MH_STORE_JOB_COLS " FROM jobs WHERE state = ?2 ORDER BY id DESC LIMIT ?1",
+	[MH_Q_JOB_RETRY] = "UPDATE jobs SET state = 'queued', run_at = ?2, attempts = 0, owner = '', lease_until = 0,"
 			 " updated_at = ?2 WHERE id = ?1 AND state IN ('parked', 'queued')",
-	[ST_JOBS_PRUNE] = "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1",
+	[MH_Q_JOBS_PRUNE] = "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1",
 };
 
 struct sq {
@@ -177,28 +140,18 @@ static enum mh_store_rc fail(struct sq *s, int rc, struct mh_buf *err, const cha
 	switch (rc & 0xff) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		mh_store_set_err(err, "database is busy: %s", msg);
-		return MH_UNAVAILABLE;
+		return mh_store_db_fail(err, MH_DB_BUSY, msg, value, fk);
 	case SQLITE_CONSTRAINT:
 		if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
 			/* "UNIQUE constraint failed: articles.slug" -> "slug" */
 			const char *dot = strrchr(msg, '.');
-			const char *field = dot != NULL ? dot + 1 : "value";
-			if (value != NULL)
-				mh_store_set_err(err, "%s '%s' is already used", field, value);
-			else
-				mh_store_set_err(err, "%s: already used", field);
-			return MH_CONFLICT;
+			return mh_store_db_fail(err, MH_DB_UNIQUE, dot != NULL ? dot + 1 : NULL, value, fk);
 		}
-		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-			mh_store_set_err(err, "%s", fk != NULL ? fk : "refers to a row that does not exist");
-			return MH_INVALID;
-		}
-		mh_store_set_err(err, "rejected by the database: %s", msg);
-		return MH_INVALID;
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+			return mh_store_db_fail(err, MH_DB_FOREIGN_KEY, msg, value, fk);
+		return mh_store_db_fail(err, MH_DB_REJECTED, msg, value, fk);
 	default:
-		mh_store_set_err(err, "database error: %s", msg);
-		return MH_ERROR;
+		return mh_store_db_fail(err, MH_DB_OTHER, msg, value, fk);
 	}
 }
 
@@ -226,11 +179,6 @@ static void done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	sqlite3_bind_text(st, i, v != NULL ? v : "", -1, SQLITE_STATIC);
 }
 
 static void bind_str(sqlite3_stmt *st, int i, struct mh_str v)
@@ -264,6 +212,53 @@ static const char *col_str(struct mh_arena *a, sqlite3_stmt *st, int i)
 	return mh_arena_strndup(a, t != NULL ? (const char *)t : "", (size_t)n);
 }
 
+/* ---- rows ---- */
+
+static int64_t row_i64(void *st, int col)
+{
+	return sqlite3_column_int64(st, col);
+}
+
+static bool row_flag(void *st, int col)
+{
+	return sqlite3_column_int(st, col) != 0;
+}
+
+static const char *row_str(void *st, struct mh_arena *a, int col)
+{
+	return col_str(a, st, col);
+}
+
+static const char *row_peek(void *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t != NULL ? (const char *)t : "";
+}
+
+static struct mh_store_row row_of(sqlite3_stmt *st)
+{
+	return (struct mh_store_row){ st, row_i64, row_flag, row_str, row_peek };
+}
+
+/* ---- migrations and transactions ---- */
+
+static bool sq_in_transaction(struct mh_store *base)
+{
+	return SQ(base)->in_tx;
+}
+
+/* BEGIN IMMEDIATE takes SQLite's one write lock, which every other
+ * migrator waits for (up to the busy timeout). */
+static enum mh_store_rc sq_migrate_lock(struct mh_store *base, struct mh_buf *err)
+{
+	return run_id(SQ(base), ST_BEGIN, err);
+}
+
+static const char *sq_migration_sql(const struct mh_store_migration *m)
+{
+	return m->sqlite_sql;
+}
+
 /* ---- open / close ---- */
 
 static void sq_close(struct mh_store *base)
@@ -279,90 +274,6 @@ static void sq_close(struct mh_store *base)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_close_v2(s->db);
 	free(s);
-}
-
-/* ---- migrations and transactions ---- */
-
-static enum mh_store_rc read_version(struct sq *s, int *version, struct mh_buf *err)
-{
-	sqlite3_stmt *st = stmt(s, ST_MIG_VERSION, err);
-	if (st == NULL)
-		return MH_ERROR;
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		enum mh_store_rc out = fail(s, rc, err, NULL, NULL);
-		done(st);
-		return out;
-	}
-	*version = sqlite3_column_int(st, 0);
-	done(st);
-	return MH_OK;
-}
-
-static enum mh_store_rc sq_migrate(struct mh_store *base, int *version, struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	*version = 0;
-	if (s->in_tx) {
-		mh_store_set_err(err, "migrate: not allowed inside a transaction");
-		return MH_INVALID;
-	}
-	int rc = sqlite3_exec(s->db,
-			      "CREATE TABLE IF NOT EXISTS schema_migrations ("
-			      " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-			      NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return fail(s, rc, err, NULL, NULL);
-	enum mh_store_rc out = read_version(s, version, err);
-	if (out != MH_OK)
-		return out;
-	int newest = mh_store_migrations[mh_store_n_migrations - 1].version;
-	if (*version > newest) {
-		mh_store_set_err(err, "database schema version %d is newer than this program knows (%d)", *version,
-				 newest);
-		return MH_INVALID;
-	}
-	for (size_t i = 0; i < mh_store_n_migrations; i++) {
-		const struct mh_store_migration *m = &mh_store_migrations[i];
-		if (m->version <= *version)
-			continue;
-		if ((out = run_id(s, ST_BEGIN, err)) != MH_OK)
-			return out;
-		/* Another process may have migrated while we waited for the lock. */
-		int now_at = 0;
-		if ((out = read_version(s, &now_at, err)) != MH_OK)
-			goto rollback;
-		if (now_at >= m->version) {
-			*version = now_at;
-			run_id(s, ST_ROLLBACK, NULL);
-			continue;
-		}
-		char *emsg = NULL;
-		rc = sqlite3_exec(s->db, m->sqlite_sql, NULL, NULL, &emsg);
-		if (rc != SQLITE_OK) {
-			mh_store_set_err(err, "migration %d (%s): %s", m->version, m->description,
-					 emsg != NULL ? emsg : sqlite3_errstr(rc));
-			sqlite3_free(emsg);
-			out = (rc & 0xff) == SQLITE_BUSY ? MH_UNAVAILABLE : MH_ERROR;
-			goto rollback;
-		}
-		sqlite3_stmt *st = stmt(s, ST_MIG_RECORD, err);
-		if (st == NULL) {
-			out = MH_ERROR;
-			goto rollback;
-		}
-		sqlite3_bind_int(st, 1, m->version);
-		sqlite3_bind_int64(st, 2, mh_time_now());
-		if ((out = run(s, st, err, NULL, NULL)) != MH_OK)
-			goto rollback;
-		if ((out = run_id(s, ST_COMMIT, err)) != MH_OK)
-			goto rollback;
-		*version = m->version;
-	}
-	return MH_OK;
-rollback:
-	run_id(s, ST_ROLLBACK, NULL);
-	return out;
 }
 
 /* One deferred transaction around a page's reads: they see one snapshot,
@@ -390,8 +301,6 @@ static void sq_read_end(struct mh_store *base)
 static enum mh_store_rc sq_begin(struct mh_store *base)
 {
 	struct sq *s = SQ(base);
-	if (s->in_tx)
-		return MH_INVALID;
 	enum mh_store_rc rc = run_id(s, ST_BEGIN, NULL);
 	if (rc == MH_OK)
 		s->in_tx = true;
@@ -401,8 +310,6 @@ static enum mh_store_rc sq_begin(struct mh_store *base)
 static enum mh_store_rc sq_commit(struct mh_store *base)
 {
 	struct sq *s = SQ(base);
-	if (!s->in_tx)
-		return MH_INVALID;
 	enum mh_store_rc rc = run_id(s, ST_COMMIT, NULL);
 	if (rc == MH_OK)
 		s->in_tx = false;
@@ -424,8 +331,6 @@ static void sq_rollback(struct mh_store *base)
 static enum mh_store_rc sq_bulk_load(struct mh_store *base, bool on)
 {
 	struct sq *s = SQ(base);
-	if (s->in_tx)
-		return MH_INVALID;
 	/* synchronous=OFF in WAL mode: commits reach the OS but are not fsynced;
 	 * back to FULL, a TRUNCATE checkpoint writes and syncs everything. */
 	const char *sql = on ? "PRAGMA synchronous=OFF" : "PRAGMA synchronous=FULL; PRAGMA wal_checkpoint(TRUNCATE)";
@@ -458,319 +363,24 @@ static enum mh_store_rc write_end(struct sq *s, enum mh_store_rc rc, struct mh_b
 	return rc;
 }
 
-/* ---- sections ---- */
-
-static void read_section(struct mh_arena *a, sqlite3_stmt *st, int c, struct mh_section *sec)
+static enum mh_store_rc sq_write_begin(struct mh_store *base, struct mh_buf *err)
 {
-	sec->id = sqlite3_column_int64(st, c);
-	sec->slug = col_str(a, st, c + 1);
-	sec->name = col_str(a, st, c + 2);
-	sec->description = col_str(a, st, c + 3);
-	sec->position = sqlite3_column_int(st, c + 4);
-	if (!mh_store_section_kind_parse((const char *)sqlite3_column_text(st, c + 5), &sec->kind))
-		sec->kind = MH_SECTION_PLAIN;
+	return write_begin(SQ(base), err);
 }
 
-/* Collects rows into a growing array; item_size bytes per row, filled by fn. */
-static enum mh_store_rc collect(struct sq *s, sqlite3_stmt *st, struct mh_arena *a, size_t item_size,
-				void (*fn)(struct mh_arena *, sqlite3_stmt *, void *), void **out, size_t *n)
+static enum mh_store_rc sq_write_end(struct mh_store *base, enum mh_store_rc rc, struct mh_buf *err)
 {
-	struct mh_buf rows = MH_BUF_INIT;
-	size_t count = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		mh_buf_reserve(&rows, item_size);
-		memset(rows.ptr + rows.len, 0, item_size);
-		fn(a, st, rows.ptr + rows.len);
-		rows.len += item_size;
-		count++;
-	}
-	enum mh_store_rc out_rc = MH_OK;
-	if (rc != SQLITE_DONE)
-		out_rc = fail(s, rc, NULL, NULL, NULL);
-	done(st);
-	if (out_rc == MH_OK) {
-		void *arr = mh_arena_alloc(a, count > 0 ? count * item_size : 1);
-		if (count > 0)
-			memcpy(arr, rows.ptr, count * item_size);
-		*out = arr;
-		*n = count;
-	}
-	mh_buf_free(&rows);
-	return out_rc;
+	return write_end(SQ(base), rc, err);
 }
 
-static void section_row(struct mh_arena *a, sqlite3_stmt *st, void *p)
-{
-	read_section(a, st, 0, p);
-}
-
-static enum mh_store_rc sq_sections(struct mh_store *base, struct mh_arena *a, struct mh_section **out, size_t *n)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_SECTIONS, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	return collect(s, st, a, sizeof(struct mh_section), section_row, (void **)out, n);
-}
-
-/* Looks up one row by slug; MH_NOT_FOUND when there is none. */
-static enum mh_store_rc one_by_slug(struct sq *s, enum stmt_id id, struct mh_arena *a, struct mh_str slug,
-				    size_t item_size, void (*fn)(struct mh_arena *, sqlite3_stmt *, void *),
-				    void **out)
-{
-	sqlite3_stmt *st = stmt(s, id, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_str(st, 1, slug);
-	void *arr = NULL;
-	size_t n = 0;
-	enum mh_store_rc rc = collect(s, st, a, item_size, fn, &arr, &n);
-	if (rc != MH_OK)
-		return rc;
-	if (n == 0)
-		return MH_NOT_FOUND;
-	*out = arr;
-	return MH_OK;
-}
-
-static enum mh_store_rc sq_section_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-					   struct mh_section **out)
-{
-	return one_by_slug(SQ(base), ST_SECTION_BY_SLUG, a, slug, sizeof(struct mh_section), section_row,
-			   (void **)out);
-}
-
-/* Runs an INSERT (id 0) or an UPDATE (id bound last) of a simple row. */
-static enum mh_store_rc save_simple(struct sq *s, sqlite3_stmt *st, int64_t *id, int id_param, const char *slug,
-				    const char *what, struct mh_buf *err)
-{
-	if (*id != 0)
-		sqlite3_bind_int64(st, id_param, *id);
-	enum mh_store_rc rc = run(s, st, err, slug, NULL);
-	if (rc != MH_OK)
-		return rc;
-	if (*id == 0) {
-		*id = sqlite3_last_insert_rowid(s->db);
-	} else if (sqlite3_changes(s->db) == 0) {
-		mh_store_set_err(err, "id: no %s with id %lld", what, (long long)*id);
-		return MH_NOT_FOUND;
-	}
-	return MH_OK;
-}
-
-static enum mh_store_rc sq_section_save(struct mh_store *base, struct mh_section *sec, struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, sec->id == 0 ? ST_SECTION_INSERT : ST_SECTION_UPDATE, err);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_text(st, 1, sec->slug);
-	bind_text(st, 2, sec->name);
-	bind_text(st, 3, sec->description);
-	sqlite3_bind_int(st, 4, sec->position);
-	bind_text(st, 5, mh_store_section_kind_name(sec->kind));
-	return save_simple(s, st, &sec->id, 6, sec->slug, "section", err);
-}
-
-/* ---- authors ---- */
-
-static void author_row(struct mh_arena *a, sqlite3_stmt *st, void *p)
-{
-	struct mh_author *au = p;
-	au->id = sqlite3_column_int64(st, 0);
-	au->slug = col_str(a, st, 1);
-	au->name = col_str(a, st, 2);
-	au->bio = col_str(a, st, 3);
-	au->avatar_url = col_str(a, st, 4);
-}
-
-static enum mh_store_rc sq_authors(struct mh_store *base, struct mh_arena *a, struct mh_author **out, size_t *n)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_AUTHORS, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	return collect(s, st, a, sizeof(struct mh_author), author_row, (void **)out, n);
-}
-
-static enum mh_store_rc sq_author_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-					  struct mh_author **out)
-{
-	return one_by_slug(SQ(base), ST_AUTHOR_BY_SLUG, a, slug, sizeof(struct mh_author), author_row,
-			   (void **)out);
-}
-
-static enum mh_store_rc sq_author_save(struct mh_store *base, struct mh_author *au, struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, au->id == 0 ? ST_AUTHOR_INSERT : ST_AUTHOR_UPDATE, err);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_text(st, 1, au->slug);
-	bind_text(st, 2, au->name);
-	bind_text(st, 3, au->bio);
-	bind_text(st, 4, au->avatar_url);
-	return save_simple(s, st, &au->id, 5, au->slug, "author", err);
-}
-
-/* ---- tags ---- */
-
-static void tag_row(struct mh_arena *a, sqlite3_stmt *st, void *p)
-{
-	struct mh_tag *t = p;
-	t->id = sqlite3_column_int64(st, 0);
-	t->slug = col_str(a, st, 1);
-	t->name = col_str(a, st, 2);
-}
-
-static enum mh_store_rc sq_tag_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-				       struct mh_tag **out)
-{
-	return one_by_slug(SQ(base), ST_TAG_BY_SLUG, a, slug, sizeof(struct mh_tag), tag_row, (void **)out);
-}
-
-static enum mh_store_rc sq_tag_ensure(struct mh_store *base, struct mh_tag *tag, struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	struct mh_buf slug = MH_BUF_INIT;
-	if (tag->slug != NULL && tag->slug[0] != '\0')
-		mh_buf_append_c(&slug, tag->slug);
-	else
-		mh_store_simple_slug(&slug, tag->name);
-	const char *name = tag->name != NULL && tag->name[0] != '\0' ? tag->name : mh_buf_cstr(&slug);
-	enum mh_store_rc rc = MH_ERROR;
-	sqlite3_stmt *st = stmt(s, ST_TAG_BY_SLUG, err);
-	if (st == NULL)
-		goto out;
-	sqlite3_bind_text(st, 1, mh_buf_cstr(&slug), (int)slug.len, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		tag->id = sqlite3_column_int64(st, 0);
-		done(st);
-		rc = MH_OK;
-		goto out;
-	}
-	if (r != SQLITE_DONE) {
-		rc = fail(s, r, err, NULL, NULL);
-		done(st);
-		goto out;
-	}
-	done(st);
-	if ((st = stmt(s, ST_TAG_INSERT, err)) == NULL)
-		goto out;
-	sqlite3_bind_text(st, 1, mh_buf_cstr(&slug), (int)slug.len, SQLITE_STATIC);
-	bind_text(st, 2, name);
-	tag->id = 0;
-	rc = save_simple(s, st, &tag->id, 0, mh_buf_cstr(&slug), "tag", err);
-out:
-	mh_buf_free(&slug);
-	return rc;
-}
-
-/* ---- articles: reading ---- */
-
-static void read_article(struct mh_arena *a, sqlite3_stmt *st, struct mh_article *art, bool body)
-{
-	art->id = sqlite3_column_int64(st, 0);
-	art->slug = col_str(a, st, 1);
-	art->headline = col_str(a, st, 2);
-	art->dek = col_str(a, st, 3);
-	art->lead_html = col_str(a, st, 4);
-	art->section_id = sqlite3_column_int64(st, 5);
-	art->image_url = col_str(a, st, 6);
-	art->image_alt = col_str(a, st, 7);
-	art->via_name = col_str(a, st, 8);
-	art->via_url = col_str(a, st, 9);
-	art->staff_pick = sqlite3_column_int(st, 10) != 0;
-	const unsigned char *status = sqlite3_column_text(st, 11);
-	if (!mh_article_status_parse(mh_str_c((const char *)status), &art->status))
-		art->status = MH_ARTICLE_DRAFT;
-	art->published_at = sqlite3_column_int64(st, 12);
-	art->updated_at = sqlite3_column_int64(st, 13);
-	art->created_at = sqlite3_column_int64(st, 14);
-	/* Stored: "has ever been published". Reported: "was, and is no more". */
-	art->was_published = sqlite3_column_int(st, 15) != 0 && art->status != MH_ARTICLE_PUBLISHED;
-	art->views = sqlite3_column_int64(st, 16);
-	art->section = MH_NEW(a, struct mh_section);
-	read_section(a, st, 17, art->section);
-	if (body) {
-		art->body_md = col_str(a, st, ART_NCOLS);
-		art->body_html = col_str(a, st, ART_NCOLS + 1);
-	} else {
-		art->body_md = NULL;
-		art->body_html = NULL;
-	}
-	art->authors = NULL;
-	art->tags = NULL;
-	art->n_authors = art->n_tags = 0;
-}
-
-/* Fills authors and tags of arts[0..n) with one query each. */
-static enum mh_store_rc fill_relations(struct sq *s, struct mh_arena *a, struct mh_article *arts, size_t n)
-{
-	if (n == 0)
-		return MH_OK;
-	struct mh_buf ids = MH_BUF_INIT;
-	struct mh_store_article_index index;
-	mh_store_index_init(&index, arts, n, &ids, '[', ']');
-
-	enum mh_store_rc rc = MH_OK;
-	for (int pass = 0; pass < 2 && rc == MH_OK; pass++) {
-		bool authors = pass == 0;
-		size_t item = authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
-		sqlite3_stmt *st = stmt(s, authors ? ST_BATCH_AUTHORS : ST_BATCH_TAGS, NULL);
-		if (st == NULL) {
-			rc = MH_ERROR;
-			break;
-		}
-		sqlite3_bind_text(st, 1, ids.ptr, (int)ids.len, SQLITE_STATIC);
-		/* Rows come grouped by article: gather a group, then hand it over. */
-		struct mh_buf group = MH_BUF_INIT;
-		size_t in_group = 0;
-		int64_t group_id = 0;
-		int r;
-		for (;;) {
-			r = sqlite3_step(st);
-			int64_t art_id = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-			if (in_group > 0 && art_id != group_id) {
-				void *arr = mh_arena_alloc(a, in_group * item);
-				memcpy(arr, group.ptr, in_group * item);
-				mh_store_index_attach(&index, group_id, authors, arr, in_group);
-				mh_buf_reset(&group);
-				in_group = 0;
-			}
-			if (r != SQLITE_ROW)
-				break;
-			group_id = art_id;
-			mh_buf_reserve(&group, item);
-			void *row = group.ptr + group.len;
-			memset(row, 0, item);
-			if (authors) {
-				struct mh_author *au = row;
-				au->id = sqlite3_column_int64(st, 1);
-				au->slug = col_str(a, st, 2);
-				au->name = col_str(a, st, 3);
-				au->bio = col_str(a, st, 4);
-				au->avatar_url = col_str(a, st, 5);
-			} else {
-				struct mh_tag *t = row;
-				t->id = sqlite3_column_int64(st, 1);
-				t->slug = col_str(a, st, 2);
-				t->name = col_str(a, st, 3);
-			}
-			group.len += item;
-			in_group++;
-		}
-		if (r != SQLITE_DONE)
-			rc = fail(s, r, NULL, NULL, NULL);
-		done(st);
-		mh_buf_free(&group);
-	}
-	mh_store_index_free(&index);
-	mh_buf_free(&ids);
-	return rc;
-}
+/* Named parameters, so each variant binds only what it uses; the staff-pick
+ * test is spelled as the articles_picks index's first column is compared. */
+static const struct mh_store_list_dialect list_dialect = {
+	.param = { ":now", ":section", ":author", ":tag", ":before_at", ":before_id", ":exclude", ":after_at",
+		   ":after_id", ":limit", ":offset" },
+	.any_status = "1",
+	.is_pick = "a.staff_pick = 1",
+};
 
 static sqlite3_stmt *query_stmt(struct sq *s, unsigned f, bool count)
 {
@@ -778,279 +388,84 @@ static sqlite3_stmt *query_stmt(struct sq *s, unsigned f, bool count)
 	if (*slot != NULL)
 		return *slot;
 	struct mh_buf sql = MH_BUF_INIT;
-	if (count)
-		mh_buf_append_c(&sql, "SELECT count(*) FROM articles a");
-	else
-		mh_buf_printf(&sql, "SELECT " ART_COLS "%s" ART_FROM, (f & LQ_BODY) ? ART_BODY : "");
-	if (f & LQ_SCHEDULED)
-		mh_buf_append_c(&sql, " WHERE a.status = 'scheduled'");
-	else if (f & LQ_ANY)
-		mh_buf_append_c(&sql, " WHERE 1");
-	else
-		mh_buf_append_c(&sql, " WHERE a.status = 'published' AND a.published_at <= :now");
-	if (f & LQ_SECTION)
-		mh_buf_append_c(&sql, " AND a.section_id = :section");
-	if (f & LQ_PICKS)
-		mh_buf_append_c(&sql, " AND a.staff_pick = 1");
-	if (f & LQ_AUTHOR)
-		mh_buf_append_c(&sql, " AND a.id IN (SELECT article_id FROM article_authors WHERE author_id = :author)");
-	if (f & LQ_TAG)
-		mh_buf_append_c(&sql, " AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = :tag)");
-	if (f & LQ_CURSOR)
-		mh_buf_append_c(&sql, " AND (a.published_at, a.id) < (:before_at, :before_id)");
-	if (f & LQ_CURSOR_TIME)
-		mh_buf_append_c(&sql, " AND a.published_at < :before_at");
-	if (f & LQ_EXCLUDE)
-		mh_buf_append_c(&sql, " AND a.id <> :exclude");
-	if (f & LQ_AFTER)
-		mh_buf_append_c(&sql, " AND a.published_at >= :after_at AND (a.published_at, a.id) > (:after_at, :after_id)");
-	if (!count && (f & LQ_AFTER))
-		mh_buf_append_c(&sql, " ORDER BY a.published_at ASC, a.id ASC LIMIT :limit OFFSET :offset");
-	else if (!count)
-		mh_buf_append_c(&sql, " ORDER BY a.published_at DESC, a.id DESC LIMIT :limit OFFSET :offset");
+	mh_store_list_sql(&sql, &list_dialect, f, count);
 	*slot = prepare(s, mh_buf_cstr(&sql), NULL);
 	mh_buf_free(&sql);
 	return *slot;
 }
 
-static void bind_named(sqlite3_stmt *st, const char *name, int64_t v)
-{
-	int i = sqlite3_bind_parameter_index(st, name);
-	if (i > 0)
-		sqlite3_bind_int64(st, i, v);
-}
-
 static void bind_query(sqlite3_stmt *st, const struct mh_article_query *q)
 {
-	int limit = mh_store_list_limit(q);
-	bind_named(st, ":now", mh_store_list_upper_bound(q));
-	bind_named(st, ":section", q->section_id);
-	bind_named(st, ":author", q->author_id);
-	bind_named(st, ":tag", q->tag_id);
-	bind_named(st, ":before_at", q->before_published_at);
-	bind_named(st, ":before_id", q->before_id);
-	bind_named(st, ":exclude", q->exclude_id);
-	bind_named(st, ":after_at", q->after_published_at);
-	bind_named(st, ":after_id", q->after_id);
-	bind_named(st, ":limit", limit);
-	bind_named(st, ":offset", q->offset);
+	int64_t v[MH_STORE_LIST_NPARAMS];
+	mh_store_list_values(q, v);
+	for (int i = 0; i < MH_STORE_LIST_NPARAMS; i++) {
+		int at = sqlite3_bind_parameter_index(st, list_dialect.param[i]);
+		if (at > 0)
+			sqlite3_bind_int64(st, at, v[i]);
+	}
 }
 
-static enum mh_store_rc sq_articles(struct mh_store *base, struct mh_arena *a, const struct mh_article_query *q,
-				    struct mh_article **out, size_t *n)
+/* ---- running statements ---- */
+
+static void bind_args(sqlite3_stmt *st, const struct mh_store_args *args)
+{
+	for (int i = 0; args != NULL && i < args->n; i++) {
+		const struct mh_store_arg *v = &args->v[i];
+		switch (v->kind) {
+		case MH_ARG_NULL:
+			sqlite3_bind_null(st, i + 1);
+			break;
+		case MH_ARG_INT:
+		case MH_ARG_BOOL:
+			sqlite3_bind_int64(st, i + 1, v->i);
+			break;
+		case MH_ARG_TEXT:
+		case MH_ARG_IDS: /* a JSON array, for json_each */
+			bind_str(st, i + 1, v->s);
+			break;
+		}
+	}
+}
+
+/* Steps st to its end, handing each row over. */
+static enum mh_store_rc step_rows(struct sq *s, sqlite3_stmt *st, mh_store_row_fn *row, void *ctx, int64_t *changed,
+				  struct mh_buf *err, const char *value, const char *fk)
+{
+	struct mh_store_row r = row_of(st);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (row != NULL)
+			row(ctx, &r);
+	enum mh_store_rc out = MH_OK;
+	if (rc != SQLITE_DONE)
+		out = fail(s, rc, err, value, fk);
+	else if (changed != NULL)
+		*changed = sqlite3_changes64(s->db);
+	done(st);
+	return out;
+}
+
+static enum mh_store_rc sq_exec(struct mh_store *base, enum mh_store_stmt id, const struct mh_store_args *args,
+				mh_store_row_fn *row, void *ctx, int64_t *changed, struct mh_buf *err, const char *value,
+				const char *fk)
 {
 	struct sq *s = SQ(base);
-	unsigned f = mh_store_query_flags(q);
-	sqlite3_stmt *st = query_stmt(s, f, false);
+	sqlite3_stmt *st = stmt(s, (enum stmt_id)id, err);
+	if (st == NULL)
+		return MH_ERROR;
+	bind_args(st, args);
+	return step_rows(s, st, row, ctx, changed, err, value, fk);
+}
+
+static enum mh_store_rc sq_list(struct mh_store *base, unsigned f, bool count, const struct mh_article_query *q,
+				mh_store_row_fn *row, void *ctx)
+{
+	struct sq *s = SQ(base);
+	sqlite3_stmt *st = query_stmt(s, f, count);
 	if (st == NULL)
 		return MH_ERROR;
 	bind_query(st, q);
-	int limit = mh_store_list_limit(q);
-	struct mh_article *arts = MH_NEW_ARRAY(a, struct mh_article, (size_t)limit);
-	size_t count = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW && count < (size_t)limit)
-		read_article(a, st, &arts[count++], (f & LQ_BODY) != 0);
-	enum mh_store_rc rc = MH_OK;
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		rc = fail(s, r, NULL, NULL, NULL);
-	done(st);
-	if (rc == MH_OK)
-		rc = fill_relations(s, a, arts, count);
-	if (rc != MH_OK)
-		return rc;
-	*out = arts;
-	*n = count;
-	return MH_OK;
-}
-
-static enum mh_store_rc sq_articles_count(struct mh_store *base, const struct mh_article_query *q, int64_t *count)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = query_stmt(s, mh_store_query_flags(q) & ~(unsigned)LQ_BODY, true);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_query(st, q);
-	int r = sqlite3_step(st);
-	enum mh_store_rc rc = MH_OK;
-	if (r == SQLITE_ROW)
-		*count = sqlite3_column_int64(st, 0);
-	else
-		rc = fail(s, r, NULL, NULL, NULL);
-	done(st);
-	return rc;
-}
-
-static enum mh_store_rc one_article(struct sq *s, sqlite3_stmt *st, struct mh_arena *a, struct mh_article **out)
-{
-	int r = sqlite3_step(st);
-	enum mh_store_rc rc = MH_OK;
-	struct mh_article *art = NULL;
-	if (r == SQLITE_ROW) {
-		art = MH_NEW(a, struct mh_article);
-		read_article(a, st, art, true);
-	} else if (r == SQLITE_DONE) {
-		rc = MH_NOT_FOUND;
-	} else {
-		rc = fail(s, r, NULL, NULL, NULL);
-	}
-	done(st);
-	if (rc == MH_OK)
-		rc = fill_relations(s, a, art, 1);
-	if (rc == MH_OK)
-		*out = art;
-	return rc;
-}
-
-static enum mh_store_rc sq_article_by_slug(struct mh_store *base, struct mh_arena *a, struct mh_str slug,
-					   struct mh_article **out)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_ART_BY_SLUG, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_str(st, 1, slug);
-	return one_article(s, st, a, out);
-}
-
-static enum mh_store_rc sq_article_by_id(struct mh_store *base, struct mh_arena *a, int64_t id,
-					 struct mh_article **out)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_ART_BY_ID, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	return one_article(s, st, a, out);
-}
-
-/* ---- articles: writing ---- */
-
-static enum mh_store_rc article_write(struct sq *s, struct mh_article *art, struct mh_buf *err)
-{
-	enum mh_store_rc rc;
-	int64_t now = mh_time_now();
-	int64_t created, updated;
-	bool ever_published = art->was_published || art->status == MH_ARTICLE_PUBLISHED;
-	char fk[96];
-
-	if (art->id != 0) {
-		sqlite3_stmt *old = stmt(s, ST_ART_OLD, err);
-		if (old == NULL)
-			return MH_ERROR;
-		sqlite3_bind_int64(old, 1, art->id);
-		int r = sqlite3_step(old);
-		if (r == SQLITE_DONE) {
-			done(old);
-			mh_store_set_err(err, "id: no article with id %lld", (long long)art->id);
-			return MH_NOT_FOUND;
-		}
-		if (r != SQLITE_ROW) {
-			rc = fail(s, r, err, NULL, NULL);
-			done(old);
-			return rc;
-		}
-		created = sqlite3_column_int64(old, 0);
-		ever_published = ever_published || sqlite3_column_int(old, 1) != 0;
-		done(old);
-		updated = now;
-	} else {
-		created = art->created_at != 0 ? art->created_at : now;
-		updated = art->updated_at != 0 ? art->updated_at : created;
-	}
-	/* Publishing (now or scheduled) without a time means "now". */
-	if (art->published_at == 0 && art->status != MH_ARTICLE_DRAFT)
-		art->published_at = now;
-
-	sqlite3_stmt *st = stmt(s, art->id == 0 ? ST_ART_INSERT : ST_ART_UPDATE, err);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_text(st, 1, art->slug);
-	bind_text(st, 2, art->headline);
-	bind_text(st, 3, art->dek);
-	bind_text(st, 4, art->body_md);
-	bind_text(st, 5, art->body_html);
-	bind_text(st, 6, art->lead_html);
-	sqlite3_bind_int64(st, 7, art->section_id);
-	bind_text(st, 8, art->image_url);
-	bind_text(st, 9, art->image_alt);
-	bind_text(st, 10, art->via_name);
-	bind_text(st, 11, art->via_url);
-	sqlite3_bind_int(st, 12, art->staff_pick ? 1 : 0);
-	bind_text(st, 13, mh_article_status_name(art->status));
-	sqlite3_bind_int64(st, 14, art->published_at);
-	sqlite3_bind_int64(st, 15, updated);
-	sqlite3_bind_int64(st, 16, created);
-	sqlite3_bind_int(st, 17, ever_published ? 1 : 0);
-	sqlite3_bind_int64(st, 18, art->views);
-	if (art->id != 0)
-		sqlite3_bind_int64(st, 19, art->id);
-	snprintf(fk, sizeof(fk), "section_id: no section with id %lld", (long long)art->section_id);
-	if ((rc = run(s, st, err, art->slug, fk)) != MH_OK)
-		return rc;
-	int64_t id = art->id != 0 ? art->id : sqlite3_last_insert_rowid(s->db);
-
-	if (art->id != 0) {
-		for (int k = 0; k < 2; k++) {
-			st = stmt(s, k == 0 ? ST_ART_DEL_AUTHORS : ST_ART_DEL_TAGS, err);
-			if (st == NULL)
-				return MH_ERROR;
-			sqlite3_bind_int64(st, 1, id);
-			if ((rc = run(s, st, err, NULL, NULL)) != MH_OK)
-				return rc;
-		}
-	}
-	for (size_t i = 0; i < art->n_authors; i++) {
-		if ((st = stmt(s, ST_ART_ADD_AUTHOR, err)) == NULL)
-			return MH_ERROR;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, art->authors[i].id);
-		sqlite3_bind_int(st, 3, (int)i);
-		snprintf(fk, sizeof(fk), "authors: no author with id %lld", (long long)art->authors[i].id);
-		if ((rc = run(s, st, err, NULL, fk)) != MH_OK)
-			return rc;
-	}
-	for (size_t i = 0; i < art->n_tags; i++) {
-		if ((st = stmt(s, ST_ART_ADD_TAG, err)) == NULL)
-			return MH_ERROR;
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_int64(st, 2, art->tags[i].id);
-		snprintf(fk, sizeof(fk), "tags: no tag with id %lld", (long long)art->tags[i].id);
-		if ((rc = run(s, st, err, NULL, fk)) != MH_OK)
-			return rc;
-	}
-	art->id = id;
-	art->created_at = created;
-	art->updated_at = updated;
-	art->was_published = ever_published && art->status != MH_ARTICLE_PUBLISHED;
-	return MH_OK;
-}
-
-static enum mh_store_rc sq_article_save(struct mh_store *base, struct mh_article *art, struct mh_buf *err)
-{
-	struct sq *s = SQ(base);
-	struct mh_article copy = *art; /* art is only changed when the save commits */
-	enum mh_store_rc rc = write_begin(s, err);
-	if (rc != MH_OK)
-		return rc;
-	rc = write_end(s, article_write(s, &copy, err), err);
-	if (rc == MH_OK)
-		*art = copy;
-	return rc;
-}
-
-static enum mh_store_rc sq_article_set_views(struct mh_store *base, int64_t id, int64_t views)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_SET_VIEWS, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, views);
-	enum mh_store_rc rc = run(s, st, NULL, NULL, NULL);
-	if (rc == MH_OK && sqlite3_changes(s->db) == 0)
-		rc = MH_NOT_FOUND;
-	return rc;
+	return step_rows(s, st, row, ctx, NULL, NULL, NULL, NULL);
 }
 
 static enum mh_store_rc sq_count(struct mh_store *base, const char *table, int64_t *n)
@@ -1073,260 +488,10 @@ static enum mh_store_rc sq_count(struct mh_store *base, const char *table, int64
 	return rc;
 }
 
-/* Inside a transaction the connection already holds SQLite's one write lock
- * (BEGIN IMMEDIATE): nobody else can change the row; only check it exists. */
-static enum mh_store_rc sq_article_lock(struct mh_store *base, int64_t id)
-{
-	struct sq *s = SQ(base);
-	if (!s->in_tx)
-		return MH_INVALID;
-	sqlite3_stmt *st = stmt(s, ST_ART_OLD, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	int r = sqlite3_step(st);
-	enum mh_store_rc rc = r == SQLITE_ROW ? MH_OK : r == SQLITE_DONE ? MH_NOT_FOUND : fail(s, r, NULL, NULL, NULL);
-	done(st);
-	return rc;
-}
-
-static enum mh_store_rc sq_change_add(struct mh_store *base, struct mh_str keys)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_CHANGE_ADD, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_str(st, 1, keys);
-	sqlite3_bind_int64(st, 2, mh_time_now());
-	return run(s, st, NULL, NULL, NULL);
-}
-
-static enum mh_store_rc sq_change_last(struct mh_store *base, int64_t *id)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_CHANGE_LAST, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	int r = sqlite3_step(st);
-	enum mh_store_rc rc = MH_OK;
-	if (r == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	else
-		rc = fail(s, r, NULL, NULL, NULL);
-	done(st);
-	return rc;
-}
-
-static enum mh_store_rc sq_changes_since(struct mh_store *base, struct mh_arena *a, int64_t after, size_t max,
-					 struct mh_change **out, size_t *n)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_CHANGES_SINCE, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-	struct mh_change *rows = MH_NEW_ARRAY(a, struct mh_change, max);
-	size_t count = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW && count < max) {
-		rows[count].id = sqlite3_column_int64(st, 0);
-		rows[count].keys = col_str(a, st, 1);
-		rows[count].created_at = sqlite3_column_int64(st, 2);
-		count++;
-	}
-	enum mh_store_rc rc = MH_OK;
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		rc = fail(s, r, NULL, NULL, NULL);
-	done(st);
-	*out = rows;
-	*n = rc == MH_OK ? count : 0;
-	return rc;
-}
-
-static enum mh_store_rc sq_changes_prune(struct mh_store *base, int64_t before)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_CHANGES_PRUNE, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, before);
-	return run(s, st, NULL, NULL, NULL);
-}
-
-static void job_row(struct mh_arena *a, sqlite3_stmt *st, void *p)
-{
-	struct mh_job *j = p;
-	j->id = sqlite3_column_int64(st, 0);
-	j->kind = col_str(a, st, 1);
-	j->payload = col_str(a, st, 2);
-	const char *state = (const char *)sqlite3_column_text(st, 3);
-	enum mh_job_state js = MH_JOB_QUEUED;
-	mh_job_state_parse(mh_str_c(state), &js);
-	j->state = js;
-	j->run_at = sqlite3_column_int64(st, 4);
-	j->attempts = sqlite3_column_int(st, 5);
-	j->max_attempts = sqlite3_column_int(st, 6);
-	j->owner = col_str(a, st, 7);
-	j->lease_until = sqlite3_column_int64(st, 8);
-	j->last_error = col_str(a, st, 9);
-	j->dedupe = col_str(a, st, 10);
-	j->created_at = sqlite3_column_int64(st, 11);
-	j->updated_at = sqlite3_column_int64(st, 12);
-}
-
-static enum mh_store_rc sq_job_add(struct mh_store *base, const char *kind, struct mh_str payload, int64_t run_at,
-				   const char *dedupe, int64_t *id)
-{
-	struct sq *s = SQ(base);
-	int64_t now = mh_time_now();
-	if (dedupe != NULL) {
-		sqlite3_stmt *st = stmt(s, ST_JOB_REQUEUE, NULL);
-		if (st == NULL)
-			return MH_ERROR;
-		bind_text(st, 1, dedupe);
-		bind_str(st, 2, payload);
-		sqlite3_bind_int64(st, 3, run_at);
-		sqlite3_bind_int64(st, 4, now);
-		int r = sqlite3_step(st);
-		int64_t found = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-		enum mh_store_rc rc = (r == SQLITE_ROW || r == SQLITE_DONE) ? MH_OK : fail(s, r, NULL, NULL, NULL);
-		done(st);
-		if (rc != MH_OK)
-			return rc;
-		if (found != 0) {
-			if (id != NULL)
-				*id = found;
-			return MH_OK;
-		}
-	}
-	sqlite3_stmt *st = stmt(s, ST_JOB_INSERT, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	bind_text(st, 1, kind);
-	bind_str(st, 2, payload);
-	sqlite3_bind_int64(st, 3, run_at);
-	if (dedupe != NULL)
-		bind_text(st, 4, dedupe);
-	else
-		sqlite3_bind_null(st, 4);
-	sqlite3_bind_int64(st, 5, now);
-	enum mh_store_rc rc = run(s, st, NULL, NULL, NULL);
-	if (rc == MH_OK && id != NULL)
-		*id = sqlite3_last_insert_rowid(s->db);
-	return rc;
-}
-
-static enum mh_store_rc sq_job_claim(struct mh_store *base, struct mh_arena *a, const char *owner, int64_t now,
-				     int lease_s, struct mh_job **out)
-{
-	struct sq *s = SQ(base);
-	/* BEGIN IMMEDIATE takes the write lock first (waiting up to the busy
-	 * timeout): an UPDATE in autocommit that starts as a reader can fail at
-	 * once when another writer got in between, without waiting. */
-	enum mh_store_rc rc = write_begin(s, NULL);
-	if (rc != MH_OK)
-		return rc;
-	sqlite3_stmt *st = stmt(s, ST_JOB_CLAIM, NULL);
-	if (st == NULL)
-		return write_end(s, MH_ERROR, NULL);
-	bind_text(st, 1, owner);
-	sqlite3_bind_int64(st, 2, now + lease_s);
-	sqlite3_bind_int64(st, 3, now);
-	int r = sqlite3_step(st);
-	rc = MH_NOT_FOUND;
-	if (r == SQLITE_ROW) {
-		struct mh_job *j = MH_NEW(a, struct mh_job);
-		job_row(a, st, j);
-		*out = j;
-		rc = MH_OK;
-		while ((r = sqlite3_step(st)) == SQLITE_ROW)
-			;
-	}
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		rc = fail(s, r, NULL, NULL, NULL);
-	done(st);
-	if (rc == MH_NOT_FOUND) {
-		write_end(s, MH_OK, NULL);
-		return MH_NOT_FOUND;
-	}
-	return write_end(s, rc, NULL);
-}
-
-static enum mh_store_rc changed_one(struct sq *s, sqlite3_stmt *st, enum mh_store_rc none)
-{
-	enum mh_store_rc rc = run(s, st, NULL, NULL, NULL);
-	if (rc == MH_OK && sqlite3_changes(s->db) == 0)
-		return none;
-	return rc;
-}
-
-static enum mh_store_rc sq_job_done(struct mh_store *base, int64_t id, const char *owner)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_JOB_DONE, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, owner);
-	sqlite3_bind_int64(st, 3, mh_time_now());
-	return changed_one(s, st, MH_CONFLICT);
-}
-
-static enum mh_store_rc sq_job_fail(struct mh_store *base, int64_t id, const char *owner, const char *error,
-				    int64_t retry_at)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_JOB_FAIL, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, owner);
-	bind_text(st, 3, error != NULL ? error : "");
-	sqlite3_bind_int64(st, 4, retry_at);
-	sqlite3_bind_int64(st, 5, mh_time_now());
-	return changed_one(s, st, MH_CONFLICT);
-}
-
-static enum mh_store_rc sq_jobs(struct mh_store *base, struct mh_arena *a, int state, int limit,
-				struct mh_job **out, size_t *n)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, state < 0 ? ST_JOBS_ALL : ST_JOBS_STATE, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int(st, 1, limit);
-	if (state >= 0)
-		bind_text(st, 2, mh_job_state_name((enum mh_job_state)state));
-	return collect(s, st, a, sizeof(struct mh_job), job_row, (void **)out, n);
-}
-
-static enum mh_store_rc sq_job_retry(struct mh_store *base, int64_t id)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_JOB_RETRY, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, mh_time_now());
-	return changed_one(s, st, MH_NOT_FOUND);
-}
-
-static enum mh_store_rc sq_jobs_prune(struct mh_store *base, int64_t before)
-{
-	struct sq *s = SQ(base);
-	sqlite3_stmt *st = stmt(s, ST_JOBS_PRUNE, NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	sqlite3_bind_int64(st, 1, before);
-	return run(s, st, NULL, NULL, NULL);
-}
-
 /* SQLite has no notifications: the watcher polls. */
 static enum mh_store_rc sq_changes_wait(struct mh_store *base, int timeout_ms)
 {
-	if (SQ(base)->in_tx)
-		return MH_INVALID;
+	(void)base;
 	struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
 	nanosleep(&ts, NULL);
 	return MH_OK;
@@ -1387,38 +552,6 @@ static enum mh_store_rc sq_raw_insert(struct mh_store *base, const char *sql, in
 	return rc;
 }
 
-/* ---- query plans (store.h: mh_store_plan) ---- */
-
-static enum mh_store_rc sq_plan(struct mh_store *base, enum mh_store_plan_of which, const struct mh_article_query *q,
-				struct mh_buf *out)
-{
-	struct sq *s = SQ(base);
-	static const enum stmt_id fixed[] = {
-		[MH_STORE_PLAN_JOBS_BY_STATE] = ST_JOBS_STATE, [MH_STORE_PLAN_JOB_CLAIM] = ST_JOB_CLAIM,
-		[MH_STORE_PLAN_JOBS_PRUNE] = ST_JOBS_PRUNE,    [MH_STORE_PLAN_CHANGE_LAST] = ST_CHANGE_LAST,
-		[MH_STORE_PLAN_CHANGES_SINCE] = ST_CHANGES_SINCE, [MH_STORE_PLAN_CHANGES_PRUNE] = ST_CHANGES_PRUNE,
-	};
-	/* the very statement the store runs, planned as it is */
-	sqlite3_stmt *st = which == MH_STORE_PLAN_ARTICLES ? query_stmt(s, mh_store_query_flags(q), false)
-							   : stmt(s, fixed[which], NULL);
-	if (st == NULL)
-		return MH_ERROR;
-	struct mh_buf sql = MH_BUF_INIT;
-	mh_buf_printf(&sql, "EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
-	sqlite3_stmt *ex = NULL;
-	int r = sqlite3_prepare_v2(s->db, mh_buf_cstr(&sql), -1, &ex, NULL);
-	mh_buf_free(&sql);
-	if (r != SQLITE_OK)
-		return fail(s, r, NULL, NULL, NULL);
-	if (q != NULL)
-		bind_query(ex, q);
-	while ((r = sqlite3_step(ex)) == SQLITE_ROW)
-		mh_buf_printf(out, "%s\n", (const char *)sqlite3_column_text(ex, 3));
-	enum mh_store_rc rc = r == SQLITE_DONE ? MH_OK : fail(s, r, NULL, NULL, NULL);
-	sqlite3_finalize(ex);
-	return rc;
-}
-
 /* ---- operations: backup and integrity (backup.c) ---- */
 
 static bool pragma(sqlite3 *db, const char *sql, const char *want, struct mh_buf *err, const char *path);
@@ -1426,10 +559,6 @@ static bool pragma(sqlite3 *db, const char *sql, const char *want, struct mh_buf
 static enum mh_store_rc sq_backup(struct mh_store *base, const char *path, struct mh_buf *err)
 {
 	struct sq *s = SQ(base);
-	if (s->in_tx) {
-		mh_store_set_err(err, "backup: not inside a transaction");
-		return MH_INVALID;
-	}
 	if (access(path, F_OK) == 0) {
 		mh_store_set_err(err, "backup: %s already exists", path);
 		return MH_CONFLICT;
@@ -1505,43 +634,53 @@ static enum mh_store_rc sq_check(struct mh_store *base, struct mh_buf *err)
 	return rc;
 }
 
+/* ---- query plans (store.h: mh_store_plan) ---- */
+
+static enum mh_store_rc sq_plan(struct mh_store *base, int id, unsigned f, const struct mh_article_query *q,
+				struct mh_buf *out)
+{
+	struct sq *s = SQ(base);
+	/* the very statement the store runs, planned as it is */
+	sqlite3_stmt *st = id < 0 ? query_stmt(s, f, false) : stmt(s, (enum stmt_id)id, NULL);
+	if (st == NULL)
+		return MH_ERROR;
+	struct mh_buf sql = MH_BUF_INIT;
+	mh_buf_printf(&sql, "EXPLAIN QUERY PLAN %s", sqlite3_sql(st));
+	sqlite3_stmt *ex = NULL;
+	int r = sqlite3_prepare_v2(s->db, mh_buf_cstr(&sql), -1, &ex, NULL);
+	mh_buf_free(&sql);
+	if (r != SQLITE_OK)
+		return fail(s, r, NULL, NULL, NULL);
+	if (id < 0)
+		bind_query(ex, q);
+	while ((r = sqlite3_step(ex)) == SQLITE_ROW)
+		mh_buf_printf(out, "%s\n", (const char *)sqlite3_column_text(ex, 3));
+	enum mh_store_rc rc = r == SQLITE_DONE ? MH_OK : fail(s, r, NULL, NULL, NULL);
+	sqlite3_finalize(ex);
+	return rc;
+}
+
 static const struct mh_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
-	.migrate = sq_migrate,
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
 	.bulk_load = sq_bulk_load,
 	.read_begin = sq_read_begin,
 	.read_end = sq_read_end,
-	.sections = sq_sections,
-	.section_by_slug = sq_section_by_slug,
-	.section_save = sq_section_save,
-	.authors = sq_authors,
-	.author_by_slug = sq_author_by_slug,
-	.author_save = sq_author_save,
-	.tag_by_slug = sq_tag_by_slug,
-	.tag_ensure = sq_tag_ensure,
-	.articles = sq_articles,
-	.articles_count = sq_articles_count,
-	.article_by_slug = sq_article_by_slug,
-	.article_by_id = sq_article_by_id,
-	.article_save = sq_article_save,
-	.article_set_views = sq_article_set_views,
-	.article_lock = sq_article_lock,
-	.change_add = sq_change_add,
-	.change_last = sq_change_last,
-	.changes_since = sq_changes_since,
-	.changes_prune = sq_changes_prune,
+	.write_begin = sq_write_begin,
+	.write_end = sq_write_end,
+	.in_transaction = sq_in_transaction,
+	.migrate_lock = sq_migrate_lock,
+	.migration_sql = sq_migration_sql,
+	.schema_table_sql = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			    " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+	.exec = sq_exec,
+	.ids_open = '[',
+	.ids_close = ']',
+	.list = sq_list,
 	.changes_wait = sq_changes_wait,
-	.job_add = sq_job_add,
-	.job_claim = sq_job_claim,
-	.job_done = sq_job_done,
-	.job_fail = sq_job_fail,
-	.jobs = sq_jobs,
-	.job_retry = sq_job_retry,
-	.jobs_prune = sq_jobs_prune,
 	.count = sq_count,
 	.plan = sq_plan,
 	.raw_exec = sq_raw_exec,

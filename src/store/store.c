@@ -1,11 +1,15 @@
 /*
- * store.c: the public API of store.h. Picks the backend from the URL, checks
- * the input every backend would reject alike, then calls the backend's
- * function through its ops table. No SQL here.
+ * store.c: the public API of store.h, and every rule of it, once: input
+ * checks, defaults (publishing without a time means now, created and updated
+ * times), was_published, the addresses a save may store, the messages a
+ * caller shows, the order of a save's statements, which time is "now".
+ * Picks the backend from the URL and composes its primitives (store_int.h),
+ * which only speak their SQL dialect and driver. No SQL here.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store/store_int.h"
 
@@ -18,6 +22,39 @@ void mh_store_set_err(struct mh_buf *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	mh_buf_vprintf(err, fmt, ap);
 	va_end(ap);
+}
+
+enum mh_store_rc mh_store_db_fail(struct mh_buf *err, enum mh_store_db_failure what, const char *detail,
+				  const char *value, const char *fk)
+{
+	if (detail == NULL)
+		detail = "";
+	switch (what) {
+	case MH_DB_LOST:
+		mh_store_set_err(err, "database connection lost: %s", detail);
+		return MH_UNAVAILABLE;
+	case MH_DB_BUSY:
+		mh_store_set_err(err, "database is busy: %s", detail);
+		return MH_UNAVAILABLE;
+	case MH_DB_UNIQUE:
+		if (detail[0] == '\0')
+			detail = "value";
+		if (value != NULL)
+			mh_store_set_err(err, "%s '%s' is already used", detail, value);
+		else
+			mh_store_set_err(err, "%s: already used", detail);
+		return MH_CONFLICT;
+	case MH_DB_FOREIGN_KEY:
+		mh_store_set_err(err, "%s", fk != NULL ? fk : "refers to a row that does not exist");
+		return MH_INVALID;
+	case MH_DB_REJECTED:
+		mh_store_set_err(err, "rejected by the database: %s", detail);
+		return MH_INVALID;
+	case MH_DB_OTHER:
+		break;
+	}
+	mh_store_set_err(err, "database error: %s", detail);
+	return MH_ERROR;
 }
 
 static const char *const status_names[] = {
@@ -49,13 +86,13 @@ static const char *const kind_names[] = {
 	[MH_SECTION_PICKS] = "picks",
 };
 
-const char *mh_store_section_kind_name(enum mh_section_kind k)
+static const char *mh_store_section_kind_name(enum mh_section_kind k)
 {
 	MH_ASSERT((unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]));
 	return kind_names[k];
 }
 
-bool mh_store_section_kind_parse(const char *s, enum mh_section_kind *out)
+static bool mh_store_section_kind_parse(const char *s, enum mh_section_kind *out)
 {
 	for (size_t i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
 		if (s != NULL && strcmp(s, kind_names[i]) == 0) {
@@ -66,7 +103,11 @@ bool mh_store_section_kind_parse(const char *s, enum mh_section_kind *out)
 	return false;
 }
 
-void mh_store_simple_slug(struct mh_buf *out, const char *name)
+/* The fallback slug for a tag given by name only: ASCII letters and digits
+ * lowercased, every other run of bytes one '-'. content/ has the real
+ * slugifier (with transliteration); the store sits above it in the layering,
+ * so callers that care pass tag->slug themselves. */
+static void mh_store_simple_slug(struct mh_buf *out, const char *name)
 {
 	size_t start = out->len;
 	bool dash = false;
@@ -85,6 +126,553 @@ void mh_store_simple_slug(struct mh_buf *out, const char *name)
 	}
 	if (out->len == start)
 		mh_buf_append_c(out, "tag");
+}
+
+/* ---- filling a list's authors and tags ----
+ * The relation queries return rows grouped by article id; an id-sorted
+ * index of the list finds each group's article. */
+
+struct id_slot {
+	int64_t id;
+	size_t idx;
+};
+
+struct article_index {
+	struct id_slot *slots; /* malloc'd, sorted by id */
+	struct mh_article *arts;
+	size_t n;
+};
+
+/* Gathers one article's rows, then gives them to it (arena memory). */
+struct relfill {
+	struct article_index *ix;
+	struct mh_arena *a;
+	bool authors;
+	struct mh_buf group;
+	size_t in_group;
+	int64_t group_id;
+};
+
+/* Decodes one row into the memory of one item of a list. */
+typedef void decode_fn(const struct mh_store_row *r, struct mh_arena *a, void *out);
+
+static int slot_by_id(const void *x, const void *y)
+{
+	int64_t a = ((const struct id_slot *)x)->id, b = ((const struct id_slot *)y)->id;
+	return a < b ? -1 : a > b;
+}
+
+static void index_init(struct article_index *ix, struct mh_article *arts, size_t n, struct mh_buf *ids, char open,
+		       char close)
+{
+	ix->arts = arts;
+	ix->n = n;
+	ix->slots = malloc((n > 0 ? n : 1) * sizeof(*ix->slots));
+	MH_ASSERT(ix->slots != NULL);
+	mh_buf_append_ch(ids, open);
+	for (size_t i = 0; i < n; i++) {
+		mh_buf_printf(ids, "%s%lld", i ? "," : "", (long long)arts[i].id);
+		ix->slots[i] = (struct id_slot){ arts[i].id, i };
+	}
+	mh_buf_append_ch(ids, close);
+	qsort(ix->slots, n, sizeof(*ix->slots), slot_by_id);
+}
+
+static void index_attach(struct article_index *ix, int64_t article_id, bool authors, void *rows, size_t count)
+{
+	struct id_slot key = { article_id, 0 };
+	struct id_slot *hit = bsearch(&key, ix->slots, ix->n, sizeof(*ix->slots), slot_by_id);
+	if (hit == NULL)
+		return;
+	struct mh_article *art = &ix->arts[hit->idx];
+	if (authors) {
+		art->authors = rows;
+		art->n_authors = count;
+	} else {
+		art->tags = rows;
+		art->n_tags = count;
+	}
+}
+
+static void index_free(struct article_index *ix)
+{
+	free(ix->slots);
+	ix->slots = NULL;
+}
+
+/* ---- rows ---- */
+
+static void row_section(const struct mh_store_row *r, struct mh_arena *a, int col, struct mh_section *out)
+{
+	out->id = r->i64(r->ctx, col);
+	out->slug = r->str(r->ctx, a, col + 1);
+	out->name = r->str(r->ctx, a, col + 2);
+	out->description = r->str(r->ctx, a, col + 3);
+	out->position = (int)r->i64(r->ctx, col + 4);
+	/* a kind this program does not know reads as a plain section */
+	if (!mh_store_section_kind_parse(r->peek(r->ctx, col + 5), &out->kind))
+		out->kind = MH_SECTION_PLAIN;
+}
+
+static void row_author(const struct mh_store_row *r, struct mh_arena *a, int col, struct mh_author *out)
+{
+	out->id = r->i64(r->ctx, col);
+	out->slug = r->str(r->ctx, a, col + 1);
+	out->name = r->str(r->ctx, a, col + 2);
+	out->bio = r->str(r->ctx, a, col + 3);
+	out->avatar_url = r->str(r->ctx, a, col + 4);
+}
+
+static void row_tag(const struct mh_store_row *r, struct mh_arena *a, int col, struct mh_tag *out)
+{
+	out->id = r->i64(r->ctx, col);
+	out->slug = r->str(r->ctx, a, col + 1);
+	out->name = r->str(r->ctx, a, col + 2);
+}
+
+static void row_article(const struct mh_store_row *r, struct mh_arena *a, struct mh_article *art, bool body)
+{
+	art->id = r->i64(r->ctx, 0);
+	art->slug = r->str(r->ctx, a, 1);
+	art->headline = r->str(r->ctx, a, 2);
+	art->dek = r->str(r->ctx, a, 3);
+	art->lead_html = r->str(r->ctx, a, 4);
+	art->section_id = r->i64(r->ctx, 5);
+	art->image_url = r->str(r->ctx, a, 6);
+	art->image_alt = r->str(r->ctx, a, 7);
+	art->via_name = r->str(r->ctx, a, 8);
+	art->via_url = r->str(r->ctx, a, 9);
+	art->staff_pick = r->flag(r->ctx, 10);
+	/* a status this program does not know reads as a draft: never shown */
+	if (!mh_article_status_parse(mh_str_c(r->peek(r->ctx, 11)), &art->status))
+		art->status = MH_ARTICLE_DRAFT;
+	art->published_at = r->i64(r->ctx, 12);
+	art->updated_at = r->i64(r->ctx, 13);
+	art->created_at = r->i64(r->ctx, 14);
+	art->was_published = r->flag(r->ctx, 15);
+	art->views = r->i64(r->ctx, 16);
+	art->section = MH_NEW(a, struct mh_section);
+	row_section(r, a, 17, art->section);
+	if (body) {
+		art->body_md = r->str(r->ctx, a, MH_STORE_ART_NCOLS);
+		art->body_html = r->str(r->ctx, a, MH_STORE_ART_NCOLS + 1);
+	} else {
+		art->body_md = NULL;
+		art->body_html = NULL;
+	}
+	art->authors = NULL;
+	art->tags = NULL;
+	art->n_authors = art->n_tags = 0;
+}
+
+static void row_job(const struct mh_store_row *r, struct mh_arena *a, struct mh_job *j)
+{
+	j->id = r->i64(r->ctx, 0);
+	j->kind = r->str(r->ctx, a, 1);
+	j->payload = r->str(r->ctx, a, 2);
+	enum mh_job_state js = MH_JOB_QUEUED;
+	mh_job_state_parse(mh_str_c(r->peek(r->ctx, 3)), &js);
+	j->state = js;
+	j->run_at = r->i64(r->ctx, 4);
+	j->attempts = (int)r->i64(r->ctx, 5);
+	j->max_attempts = (int)r->i64(r->ctx, 6);
+	j->owner = r->str(r->ctx, a, 7);
+	j->lease_until = r->i64(r->ctx, 8);
+	j->last_error = r->str(r->ctx, a, 9);
+	j->dedupe = r->str(r->ctx, a, 10);
+	j->created_at = r->i64(r->ctx, 11);
+	j->updated_at = r->i64(r->ctx, 12);
+}
+
+static void row_change(const struct mh_store_row *r, struct mh_arena *a, struct mh_change *c)
+{
+	c->id = r->i64(r->ctx, 0);
+	c->keys = r->str(r->ctx, a, 1);
+	c->created_at = r->i64(r->ctx, 2);
+}
+
+static void item_section(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	row_section(r, a, 0, out);
+}
+
+static void item_author(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	row_author(r, a, 0, out);
+}
+
+static void item_tag(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	row_tag(r, a, 0, out);
+}
+
+static void item_job(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	row_job(r, a, out);
+}
+
+static void item_change(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	row_change(r, a, out);
+}
+
+/* ---- a list's authors and tags, row by row ---- */
+
+static void relfill_begin(struct relfill *f, struct article_index *ix, struct mh_arena *a, bool authors)
+{
+	*f = (struct relfill){ .ix = ix, .a = a, .authors = authors, .group = MH_BUF_INIT };
+}
+
+/* Hands the gathered group to its article. */
+static void relfill_flush(struct relfill *f)
+{
+	if (f->in_group == 0)
+		return;
+	size_t item = f->authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
+	void *arr = mh_arena_alloc(f->a, f->in_group * item);
+	memcpy(arr, f->group.ptr, f->in_group * item);
+	index_attach(f->ix, f->group_id, f->authors, arr, f->in_group);
+	mh_buf_reset(&f->group);
+	f->in_group = 0;
+}
+
+static void relfill_row(void *ctx, const struct mh_store_row *r)
+{
+	struct relfill *f = ctx;
+	int64_t art_id = r->i64(r->ctx, 0);
+	if (art_id != f->group_id)
+		relfill_flush(f);
+	f->group_id = art_id;
+	size_t item = f->authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
+	mh_buf_reserve(&f->group, item);
+	void *row = f->group.ptr + f->group.len;
+	memset(row, 0, item);
+	if (f->authors)
+		row_author(r, f->a, 1, row);
+	else
+		row_tag(r, f->a, 1, row);
+	f->group.len += item;
+	f->in_group++;
+}
+
+static void relfill_end(struct relfill *f)
+{
+	relfill_flush(f);
+	mh_buf_free(&f->group);
+}
+/* ---- the backend's statements, as typed steps ----
+ * Each runs one of the backend's statements (store_int.h's MH_Q_*) and
+ * turns its rows into structs; the rules above and below compose them. */
+
+void mh_store_arg_int(struct mh_store_args *a, int64_t v)
+{
+	MH_ASSERT(a->n < MH_STORE_MAX_ARGS);
+	a->v[a->n++] = (struct mh_store_arg){ .kind = MH_ARG_INT, .i = v };
+}
+
+void mh_store_arg_bool(struct mh_store_args *a, bool v)
+{
+	MH_ASSERT(a->n < MH_STORE_MAX_ARGS);
+	a->v[a->n++] = (struct mh_store_arg){ .kind = MH_ARG_BOOL, .i = v };
+}
+
+void mh_store_arg_str(struct mh_store_args *a, struct mh_str v)
+{
+	MH_ASSERT(a->n < MH_STORE_MAX_ARGS);
+	if (v.ptr == NULL)
+		v = MH_STR("");
+	a->v[a->n++] = (struct mh_store_arg){ .kind = MH_ARG_TEXT, .s = v };
+}
+
+void mh_store_arg_text(struct mh_store_args *a, const char *v)
+{
+	mh_store_arg_str(a, mh_str_c(v != NULL ? v : ""));
+}
+
+void mh_store_arg_null(struct mh_store_args *a)
+{
+	MH_ASSERT(a->n < MH_STORE_MAX_ARGS);
+	a->v[a->n++] = (struct mh_store_arg){ .kind = MH_ARG_NULL };
+}
+
+static enum mh_store_rc run(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *a,
+			    mh_store_row_fn *row, void *ctx, struct mh_buf *err, const char *value, const char *fk)
+{
+	return s->ops->exec(s, id, a, row, ctx, NULL, err, value, fk);
+}
+
+/* A write of one row: *changed is how many it changed. */
+static enum mh_store_rc run_changed(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *a,
+				    int64_t *changed)
+{
+	*changed = 0;
+	return s->ops->exec(s, id, a, NULL, NULL, changed, NULL, NULL, NULL);
+}
+
+/* The first column of the (last) row: an id RETURNING gave, a max(), a count. */
+static void row_first(void *ctx, const struct mh_store_row *r)
+{
+	*(int64_t *)ctx = r->i64(r->ctx, 0);
+}
+
+static enum mh_store_rc run_first(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *a,
+				  int64_t *out, struct mh_buf *err, const char *value, const char *fk)
+{
+	*out = 0;
+	return run(s, id, a, row_first, out, err, value, fk);
+}
+
+/* Rows into an arena array of items, each decoded by fn. */
+struct collector {
+	struct mh_arena *a;
+	decode_fn *fn;
+	size_t item;
+	struct mh_buf rows;
+	size_t n;
+};
+
+static void collect_row(void *ctx, const struct mh_store_row *r)
+{
+	struct collector *c = ctx;
+	mh_buf_reserve(&c->rows, c->item);
+	memset(c->rows.ptr + c->rows.len, 0, c->item);
+	c->fn(r, c->a, c->rows.ptr + c->rows.len);
+	c->rows.len += c->item;
+	c->n++;
+}
+
+static enum mh_store_rc collect(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *args,
+				struct mh_arena *a, size_t item, decode_fn *fn, void **out, size_t *n)
+{
+	struct collector c = { .a = a, .fn = fn, .item = item, .rows = MH_BUF_INIT };
+	enum mh_store_rc rc = run(s, id, args, collect_row, &c, NULL, NULL, NULL);
+	if (rc == MH_OK) {
+		void *arr = mh_arena_alloc(a, c.n > 0 ? c.n * item : 1);
+		if (c.n > 0)
+			memcpy(arr, c.rows.ptr, c.n * item);
+		*out = arr;
+		*n = c.n;
+	}
+	mh_buf_free(&c.rows);
+	return rc;
+}
+
+/* One row by slug; MH_NOT_FOUND when there is none. */
+static enum mh_store_rc one_by_slug(struct mh_store *s, enum mh_store_stmt id, struct mh_arena *a,
+				    struct mh_str slug, size_t item, decode_fn *fn, void **out)
+{
+	struct mh_store_args args = { 0 };
+	mh_store_arg_str(&args, slug);
+	void *arr = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = collect(s, id, &args, a, item, fn, &arr, &n);
+	if (rc == MH_OK && n == 0)
+		return MH_NOT_FOUND;
+	if (rc == MH_OK)
+		*out = arr;
+	return rc;
+}
+
+/* An insert (*id 0: sets it) or an update of row *id (given last, after
+ * args): MH_NOT_FOUND, without a message, when that row is not there. */
+static enum mh_store_rc save_row(struct mh_store *s, enum mh_store_stmt ins, enum mh_store_stmt upd,
+				 struct mh_store_args *args, int64_t *id, const char *value, const char *fk,
+				 struct mh_buf *err)
+{
+	if (*id != 0)
+		mh_store_arg_int(args, *id);
+	int64_t got = 0;
+	enum mh_store_rc rc = run_first(s, *id == 0 ? ins : upd, args, &got, err, value, fk);
+	if (rc != MH_OK)
+		return rc;
+	if (got == 0)
+		return MH_NOT_FOUND;
+	*id = got;
+	return MH_OK;
+}
+
+static enum mh_store_rc section_write(struct mh_store *s, const struct mh_section *sec, int64_t *id,
+				      struct mh_buf *err)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, sec->slug);
+	mh_store_arg_text(&a, sec->name);
+	mh_store_arg_text(&a, sec->description);
+	mh_store_arg_int(&a, sec->position);
+	mh_store_arg_text(&a, mh_store_section_kind_name(sec->kind));
+	return save_row(s, MH_Q_SECTION_INSERT, MH_Q_SECTION_UPDATE, &a, id, sec->slug, NULL, err);
+}
+
+static enum mh_store_rc author_write(struct mh_store *s, const struct mh_author *au, int64_t *id, struct mh_buf *err)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, au->slug);
+	mh_store_arg_text(&a, au->name);
+	mh_store_arg_text(&a, au->bio);
+	mh_store_arg_text(&a, au->avatar_url);
+	return save_row(s, MH_Q_AUTHOR_INSERT, MH_Q_AUTHOR_UPDATE, &a, id, au->slug, NULL, err);
+}
+
+static enum mh_store_rc tag_insert(struct mh_store *s, const char *slug, const char *name, int64_t *id,
+				   struct mh_buf *err)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, slug);
+	mh_store_arg_text(&a, name);
+	*id = 0;
+	return save_row(s, MH_Q_TAG_INSERT, MH_Q_TAG_INSERT, &a, id, slug, NULL, err);
+}
+
+/* Fills authors and tags of arts[0..n) with one query each, whose rows come
+ * grouped by article id. */
+static enum mh_store_rc fill_relations(struct mh_store *s, struct mh_arena *a, struct mh_article *arts, size_t n)
+{
+	if (n == 0)
+		return MH_OK;
+	struct mh_buf ids = MH_BUF_INIT;
+	struct article_index index;
+	index_init(&index, arts, n, &ids, s->ops->ids_open, s->ops->ids_close);
+	enum mh_store_rc rc = MH_OK;
+	for (int pass = 0; pass < 2 && rc == MH_OK; pass++) {
+		struct mh_store_args args = { 0 };
+		const char *list = mh_buf_cstr(&ids); /* NUL-terminated */
+		args.v[args.n++] = (struct mh_store_arg){ .kind = MH_ARG_IDS, .s = { list, ids.len } };
+		struct relfill fill;
+		relfill_begin(&fill, &index, a, pass == 0);
+		rc = run(s, pass == 0 ? MH_Q_BATCH_AUTHORS : MH_Q_BATCH_TAGS, &args, relfill_row, &fill, NULL, NULL,
+			 NULL);
+		relfill_end(&fill);
+	}
+	index_free(&index);
+	mh_buf_free(&ids);
+	return rc;
+}
+
+/* Articles from a list or a lookup, up to max (body: with body_md/_html). */
+struct article_rows {
+	struct mh_arena *a;
+	struct mh_article *arts;
+	size_t n, max;
+	bool body;
+};
+
+static void article_row(void *ctx, const struct mh_store_row *r)
+{
+	struct article_rows *ar = ctx;
+	if (ar->n < ar->max)
+		row_article(r, ar->a, &ar->arts[ar->n++], ar->body);
+}
+
+static enum mh_store_rc one_article(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *args,
+				    struct mh_arena *a, struct mh_article **out)
+{
+	struct article_rows ar = { .a = a, .arts = MH_NEW(a, struct mh_article), .max = 1, .body = true };
+	enum mh_store_rc rc = run(s, id, args, article_row, &ar, NULL, NULL, NULL);
+	if (rc == MH_OK && ar.n == 0)
+		rc = MH_NOT_FOUND;
+	if (rc == MH_OK)
+		rc = fill_relations(s, a, ar.arts, 1);
+	if (rc == MH_OK)
+		*out = ar.arts;
+	return rc;
+}
+
+struct article_old {
+	bool found, ever_published;
+	int64_t created_at;
+};
+
+static void article_old_row(void *ctx, const struct mh_store_row *r)
+{
+	struct article_old *o = ctx;
+	o->found = true;
+	o->created_at = r->i64(r->ctx, 0);
+	o->ever_published = r->flag(r->ctx, 1);
+}
+
+/* The stored created_at and "ever published" of article id: MH_NOT_FOUND. */
+static enum mh_store_rc article_old(struct mh_store *s, int64_t id, int64_t *created_at, bool *ever_published,
+				    struct mh_buf *err)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	struct article_old o = { 0 };
+	enum mh_store_rc rc = run(s, MH_Q_ART_OLD, &a, article_old_row, &o, err, NULL, NULL);
+	if (rc == MH_OK && !o.found)
+		return MH_NOT_FOUND;
+	*created_at = o.created_at;
+	*ever_published = o.ever_published;
+	return rc;
+}
+
+/* Every column of row as given (row->was_published: ever published). */
+static enum mh_store_rc article_row_write(struct mh_store *s, const struct mh_article *row, int64_t *id,
+					  const char *fk, struct mh_buf *err)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, row->slug);
+	mh_store_arg_text(&a, row->headline);
+	mh_store_arg_text(&a, row->dek);
+	mh_store_arg_text(&a, row->body_md);
+	mh_store_arg_text(&a, row->body_html);
+	mh_store_arg_text(&a, row->lead_html);
+	mh_store_arg_int(&a, row->section_id);
+	mh_store_arg_text(&a, row->image_url);
+	mh_store_arg_text(&a, row->image_alt);
+	mh_store_arg_text(&a, row->via_name);
+	mh_store_arg_text(&a, row->via_url);
+	mh_store_arg_bool(&a, row->staff_pick);
+	mh_store_arg_text(&a, mh_article_status_name(row->status));
+	mh_store_arg_int(&a, row->published_at);
+	mh_store_arg_int(&a, row->updated_at);
+	mh_store_arg_int(&a, row->created_at);
+	mh_store_arg_bool(&a, row->was_published);
+	mh_store_arg_int(&a, row->views);
+	return save_row(s, MH_Q_ART_INSERT, MH_Q_ART_UPDATE, &a, id, row->slug, fk, err);
+}
+
+static enum mh_store_rc article_clear_joins(struct mh_store *s, int64_t id, struct mh_buf *err)
+{
+	enum mh_store_rc rc = MH_OK;
+	for (int k = 0; k < 2 && rc == MH_OK; k++) {
+		struct mh_store_args a = { 0 };
+		mh_store_arg_int(&a, id);
+		rc = run(s, k == 0 ? MH_Q_ART_DEL_AUTHORS : MH_Q_ART_DEL_TAGS, &a, NULL, NULL, err, NULL, NULL);
+	}
+	return rc;
+}
+
+static enum mh_store_rc article_add_author(struct mh_store *s, int64_t id, int64_t author_id, int position,
+					   const char *fk, struct mh_buf *err)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	mh_store_arg_int(&a, author_id);
+	mh_store_arg_int(&a, position);
+	return run(s, MH_Q_ART_ADD_AUTHOR, &a, NULL, NULL, err, NULL, fk);
+}
+
+static enum mh_store_rc article_add_tag(struct mh_store *s, int64_t id, int64_t tag_id, const char *fk,
+				       struct mh_buf *err)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	mh_store_arg_int(&a, tag_id);
+	return run(s, MH_Q_ART_ADD_TAG, &a, NULL, NULL, err, NULL, fk);
+}
+
+struct job_one {
+	struct mh_arena *a;
+	struct mh_job *j;
+};
+
+static void job_row(void *ctx, const struct mh_store_row *r)
+{
+	struct job_one *c = ctx;
+	if (c->j == NULL) {
+		c->j = MH_NEW(c->a, struct mh_job);
+		row_job(r, c->a, c->j);
+	}
 }
 
 /* ---- open / close / migrate / transactions ---- */
@@ -126,10 +714,77 @@ void mh_store_close(struct mh_store *s)
 		s->ops->close(s);
 }
 
+/* Each migration in its own transaction, under a lock every other migrator
+ * (another process, another node) waits for; the version is read again under
+ * the lock, so two starting at once apply each migration once. */
+static enum mh_store_rc migrate(struct mh_store *s, int *version, struct mh_buf *err)
+{
+	const struct mh_store_ops *o = s->ops;
+	if (o->in_transaction(s)) {
+		mh_store_set_err(err, "migrate: not allowed inside a transaction");
+		return MH_INVALID;
+	}
+	int newest = mh_store_migrations[mh_store_n_migrations - 1].version;
+	/* Up to date (every start but the first): no lock, no write. A new
+	 * database has no schema table yet: the read fails, quietly. */
+	int64_t v = 0;
+	if (run_first(s, MH_Q_MIG_VERSION, NULL, &v, NULL, NULL, NULL) == MH_OK && v == newest) {
+		*version = (int)v;
+		return MH_OK;
+	}
+	enum mh_store_rc rc = o->migrate_lock(s, err);
+	if (rc != MH_OK)
+		return rc;
+	rc = o->write_end(s, o->raw_exec(s, o->schema_table_sql, err), err);
+	if (rc != MH_OK)
+		return rc;
+	if ((rc = run_first(s, MH_Q_MIG_VERSION, NULL, &v, err, NULL, NULL)) != MH_OK)
+		return rc;
+	*version = (int)v;
+	if (*version > newest) {
+		mh_store_set_err(err, "database schema version %d is newer than this program knows (%d)", *version,
+				 newest);
+		return MH_INVALID;
+	}
+	for (size_t i = 0; i < mh_store_n_migrations; i++) {
+		const struct mh_store_migration *m = &mh_store_migrations[i];
+		if (m->version <= *version)
+			continue;
+		if ((rc = o->migrate_lock(s, err)) != MH_OK)
+			return rc;
+		int64_t now_at = 0;
+		if ((rc = run_first(s, MH_Q_MIG_VERSION, NULL, &now_at, err, NULL, NULL)) != MH_OK)
+			return o->write_end(s, rc, NULL);
+		if (now_at >= m->version) {
+			*version = (int)now_at;
+			o->write_end(s, MH_NOT_FOUND, NULL); /* nothing to do: roll back */
+			continue;
+		}
+		struct mh_buf why = MH_BUF_INIT;
+		rc = o->raw_exec(s, o->migration_sql(m), &why);
+		if (rc != MH_OK) {
+			mh_store_set_err(err, "migration %d (%s): %s", m->version, m->description, mh_buf_cstr(&why));
+			if (rc != MH_UNAVAILABLE)
+				rc = MH_ERROR;
+		}
+		mh_buf_free(&why);
+		if (rc == MH_OK) {
+			struct mh_store_args a = { 0 };
+			mh_store_arg_int(&a, m->version);
+			mh_store_arg_int(&a, mh_time_now());
+			rc = run(s, MH_Q_MIG_RECORD, &a, NULL, NULL, err, NULL, NULL);
+		}
+		if ((rc = o->write_end(s, rc, rc == MH_OK ? err : NULL)) != MH_OK)
+			return rc;
+		*version = m->version;
+	}
+	return MH_OK;
+}
+
 enum mh_store_rc mh_store_migrate(struct mh_store *s, int *version, struct mh_buf *err)
 {
 	int v = 0;
-	enum mh_store_rc rc = s->ops->migrate(s, &v, err);
+	enum mh_store_rc rc = migrate(s, &v, err);
 	if (version != NULL)
 		*version = v;
 	return rc;
@@ -137,11 +792,15 @@ enum mh_store_rc mh_store_migrate(struct mh_store *s, int *version, struct mh_bu
 
 enum mh_store_rc mh_store_begin(struct mh_store *s)
 {
+	if (s->ops->in_transaction(s))
+		return MH_INVALID; /* nesting is an error */
 	return s->ops->begin(s);
 }
 
 enum mh_store_rc mh_store_commit(struct mh_store *s)
 {
+	if (!s->ops->in_transaction(s))
+		return MH_INVALID;
 	return s->ops->commit(s);
 }
 
@@ -152,7 +811,69 @@ void mh_store_rollback(struct mh_store *s)
 
 enum mh_store_rc mh_store_bulk_load(struct mh_store *s, bool on)
 {
+	if (s->ops->in_transaction(s))
+		return MH_INVALID;
 	return s->ops->bulk_load(s, on);
+}
+
+/* ---- addresses ---- */
+
+#define URL_MAX 2000
+
+/* Why u (not empty) may not be stored, or NULL. Only what a browser follows
+ * to a web page or to this site: http(s)://host..., or a path starting with
+ * a single '/' ("//host" leaves the site). Printable ASCII only, so neither a
+ * space nor a control character can split or hide anything where the
+ * address is shown or followed. */
+static const char *url_problem(struct mh_str u)
+{
+	if (u.len > URL_MAX)
+		return "longer than 2000 bytes";
+	for (size_t i = 0; i < u.len; i++) {
+		unsigned char c = (unsigned char)u.ptr[i];
+		if (c <= ' ' || c >= 0x7f)
+			return "must not contain spaces, control characters or non-ASCII bytes"
+			       " (percent-encode them)";
+		if (c == '"' || c == '<' || c == '>' || c == '\\' || c == '`')
+			return "must not contain \" < > \\ or `";
+	}
+	const char *what = "must be an http:// or https:// address or a site path starting with /";
+	if (u.ptr[0] == '/')
+		return u.len > 1 && u.ptr[1] == '/' ? what : NULL;
+	size_t skip;
+	if (u.len >= 8 && strncasecmp(u.ptr, "https://", 8) == 0)
+		skip = 8;
+	else if (u.len >= 7 && strncasecmp(u.ptr, "http://", 7) == 0)
+		skip = 7;
+	else
+		return what;
+	/* the authority ends at the path, the query or the fragment; its host
+	 * follows any user@ and must be there */
+	size_t end = skip;
+	while (end < u.len && u.ptr[end] != '/' && u.ptr[end] != '?' && u.ptr[end] != '#')
+		end++;
+	size_t host = skip;
+	for (size_t i = skip; i < end; i++)
+		if (u.ptr[i] == '@')
+			host = i + 1;
+	if (host >= end || u.ptr[host] == ':')
+		return "has no host after http:// or https://";
+	return NULL;
+}
+
+const char *mh_store_url_problem(struct mh_str url)
+{
+	return url.len == 0 ? NULL : url_problem(url);
+}
+
+/* MH_INVALID with "<field>: why" when v may not be stored ("" is none). */
+static enum mh_store_rc check_url(const char *field, const char *v, struct mh_buf *err)
+{
+	const char *why = mh_store_url_problem(mh_str_c(v != NULL ? v : ""));
+	if (why == NULL)
+		return MH_OK;
+	mh_store_set_err(err, "%s: %s", field, why);
+	return MH_INVALID;
 }
 
 /* ---- sections, authors, tags ---- */
@@ -162,9 +883,19 @@ static bool str_empty(const char *s)
 	return s == NULL || s[0] == '\0';
 }
 
+/* A row write's MH_NOT_FOUND (an update of an id that is not there), said. */
+static enum mh_store_rc no_such(enum mh_store_rc rc, const char *what, int64_t id, struct mh_buf *err)
+{
+	if (rc == MH_NOT_FOUND)
+		mh_store_set_err(err, "id: no %s with id %lld", what, (long long)id);
+	return rc;
+}
+
 enum mh_store_rc mh_store_sections(struct mh_store *s, struct mh_arena *a, struct mh_section **out, size_t *n)
 {
-	return s->ops->sections(s, a, out, n);
+	*out = NULL;
+	*n = 0;
+	return collect(s, MH_Q_SECTIONS, NULL, a, sizeof(struct mh_section), item_section, (void **)out, n);
 }
 
 enum mh_store_rc mh_store_section_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
@@ -173,7 +904,8 @@ enum mh_store_rc mh_store_section_by_slug(struct mh_store *s, struct mh_arena *a
 	*out = NULL;
 	if (slug.len == 0)
 		return MH_NOT_FOUND;
-	return s->ops->section_by_slug(s, a, slug, out);
+	return one_by_slug(s, MH_Q_SECTION_BY_SLUG, a, slug, sizeof(struct mh_section), item_section,
+			   (void **)out);
 }
 
 enum mh_store_rc mh_store_section_save(struct mh_store *s, struct mh_section *sec, struct mh_buf *err)
@@ -194,12 +926,18 @@ enum mh_store_rc mh_store_section_save(struct mh_store *s, struct mh_section *se
 		mh_store_set_err(err, "kind: unknown section kind %d", (int)sec->kind);
 		return MH_INVALID;
 	}
-	return s->ops->section_save(s, sec, err);
+	int64_t id = sec->id;
+	enum mh_store_rc rc = no_such(section_write(s, sec, &id, err), "section", sec->id, err);
+	if (rc == MH_OK)
+		sec->id = id;
+	return rc;
 }
 
 enum mh_store_rc mh_store_authors(struct mh_store *s, struct mh_arena *a, struct mh_author **out, size_t *n)
 {
-	return s->ops->authors(s, a, out, n);
+	*out = NULL;
+	*n = 0;
+	return collect(s, MH_Q_AUTHORS, NULL, a, sizeof(struct mh_author), item_author, (void **)out, n);
 }
 
 enum mh_store_rc mh_store_author_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
@@ -208,7 +946,8 @@ enum mh_store_rc mh_store_author_by_slug(struct mh_store *s, struct mh_arena *a,
 	*out = NULL;
 	if (slug.len == 0)
 		return MH_NOT_FOUND;
-	return s->ops->author_by_slug(s, a, slug, out);
+	return one_by_slug(s, MH_Q_AUTHOR_BY_SLUG, a, slug, sizeof(struct mh_author), item_author,
+			   (void **)out);
 }
 
 enum mh_store_rc mh_store_author_save(struct mh_store *s, struct mh_author *au, struct mh_buf *err)
@@ -225,7 +964,14 @@ enum mh_store_rc mh_store_author_save(struct mh_store *s, struct mh_author *au, 
 		mh_store_set_err(err, "name: required");
 		return MH_INVALID;
 	}
-	return s->ops->author_save(s, au, err);
+	enum mh_store_rc rc = check_url("avatar_url", au->avatar_url, err);
+	if (rc != MH_OK)
+		return rc;
+	int64_t id = au->id;
+	rc = no_such(author_write(s, au, &id, err), "author", au->id, err);
+	if (rc == MH_OK)
+		au->id = id;
+	return rc;
 }
 
 enum mh_store_rc mh_store_tag_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug, struct mh_tag **out)
@@ -233,16 +979,39 @@ enum mh_store_rc mh_store_tag_by_slug(struct mh_store *s, struct mh_arena *a, st
 	*out = NULL;
 	if (slug.len == 0)
 		return MH_NOT_FOUND;
-	return s->ops->tag_by_slug(s, a, slug, out);
+	return one_by_slug(s, MH_Q_TAG_BY_SLUG, a, slug, sizeof(struct mh_tag), item_tag, (void **)out);
 }
 
+/* The tag's slug (given, or derived from the name) is looked up first: an
+ * existing tag keeps its name. A new one is named by its name, or its slug. */
 enum mh_store_rc mh_store_tag_ensure(struct mh_store *s, struct mh_tag *tag, struct mh_buf *err)
 {
 	if (str_empty(tag->name) && str_empty(tag->slug)) {
 		mh_store_set_err(err, "name: required");
 		return MH_INVALID;
 	}
-	return s->ops->tag_ensure(s, tag, err);
+	struct mh_buf slug = MH_BUF_INIT;
+	if (!str_empty(tag->slug))
+		mh_buf_append_c(&slug, tag->slug);
+	else
+		mh_store_simple_slug(&slug, tag->name);
+	struct mh_arena *a = mh_arena_new();
+	struct mh_tag *found = NULL;
+	enum mh_store_rc rc = mh_store_tag_by_slug(s, a, mh_str_c(mh_buf_cstr(&slug)), &found);
+	if (rc == MH_OK) {
+		tag->id = found->id;
+	} else if (rc == MH_NOT_FOUND) {
+		int64_t id = 0;
+		const char *name = !str_empty(tag->name) ? tag->name : mh_buf_cstr(&slug);
+		rc = tag_insert(s, mh_buf_cstr(&slug), name, &id, err);
+		if (rc == MH_OK)
+			tag->id = id;
+	} else {
+		mh_store_set_err(err, "tags: cannot look up tag '%s'", mh_buf_cstr(&slug));
+	}
+	mh_arena_free(a);
+	mh_buf_free(&slug);
+	return rc;
 }
 
 /* ---- articles ---- */
@@ -257,6 +1026,13 @@ static enum mh_store_rc check_query(const struct mh_article_query *q)
 	return MH_OK;
 }
 
+/* Stored: "has ever been published". Reported: "was, and is no more". */
+static void report_withdrawn(struct mh_article *arts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		arts[i].was_published = arts[i].was_published && arts[i].status != MH_ARTICLE_PUBLISHED;
+}
+
 enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const struct mh_article_query *q,
 				   struct mh_article **out, size_t *n)
 {
@@ -264,7 +1040,19 @@ enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const
 	*n = 0;
 	if (check_query(q) != MH_OK)
 		return MH_INVALID;
-	return s->ops->articles(s, a, q, out, n);
+	unsigned f = mh_store_query_flags(q);
+	size_t limit = (size_t)mh_store_list_limit(q);
+	struct article_rows ar = { .a = a, .arts = MH_NEW_ARRAY(a, struct mh_article, limit), .max = limit,
+				   .body = (f & LQ_BODY) != 0 };
+	enum mh_store_rc rc = s->ops->list(s, f, false, q, article_row, &ar);
+	if (rc == MH_OK)
+		rc = fill_relations(s, a, ar.arts, ar.n);
+	if (rc != MH_OK)
+		return rc;
+	report_withdrawn(ar.arts, ar.n);
+	*out = ar.arts;
+	*n = ar.n;
+	return MH_OK;
 }
 
 enum mh_store_rc mh_store_articles_count(struct mh_store *s, const struct mh_article_query *q, int64_t *count)
@@ -272,7 +1060,7 @@ enum mh_store_rc mh_store_articles_count(struct mh_store *s, const struct mh_art
 	*count = 0;
 	if (check_query(q) != MH_OK)
 		return MH_INVALID;
-	return s->ops->articles_count(s, q, count);
+	return s->ops->list(s, mh_store_query_flags(q) & ~(unsigned)LQ_BODY, true, q, row_first, count);
 }
 
 enum mh_store_rc mh_store_article_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
@@ -281,7 +1069,12 @@ enum mh_store_rc mh_store_article_by_slug(struct mh_store *s, struct mh_arena *a
 	*out = NULL;
 	if (slug.len == 0)
 		return MH_NOT_FOUND;
-	return s->ops->article_by_slug(s, a, slug, out);
+	struct mh_store_args args = { 0 };
+	mh_store_arg_str(&args, slug);
+	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_SLUG, &args, a, out);
+	if (rc == MH_OK)
+		report_withdrawn(*out, 1);
+	return rc;
 }
 
 enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_article **out)
@@ -289,10 +1082,16 @@ enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, 
 	*out = NULL;
 	if (id <= 0)
 		return MH_NOT_FOUND;
-	return s->ops->article_by_id(s, a, id, out);
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_ID, &args, a, out);
+	if (rc == MH_OK)
+		report_withdrawn(*out, 1);
+	return rc;
 }
 
-enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *art, struct mh_buf *err)
+/* What article_save accepts, before anything is written. */
+static enum mh_store_rc check_article(const struct mh_article *art, struct mh_buf *err)
 {
 	if (art->id < 0) {
 		mh_store_set_err(err, "id: must not be negative");
@@ -318,6 +1117,10 @@ enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *ar
 		mh_store_set_err(err, "%s: must not be negative", art->views < 0 ? "views" : "published_at");
 		return MH_INVALID;
 	}
+	enum mh_store_rc rc;
+	if ((rc = check_url("image_url", art->image_url, err)) != MH_OK ||
+	    (rc = check_url("via_url", art->via_url, err)) != MH_OK)
+		return rc;
 	if (art->n_authors > 0 && art->authors == NULL) {
 		mh_store_set_err(err, "authors: %zu authors given without an array", art->n_authors);
 		return MH_INVALID;
@@ -351,7 +1154,79 @@ enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *ar
 			}
 		}
 	}
-	return s->ops->article_save(s, art, err);
+	return MH_OK;
+}
+
+/* The statements of one save, inside write_begin/write_end. art becomes
+ * what was stored (id, times, published_at, was_published as reported). */
+static enum mh_store_rc article_write(struct mh_store *s, struct mh_article *art, struct mh_buf *err)
+{
+	enum mh_store_rc rc;
+	int64_t now = mh_time_now();
+	struct mh_article row = *art;
+	/* Once published, always "was published": a save cannot forget it. */
+	bool ever_published = art->was_published || art->status == MH_ARTICLE_PUBLISHED;
+	if (art->id != 0) {
+		/* An update keeps the creation time and stamps the change now. */
+		bool was = false;
+		rc = article_old(s, art->id, &row.created_at, &was, err);
+		if (rc != MH_OK)
+			return no_such(rc, "article", art->id, err);
+		ever_published = ever_published || was;
+		row.updated_at = now;
+	} else {
+		/* A new article may bring its times (imports, the demo). */
+		row.created_at = art->created_at != 0 ? art->created_at : now;
+		row.updated_at = art->updated_at != 0 ? art->updated_at : row.created_at;
+	}
+	/* Publishing (now or scheduled) without a time means "now". */
+	if (row.published_at == 0 && row.status != MH_ARTICLE_DRAFT)
+		row.published_at = now;
+	row.was_published = ever_published;
+
+	char fk[96];
+	snprintf(fk, sizeof(fk), "section_id: no section with id %lld", (long long)art->section_id);
+	int64_t id = art->id;
+	if ((rc = article_row_write(s, &row, &id, fk, err)) != MH_OK)
+		return no_such(rc, "article", art->id, err);
+	/* The byline and the tags are replaced whole, in the order given. */
+	if (art->id != 0 && (rc = article_clear_joins(s, id, err)) != MH_OK)
+		return rc;
+	for (size_t i = 0; i < art->n_authors; i++) {
+		snprintf(fk, sizeof(fk), "authors: no author with id %lld", (long long)art->authors[i].id);
+		if ((rc = article_add_author(s, id, art->authors[i].id, (int)i, fk, err)) != MH_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < art->n_tags; i++) {
+		snprintf(fk, sizeof(fk), "tags: no tag with id %lld", (long long)art->tags[i].id);
+		if ((rc = article_add_tag(s, id, art->tags[i].id, fk, err)) != MH_OK)
+			return rc;
+	}
+	*art = row;
+	art->id = id;
+	report_withdrawn(art, 1);
+	return MH_OK;
+}
+
+enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *art, struct mh_buf *err)
+{
+	enum mh_store_rc rc = check_article(art, err);
+	if (rc != MH_OK)
+		return rc;
+	struct mh_article copy = *art; /* art is only changed when the save commits */
+	if ((rc = s->ops->write_begin(s, err)) != MH_OK)
+		return rc;
+	rc = s->ops->write_end(s, article_write(s, &copy, err), err);
+	if (rc == MH_OK)
+		*art = copy;
+	return rc;
+}
+
+/* A one-row write that changed no row: the row is not there (none).
+ * (rc and changed come from separate statements: the call must run first.) */
+static enum mh_store_rc changed_one(enum mh_store_rc rc, int64_t changed, enum mh_store_rc none)
+{
+	return rc == MH_OK && changed == 0 ? none : rc;
 }
 
 enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int64_t views)
@@ -360,7 +1235,12 @@ enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int6
 		return MH_NOT_FOUND;
 	if (views < 0)
 		return MH_INVALID;
-	return s->ops->article_set_views(s, id, views);
+	int64_t changed = 0;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	mh_store_arg_int(&a, views);
+	enum mh_store_rc rc = run_changed(s, MH_Q_SET_VIEWS, &a, &changed);
+	return changed_one(rc, changed, MH_NOT_FOUND);
 }
 
 /* The only names mh_store_count accepts: the name is spliced into SQL by the
@@ -386,13 +1266,16 @@ enum mh_store_rc mh_store_change_add(struct mh_store *s, struct mh_str keys)
 {
 	if (keys.len == 0)
 		return MH_OK; /* nothing was made stale */
-	return s->ops->change_add(s, keys);
+	struct mh_store_args a = { 0 };
+	mh_store_arg_str(&a, keys);
+	mh_store_arg_int(&a, mh_time_now());
+	return run(s, MH_Q_CHANGE_ADD, &a, NULL, NULL, NULL, NULL, NULL);
 }
 
 enum mh_store_rc mh_store_change_last(struct mh_store *s, int64_t *id)
 {
 	*id = 0;
-	return s->ops->change_last(s, id);
+	return run_first(s, MH_Q_CHANGE_LAST, NULL, id, NULL, NULL, NULL);
 }
 
 enum mh_store_rc mh_store_changes_since(struct mh_store *s, struct mh_arena *a, int64_t after, size_t max,
@@ -402,17 +1285,23 @@ enum mh_store_rc mh_store_changes_since(struct mh_store *s, struct mh_arena *a, 
 	*n = 0;
 	if (max == 0)
 		return MH_OK;
-	return s->ops->changes_since(s, a, after, max, out, n);
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, after);
+	mh_store_arg_int(&args, (int64_t)max);
+	return collect(s, MH_Q_CHANGES_SINCE, &args, a, sizeof(struct mh_change), item_change, (void **)out,
+		       n);
 }
 
 enum mh_store_rc mh_store_changes_prune(struct mh_store *s, int64_t before)
 {
-	return s->ops->changes_prune(s, before);
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, before);
+	return run(s, MH_Q_CHANGES_PRUNE, &a, NULL, NULL, NULL, NULL, NULL);
 }
 
 enum mh_store_rc mh_store_changes_wait(struct mh_store *s, int timeout_ms)
 {
-	if (timeout_ms < 0 || timeout_ms > 60000)
+	if (timeout_ms < 0 || timeout_ms > 60000 || s->ops->in_transaction(s))
 		return MH_INVALID;
 	return s->ops->changes_wait(s, timeout_ms);
 }
@@ -469,7 +1358,36 @@ enum mh_store_rc mh_store_job_add(struct mh_store *s, const char *kind, struct m
 {
 	if (!job_word_ok(kind, false) || (dedupe != NULL && !job_word_ok(dedupe, false)) || run_at < 0)
 		return MH_INVALID;
-	return s->ops->job_add(s, kind, payload, run_at, dedupe, id);
+	const struct mh_store_ops *o = s->ops;
+	int64_t now = mh_time_now(), got = 0;
+	enum mh_store_rc rc = o->write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	/* An unfinished job with the same key is the one to move. */
+	if (dedupe != NULL) {
+		struct mh_store_args a = { 0 };
+		mh_store_arg_text(&a, dedupe);
+		mh_store_arg_str(&a, payload);
+		mh_store_arg_int(&a, run_at);
+		mh_store_arg_int(&a, now);
+		rc = run_first(s, MH_Q_JOB_REQUEUE, &a, &got, NULL, NULL, NULL);
+	}
+	if (rc == MH_OK && got == 0) {
+		struct mh_store_args a = { 0 };
+		mh_store_arg_text(&a, kind);
+		mh_store_arg_str(&a, payload);
+		mh_store_arg_int(&a, run_at);
+		if (dedupe != NULL)
+			mh_store_arg_text(&a, dedupe);
+		else
+			mh_store_arg_null(&a);
+		mh_store_arg_int(&a, now);
+		rc = run_first(s, MH_Q_JOB_INSERT, &a, &got, NULL, dedupe, NULL);
+	}
+	rc = o->write_end(s, rc, NULL);
+	if (rc == MH_OK && id != NULL)
+		*id = got;
+	return rc;
 }
 
 enum mh_store_rc mh_store_job_claim(struct mh_store *s, struct mh_arena *a, const char *owner, int64_t now,
@@ -478,14 +1396,39 @@ enum mh_store_rc mh_store_job_claim(struct mh_store *s, struct mh_arena *a, cons
 	*out = NULL;
 	if (!job_word_ok(owner, false) || lease_s < 1)
 		return MH_INVALID;
-	return s->ops->job_claim(s, a, owner, now, lease_s, out);
+	enum mh_store_rc rc = s->ops->write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, owner);
+	mh_store_arg_int(&args, now + lease_s);
+	mh_store_arg_int(&args, now);
+	struct job_one one = { .a = a };
+	rc = run(s, MH_Q_JOB_CLAIM, &args, job_row, &one, NULL, NULL, NULL);
+	if (rc == MH_OK && one.j == NULL)
+		rc = MH_NOT_FOUND;
+	*out = rc == MH_OK ? one.j : NULL;
+	/* nothing due is no failure: the (empty) transaction still commits */
+	enum mh_store_rc end = s->ops->write_end(s, rc == MH_NOT_FOUND ? MH_OK : rc, NULL);
+	if (end != MH_OK) {
+		*out = NULL;
+		return end;
+	}
+	return rc;
 }
 
 enum mh_store_rc mh_store_job_done(struct mh_store *s, int64_t id, const char *owner)
 {
 	if (id <= 0 || !job_word_ok(owner, false))
 		return MH_INVALID;
-	return s->ops->job_done(s, id, owner);
+	/* no row changed: the lease ran out and another node holds the job */
+	int64_t changed = 0;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	mh_store_arg_text(&a, owner);
+	mh_store_arg_int(&a, mh_time_now());
+	enum mh_store_rc rc = run_changed(s, MH_Q_JOB_DONE, &a, &changed);
+	return changed_one(rc, changed, MH_CONFLICT);
 }
 
 enum mh_store_rc mh_store_job_fail(struct mh_store *s, int64_t id, const char *owner, const char *error,
@@ -493,7 +1436,15 @@ enum mh_store_rc mh_store_job_fail(struct mh_store *s, int64_t id, const char *o
 {
 	if (id <= 0 || !job_word_ok(owner, false))
 		return MH_INVALID;
-	return s->ops->job_fail(s, id, owner, error, retry_at);
+	int64_t changed = 0;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	mh_store_arg_text(&a, owner);
+	mh_store_arg_text(&a, error);
+	mh_store_arg_int(&a, retry_at);
+	mh_store_arg_int(&a, mh_time_now());
+	enum mh_store_rc rc = run_changed(s, MH_Q_JOB_FAIL, &a, &changed);
+	return changed_one(rc, changed, MH_CONFLICT);
 }
 
 enum mh_store_rc mh_store_jobs(struct mh_store *s, struct mh_arena *a, int state, int limit, struct mh_job **out,
@@ -503,26 +1454,44 @@ enum mh_store_rc mh_store_jobs(struct mh_store *s, struct mh_arena *a, int state
 	*n = 0;
 	if (state > MH_JOB_PARKED || limit < 1 || limit > 10000)
 		return MH_INVALID;
-	return s->ops->jobs(s, a, state, limit, out, n);
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, limit);
+	if (state >= 0)
+		mh_store_arg_text(&args, mh_job_state_name((enum mh_job_state)state));
+	return collect(s, state < 0 ? MH_Q_JOBS_ALL : MH_Q_JOBS_STATE, &args, a, sizeof(struct mh_job),
+		       item_job, (void **)out, n);
 }
 
 enum mh_store_rc mh_store_job_retry(struct mh_store *s, int64_t id)
 {
 	if (id <= 0)
 		return MH_NOT_FOUND;
-	return s->ops->job_retry(s, id);
+	int64_t changed = 0;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	mh_store_arg_int(&a, mh_time_now());
+	enum mh_store_rc rc = run_changed(s, MH_Q_JOB_RETRY, &a, &changed);
+	return changed_one(rc, changed, MH_NOT_FOUND);
 }
 
 enum mh_store_rc mh_store_jobs_prune(struct mh_store *s, int64_t before)
 {
-	return s->ops->jobs_prune(s, before);
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, before);
+	return run(s, MH_Q_JOBS_PRUNE, &a, NULL, NULL, NULL, NULL, NULL);
 }
 
 enum mh_store_rc mh_store_article_lock(struct mh_store *s, int64_t id)
 {
 	if (id <= 0)
 		return MH_NOT_FOUND;
-	return s->ops->article_lock(s, id);
+	if (!s->ops->in_transaction(s))
+		return MH_INVALID; /* a lock outside one would end at once */
+	int64_t changed = 0;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	enum mh_store_rc rc = run_first(s, MH_Q_ART_LOCK, &a, &changed, NULL, NULL, NULL);
+	return changed_one(rc, changed, MH_NOT_FOUND);
 }
 
 int64_t mh_store_list_upper_bound(const struct mh_article_query *q)
@@ -542,58 +1511,6 @@ void mh_store_read_end(struct mh_store *s)
 {
 	if (s->ops->read_end != NULL)
 		s->ops->read_end(s);
-}
-
-/* ---- filling relations (shared by the backends) ---- */
-
-struct mh_store_id_slot {
-	int64_t id;
-	size_t idx;
-};
-
-static int slot_by_id(const void *x, const void *y)
-{
-	int64_t a = ((const struct mh_store_id_slot *)x)->id, b = ((const struct mh_store_id_slot *)y)->id;
-	return a < b ? -1 : a > b;
-}
-
-void mh_store_index_init(struct mh_store_article_index *ix, struct mh_article *arts, size_t n, struct mh_buf *ids,
-			 char open, char close)
-{
-	ix->arts = arts;
-	ix->n = n;
-	ix->slots = malloc((n > 0 ? n : 1) * sizeof(*ix->slots));
-	MH_ASSERT(ix->slots != NULL);
-	mh_buf_append_ch(ids, open);
-	for (size_t i = 0; i < n; i++) {
-		mh_buf_printf(ids, "%s%lld", i ? "," : "", (long long)arts[i].id);
-		ix->slots[i] = (struct mh_store_id_slot){ arts[i].id, i };
-	}
-	mh_buf_append_ch(ids, close);
-	qsort(ix->slots, n, sizeof(*ix->slots), slot_by_id);
-}
-
-void mh_store_index_attach(struct mh_store_article_index *ix, int64_t article_id, bool authors, void *rows,
-			   size_t count)
-{
-	struct mh_store_id_slot key = { article_id, 0 };
-	struct mh_store_id_slot *hit = bsearch(&key, ix->slots, ix->n, sizeof(*ix->slots), slot_by_id);
-	if (hit == NULL)
-		return;
-	struct mh_article *art = &ix->arts[hit->idx];
-	if (authors) {
-		art->authors = rows;
-		art->n_authors = count;
-	} else {
-		art->tags = rows;
-		art->n_tags = count;
-	}
-}
-
-void mh_store_index_free(struct mh_store_article_index *ix)
-{
-	free(ix->slots);
-	ix->slots = NULL;
 }
 
 unsigned mh_store_query_flags(const struct mh_article_query *q)
@@ -633,5 +1550,14 @@ enum mh_store_rc mh_store_plan(struct mh_store *s, enum mh_store_plan_of which, 
 	if ((unsigned)which > MH_STORE_PLAN_CHANGES_PRUNE || (which == MH_STORE_PLAN_ARTICLES && q == NULL) ||
 	    (q != NULL && check_query(q) != MH_OK))
 		return MH_INVALID;
-	return s->ops->plan(s, which, q, out);
+	static const int stmt_of[] = {
+		[MH_STORE_PLAN_ARTICLES] = -1,
+		[MH_STORE_PLAN_JOBS_BY_STATE] = MH_Q_JOBS_STATE,
+		[MH_STORE_PLAN_JOB_CLAIM] = MH_Q_JOB_CLAIM,
+		[MH_STORE_PLAN_JOBS_PRUNE] = MH_Q_JOBS_PRUNE,
+		[MH_STORE_PLAN_CHANGE_LAST] = MH_Q_CHANGE_LAST,
+		[MH_STORE_PLAN_CHANGES_SINCE] = MH_Q_CHANGES_SINCE,
+		[MH_STORE_PLAN_CHANGES_PRUNE] = MH_Q_CHANGES_PRUNE,
+	};
+	return s->ops->plan(s, stmt_of[which], q != NULL ? mh_store_query_flags(q) : 0, q, out);
 }

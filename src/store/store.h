@@ -108,6 +108,17 @@ struct mh_article {
 	int64_t views;
 };
 
+/* The addresses a save stores (an author's avatar_url, an article's
+ * image_url and via_url) are checked by every save, whoever calls it: only
+ * an http:// or https:// address with a host, or a path on this site
+ * starting with a single '/', in printable ASCII without quotes, angle
+ * brackets, backslashes or backquotes, at most 2000 bytes. Anything else
+ * (javascript:, data:, //host, a relative path, spaces, control characters)
+ * is MH_INVALID with "<field>: <why>". "" means no address and is allowed.
+ * This is the check: NULL when url may be stored, else why not (a static
+ * string); a caller that wants to tell a person earlier uses it. */
+const char *mh_store_url_problem(struct mh_str url);
+
 /* ---- sections, authors, tags ---- */
 enum mh_store_rc mh_store_sections(struct mh_store *s, struct mh_arena *a, struct mh_section **out, size_t *n);
 enum mh_store_rc mh_store_section_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,

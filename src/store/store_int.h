@@ -1,76 +1,154 @@
 /*
- * store internals: the backend table every backend fills, the numbered
- * migrations shared by all backends, and helpers common to them. Private to
- * src/store/; nothing here is part of the public API in store.h.
+ * store internals: the primitives every backend fills in (its SQL dialect
+ * and its driver, nothing else), the numbered migrations shared by all
+ * backends, the column lists and row decoding both read through, the list
+ * query written once (list_sql.c), and helpers common to them. Private to
+ * src/store/ (and bench/pgmodels.c, which must run the server's SQL);
+ * nothing here is part of the public API in store.h.
  */
 #ifndef MH_STORE_INT_H
 #define MH_STORE_INT_H
 
 #include "store/store.h"
 
-/* One function per public entry point. Input that every backend would reject
- * the same way (empty slug, unknown table, ...) is checked in store.c before
- * the backend is called, so backends only deal with the database. */
+/* ---- migrations: one numbered list for every backend (migrations.c) ----
+ * Versions are 1, 2, 3, ... in order; a migration once released is never
+ * edited, only followed by a new one. Each backend runs the SQL of its own
+ * dialect in one transaction and records the version in schema_migrations. */
+struct mh_store_migration {
+	int version;
+	const char *description;
+	const char *sqlite_sql;
+	const char *postgres_sql;
+};
+extern const struct mh_store_migration mh_store_migrations[];
+extern const size_t mh_store_n_migrations;
+
+/* The statements store.c runs: each backend spells every one in its dialect
+ * (a table indexed by these), with numbered parameters in the order the
+ * comments give; inserts and the updates marked so end in RETURNING id. */
+enum mh_store_stmt {
+	MH_Q_MIG_VERSION, /* -> max(version) or 0 */
+	MH_Q_MIG_RECORD,  /* version, applied_at */
+	MH_Q_SECTIONS,    /* -> MH_STORE_SECTION_COLS, in navigation order */
+	MH_Q_SECTION_BY_SLUG,
+	MH_Q_SECTION_INSERT, /* slug, name, description, position, kind -> id */
+	MH_Q_SECTION_UPDATE, /* the same, id -> id */
+	MH_Q_AUTHORS,        /* -> MH_STORE_AUTHOR_COLS, by name */
+	MH_Q_AUTHOR_BY_SLUG,
+	MH_Q_AUTHOR_INSERT, /* slug, name, bio, avatar_url -> id */
+	MH_Q_AUTHOR_UPDATE, /* the same, id -> id */
+	MH_Q_TAG_BY_SLUG,   /* -> MH_STORE_TAG_COLS */
+	MH_Q_TAG_INSERT,    /* slug, name -> id */
+	MH_Q_ART_BY_SLUG,   /* -> MH_STORE_ART_COLS and the body */
+	MH_Q_ART_BY_ID,
+	MH_Q_ART_OLD, /* id -> created_at, was_published */
+	/* slug, headline, dek, body_md, body_html, lead_html, section_id,
+	 * image_url, image_alt, via_name, via_url, staff_pick, status,
+	 * published_at, updated_at, created_at, was_published, views -> id */
+	MH_Q_ART_INSERT,
+	MH_Q_ART_UPDATE, /* the same, id -> id */
+	MH_Q_ART_DEL_AUTHORS,
+	MH_Q_ART_DEL_TAGS,
+	MH_Q_ART_ADD_AUTHOR, /* article_id, author_id, position */
+	MH_Q_ART_ADD_TAG,    /* article_id, tag_id */
+	MH_Q_BATCH_AUTHORS,  /* ids (MH_ARG_IDS) -> MH_STORE_BATCH_AUTHOR_COLS */
+	MH_Q_BATCH_TAGS,     /* ids -> MH_STORE_BATCH_TAG_COLS */
+	MH_Q_SET_VIEWS,      /* id, views */
+	MH_Q_ART_LOCK,       /* id -> id; holds the row until commit */
+	MH_Q_CHANGE_ADD,     /* keys, created_at (and wakes every node's watcher on commit) */
+	MH_Q_CHANGE_LAST,    /* -> max(id) or 0 */
+	MH_Q_CHANGES_SINCE,  /* after, max -> MH_STORE_CHANGE_COLS */
+	MH_Q_CHANGES_PRUNE,  /* before */
+	MH_Q_JOB_REQUEUE,    /* dedupe, payload, run_at, now -> id */
+	MH_Q_JOB_INSERT,     /* kind, payload, run_at, dedupe, now -> id */
+	MH_Q_JOB_CLAIM,      /* owner, lease_until, now -> MH_STORE_JOB_COLS */
+	MH_Q_JOB_DONE,       /* id, owner, now */
+	MH_Q_JOB_FAIL,       /* id, owner, error, retry_at, now */
+	MH_Q_JOBS_ALL,       /* limit -> MH_STORE_JOB_COLS */
+	MH_Q_JOBS_STATE,     /* limit, state */
+	MH_Q_JOB_RETRY,      /* id, now */
+	MH_Q_JOBS_PRUNE,     /* before */
+	MH_Q__COUNT
+};
+
+/* The values a statement is run with. */
+#define MH_STORE_MAX_ARGS 20
+struct mh_store_args {
+	int n;
+	struct mh_store_arg {
+		enum { MH_ARG_NULL, MH_ARG_INT, MH_ARG_BOOL, MH_ARG_TEXT, MH_ARG_IDS } kind;
+		int64_t i;     /* INT, BOOL */
+		struct mh_str s; /* TEXT; IDS: the dialect's id list (ids_open ... ids_close) */
+	} v[MH_STORE_MAX_ARGS];
+};
+void mh_store_arg_int(struct mh_store_args *a, int64_t v);
+void mh_store_arg_bool(struct mh_store_args *a, bool v);
+void mh_store_arg_text(struct mh_store_args *a, const char *v); /* NULL: "" */
+void mh_store_arg_str(struct mh_store_args *a, struct mh_str v);
+void mh_store_arg_null(struct mh_store_args *a);
+
+struct mh_store_row;
+/* Called once per result row; the row is valid during the call only. */
+typedef void mh_store_row_fn(void *ctx, const struct mh_store_row *r);
+
+/* What a backend does: its SQL dialect and its driver's calls, nothing
+ * else. Every rule of the API (input checks, defaults, which time is "now",
+ * was_published, the messages a caller shows, the transaction-state checks,
+ * which statements a save runs and in what order, how rows become structs)
+ * lives once in store.c, which runs the backend's statements through exec.
+ * A backend reports a database failure through mh_store_db_fail (a taken
+ * unique value MH_CONFLICT naming the value given, a missing referenced row
+ * MH_INVALID with the message fk given, ...) and decides nothing else. */
 struct mh_store_ops {
 	const char *name;
 	void (*close)(struct mh_store *s);
-	enum mh_store_rc (*migrate)(struct mh_store *s, int *version, struct mh_buf *err);
 	enum mh_store_rc (*begin)(struct mh_store *s);
 	enum mh_store_rc (*commit)(struct mh_store *s);
 	void (*rollback)(struct mh_store *s);
 	enum mh_store_rc (*bulk_load)(struct mh_store *s, bool on);
 	enum mh_store_rc (*read_begin)(struct mh_store *s); /* NULL: nothing to do */
 	void (*read_end)(struct mh_store *s);
+	/* A write of several statements: its own transaction, or a savepoint
+	 * inside the caller's explicit one, so one failed write undoes itself
+	 * only. write_end commits (releases) when rc is MH_OK and undoes
+	 * otherwise; it returns rc, or the commit's failure. */
+	enum mh_store_rc (*write_begin)(struct mh_store *s, struct mh_buf *err);
+	enum mh_store_rc (*write_end)(struct mh_store *s, enum mh_store_rc rc, struct mh_buf *err);
+	bool (*in_transaction)(struct mh_store *s); /* an explicit one (mh_store_begin) */
 
-	enum mh_store_rc (*sections)(struct mh_store *s, struct mh_arena *a, struct mh_section **out, size_t *n);
-	enum mh_store_rc (*section_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
-					    struct mh_section **out);
-	enum mh_store_rc (*section_save)(struct mh_store *s, struct mh_section *sec, struct mh_buf *err);
-	enum mh_store_rc (*authors)(struct mh_store *s, struct mh_arena *a, struct mh_author **out, size_t *n);
-	enum mh_store_rc (*author_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
-					   struct mh_author **out);
-	enum mh_store_rc (*author_save)(struct mh_store *s, struct mh_author *au, struct mh_buf *err);
-	enum mh_store_rc (*tag_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
-					struct mh_tag **out);
-	enum mh_store_rc (*tag_ensure)(struct mh_store *s, struct mh_tag *tag, struct mh_buf *err);
+	/* migrate_lock opens a transaction (ended by write_end) that excludes
+	 * every other migrator; each migration runs through raw_exec. */
+	enum mh_store_rc (*migrate_lock)(struct mh_store *s, struct mh_buf *err);
+	const char *(*migration_sql)(const struct mh_store_migration *m);
+	const char *schema_table_sql; /* CREATE TABLE IF NOT EXISTS schema_migrations */
 
-	enum mh_store_rc (*articles)(struct mh_store *s, struct mh_arena *a, const struct mh_article_query *q,
-				     struct mh_article **out, size_t *n);
-	enum mh_store_rc (*articles_count)(struct mh_store *s, const struct mh_article_query *q, int64_t *count);
-	enum mh_store_rc (*article_by_slug)(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
-					    struct mh_article **out);
-	enum mh_store_rc (*article_by_id)(struct mh_store *s, struct mh_arena *a, int64_t id,
-					  struct mh_article **out);
-	enum mh_store_rc (*article_save)(struct mh_store *s, struct mh_article *art, struct mh_buf *err);
-	enum mh_store_rc (*article_set_views)(struct mh_store *s, int64_t id, int64_t views);
-	enum mh_store_rc (*article_lock)(struct mh_store *s, int64_t id);
-	enum mh_store_rc (*change_add)(struct mh_store *s, struct mh_str keys);
-	enum mh_store_rc (*change_last)(struct mh_store *s, int64_t *id);
-	enum mh_store_rc (*changes_since)(struct mh_store *s, struct mh_arena *a, int64_t after, size_t max,
-					  struct mh_change **out, size_t *n);
-	enum mh_store_rc (*changes_prune)(struct mh_store *s, int64_t before);
+	/* Runs statement id with args; row (may be NULL) gets each result row,
+	 * *changed (may be NULL) how many rows a write changed. A write outside
+	 * write_begin/write_end but inside an explicit transaction undoes itself
+	 * only when it fails. value and fk: see mh_store_db_fail. */
+	enum mh_store_rc (*exec)(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *args,
+				 mh_store_row_fn *row, void *ctx, int64_t *changed, struct mh_buf *err,
+				 const char *value, const char *fk);
+	char ids_open, ids_close; /* how MH_ARG_IDS lists are written: "[1,2]", "{1,2}" */
+	/* The list query's variant flags (LQ_*, mh_store_list_sql) with
+	 * mh_store_list_values bound; count: its count(*) instead of rows. */
+	enum mh_store_rc (*list)(struct mh_store *s, unsigned flags, bool count, const struct mh_article_query *q,
+				 mh_store_row_fn *row, void *ctx);
+	/* MH_INVALID inside a transaction (checked by store.c); see mh_store_changes_wait. */
 	enum mh_store_rc (*changes_wait)(struct mh_store *s, int timeout_ms);
-	enum mh_store_rc (*job_add)(struct mh_store *s, const char *kind, struct mh_str payload, int64_t run_at,
-				    const char *dedupe, int64_t *id);
-	enum mh_store_rc (*job_claim)(struct mh_store *s, struct mh_arena *a, const char *owner, int64_t now,
-				      int lease_s, struct mh_job **out);
-	enum mh_store_rc (*job_done)(struct mh_store *s, int64_t id, const char *owner);
-	enum mh_store_rc (*job_fail)(struct mh_store *s, int64_t id, const char *owner, const char *error,
-				     int64_t retry_at);
-	enum mh_store_rc (*jobs)(struct mh_store *s, struct mh_arena *a, int state, int limit, struct mh_job **out,
-				 size_t *n);
-	enum mh_store_rc (*job_retry)(struct mh_store *s, int64_t id);
-	enum mh_store_rc (*jobs_prune)(struct mh_store *s, int64_t before);
-	/* which is a known plan name, q given for the articles (store.c). */
-	enum mh_store_rc (*plan)(struct mh_store *s, enum mh_store_plan_of which, const struct mh_article_query *q,
-				 struct mh_buf *out);
 	/* table is one of the whitelisted names (checked by store.c). */
 	enum mh_store_rc (*count)(struct mh_store *s, const char *table, int64_t *n);
+	/* The plan of statement id, or (id < 0) of the list query's variant f
+	 * with q's values (mh_store_plan, for tests). */
+	enum mh_store_rc (*plan)(struct mh_store *s, int id, unsigned f, const struct mh_article_query *q,
+				 struct mh_buf *out);
 
-	/* Raw access for mh_store_copy (copy.c) only; the SQL comes from
-	 * copy.c's fixed table list, never from input. raw_rows calls row once
-	 * per row with ncols values (NULL for SQL NULL; booleans as "0"/"1");
-	 * raw_insert binds n values (NULL = SQL NULL) to $1..$n. */
+	/* Raw access for mh_store_copy (copy.c) and the migrations only; the SQL
+	 * comes from copy.c's fixed table list or migrations.c, never from
+	 * input. raw_rows calls row once per row with ncols values (NULL for SQL
+	 * NULL; booleans as "0"/"1"); raw_insert binds n values (NULL = SQL
+	 * NULL) to $1..$n. */
 	enum mh_store_rc (*raw_exec)(struct mh_store *s, const char *sql, struct mh_buf *err);
 	enum mh_store_rc (*raw_rows)(struct mh_store *s, const char *sql, int ncols,
 				     enum mh_store_rc (*row)(void *ctx, const char *const *vals), void *ctx,
@@ -91,28 +169,86 @@ struct mh_store {
 	const struct mh_store_ops *ops;
 };
 
-/* ---- migrations: one numbered list for every backend (migrations.c) ----
- * Versions are 1, 2, 3, ... in order; a migration once released is never
- * edited, only followed by a new one. Each backend runs the SQL of its own
- * dialect in one transaction and records the version in schema_migrations. */
-struct mh_store_migration {
-	int version;
-	const char *description;
-	const char *sqlite_sql;
-	const char *postgres_sql;
-};
-extern const struct mh_store_migration mh_store_migrations[];
-extern const size_t mh_store_n_migrations;
-
 /* ---- backends ---- */
 enum mh_store_rc mh_store_sqlite_open(const char *path, bool create, struct mh_store **out, struct mh_buf *err);
 /* url: postgres:// or postgresql://; a refused or failed connection is
  * MH_UNAVAILABLE (err names host, port and database, never the password). */
 enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, struct mh_buf *err);
 
+/* ---- rows: the columns both dialects select, decoded once (store.c) ----
+ * Each backend's statements select these lists, in this order; store.c
+ * turns a row into a struct through the getters of struct mh_store_row. */
+#define MH_STORE_SECTION_COLS "id, slug, name, description, position, kind"
+#define MH_STORE_AUTHOR_COLS "id, slug, name, bio, avatar_url"
+#define MH_STORE_TAG_COLS "id, slug, name"
+/* an article and its section: the body comes last so lists can leave it out */
+#define MH_STORE_ART_COLS                                                                              \
+	"a.id, a.slug, a.headline, a.dek, a.lead_html, a.section_id, a.image_url, a.image_alt,"      \
+	" a.via_name, a.via_url, a.staff_pick, a.status, a.published_at, a.updated_at, a.created_at," \
+	" a.was_published, a.views, s.id, s.slug, s.name, s.description, s.position, s.kind"
+#define MH_STORE_ART_NCOLS 23
+#define MH_STORE_ART_BODY ", a.body_md, a.body_html"
+#define MH_STORE_ART_FROM " FROM articles a JOIN sections s ON s.id = a.section_id"
+#define MH_STORE_JOB_COLS                                                                                \
+	"id, kind, payload, state, run_at, attempts, max_attempts, owner, lease_until, last_error," \
+	" coalesce(dedupe, ''), created_at, updated_at"
+#define MH_STORE_CHANGE_COLS "id, keys, created_at"
+/* The relation queries of a list page: article_id, then an author's or a
+ * tag's columns, grouped by article id. */
+#define MH_STORE_BATCH_AUTHOR_COLS "aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url"
+#define MH_STORE_BATCH_TAG_COLS "at.article_id, t.id, t.slug, t.name"
+
+/* One result row, as the backend's driver holds it. */
+struct mh_store_row {
+	void *ctx; /* the driver's row (a statement, a result and its row number) */
+	int64_t (*i64)(void *ctx, int col);
+	bool (*flag)(void *ctx, int col);
+	/* the text in arena memory; "" for NULL */
+	const char *(*str)(void *ctx, struct mh_arena *a, int col);
+	/* the text as the driver holds it, valid until the next row */
+	const char *(*peek)(void *ctx, int col);
+};
+
+/* For bench/pgmodels.c, which must run what the server runs: the SQL text
+ * of the statements of a cold article page on PostgreSQL (postgres.c); the
+ * list query's is mh_store_postgres_list_sql, its values mh_store_list_values. */
+enum mh_store_pg_page_stmt {
+	MH_STORE_PG_SECTIONS,
+	MH_STORE_PG_ARTICLE_BY_SLUG,
+	MH_STORE_PG_BATCH_AUTHORS, /* $1: the article ids as an array literal "{1,2}" */
+	MH_STORE_PG_BATCH_TAGS,
+};
+const char *mh_store_postgres_page_sql(enum mh_store_pg_page_stmt which);
+void mh_store_postgres_list_sql(struct mh_buf *out, unsigned flags, bool count);
+
+/* ---- the list query (list_sql.c) ----
+ * One statement per variant (LQ_* flags of the query), each taking the same
+ * values in this order (all integers; a variant leaves some unused). */
+enum {
+	MH_LP_NOW, /* mh_store_list_upper_bound */
+	MH_LP_SECTION,
+	MH_LP_AUTHOR,
+	MH_LP_TAG,
+	MH_LP_BEFORE_AT,
+	MH_LP_BEFORE_ID,
+	MH_LP_EXCLUDE,
+	MH_LP_AFTER_AT,
+	MH_LP_AFTER_ID,
+	MH_LP_LIMIT, /* mh_store_list_limit */
+	MH_LP_OFFSET,
+	MH_STORE_LIST_NPARAMS
+};
+void mh_store_list_values(const struct mh_article_query *q, int64_t v[MH_STORE_LIST_NPARAMS]);
+struct mh_store_list_dialect {
+	const char *param[MH_STORE_LIST_NPARAMS]; /* each value's name in SQL */
+	const char *any_status;                   /* the WHERE of LQ_ANY (every row) */
+	const char *is_pick;                      /* the staff-pick test (its index's spelling) */
+};
+void mh_store_list_sql(struct mh_buf *out, const struct mh_store_list_dialect *d, unsigned flags, bool count);
+
 /* ---- shared helpers (store.c) ---- */
 /* The list query's variants, one prepared statement per combination of the
- * filters an mh_article_query uses (each backend spells its own SQL). */
+ * filters an mh_article_query uses (mh_store_list_sql writes each). */
 enum {
 	LQ_SECTION = 1 << 0,
 	LQ_PICKS = 1 << 1,
@@ -124,41 +260,33 @@ enum {
 	LQ_BODY = 1 << 7,
 	LQ_AFTER = 1 << 8,       /* (published_at, id) > (after_at, after_id), ascending */
 	LQ_ANY = 1 << 9,         /* every status, any time */
-	LQ_SCHEDULED = 1 << 10,  /* status scheduled only, any time (wins over LQ_ANY) */
+	LQ_SCHEDULED = 1 << 10,  /* scheduled articles only, any time (the start-up sweep) */
 	LQ__VARIANTS = 1 << 11,
 };
 unsigned mh_store_query_flags(const struct mh_article_query *q);
 /* The rows a list returns: limit, 20 when 0, at most 1000 (store.h). */
 int mh_store_list_limit(const struct mh_article_query *q);
-/* Filling the authors and tags of a list of articles from one query each,
- * whose rows come grouped by article id: an id-sorted index of the list. */
-struct mh_store_article_index {
-	struct mh_store_id_slot *slots; /* malloc'd, sorted by id */
-	struct mh_article *arts;
-	size_t n;
-};
-/* Indexes arts[0..n) and writes their ids into ids as "<open>1,2,3<close>"
- * (a JSON array for SQLite, an array literal for PostgreSQL). */
-void mh_store_index_init(struct mh_store_article_index *ix, struct mh_article *arts, size_t n, struct mh_buf *ids,
-			 char open, char close);
-/* Gives count rows (arena memory: struct mh_author or struct mh_tag) to the
- * article with that id; rows of an id not in the list are ignored. */
-void mh_store_index_attach(struct mh_store_article_index *ix, int64_t article_id, bool authors, void *rows,
-			   size_t count);
-void mh_store_index_free(struct mh_store_article_index *ix);
 /* The list query's upper bound on published_at: now, or the keyset cursor's
  * time when that is earlier. Binding it lets the index range end at the
  * cursor; left as a filter beside "<= now", both planners would walk the
  * index from the newest article down to the cursor (O(position) per page). */
 int64_t mh_store_list_upper_bound(const struct mh_article_query *q);
+/* What went wrong in the database, as a backend classifies its driver's
+ * error; mh_store_db_fail says it the same way on every backend and gives
+ * the store's code. detail: the driver's message (MH_DB_UNIQUE: the column).
+ * value: what was being written (a taken unique value); fk: what a missing
+ * referenced row means in this statement ("section_id: no section 9"). */
+enum mh_store_db_failure {
+	MH_DB_LOST,        /* the connection is gone: MH_UNAVAILABLE */
+	MH_DB_BUSY,        /* locked, deadlocked, out of resources: MH_UNAVAILABLE */
+	MH_DB_UNIQUE,      /* MH_CONFLICT */
+	MH_DB_FOREIGN_KEY, /* MH_INVALID */
+	MH_DB_REJECTED,    /* another constraint, bad bytes: MH_INVALID */
+	MH_DB_OTHER,       /* MH_ERROR */
+};
+enum mh_store_rc mh_store_db_fail(struct mh_buf *err, enum mh_store_db_failure what, const char *detail,
+				  const char *value, const char *fk);
 /* Replaces err's contents (err may be NULL). */
 void mh_store_set_err(struct mh_buf *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *mh_store_section_kind_name(enum mh_section_kind k);
-bool mh_store_section_kind_parse(const char *s, enum mh_section_kind *out);
-/* The fallback slug for a tag given by name only: ASCII letters and digits
- * lowercased, every other run of bytes one '-'. content/ has the real
- * slugifier (with transliteration); the store sits above it in the layering,
- * so callers that care pass tag->slug themselves. */
-void mh_store_simple_slug(struct mh_buf *out, const char *name);
 
 #endif

@@ -7,6 +7,7 @@
  *   Without that URL the run says SKIP out loud instead of passing. */
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -962,4 +963,212 @@ Test(store, a_read_snapshot_sees_one_state)
 	mh_store_read_end(st);
 	cr_assert_eq(mh_store_commit(st), MH_OK);
 	mh_store_close(other);
+}
+
+/* ---- the rules store.c holds for both backends ---- */
+
+static const char *const good_urls[] = {
+	"https://example.org/a?b=c#d", "http://example.org", "HTTPS://Example.org/x", "http://user@example.org:8080/",
+	"/media/demo/x.svg", "/", "/a//b",
+};
+/* Each refused wherever an address is stored. */
+static const char *const bad_urls[] = {
+	"javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "vbscript:msgbox(1)",
+	"data:text/html,<script>alert(1)</script>", "data:image/svg+xml;base64,PHN2Zz4=", "//evil.example/x",
+	"///evil.example", "/\\evil.example", "relative/path.svg", "a.svg", "?x=1", "#top", "ftp://example.org/f",
+	"mailto:ed@example.org", "http:example.org", "https://", "https:///path", "http://user@/x", "https://:443/x",
+	" https://example.org", "https://example.org/a b", "https://example.org/\t", "/media/x.svg\n",
+	"/media/\x01x.svg", "https://example.org/\x7f", "https://ex\"ample.org", "/a<b", "https://example.org/\xc2\x85",
+};
+
+Test(store, addresses_only_web_or_site_paths)
+{
+	seed();
+	for (size_t i = 0; i < sizeof(good_urls) / sizeof(good_urls[0]); i++)
+		cr_assert_null(mh_store_url_problem(mh_str_c(good_urls[i])), "%s", good_urls[i]);
+	cr_assert_null(mh_store_url_problem(MH_STR("")), "no address at all is fine");
+	for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++)
+		cr_assert_not_null(mh_store_url_problem(mh_str_c(bad_urls[i])), "%s", bad_urls[i]);
+	char big[2100];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "https://x/", 10);
+	cr_assert_str_eq(mh_store_url_problem(mh_str_c(big)), "longer than 2000 bytes");
+
+	/* avatar_url: a new author with a bad one is not created ... */
+	int64_t n_authors = 0, n;
+	cr_assert_eq(mh_store_count(st, "authors", &n_authors), MH_OK);
+	for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
+		struct mh_author au = { .slug = "eve", .name = "Eve", .avatar_url = bad_urls[i] };
+		cr_assert_eq(mh_store_author_save(st, &au, &err), MH_INVALID, "%s", bad_urls[i]);
+		cr_assert(strncmp(mh_buf_cstr(&err), "avatar_url: ", 12) == 0, "%s: %s", bad_urls[i], mh_buf_cstr(&err));
+		cr_assert_eq(au.id, 0);
+	}
+	cr_assert_eq(mh_store_count(st, "authors", &n), MH_OK);
+	cr_assert_eq(n, n_authors, "no author was created");
+	/* ... and an existing one keeps the address it had */
+	struct mh_author *ana;
+	cr_assert_eq(mh_store_author_by_slug(st, ar, MH_STR("ana"), &ana), MH_OK);
+	ana->avatar_url = "javascript:alert(document.cookie)";
+	cr_assert_eq(mh_store_author_save(st, ana, &err), MH_INVALID);
+	cr_assert_eq(mh_store_author_by_slug(st, ar, MH_STR("ana"), &ana), MH_OK);
+	cr_assert_str_eq(ana->avatar_url, "/a.svg");
+	for (size_t i = 0; i < sizeof(good_urls) / sizeof(good_urls[0]); i++) {
+		ana->avatar_url = good_urls[i];
+		cr_assert_eq(mh_store_author_save(st, ana, &err), MH_OK, "%s: %s", good_urls[i], mh_buf_cstr(&err));
+	}
+
+	/* image_url and via_url of an article, new or saved before */
+	int64_t id = add("addressed", sec_news, 10, false, au_ana, 0);
+	cr_assert_eq(mh_store_count(st, "articles", &n_authors), MH_OK);
+	for (size_t i = 0; i < sizeof(bad_urls) / sizeof(bad_urls[0]); i++) {
+		for (int field = 0; field < 2; field++) {
+			struct mh_article a = { .slug = "fresh", .headline = "H", .section_id = sec_news,
+						.status = MH_ARTICLE_PUBLISHED, .via_name = "V" };
+			if (field == 0)
+				a.image_url = bad_urls[i];
+			else
+				a.via_url = bad_urls[i];
+			const char *name = field == 0 ? "image_url: " : "via_url: ";
+			cr_assert_eq(mh_store_article_save(st, &a, &err), MH_INVALID, "%s", bad_urls[i]);
+			cr_assert(strncmp(mh_buf_cstr(&err), name, strlen(name)) == 0, "%s: %s", bad_urls[i],
+				  mh_buf_cstr(&err));
+			cr_assert_eq(a.id, 0);
+			struct mh_article *g;
+			cr_assert_eq(mh_store_article_by_id(st, ar, id, &g), MH_OK);
+			if (field == 0)
+				g->image_url = bad_urls[i];
+			else
+				g->via_url = bad_urls[i];
+			cr_assert_eq(mh_store_article_save(st, g, &err), MH_INVALID, "%s", bad_urls[i]);
+			cr_assert(strncmp(mh_buf_cstr(&err), name, strlen(name)) == 0, "%s", mh_buf_cstr(&err));
+		}
+	}
+	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
+	cr_assert_eq(n, n_authors, "no article was created");
+	struct mh_article *g;
+	cr_assert_eq(mh_store_article_by_id(st, ar, id, &g), MH_OK);
+	cr_assert_str_eq(g->image_url, "", "the stored article is as it was");
+	cr_assert_str_eq(g->via_url, "");
+	cr_assert_eq(g->n_authors, 1, "its byline too");
+	g->image_url = "/media/x.svg";
+	g->via_url = "https://example.org/story";
+	g->via_name = "Example";
+	cr_assert_eq(mh_store_article_save(st, g, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_article_by_id(st, ar, id, &g), MH_OK);
+	cr_assert_str_eq(g->image_url, "/media/x.svg");
+	cr_assert_str_eq(g->via_url, "https://example.org/story");
+}
+
+Test(store, save_defaults_and_messages)
+{
+	seed();
+	/* a new article without times: created now, updated when created */
+	int64_t before = mh_time_now();
+	struct mh_article a = { .slug = "d1", .headline = "D", .section_id = sec_news };
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_geq(a.created_at, before);
+	cr_assert_eq(a.updated_at, a.created_at);
+	cr_assert_eq(a.published_at, 0, "a draft has no publication time");
+	/* scheduling without a time is publishing now, too */
+	a.status = MH_ARTICLE_SCHEDULED;
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK);
+	cr_assert_geq(a.published_at, before);
+	cr_assert_leq(a.published_at, mh_time_now());
+	struct mh_article *g;
+	cr_assert_eq(mh_store_article_by_id(st, ar, a.id, &g), MH_OK);
+	cr_assert_eq(g->published_at, a.published_at);
+	cr_assert_eq(g->status, MH_ARTICLE_SCHEDULED);
+	cr_assert_not(g->was_published, "scheduled is not withdrawn");
+	/* a time given is kept */
+	struct mh_article b = { .slug = "d2", .headline = "D", .section_id = sec_news, .status = MH_ARTICLE_SCHEDULED,
+				.published_at = NOW + 3600, .updated_at = NOW - 5, .created_at = NOW - 10 };
+	cr_assert_eq(mh_store_article_save(st, &b, &err), MH_OK);
+	cr_assert_eq(b.published_at, NOW + 3600);
+	cr_assert_eq(b.created_at, NOW - 10);
+	cr_assert_eq(b.updated_at, NOW - 5);
+
+	/* updates of rows that are not there say which */
+	b.id = 31337;
+	cr_assert_eq(mh_store_article_save(st, &b, &err), MH_NOT_FOUND);
+	cr_assert_str_eq(mh_buf_cstr(&err), "id: no article with id 31337");
+	struct mh_section sec = { .id = 999, .slug = "x", .name = "x" };
+	cr_assert_eq(mh_store_section_save(st, &sec, &err), MH_NOT_FOUND);
+	cr_assert_str_eq(mh_buf_cstr(&err), "id: no section with id 999");
+	struct mh_author au = { .id = 998, .slug = "x", .name = "x" };
+	cr_assert_eq(mh_store_author_save(st, &au, &err), MH_NOT_FOUND);
+	cr_assert_str_eq(mh_buf_cstr(&err), "id: no author with id 998");
+	cr_assert_eq(au.id, 998);
+
+	/* tags: an existing tag keeps its name; a slug alone names a new one */
+	struct mh_tag t = { .slug = "rail", .name = "Railways" };
+	cr_assert_eq(mh_store_tag_ensure(st, &t, &err), MH_OK);
+	cr_assert_eq(t.id, tag_rail);
+	struct mh_tag *got;
+	cr_assert_eq(mh_store_tag_by_slug(st, ar, MH_STR("rail"), &got), MH_OK);
+	cr_assert_str_eq(got->name, "Rail");
+	struct mh_tag solo = { .slug = "solo" };
+	cr_assert_eq(mh_store_tag_ensure(st, &solo, &err), MH_OK);
+	cr_assert_eq(mh_store_tag_by_slug(st, ar, MH_STR("solo"), &got), MH_OK);
+	cr_assert_str_eq(got->name, "solo");
+	cr_assert_eq(got->id, solo.id);
+	struct mh_tag named = { .name = "!!!" };
+	cr_assert_eq(mh_store_tag_ensure(st, &named, &err), MH_OK);
+	cr_assert_eq(mh_store_tag_by_slug(st, ar, MH_STR("tag"), &got), MH_OK, "a name without letters: 'tag'");
+	cr_assert_str_eq(got->name, "!!!");
+}
+
+Test(store, transaction_state_rules)
+{
+	seed();
+	int64_t id = add("t", sec_news, 10, false, 0, 0);
+	/* a row lock outside a transaction would end at once: refused alike */
+	cr_assert_eq(mh_store_article_lock(st, id), MH_INVALID);
+	cr_assert_eq(mh_store_commit(st), MH_INVALID);
+	cr_assert_eq(mh_store_begin(st), MH_OK);
+	cr_assert_eq(mh_store_bulk_load(st, true), MH_INVALID);
+	cr_assert_eq(mh_store_changes_wait(st, 10), MH_INVALID);
+	int v;
+	cr_assert_eq(mh_store_migrate(st, &v, &err), MH_INVALID);
+	cr_assert(strstr(mh_buf_cstr(&err), "inside a transaction"), "%s", mh_buf_cstr(&err));
+	char copy[sizeof(dir) + 16];
+	snprintf(copy, sizeof(copy), "%s/copy.db", dir);
+	cr_assert_eq(mh_store_backup(st, copy, &err), MH_INVALID, "no backup from inside a transaction");
+	cr_assert_neq(access(copy, F_OK), 0);
+	cr_assert_eq(mh_store_article_lock(st, id), MH_OK);
+	cr_assert_eq(mh_store_commit(st), MH_OK);
+	cr_assert_eq(mh_store_changes_wait(st, 10), MH_OK);
+	cr_assert_eq(mh_store_changes_wait(st, -1), MH_INVALID);
+}
+
+/* Runs one statement on the test's own database, behind the store's back. */
+static void raw_sql(const char *sql)
+{
+	if (on_pg) {
+		PGconn *c = PQconnectdb(url);
+		cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+		PGresult *r = PQexec(c, sql);
+		cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+	} else {
+		char path[sizeof(dir) + sizeof(url) + 1];
+		snprintf(path, sizeof(path), "%s/%s", dir, url);
+		sqlite3 *db = NULL;
+		cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+		cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s: %s", sql, sqlite3_errmsg(db));
+		sqlite3_close(db);
+	}
+}
+
+Test(store, a_newer_schema_is_refused)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations(version, applied_at) VALUES (%d, 0)",
+		 SCHEMA_VERSION + 40);
+	raw_sql(sql);
+	int v = 0;
+	cr_assert_eq(mh_store_migrate(st, &v, &err), MH_INVALID);
+	cr_assert(strstr(mh_buf_cstr(&err), "is newer than this program knows"), "%s", mh_buf_cstr(&err));
+	cr_assert_eq(v, SCHEMA_VERSION + 40);
 }
