@@ -149,6 +149,10 @@ bool mh_http_accepts_encoding(struct mh_str accept_encoding, const char *coding)
 /* Does If-None-Match match this strong etag ("*", lists, W/ weak compare)? */
 bool mh_http_etag_matches(struct mh_str if_none_match, struct mh_str etag);
 
+/* Counts the Content-Length and Transfer-Encoding fields of a raw HTTP/1
+ * request head (request line, then header lines up to the first empty one;
+ * CRLF or LF), which h2o consumes before the handler could see them twice. */
+void mh_http_head_framing(struct mh_str head, unsigned *content_length, unsigned *transfer_encoding);
 /* A Range header against a representation of size bytes (RFC 9110 14.1.2):
  * PART with the one byte range asked for ("a-b", "a-" or the suffix "-n",
  * the end clamped to the file), UNSATISFIABLE (answer 416 with

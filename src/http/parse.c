@@ -294,6 +294,35 @@ enum mh_http_range mh_http_parse_range(struct mh_str range, uint64_t size, uint6
 	return MH_RANGE_PART;
 }
 
+void mh_http_head_framing(struct mh_str head, unsigned *content_length, unsigned *transfer_encoding)
+{
+	*content_length = *transfer_encoding = 0;
+	struct mh_str rest = head, line;
+	bool first = true;
+	while (rest.len > 0) {
+		const char *nl = memchr(rest.ptr, '\n', rest.len);
+		line = (struct mh_str){ rest.ptr, nl != NULL ? (size_t)(nl - rest.ptr) : rest.len };
+		rest.ptr += line.len + (nl != NULL);
+		rest.len -= line.len + (nl != NULL);
+		if (line.len > 0 && line.ptr[line.len - 1] == '\r')
+			line.len--;
+		if (first) { /* the request line */
+			first = false;
+			continue;
+		}
+		if (line.len == 0)
+			break; /* end of the head */
+		const char *colon = memchr(line.ptr, ':', line.len);
+		if (colon == NULL)
+			continue;
+		struct mh_str name = { line.ptr, (size_t)(colon - line.ptr) };
+		if (mh_str_case_eq_c(name, "content-length"))
+			(*content_length)++;
+		else if (mh_str_case_eq_c(name, "transfer-encoding"))
+			(*transfer_encoding)++;
+	}
+}
+
 const char *mh_http_reason(int status)
 {
 	switch (status) {

@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 struct reqstate {
@@ -84,6 +85,46 @@ static size_t header_bytes(h2o_req_t *r)
 	return n;
 }
 
+/* An absolute-form target ("http://host/path", RFC 9112 3.2.2, which a
+ * server must accept): how many bytes precede its path. 0 for a path. */
+static size_t absolute_form_skip(struct mh_str p)
+{
+	size_t i = 0;
+	if (p.len >= 7 && strncasecmp(p.ptr, "http://", 7) == 0)
+		i = 7;
+	else if (p.len >= 8 && strncasecmp(p.ptr, "https://", 8) == 0)
+		i = 8;
+	else
+		return 0;
+	while (i < p.len && p.ptr[i] != '/')
+		i++;
+	return i;
+}
+
+/* What RFC 9112 makes a 400 that h2o 2.2.5 lets through: both
+ * Content-Length and Transfer-Encoding (a request-smuggling attempt: 6.3),
+ * several Content-Length fields, or a request-target that is neither a path
+ * nor "*" for OPTIONS (3.2). NULL if the request is fine. */
+static const char *request_framing_problem(h2o_req_t *r, struct mh_conn *c)
+{
+	/* h2o has consumed the framing fields by now, but the request's raw
+	 * head is still at the start of the connection's input buffer. */
+	if (c != NULL && c->sock->input->size > 0) {
+		unsigned cl, te;
+		mh_http_head_framing((struct mh_str){ c->sock->input->bytes, c->sock->input->size }, &cl, &te);
+		if (cl > 0 && te > 0)
+			return "A request may not carry both Content-Length and Transfer-Encoding.";
+		if (cl > 1)
+			return "A request may carry only one Content-Length.";
+	}
+	h2o_iovec_t p = r->input.path;
+	bool asterisk = p.len == 1 && p.base[0] == '*' && h2o_memis(r->method.base, r->method.len, H2O_STRLIT("OPTIONS"));
+	size_t origin = p.len > 0 ? absolute_form_skip((struct mh_str){ p.base, p.len }) : 0;
+	if (p.len == 0 || (p.base[0] != '/' && !asterisk && (origin == 0 || origin == p.len || p.base[origin] != '/')))
+		return "The request target must be a path starting with \"/\" (or an absolute http URL).";
+	return NULL;
+}
+
 int mh_http__on_req(h2o_handler_t *self, h2o_req_t *r)
 {
 	(void)self;
@@ -109,6 +150,9 @@ int mh_http__on_req(h2o_handler_t *self, h2o_req_t *r)
 	req->method = str_of(r->method);
 	size_t path_len = r->query_at != SIZE_MAX ? r->query_at : r->path.len;
 	req->path = (struct mh_str){ r->path.base != NULL ? r->path.base : "", path_len };
+	size_t origin = absolute_form_skip(req->path);
+	req->path.ptr += origin;
+	req->path.len -= origin;
 	if (r->query_at != SIZE_MAX)
 		req->query = (struct mh_str){ r->path.base + r->query_at + 1, r->path.len - r->query_at - 1 };
 	else
@@ -130,6 +174,14 @@ int mh_http__on_req(h2o_handler_t *self, h2o_req_t *r)
 		r->http1_is_persistent = 0;
 		mh_response_error(req, 400, "An HTTP/1.1 request needs a Host header.");
 		return 0;
+	}
+	if (r->version < 0x200) {
+		const char *bad = request_framing_problem(r, c);
+		if (bad != NULL) {
+			r->http1_is_persistent = 0;
+			mh_response_error(req, 400, bad);
+			return 0;
+		}
 	}
 	cfg->handler(req, cfg->ctx);
 	/* The contract: every request is answered exactly once, synchronously. */
