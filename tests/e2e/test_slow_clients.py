@@ -144,6 +144,50 @@ with t.case(f"{N} connections that send one header line and then nothing are clo
     d.finish()
     t.eq(len(d.closed), N, f"connections still open after {BOUND}s")
 
+with t.case("--dev: a slow /static/ download across a template change gets the old asset, complete"):
+    import hashlib
+    dev_site = harness.demo_site(BIN, articles=5)
+    theme = os.path.join(dev_site, "theme")
+    os.makedirs(os.path.join(theme, "static"))
+    # larger than any socket buffer, so most of it is still to be sent from
+    # the server's memory when the theme is reloaded
+    asset = os.urandom(24 * 1024 * 1024)
+    with open(os.path.join(theme, "static", "big.txt"), "wb") as f:
+        f.write(asset)
+    themes = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "themes")
+    with open(os.path.join(themes, "default", "layout.mustache"), "rb") as f:
+        layout = f.read()
+    with open(os.path.join(theme, "layout.mustache"), "wb") as f:
+        f.write(layout)
+    dev = harness.Server(BIN, dev_site, ["--dev"]).start()
+    try:
+        url = f"/static/big.{hashlib.blake2b(asset, digest_size=32).hexdigest()[:8]}.txt"
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        s.settimeout(30)
+        s.connect(("127.0.0.1", dev.port))
+        s.sendall(f"GET {url} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+        got = s.recv(65536)
+        t.true(got.startswith(b"HTTP/1.1 200"), f"asset: {got[:100]!r}")
+        # a template changes: the next page request reloads the theme
+        with open(os.path.join(theme, "layout.mustache"), "wb") as f:
+            f.write(layout + b"{{! changed }}\n")
+        for _ in range(5):
+            t.eq(dev.get("/").status, 200, "pages after the reload")
+        t.contains(dev.stderr(), "theme reloaded")
+        while True:
+            b = s.recv(1 << 20)
+            if not b:
+                break
+            got += b
+        s.close()
+        body = got.partition(b"\r\n\r\n")[2]
+        t.eq(len(body), len(asset), "bytes received")
+        t.true(body == asset, "the bytes are not the old asset's")
+        t.eq(dev.get(url).status, 200, "the unchanged asset is still served")
+    finally:
+        t.eq(dev.stop(), 0, "the --dev server exits 0")
+
 with t.case("after the slow clients: a page, and nothing was stored"):
     t.eq(srv.get("/").status, 200)
     t.eq(row_counts(), ROWS, "row counts")
