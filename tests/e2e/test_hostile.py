@@ -5,6 +5,10 @@ row: nothing was stored (every table's row count and every file of the site
 folder unchanged) and the server still serves a page. An error answer never
 carries a validator (ETag, Last-Modified); one made by Masthead (not by
 h2o's request parser) carries Cache-Control: no-store.
+Then what must not mislead a cache in between: each encoding of a page its
+own ETag (a 304 only for the variant being sent), error answers without
+validators and with no-store from every route, and the security headers
+(nosniff, Referrer-Policy, the pages' CSP, SVG sandboxed).
 README.md "Hostile input" lists the categories.
 Usage: test_hostile.py PATH/TO/masthead
 """
@@ -224,6 +228,106 @@ for cat, name, data, want, check in TABLE:
             check(head, body)
         t.eq(snapshot(), BEFORE, "rows or files changed")
         t.eq(srv.get("/").status, 200, "the home page afterwards")
+
+# ------------------------------------------ caches in between are not misled
+import gzip  # noqa: E402
+
+import brotli  # noqa: E402  Debian's python3-brotli; scripts/deps installs it
+
+ENCODINGS = {"identity": None, "gzip": "gzip", "br": "br"}
+
+
+def variant(path, enc, extra=None):
+    h = {"Accept-Encoding": enc}
+    h.update(extra or {})
+    return srv.get(path, h)
+
+
+for path in ("/", ARTICLE):
+    with t.case(f"each encoding of {path} has its own strong ETag, and Vary: Accept-Encoding"):
+        tags = {}
+        for enc, ce in ENCODINGS.items():
+            r = variant(path, enc)
+            t.eq(r.status, 200)
+            t.eq(r.header("Content-Encoding"), ce, f"{enc}: Content-Encoding")
+            t.eq(r.header("Vary"), "Accept-Encoding", f"{enc}: Vary")
+            et = r.header("ETag") or ""
+            t.true(re.fullmatch(r'"[^"]+"', et), f"{enc}: not a strong ETag: {et!r}")
+            tags[enc] = et
+        t.eq(len(set(tags.values())), 3, f"ETags not distinct: {tags}")
+
+    with t.case(f"If-None-Match answers 304 only for the variant being sent ({path})"):
+        tags = {enc: variant(path, enc).header("ETag") for enc in ENCODINGS}
+        for enc in ENCODINGS:
+            for other in ENCODINGS:
+                r = variant(path, enc, {"If-None-Match": tags[other]})
+                if other == enc:
+                    t.eq(r.status, 304, f"{enc} with its own tag")
+                    t.eq(r.header("ETag"), tags[enc], f"{enc}: the 304's ETag")
+                else:
+                    t.eq(r.status, 200, f"{enc} with the {other} tag")
+                    body = r.body
+                    if enc == "gzip":
+                        body = gzip.decompress(body)
+                    elif enc == "br":
+                        body = brotli.decompress(body)
+                    t.contains(body, b"<html", f"{enc} body with the {other} tag")
+        r = variant(path, "gzip", {"If-None-Match": f'"nope", {tags["gzip"]}'})
+        t.eq(r.status, 304, "a list holding the variant's tag")
+
+for name, data, want in (
+        ("404 page", req(b"GET /no/such/page HTTP/1.1"), 404),
+        ("404 article", req(b"GET /articles/no-such-article HTTP/1.1"), 404),
+        ("400 page number", req(b"GET /section/news?page=0 HTTP/1.1"), 400),
+        ("405 method", req(b"POST / HTTP/1.1", b"Content-Length: 0\r\n"), 405),
+        ("404 media", req(b"GET /media/none.jpg HTTP/1.1"), 404),
+        ("416 media", req(b"GET /media/clip.mp4 HTTP/1.1", b"Range: bytes=99999-\r\n"), 416),
+        ("404 static", req(b"GET /static/site.00000000.css HTTP/1.1"), 404),
+        ("404 with If-None-Match: *", req(b"GET /no/such/page HTTP/1.1", b"If-None-Match: *\r\n"), 404),
+        ("400 no Host", b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 400),
+        ("431 header", req(b"GET / HTTP/1.1", b"X-Big: " + BIG + b"\r\n"), 431)):
+    with t.case(f"error answer {name}: Cache-Control: no-store, no ETag or Last-Modified, nosniff"):
+        st, head, body = send(data)
+        t.eq(st, want)
+        hl = head.lower()
+        t.contains(hl, b"\r\ncache-control: no-store")
+        t.eq(len(re.findall(rb"\r\ncache-control:", hl)), 1, "one Cache-Control")
+        t.absent(hl, b"\r\netag:")
+        t.absent(hl, b"\r\nlast-modified:")
+        t.contains(hl, b"\r\nx-content-type-options: nosniff")
+        t.contains(hl, b"\r\nreferrer-policy: strict-origin-when-cross-origin")
+
+PAGE_CSP_MUST = ("default-src 'self'", "script-src 'self'", "frame-ancestors 'self'",
+                 "frame-src https://www.youtube-nocookie.com", "img-src 'self' https:", "object-src 'none'")
+for path in ("/", ARTICLE, "/section/news", "/no/such/page"):
+    with t.case(f"security headers on the page {path}: nosniff, Referrer-Policy, a CSP without inline script"):
+        r = srv.get(path)
+        t.eq(r.header("X-Content-Type-Options"), "nosniff")
+        t.eq(r.header("Referrer-Policy"), "strict-origin-when-cross-origin")
+        csp = r.header("Content-Security-Policy") or ""
+        for d in PAGE_CSP_MUST:
+            t.contains(csp, d, "CSP")
+        t.absent(csp, "unsafe-inline", "CSP")
+        t.absent(csp, "unsafe-eval", "CSP")
+        # the theme has no inline script or event handler the CSP would block
+        t.true(not re.search(rb"<script(?![^>]*\bsrc=)[^>]*>", r.body), "an inline <script> in the page")
+        t.true(not re.search(rb"<[^>]+\son[a-z]+\s*=", r.body), "an inline event handler in the page")
+
+with t.case("security headers on static assets, media and a 304"):
+    home = srv.get("/").text()
+    css = re.search(r'href="(/static/[^"]+\.css)"', home).group(1)
+    for path, h in ((css, {}), ("/media/clip.mp4", {}), ("/", {"If-None-Match": srv.get("/").header("ETag")})):
+        r = srv.get(path, h)
+        t.true(r.status in (200, 304), f"{path}: {r.status}")
+        t.eq(r.header("X-Content-Type-Options"), "nosniff", path)
+        t.eq(r.header("Referrer-Policy"), "strict-origin-when-cross-origin", path)
+
+with t.case("SVG from /static/ is sandboxed (CSP sandbox)"):
+    svg = re.search(r'"(/static/[^"]+\.svg)"', srv.get("/").text())
+    t.true(svg, "the default theme's logo.svg is linked from the home page")
+    r = srv.get(svg.group(1))
+    t.eq(r.status, 200)
+    t.contains(r.header("Content-Security-Policy") or "", "sandbox")
 
 with t.case(f"the table has at least 40 rows ({len(TABLE)})"):
     t.true(len(TABLE) >= 40, f"{len(TABLE)} rows")
