@@ -15,7 +15,7 @@
 static void article_usage(FILE *f)
 {
 	fprintf(f, "usage: masthead article COMMAND [--site DIR] ...\n\n"
-		   "  list [--status S]        articles, newest first (S: draft, scheduled, published)\n"
+		   "  list [--status S]        articles, newest first (S: draft, review, scheduled, published)\n"
 		   "  show SLUG                the article as a file (edit it, then update)\n"
 		   "  publish SLUG             publish now (a withdrawn article keeps its first date)\n"
 		   "  unpublish SLUG           withdraw: its address then answers 410 Gone\n"
@@ -30,7 +30,8 @@ static int list_articles(struct mh_store *s, const char *status)
 {
 	enum mh_article_status want = MH_ARTICLE_DRAFT;
 	if (status != NULL && !mh_article_status_parse(mh_str_c(status), &want)) {
-		fprintf(stderr, "masthead article list: --status: expected draft, scheduled or published, got '%s'\n",
+		fprintf(stderr,
+			"masthead article list: --status: expected draft, review, scheduled or published, got '%s'\n",
 			status);
 		return 2;
 	}

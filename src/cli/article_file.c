@@ -250,7 +250,7 @@ static enum outcome one_file(struct run *r, const char *path)
 		bool appeared = before->status == MH_ARTICLE_PUBLISHED || before->was_published;
 		if (!appeared || before->published_at > mh_time_now())
 			art->published_at = 0;
-	} else if (before == NULL || fm.status != MH_ARTICLE_DRAFT) {
+	} else if (before == NULL || mh_article_status_dated(fm.status)) {
 		art->published_at = 0;
 	}
 	/* "published" at a time still to come is a scheduled article: only the
