@@ -293,7 +293,9 @@ static enum outcome one_file(struct run *r, const char *path)
 		}
 	}
 	mh_buf_reset(&err);
-	if (mh_content_article_commit(r->s, a, before, art, &err) != 0) {
+	struct mh_revision_note note = { .user_name = mh_cli_who(a) };
+	struct mh_content_save sv = { .note = &note };
+	if (mh_content_article_save(r->s, a, before, art, &sv, &err) != 0) {
 		bad(r, mh_arena_printf(a, "%s: %s: %s", path, fm.slug, mh_buf_cstr(&err)));
 		goto done;
 	}
