@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "content/content.h" /* saving with revisions, restore, conflicts (content over the store) */
 #include "store/store_int.h" /* the migrations, to build a database of an older version */
 
 /* the newest migration: 1 content tables, 2 the change log, 3 the job
@@ -1571,4 +1572,173 @@ Test(store, db_copy_takes_revisions_and_old_slugs)
 	save_noted(g, "Cy", 0);
 	mh_store_close(to);
 	drop_second_db("copy");
+}
+
+/* ---- content over the store: a stale save, a restore (both backends) ---- */
+
+static struct mh_article *prepared(const char *slug, const char *headline, const char *body)
+{
+	struct mh_article *a = MH_NEW(ar, struct mh_article);
+	*a = (struct mh_article){ .slug = slug, .headline = headline, .body_md = body, .section_id = sec_news,
+				  .status = MH_ARTICLE_PUBLISHED, .published_at = NOW };
+	cr_assert_eq(mh_content_prepare_article(ar, a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	return a;
+}
+
+Test(store, a_stale_save_is_refused_and_both_texts_are_kept)
+{
+	seed();
+	struct mh_article *a = prepared("council", "Council", "first text\n");
+	struct mh_revision_note ana = { .user_id = 1, .user_name = "Ana" }, ben = { .user_id = 2, .user_name = "Ben" };
+	struct mh_content_save sv = { .note = &ana };
+	cr_assert_eq(mh_content_article_save(st, ar, NULL, a, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	int64_t base = sv.revision_id;
+	cr_assert_gt(base, 0);
+	/* two editors open revision `base`; Ana saves first */
+	struct mh_article *before_ana = NULL, *before_ben = NULL;
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &before_ana), MH_OK);
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &before_ben), MH_OK);
+	struct mh_article mine = *before_ana;
+	mine.body_md = "Ana's text\n";
+	cr_assert_eq(mh_content_prepare_article(ar, &mine, &err), MH_OK);
+	sv = (struct mh_content_save){ .note = &ana, .base_revision_id = base };
+	cr_assert_eq(mh_content_article_save(st, ar, before_ana, &mine, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	int64_t anas = sv.revision_id;
+	cr_assert_not(sv.conflict);
+	/* Ben's save, from the same read, is refused */
+	struct mh_article his = *before_ben;
+	his.body_md = "Ben's text\n";
+	his.headline = "Council (Ben)";
+	cr_assert_eq(mh_content_prepare_article(ar, &his, &err), MH_OK);
+	mh_buf_reset(&err);
+	sv = (struct mh_content_save){ .note = &ben, .base_revision_id = base };
+	cr_assert_eq(mh_content_article_save(st, ar, before_ben, &his, &sv, &err), 1);
+	cr_assert(strstr(mh_buf_cstr(&err), "changed by someone else"), "%s", mh_buf_cstr(&err));
+	cr_assert(sv.conflict);
+	cr_assert_eq(sv.current_revision_id, anas, "the text that won");
+	cr_assert_gt(sv.current_updated_at, 0);
+	cr_assert_gt(sv.conflict_revision_id, anas);
+	cr_assert_eq(sv.revision_id, 0);
+	/* nothing lost: Ana's text is the article, Ben's is a revision */
+	struct mh_article *now = NULL;
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &now), MH_OK);
+	cr_assert_str_eq(now->body_md, "Ana's text\n");
+	struct mh_revision *kept = NULL;
+	cr_assert_eq(mh_store_revision_get(st, ar, sv.conflict_revision_id, &kept), MH_OK);
+	cr_assert_eq(kept->kind, MH_REVISION_CONFLICT);
+	cr_assert_str_eq(kept->state.body_md, "Ben's text\n");
+	cr_assert_str_eq(kept->state.headline, "Council (Ben)");
+	cr_assert_str_eq(kept->user_name, "Ben");
+	struct mh_revision *won = NULL;
+	cr_assert_eq(mh_store_revision_get(st, ar, sv.current_revision_id, &won), MH_OK);
+	cr_assert_str_eq(won->state.body_md, "Ana's text\n");
+	/* the base revision alone also catches it (an editor's form carries only that) */
+	struct mh_article again = *now;
+	again.body_md = "late\n";
+	cr_assert_eq(mh_content_prepare_article(ar, &again, &err), MH_OK);
+	sv = (struct mh_content_save){ .note = &ben, .base_revision_id = base };
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_content_article_save(st, ar, NULL, &again, &sv, &err), 1);
+	cr_assert(sv.conflict);
+	/* Ben resolves it by restoring his kept text: a new save, the article is his */
+	sv = (struct mh_content_save){ .note = &ben };
+	cr_assert_eq(mh_content_revision_restore(st, ar, a->id, kept->id, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &now), MH_OK);
+	cr_assert_str_eq(now->body_md, "Ben's text\n");
+	cr_assert(strstr(now->body_html, "Ben") != NULL, "the body is rendered again");
+}
+
+Test(store, a_restore_brings_the_text_back_not_the_status)
+{
+	seed();
+	struct mh_author ana = { .id = au_ana }, ben = { .id = au_ben };
+	struct mh_tag rail = { .id = tag_rail };
+	struct mh_article *a = prepared("tram", "Tram v1", "one\n");
+	a->status = MH_ARTICLE_DRAFT;
+	a->published_at = 0;
+	a->authors = &ana;
+	a->n_authors = 1;
+	a->tags = &rail;
+	a->n_tags = 1;
+	struct mh_content_save sv = { 0 };
+	cr_assert_eq(mh_content_article_save(st, ar, NULL, a, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	int64_t r1 = sv.revision_id;
+	/* edited, renamed and published since */
+	struct mh_article *before = NULL;
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &before), MH_OK);
+	struct mh_article b = *before;
+	b.headline = "Tram v2";
+	b.slug = "tram-two";
+	b.body_md = "two\n";
+	b.authors = &ben;
+	b.n_tags = 0;
+	b.status = MH_ARTICLE_PUBLISHED;
+	b.published_at = NOW;
+	b.staff_pick = true;
+	cr_assert_eq(mh_content_prepare_article(ar, &b, &err), MH_OK);
+	cr_assert_eq(mh_content_article_save(st, ar, before, &b, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	int64_t changes_before = 0, changes_after = 0;
+	cr_assert_eq(mh_store_change_last(st, &changes_before), MH_OK);
+	struct mh_revision_note ed = { .user_name = "Ed", .user_id = 9 };
+	sv = (struct mh_content_save){ .note = &ed };
+	cr_assert_eq(mh_content_revision_restore(st, ar, a->id, r1, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	struct mh_article *now = NULL;
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &now), MH_OK);
+	cr_assert_str_eq(now->headline, "Tram v1");
+	cr_assert_str_eq(now->slug, "tram");
+	cr_assert_str_eq(now->body_md, "one\n");
+	cr_assert_eq(now->n_authors, 1);
+	cr_assert_eq(now->authors[0].id, au_ana);
+	cr_assert_eq(now->n_tags, 1);
+	cr_assert_eq(now->status, MH_ARTICLE_PUBLISHED, "a restore does not unpublish");
+	cr_assert_eq(now->published_at, NOW);
+	cr_assert(now->staff_pick);
+	/* its own revision, saying what it restored and who did */
+	struct mh_revision *rev = NULL;
+	cr_assert_eq(mh_store_revision_get(st, ar, sv.revision_id, &rev), MH_OK);
+	cr_assert_eq(rev->kind, MH_REVISION_RESTORE);
+	cr_assert_eq(rev->restored_from, r1);
+	cr_assert_eq(rev->user_id, 9);
+	cr_assert_str_eq(ed.user_name, "Ed");
+	cr_assert_eq(ed.kind, MH_REVISION_SAVE, "the caller's note is not changed");
+	/* the published address it had is kept: /articles/tram-two leads back */
+	struct mh_article *g = NULL;
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR("tram-two"), &g), MH_OK);
+	cr_assert_eq(g->id, a->id);
+	/* and the pages it was on are dropped like for any save */
+	cr_assert_eq(mh_store_change_last(st, &changes_after), MH_OK);
+	cr_assert_gt(changes_after, changes_before);
+	struct mh_change *ch = NULL;
+	size_t nch = 0;
+	cr_assert_eq(mh_store_changes_since(st, ar, changes_before, 10, &ch, &nch), MH_OK);
+	cr_assert_eq(nch, 1);
+	char key[48];
+	snprintf(key, sizeof(key), "article:%lld", (long long)a->id);
+	cr_assert(strstr(ch[0].keys, key) != NULL, "%s", ch[0].keys);
+
+	/* bad input: another article's revision, a missing one; nothing saved */
+	struct mh_article *other = prepared("other-piece", "Other", "x\n");
+	cr_assert_eq(mh_content_article_save(st, ar, NULL, other, NULL, &err), 0, "%s", mh_buf_cstr(&err));
+	int64_t n_before = 0, n_after = 0;
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n_before), MH_OK);
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_content_revision_restore(st, ar, other->id, r1, NULL, &err), 1);
+	cr_assert(strstr(mh_buf_cstr(&err), "another article"), "%s", mh_buf_cstr(&err));
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_content_revision_restore(st, ar, a->id, 987654, NULL, &err), 1);
+	cr_assert(strstr(mh_buf_cstr(&err), "no revision 987654"), "%s", mh_buf_cstr(&err));
+	/* a restore to a slug another article took since: refused, named */
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &before), MH_OK);
+	b = *before;
+	b.slug = "tram-four";
+	cr_assert_eq(mh_content_article_save(st, ar, before, &b, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	struct mh_article *taker = prepared("tram", "Taker", "x\n");
+	cr_assert_eq(mh_content_article_save(st, ar, NULL, taker, NULL, &err), 0, "%s", mh_buf_cstr(&err));
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_content_revision_restore(st, ar, a->id, r1, NULL, &err), 1);
+	cr_assert(strstr(mh_buf_cstr(&err), "slug 'tram' is already used"), "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &now), MH_OK);
+	cr_assert_str_eq(now->slug, "tram-four");
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n_after), MH_OK);
+	cr_assert_eq(n_after, n_before + 2, "only the two saves made revisions");
 }
