@@ -88,8 +88,8 @@ static int list_revisions(struct mh_store *s, struct mh_arena *a, const char *sl
 int mh_cli_revision_arg(const char *cmd, const char *name, const char *text, int64_t *out)
 {
 	if (!mh_str_to_i64(mh_str_c(text), out) || *out <= 0) {
-		fprintf(stderr, "masthead article %s: %s: expected a revision number (see 'masthead article revisions"
-				" SLUG'), got '%s'\n",
+		fprintf(stderr, "masthead article %s: %s: expected a revision number, got '%s' (see 'masthead article"
+				" revisions SLUG')\n",
 			cmd, name, text);
 		return 2;
 	}
