@@ -15,13 +15,18 @@
 static void article_usage(FILE *f)
 {
 	fprintf(f, "usage: masthead article COMMAND [--site DIR] ...\n\n"
-		   "  list [--status S]        articles, newest first (S: draft, scheduled, published)\n"
+		   "  list [--status S]        articles, newest first (S: draft, review, scheduled, published)\n"
 		   "  show SLUG                the article as a file (edit it, then update)\n"
 		   "  publish SLUG             publish now (a withdrawn article keeps its first date)\n"
 		   "  unpublish SLUG           withdraw: its address then answers 410 Gone\n"
 		   "  add FILE.md              a new article from front matter + Markdown\n"
 		   "  update FILE.md           the article with the file's slug, replaced\n"
 		   "  add|update --dir DIR     every *.md in DIR, idempotently\n"
+		   "  revisions SLUG           every saved version: id, time, status, who, headline\n"
+		   "  diff SLUG REV_A REV_B    what changed from revision REV_A to REV_B, field by field\n"
+		   "  restore SLUG REVISION_ID bring back a revision's text (a new save; status, time and\n"
+		   "                           staff pick stay as they are)\n"
+		   "  rename SLUG NEW_SLUG     a new address; a published article's old one answers 301\n"
 		   "  --site DIR               the site folder (default: the current folder)\n"
 		   "A running server shows every change within a second.\n");
 }
@@ -30,7 +35,8 @@ static int list_articles(struct mh_store *s, const char *status)
 {
 	enum mh_article_status want = MH_ARTICLE_DRAFT;
 	if (status != NULL && !mh_article_status_parse(mh_str_c(status), &want)) {
-		fprintf(stderr, "masthead article list: --status: expected draft, scheduled or published, got '%s'\n",
+		fprintf(stderr,
+			"masthead article list: --status: expected draft, review, scheduled or published, got '%s'\n",
 			status);
 		return 2;
 	}
@@ -113,7 +119,9 @@ static int set_status(struct mh_store *s, const char *slug, bool publish)
 	} else {
 		art->status = MH_ARTICLE_DRAFT;
 	}
-	if (mh_content_article_commit(s, a, before, art, &err) != 0) {
+	struct mh_revision_note note = { .user_name = mh_cli_who(a) };
+	struct mh_content_save sv = { .note = &note };
+	if (mh_content_article_save(s, a, before, art, &sv, &err) != 0) {
 		fprintf(stderr, "masthead article: %s: %s\n", slug, mh_buf_cstr(&err));
 		goto out;
 	}
@@ -159,7 +167,8 @@ int mh_cli_article(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "masthead article: missing command (list, show, publish, unpublish, add, update)\n");
+		fprintf(stderr, "masthead article: missing command (list, show, publish, unpublish, add, update,"
+				" revisions, diff, restore, rename)\n");
 		article_usage(stderr);
 		return 2;
 	}
@@ -169,12 +178,20 @@ int mh_cli_article(int argc, char **argv)
 	bool is_pub = strcmp(cmd, "publish") == 0, is_unpub = strcmp(cmd, "unpublish") == 0;
 	bool is_show = strcmp(cmd, "show") == 0;
 	bool is_file = strcmp(cmd, "add") == 0 || strcmp(cmd, "update") == 0;
-	if (!is_list && !is_pub && !is_unpub && !is_file && !is_show) {
-		fprintf(stderr, "masthead article: unknown command '%s' (list, show, publish, unpublish, add, update)\n",
+	/* the history commands and how many arguments each takes */
+	int history_args = strcmp(cmd, "revisions") == 0 ? 1
+			   : strcmp(cmd, "restore") == 0 ? 2
+			   : strcmp(cmd, "diff") == 0	  ? 3
+			   : strcmp(cmd, "rename") == 0	  ? 2
+							  : 0;
+	if (!is_list && !is_pub && !is_unpub && !is_file && !is_show && history_args == 0) {
+		fprintf(stderr, "masthead article: unknown command '%s' (list, show, publish, unpublish, add, update,"
+				" revisions, diff, restore, rename)\n",
 			cmd);
 		return 2;
 	}
 	if ((is_list && nargs != 0) || ((is_pub || is_unpub || is_show) && nargs != 1) ||
+	    (history_args > 0 && nargs != history_args) ||
 	    (is_file && (from_dir != NULL ? nargs != 0 : nargs != 1))) {
 		fprintf(stderr, "masthead article %s: wrong number of arguments\n", cmd);
 		article_usage(stderr);
@@ -187,6 +204,13 @@ int mh_cli_article(int argc, char **argv)
 	if (from_dir != NULL && !is_file) {
 		fprintf(stderr, "masthead article %s: --dir goes with add or update\n", cmd);
 		return 2;
+	}
+	/* revision numbers are checked before the site is opened */
+	int64_t rev_id = 0;
+	for (int i = 1; history_args > 1 && strcmp(cmd, "rename") != 0 && i < nargs; i++) {
+		const char *name = strcmp(cmd, "restore") == 0 ? "REVISION_ID" : i == 1 ? "REV_A" : "REV_B";
+		if (mh_cli_revision_arg(cmd, name, argv[optind + i], &rev_id) != 0)
+			return 2;
 	}
 	struct mh_config cfg;
 	struct mh_store *store = NULL;
@@ -202,6 +226,8 @@ int mh_cli_article(int argc, char **argv)
 		rc = list_articles(store, status);
 	else if (is_show)
 		rc = show_article(store, argv[optind]);
+	else if (history_args > 0)
+		rc = mh_cli_article_history(store, cmd, nargs, argv + optind);
 	else if (is_file)
 		rc = mh_cli_article_files(store, &cfg, strcmp(cmd, "add") == 0, from_dir, nargs ? argv[optind] : NULL);
 	else

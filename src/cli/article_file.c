@@ -250,7 +250,7 @@ static enum outcome one_file(struct run *r, const char *path)
 		bool appeared = before->status == MH_ARTICLE_PUBLISHED || before->was_published;
 		if (!appeared || before->published_at > mh_time_now())
 			art->published_at = 0;
-	} else if (before == NULL || fm.status != MH_ARTICLE_DRAFT) {
+	} else if (before == NULL || mh_article_status_dated(fm.status)) {
 		art->published_at = 0;
 	}
 	/* "published" at a time still to come is a scheduled article: only the
@@ -293,7 +293,9 @@ static enum outcome one_file(struct run *r, const char *path)
 		}
 	}
 	mh_buf_reset(&err);
-	if (mh_content_article_commit(r->s, a, before, art, &err) != 0) {
+	struct mh_revision_note note = { .user_name = mh_cli_who(a) };
+	struct mh_content_save sv = { .note = &note };
+	if (mh_content_article_save(r->s, a, before, art, &sv, &err) != 0) {
 		bad(r, mh_arena_printf(a, "%s: %s: %s", path, fm.slug, mh_buf_cstr(&err)));
 		goto done;
 	}

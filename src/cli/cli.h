@@ -87,6 +87,16 @@ int mh_cli_site_open(const char *dir, struct mh_config *cfg, struct mh_store **s
 int mh_cli_article_files(struct mh_store *s, const struct mh_config *cfg, bool add, const char *from_dir,
 			 const char *file);
 
+/* article revisions SLUG | restore SLUG REVISION_ID | diff SLUG REV_A REV_B |
+ * rename SLUG NEW_SLUG (article_revisions.c); args are the command's
+ * arguments, their number checked by the caller. */
+int mh_cli_article_history(struct mh_store *s, const char *cmd, int nargs, char **args);
+/* A revision number argument called name: 0, or 2 with the message on stderr. */
+int mh_cli_revision_arg(const char *cmd, const char *name, const char *text, int64_t *out);
+/* Who saves from the command line, as revisions keep it: "LOGIN (command
+ * line)", in arena memory. */
+const char *mh_cli_who(struct mh_arena *a);
+
 /* True when stderr is a terminal: long work shows progress only then. */
 bool mh_cli_progress_wanted(void);
 

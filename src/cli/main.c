@@ -20,7 +20,7 @@ static const struct {
 	{ "init", mh_cli_init, "create an empty site in a folder" },
 	{ "demo", mh_cli_demo, "create a site filled with generated articles" },
 	{ "serve", mh_cli_serve, "serve a site over HTTP" },
-	{ "article", mh_cli_article, "list, publish, unpublish, add and update articles" },
+	{ "article", mh_cli_article, "list, publish, add and update articles; their revisions" },
 	{ "jobs", mh_cli_jobs, "list the background job queue, retry parked jobs" },
 	{ "db", mh_cli_db, "copy a site's database between SQLite and PostgreSQL" },
 	{ "backup", mh_cli_backup, "copy a running site (database, media, site.ini) into a folder" },

@@ -234,16 +234,16 @@ enum mh_store_rc mh_content_prepare_article(struct mh_arena *a, struct mh_articl
 		return rc;
 	if ((rc = check_text("dek", art->dek, false, DEK_MAX, false, err)) != MH_OK)
 		return rc;
-	if ((unsigned)art->status > MH_ARTICLE_PUBLISHED)
-		return invalid(err, "status", "must be draft, scheduled or published");
+	if ((unsigned)art->status > MH_ARTICLE_STATUS_LAST)
+		return invalid(err, "status", "must be draft, review, scheduled or published");
 	struct mh_str body = mh_str_c(art->body_md);
 	if (body.len > BODY_MAX)
 		return invalid(err, "body", "longer than 1 MiB");
 	size_t chars;
 	if (!text_ok(body, true, &chars))
 		return invalid(err, "body", "not valid UTF-8 text");
-	if (art->status != MH_ARTICLE_DRAFT && blank(body))
-		return invalid(err, "body", "required unless the article is a draft");
+	if (mh_article_status_dated(art->status) && blank(body))
+		return invalid(err, "body", "required unless the article is a draft or in review");
 	if (art->section_id <= 0)
 		return invalid(err, "section_id", "required");
 	if ((rc = check_url("image_url", art->image_url, err)) != MH_OK)

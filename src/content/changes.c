@@ -98,6 +98,37 @@ static bool same_version(const struct mh_article *x, const struct mh_article *y)
 int mh_content_article_commit(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
 			      struct mh_article *art, struct mh_buf *err)
 {
+	return mh_content_article_save(s, a, before, art, NULL, err);
+}
+
+/* A save refused as stale: its text is kept as a conflict revision (after
+ * the refused transaction is gone), and sv learns what won. */
+static void keep_conflict(struct mh_store *s, const struct mh_article *art, int64_t latest, int64_t updated_at,
+			  struct mh_content_save *sv, struct mh_buf *err)
+{
+	if (sv == NULL)
+		return; /* the CLI and the jobs read again and retry: nothing typed */
+	sv->conflict = true;
+	sv->current_revision_id = latest;
+	sv->current_updated_at = updated_at;
+	struct mh_buf why = MH_BUF_INIT;
+	if (mh_store_revision_keep_conflict(s, art, sv->note, &sv->conflict_revision_id, &why) != MH_OK) {
+		sv->conflict_revision_id = 0;
+		mh_buf_printf(err, "; and keeping this text as a revision failed too (%s): copy it before leaving",
+			      mh_buf_cstr(&why));
+	} else {
+		mh_buf_printf(err, " (this text is kept as revision %lld)", (long long)sv->conflict_revision_id);
+	}
+	mh_buf_free(&why);
+}
+
+int mh_content_article_save(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
+			    struct mh_article *art, struct mh_content_save *sv, struct mh_buf *err)
+{
+	if (sv != NULL) {
+		sv->revision_id = sv->current_revision_id = sv->current_updated_at = sv->conflict_revision_id = 0;
+		sv->conflict = false;
+	}
 	enum mh_store_rc rc = mh_store_begin(s);
 	if (rc != MH_OK) {
 		mh_buf_printf(err, "the database is busy; try again");
@@ -105,22 +136,34 @@ int mh_content_article_commit(struct mh_store *s, struct mh_arena *a, const stru
 	}
 	struct mh_buf keys = MH_BUF_INIT;
 	struct mh_article *after = NULL;
-	if (before != NULL) {
-		/* before was read outside this transaction: if another writer
-		 * (an editor, a node's publishing job) saved the article since,
-		 * this save would undo theirs — refuse instead */
+	bool stale = false;
+	int64_t latest = 0, stored_at = 0;
+	int64_t checked = before != NULL ? before->id : art->id;
+	if (checked != 0 && (before != NULL || (sv != NULL && sv->base_revision_id != 0))) {
+		/* before was read outside this transaction (and the editor's
+		 * text was based on base_revision_id): if another writer (an
+		 * editor, a node's publishing job) saved the article since, this
+		 * save would undo theirs — refuse instead */
 		struct mh_article *now = NULL;
-		rc = mh_store_article_lock(s, before->id);
+		rc = mh_store_article_lock(s, checked);
 		if (rc == MH_OK)
-			rc = mh_store_article_by_id(s, a, before->id, &now);
-		if (rc == MH_OK && !same_version(before, now)) {
+			rc = mh_store_article_by_id(s, a, checked, &now);
+		if (rc == MH_OK)
+			rc = mh_store_revision_latest(s, checked, &latest);
+		if (rc == MH_OK) {
+			stored_at = now->updated_at;
+			stale = (before != NULL && !same_version(before, now)) ||
+				(sv != NULL && sv->base_revision_id != 0 && sv->base_revision_id != latest);
+		}
+		if (stale) {
 			mh_buf_printf(err, "'%s' was changed by someone else since it was read; nothing was saved,"
-				      " try again", before->slug);
+				      " try again", now->slug);
 			rc = MH_CONFLICT;
 		}
 	}
+	int64_t revision = 0;
 	if (rc == MH_OK)
-		rc = mh_store_article_save(s, art, err);
+		rc = mh_store_article_save_noted(s, art, sv != NULL ? sv->note : NULL, &revision, err);
 	if (rc == MH_OK)
 		rc = mh_store_article_by_id(s, a, art->id, &after);
 	if (rc == MH_OK)
@@ -147,10 +190,76 @@ int mh_content_article_commit(struct mh_store *s, struct mh_arena *a, const stru
 	else
 		mh_store_rollback(s);
 	mh_buf_free(&keys);
+	if (stale) {
+		struct mh_article refused = *art;
+		refused.id = checked;
+		keep_conflict(s, &refused, latest, stored_at, sv, err);
+		return 1;
+	}
 	if (rc != MH_OK) {
 		if (err->len == 0)
 			mh_buf_printf(err, "saving failed (%s)", rc == MH_UNAVAILABLE ? "database busy" : "database error");
 		return 1;
 	}
+	if (sv != NULL)
+		sv->revision_id = revision;
 	return 0;
+}
+
+int mh_content_revision_restore(struct mh_store *s, struct mh_arena *a, int64_t article_id, int64_t revision_id,
+				struct mh_content_save *sv, struct mh_buf *err)
+{
+	struct mh_revision *rev = NULL;
+	struct mh_article *before = NULL;
+	enum mh_store_rc rc = mh_store_revision_get(s, a, revision_id, &rev);
+	if (rc == MH_NOT_FOUND) {
+		mh_buf_printf(err, "revision: there is no revision %lld", (long long)revision_id);
+		return 1;
+	}
+	if (rc == MH_OK && rev->article_id != article_id) {
+		mh_buf_printf(err, "revision: %lld is a revision of another article", (long long)revision_id);
+		return 1;
+	}
+	if (rc == MH_OK)
+		rc = mh_store_article_by_id(s, a, article_id, &before);
+	if (rc == MH_NOT_FOUND) {
+		mh_buf_printf(err, "id: no article with id %lld", (long long)article_id);
+		return 1;
+	}
+	if (rc != MH_OK) {
+		mh_buf_printf(err, "the database did not answer");
+		return 1;
+	}
+	struct mh_article *art = MH_NEW(a, struct mh_article);
+	*art = *before; /* keeps id, status, publication time, staff pick, views */
+	const struct mh_article *old = &rev->state;
+	art->slug = old->slug;
+	art->headline = old->headline;
+	art->dek = old->dek;
+	art->body_md = old->body_md;
+	art->section_id = old->section_id;
+	art->section = old->section;
+	art->authors = old->authors;
+	art->n_authors = old->n_authors;
+	art->tags = old->tags;
+	art->n_tags = old->n_tags;
+	art->via_name = old->via_name;
+	art->via_url = old->via_url;
+	art->image_url = old->image_url;
+	art->image_alt = old->image_alt;
+	if (mh_content_prepare_article(a, art, err) != MH_OK)
+		return 1;
+	struct mh_revision_note note = { 0 };
+	struct mh_content_save local = { 0 };
+	if (sv == NULL)
+		sv = &local;
+	if (sv->note != NULL)
+		note = *sv->note;
+	note.kind = MH_REVISION_RESTORE;
+	note.restored_from = revision_id;
+	const struct mh_revision_note *given = sv->note;
+	sv->note = &note;
+	int r = mh_content_article_save(s, a, before, art, sv, err);
+	sv->note = given;
+	return r;
 }

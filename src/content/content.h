@@ -140,4 +140,95 @@ enum mh_store_rc mh_content_article_change_keys(struct mh_store *s, struct mh_ar
 int mh_content_article_commit(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
 			      struct mh_article *art, struct mh_buf *err);
 
+/* ---- saving with who and against what, restoring a revision ----
+ * (changes.c) What the admin's editor needs around mh_content_article_commit:
+ * who saves (kept in the revision), the revision the edit started from, and
+ * on a refused save both texts. */
+struct mh_content_save {
+	/* in */
+	const struct mh_revision_note *note; /* who; NULL = nobody known */
+	/* the revision the editor's text was based on: the save is refused
+	 * (conflict) when the article's newest revision is another one. 0 =
+	 * not checked (before, when given, is still compared) */
+	int64_t base_revision_id;
+	/* out */
+	int64_t revision_id; /* saved: the revision this save made */
+	/* refused because someone saved the article since it was read (the
+	 * function returned 1 with "changed by someone else" in err): */
+	bool conflict;
+	int64_t current_revision_id;  /* the article's newest revision: the other text */
+	int64_t current_updated_at;   /* and when it was saved */
+	int64_t conflict_revision_id; /* this save's text, kept as a 'conflict'
+				       * revision of the article (0 if even that
+				       * failed: then err says so) */
+};
+/* mh_content_article_commit with sv (may be NULL: as commit). A refused
+ * stale save keeps its text as a revision of kind MH_REVISION_CONFLICT
+ * (never applied; restoring it is how an editor takes it) and reports the
+ * revision that won, so that both texts can be shown side by side and
+ * nothing either person typed is lost. */
+int mh_content_article_save(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
+			    struct mh_article *art, struct mh_content_save *sv, struct mh_buf *err);
+/* Brings back revision_id of article article_id through the normal save
+ * (its own new revision, kind restore, and the cache keys it makes stale).
+ * What comes back is the text: headline, dek, slug (the current one stays
+ * an old address if it was published), section, byline, tags, via, image
+ * and its description, body. What does not: status, publication time and
+ * staff pick, which are the newsroom's decisions of today (a restore never
+ * publishes or withdraws anything). sv->note's kind and restored_from are
+ * set by this function. Returns 0, or 1 with "revision: ..." or the save's
+ * message in err (a revision of another article is refused). */
+int mh_content_revision_restore(struct mh_store *s, struct mh_arena *a, int64_t article_id, int64_t revision_id,
+				struct mh_content_save *sv, struct mh_buf *err);
+
+/* ---- differences (diff.c) ----
+ * A line diff (Myers) as data for the admin to render, and the comparison of
+ * two revisions field by field. Results are in the arena; line texts point
+ * into the inputs, which must outlive them. Line endings are not content:
+ * "\r\n" and "\n" end a line alike, and a final line ending makes no
+ * extra empty line. */
+#define MH_DIFF_MAX_LINES 20000 /* per side, past the common first/last lines */
+#define MH_DIFF_MAX_EDITS 1000  /* lines removed + added */
+enum mh_diff_op { MH_DIFF_KEEP = 0, MH_DIFF_DEL, MH_DIFF_ADD };
+struct mh_diff_line {
+	enum mh_diff_op op;
+	struct mh_str text;  /* without its line ending */
+	int old_no, new_no;  /* 1-based line numbers; 0 on the side it is not on */
+};
+/* As unified diff's "@@ -old_start,old_count +new_start,new_count @@". */
+struct mh_diff_hunk {
+	int old_start, old_count, new_start, new_count;
+	struct mh_diff_line *lines;
+	size_t n_lines;
+};
+struct mh_diff {
+	struct mh_diff_hunk *hunks; /* none when the texts have the same lines */
+	size_t n_hunks;
+	int added, removed; /* lines */
+	/* past MH_DIFF_MAX_LINES or MH_DIFF_MAX_EDITS: the changed middle is
+	 * shown as all of its old lines removed and all new ones added */
+	bool whole;
+};
+/* Compares old and new line by line; hunks hold every change with context
+ * kept lines around it (context < 0: one hunk with every line). Within a
+ * run of changes the removed lines come before the added ones. */
+void mh_diff_lines(struct mh_arena *a, struct mh_str old, struct mh_str new_text, int context, struct mh_diff *out);
+
+/* One field that differs between two revisions. */
+struct mh_diff_field {
+	const char *name;          /* headline, dek, slug, section, authors, tags, via, image, image_alt,
+				    * staff_pick, status, publish_at, body (front matter's names) */
+	const char *before, *after; /* as shown: section and authors by slug, tags by name (sorted: a set),
+				     * via "Name <URL>", times RFC 3339, staff_pick true/false */
+	bool lines;                /* body: compared line by line in diff */
+	struct mh_diff diff;
+};
+/* The fields of x (older) and y (newer), two revisions' states
+ * (mh_revision.state, with body), that differ, in the order above. */
+void mh_content_revision_diff(struct mh_arena *a, const struct mh_article *x, const struct mh_article *y, int context,
+			      struct mh_diff_field **out, size_t *n);
+/* Appends the fields as text, unified-diff-like: "name:" then "-before" /
+ * "+after", or for the body "@@ -a,b +c,d @@" hunks of " ", "-", "+" lines. */
+void mh_diff_field_text(struct mh_buf *out, const struct mh_diff_field *f, size_t n);
+
 #endif

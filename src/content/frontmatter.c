@@ -395,7 +395,8 @@ static bool value(struct parse *p, enum mh_fm_key k, struct mh_str raw, struct m
 		return true;
 	case MH_FM_STATUS:
 		if (!mh_article_status_parse(sv, &fm->status))
-			return fail(p, p->line, p->key, "expected draft, scheduled or published, got %s", shown(p, sv));
+			return fail(p, p->line, p->key, "expected draft, review, scheduled or published, got %s",
+				    shown(p, sv));
 		return true;
 	case MH_FM_PUBLISH_AT:
 		if (!mh_time_parse(sv, &fm->publish_at))
@@ -501,9 +502,12 @@ bool mh_frontmatter_parse(struct mh_arena *a, const char *name, const char *text
 	if (fm->status == MH_ARTICLE_SCHEDULED && !fm->has_publish_at)
 		return fail(&p, fm->lines[MH_FM_STATUS], "status",
 			    "scheduled needs publish_at (when the article is to appear)");
-	if (fm->status == MH_ARTICLE_DRAFT && fm->has_publish_at)
+	if (!mh_article_status_dated(fm->status) && fm->has_publish_at)
 		return fail(&p, fm->lines[MH_FM_PUBLISH_AT], "publish_at",
-			    "a draft has no publication time (use status: scheduled or published)");
+			    fm->status == MH_ARTICLE_REVIEW
+				    ? "an article in review has no publication time yet (an editor schedules or"
+				      " publishes it)"
+				    : "a draft has no publication time (use status: scheduled or published)");
 	if (fm->image_alt[0] != '\0' && fm->image_url[0] == '\0')
 		return fail(&p, fm->lines[MH_FM_IMAGE_ALT], "image_alt", "given without image");
 	if (fm->lines[MH_FM_SLUG] == 0) {
@@ -589,8 +593,9 @@ void mh_frontmatter_write(struct mh_buf *out, const struct mh_article *art)
 	}
 	mh_buf_printf(out, "staff_pick: %s\n", art->staff_pick ? "true" : "false");
 	mh_buf_printf(out, "status: %s\n", mh_article_status_name(art->status));
-	/* a draft has no publication time to give (the parser refuses one) */
-	if (art->status != MH_ARTICLE_DRAFT && art->published_at != 0) {
+	/* a draft or a piece in review has no publication time to give (the
+	 * parser refuses one) */
+	if (mh_article_status_dated(art->status) && art->published_at != 0) {
 		mh_buf_append_c(out, "publish_at: ");
 		mh_time_rfc3339(out, art->published_at);
 		mh_buf_append_ch(out, '\n');

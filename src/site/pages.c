@@ -238,6 +238,27 @@ enum mh_store_rc mh_site_page_article(struct mh_site_req *r, struct mh_str slug)
 {
 	struct mh_article *art = NULL;
 	enum mh_store_rc rc = mh_store_article_by_slug(r->store, r->a, slug, &art);
+	if (rc == MH_NOT_FOUND) {
+		/* A renamed article's address before the rename: 301 to where it
+		 * is now (any chain of renames in one step). An article that has
+		 * the slug now was found above and wins. Not cached here: the
+		 * slug may be taken by a new article any time. */
+		rc = mh_store_article_by_old_slug(r->store, r->a, slug, &art);
+		if (rc != MH_OK)
+			return rc;
+		if (!is_public(art, mh_time_now())) {
+			/* withdrawn (410) or never out: as its page answers,
+			 * without telling where it went */
+			if (!art->was_published)
+				return MH_NOT_FOUND;
+			r->status = 410;
+			return MH_OK;
+		}
+		r->location = mh_arena_printf(r->a, "/articles/%s", art->slug);
+		r->status = 301;
+		r->cacheable = false;
+		return MH_OK;
+	}
 	if (rc != MH_OK)
 		return rc;
 	if (!is_public(art, mh_time_now())) {

@@ -29,6 +29,11 @@ static const struct copy_table tables[] = {
 	  19, "id", true },
 	{ "article_authors", "article_id, author_id, position", 3, "article_id, author_id", false },
 	{ "article_tags", "article_id, tag_id", 2, "article_id, tag_id", false },
+	{ "article_revisions",
+	  "id, article_id, kind, restored_from, user_id, user_name, created_at, slug, headline, dek, section_id,"
+	  " author_ids, tag_ids, via_name, via_url, image_url, image_alt, staff_pick, status, published_at, body_md",
+	  21, "id", true },
+	{ "article_slugs", "slug, article_id, created_at", 3, "slug", false },
 	{ "changes", "id, keys, created_at", 3, "id", true },
 	{ "jobs",
 	  "id, kind, payload, state, run_at, attempts, max_attempts, owner, lease_until, last_error, dedupe,"

@@ -7,6 +7,12 @@
  */
 #include "store/store_int.h"
 
+/* The columns of articles as migration 1 made them (migration 5 copies them). */
+#define ARTICLE_COLS                                                                                   \
+	"id, slug, headline, dek, body_md, body_html, lead_html, section_id, image_url, image_alt,"   \
+	" via_name, via_url, staff_pick, status, published_at, updated_at, created_at, was_published," \
+	" views"
+
 const struct mh_store_migration mh_store_migrations[] = {
 	{
 		1,
@@ -171,6 +177,143 @@ const struct mh_store_migration mh_store_migrations[] = {
 		"the change log pruned by time through an index, not a scan of the log",
 		"CREATE INDEX changes_created ON changes(created_at);\n",
 		"CREATE INDEX changes_created ON changes(created_at);\n",
+	},
+	{
+		/* ---- issue 7's editorial workflow. In this branch it is 5; main
+		 * has accounts as 5, so on merging it becomes 6: change this
+		 * number only (the SQL names no version). ---- */
+		5,
+		"the review status, revisions of every save, and old slugs that still lead to their article",
+		/* SQLite cannot change a CHECK in place: articles is rebuilt (as
+		 * SQLite's ALTER TABLE page says, new table, copy, drop, rename) with
+		 * its joins, in this one transaction, ids kept */
+		"CREATE TABLE articles_new ("
+		" id INTEGER PRIMARY KEY,"
+		" slug TEXT NOT NULL UNIQUE,"
+		" headline TEXT NOT NULL,"
+		" dek TEXT NOT NULL DEFAULT '',"
+		" body_md TEXT NOT NULL DEFAULT '',"
+		" body_html TEXT NOT NULL DEFAULT '',"
+		" lead_html TEXT NOT NULL DEFAULT '',"
+		" section_id INTEGER NOT NULL REFERENCES sections(id),"
+		" image_url TEXT NOT NULL DEFAULT '',"
+		" image_alt TEXT NOT NULL DEFAULT '',"
+		" via_name TEXT NOT NULL DEFAULT '',"
+		" via_url TEXT NOT NULL DEFAULT '',"
+		" staff_pick INTEGER NOT NULL DEFAULT 0,"
+		" status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'scheduled', 'published', 'review')),"
+		" published_at INTEGER NOT NULL DEFAULT 0,"
+		" updated_at INTEGER NOT NULL,"
+		" created_at INTEGER NOT NULL,"
+		" was_published INTEGER NOT NULL DEFAULT 0,"
+		" views INTEGER NOT NULL DEFAULT 0);\n"
+		"INSERT INTO articles_new(" ARTICLE_COLS ") SELECT " ARTICLE_COLS " FROM articles;\n"
+		"CREATE TABLE article_authors_new ("
+		" article_id INTEGER NOT NULL REFERENCES articles_new(id) ON DELETE CASCADE,"
+		" author_id INTEGER NOT NULL REFERENCES authors(id),"
+		" position INTEGER NOT NULL,"
+		" PRIMARY KEY (article_id, author_id)) WITHOUT ROWID;\n"
+		"INSERT INTO article_authors_new SELECT article_id, author_id, position FROM article_authors;\n"
+		"CREATE TABLE article_tags_new ("
+		" article_id INTEGER NOT NULL REFERENCES articles_new(id) ON DELETE CASCADE,"
+		" tag_id INTEGER NOT NULL REFERENCES tags(id),"
+		" PRIMARY KEY (article_id, tag_id)) WITHOUT ROWID;\n"
+		"INSERT INTO article_tags_new SELECT article_id, tag_id FROM article_tags;\n"
+		/* the old joins go first, so dropping articles cascades nowhere */
+		"DROP TABLE article_authors;\n"
+		"DROP TABLE article_tags;\n"
+		"DROP TABLE articles;\n"
+		/* renaming rewrites the joins' references to the new name */
+		"ALTER TABLE articles_new RENAME TO articles;\n"
+		"ALTER TABLE article_authors_new RENAME TO article_authors;\n"
+		"ALTER TABLE article_tags_new RENAME TO article_tags;\n"
+		"CREATE INDEX articles_stream ON articles(status, published_at DESC, id DESC);\n"
+		"CREATE INDEX articles_section ON articles(section_id, status, published_at DESC, id DESC);\n"
+		"CREATE INDEX articles_picks ON articles(staff_pick, status, published_at DESC, id DESC);\n"
+		"CREATE INDEX article_authors_author ON article_authors(author_id, article_id);\n"
+		"CREATE INDEX article_tags_tag ON article_tags(tag_id, article_id);\n"
+		"CREATE TABLE article_revisions ("
+		" id INTEGER PRIMARY KEY,"
+		" article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+		" kind TEXT NOT NULL DEFAULT 'save' CHECK (kind IN ('save', 'restore', 'conflict')),"
+		" restored_from INTEGER,"
+		" user_id INTEGER,"
+		" user_name TEXT NOT NULL DEFAULT '',"
+		" created_at INTEGER NOT NULL,"
+		" slug TEXT NOT NULL,"
+		" headline TEXT NOT NULL,"
+		" dek TEXT NOT NULL DEFAULT '',"
+		" section_id INTEGER NOT NULL,"
+		" author_ids TEXT NOT NULL DEFAULT '',"
+		" tag_ids TEXT NOT NULL DEFAULT '',"
+		" via_name TEXT NOT NULL DEFAULT '',"
+		" via_url TEXT NOT NULL DEFAULT '',"
+		" image_url TEXT NOT NULL DEFAULT '',"
+		" image_alt TEXT NOT NULL DEFAULT '',"
+		" staff_pick INTEGER NOT NULL DEFAULT 0,"
+		" status TEXT NOT NULL,"
+		" published_at INTEGER NOT NULL DEFAULT 0,"
+		" body_md TEXT NOT NULL DEFAULT '');\n"
+		"CREATE INDEX article_revisions_article ON article_revisions(article_id, id);\n"
+		"CREATE TABLE article_slugs ("
+		" slug TEXT PRIMARY KEY,"
+		" article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+		" created_at INTEGER NOT NULL);\n"
+		"CREATE INDEX article_slugs_article ON article_slugs(article_id);\n"
+		/* every article so far gets its state now as its first revision */
+		"INSERT INTO article_revisions(article_id, kind, user_name, created_at, slug, headline, dek, section_id,"
+		" author_ids, tag_ids, via_name, via_url, image_url, image_alt, staff_pick, status, published_at,"
+		" body_md)"
+		" SELECT a.id, 'save', '', a.updated_at, a.slug, a.headline, a.dek, a.section_id,"
+		" coalesce((SELECT group_concat(author_id, ',') FROM"
+		" (SELECT author_id FROM article_authors WHERE article_id = a.id ORDER BY position)), ''),"
+		" coalesce((SELECT group_concat(tag_id, ',') FROM"
+		" (SELECT tag_id FROM article_tags WHERE article_id = a.id ORDER BY tag_id)), ''),"
+		" a.via_name, a.via_url, a.image_url, a.image_alt, a.staff_pick, a.status, a.published_at, a.body_md"
+		" FROM articles a ORDER BY a.id;\n",
+		/* PostgreSQL changes the CHECK in place */
+		"ALTER TABLE articles DROP CONSTRAINT articles_status_check;\n"
+		"ALTER TABLE articles ADD CONSTRAINT articles_status_check"
+		" CHECK (status IN ('draft', 'scheduled', 'published', 'review'));\n"
+		"CREATE TABLE article_revisions ("
+		" id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+		" article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+		" kind TEXT NOT NULL DEFAULT 'save' CHECK (kind IN ('save', 'restore', 'conflict')),"
+		" restored_from BIGINT,"
+		" user_id BIGINT,"
+		" user_name TEXT NOT NULL DEFAULT '',"
+		" created_at BIGINT NOT NULL,"
+		" slug TEXT NOT NULL,"
+		" headline TEXT NOT NULL,"
+		" dek TEXT NOT NULL DEFAULT '',"
+		" section_id BIGINT NOT NULL,"
+		" author_ids TEXT NOT NULL DEFAULT '',"
+		" tag_ids TEXT NOT NULL DEFAULT '',"
+		" via_name TEXT NOT NULL DEFAULT '',"
+		" via_url TEXT NOT NULL DEFAULT '',"
+		" image_url TEXT NOT NULL DEFAULT '',"
+		" image_alt TEXT NOT NULL DEFAULT '',"
+		" staff_pick BOOLEAN NOT NULL DEFAULT FALSE,"
+		" status TEXT NOT NULL,"
+		" published_at BIGINT NOT NULL DEFAULT 0,"
+		" body_md TEXT NOT NULL DEFAULT '');\n"
+		"CREATE INDEX article_revisions_article ON article_revisions(article_id, id);\n"
+		"CREATE TABLE article_slugs ("
+		" slug TEXT PRIMARY KEY,"
+		" article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+		" created_at BIGINT NOT NULL);\n"
+		"CREATE INDEX article_slugs_article ON article_slugs(article_id);\n"
+		/* every article so far gets its state now as its first revision */
+		"INSERT INTO article_revisions(article_id, kind, user_name, created_at, slug, headline, dek, section_id,"
+		" author_ids, tag_ids, via_name, via_url, image_url, image_alt, staff_pick, status, published_at,"
+		" body_md)"
+		" SELECT a.id, 'save', '', a.updated_at, a.slug, a.headline, a.dek, a.section_id,"
+		" coalesce((SELECT string_agg(author_id::text, ',' ORDER BY position)"
+		" FROM article_authors WHERE article_id = a.id), ''),"
+		" coalesce((SELECT string_agg(tag_id::text, ',' ORDER BY tag_id)"
+		" FROM article_tags WHERE article_id = a.id), ''),"
+		" a.via_name, a.via_url, a.image_url, a.image_alt, a.staff_pick, a.status, a.published_at, a.body_md"
+		" FROM articles a ORDER BY a.id;\n",
 	},
 };
 

@@ -112,6 +112,26 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[MH_Q_JOB_RETRY] = "UPDATE jobs SET state = 'queued', run_at = ?2, attempts = 0, owner = '', lease_until = 0,"
 			 " updated_at = ?2 WHERE id = ?1 AND state IN ('parked', 'queued')",
 	[MH_Q_JOBS_PRUNE] = "DELETE FROM jobs WHERE state = 'done' AND updated_at < ?1",
+	/* ---- revisions and old addresses ---- */
+	[MH_Q_REV_INSERT] = "INSERT INTO article_revisions(article_id, kind, restored_from, user_id, user_name,"
+			  " created_at, slug, headline, dek, section_id, author_ids, tag_ids, via_name, via_url,"
+			  " image_url, image_alt, staff_pick, status, published_at, body_md)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+			  " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20) RETURNING id",
+	[MH_Q_REV_LIST] = "SELECT " MH_STORE_REV_COLS " FROM article_revisions"
+			" WHERE article_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+	[MH_Q_REV_GET] = "SELECT " MH_STORE_REV_COLS ", body_md FROM article_revisions WHERE id = ?1",
+	[MH_Q_REV_LATEST] = "SELECT coalesce(max(id), 0) FROM article_revisions"
+			  " WHERE article_id = ?1 AND kind <> 'conflict'",
+	[MH_Q_AUTHORS_BY_IDS] = "SELECT " MH_STORE_AUTHOR_COLS " FROM authors WHERE id IN (SELECT value FROM json_each(?1))",
+	[MH_Q_TAGS_BY_IDS] = "SELECT " MH_STORE_TAG_COLS " FROM tags WHERE id IN (SELECT value FROM json_each(?1))",
+	[MH_Q_ART_SLUG_NOW] = "SELECT slug FROM articles WHERE id = ?1",
+	[MH_Q_OLD_SLUG_SET] = "INSERT INTO article_slugs(slug, article_id, created_at) VALUES (?1, ?2, ?3)"
+			    " ON CONFLICT (slug) DO UPDATE SET article_id = excluded.article_id,"
+			    " created_at = excluded.created_at",
+	[MH_Q_OLD_SLUG_DEL] = "DELETE FROM article_slugs WHERE slug = ?1",
+	[MH_Q_ART_BY_OLD_SLUG] = "SELECT " ART_COLS ART_BODY ART_FROM
+			       " JOIN article_slugs o ON o.article_id = a.id WHERE o.slug = ?1",
 };
 
 struct sq {

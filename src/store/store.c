@@ -6,12 +6,19 @@
  * Picks the backend from the URL and composes its primitives (store_int.h),
  * which only speak their SQL dialect and driver. No SQL here.
  */
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "store/store_int.h"
+
+/* ids_text and ids_parse read and write an author's or a tag's id as the
+ * struct's first member. */
+_Static_assert(offsetof(struct mh_author, id) == 0, "author id first");
+_Static_assert(offsetof(struct mh_tag, id) == 0, "tag id first");
 
 void mh_store_set_err(struct mh_buf *err, const char *fmt, ...)
 {
@@ -61,6 +68,7 @@ static const char *const status_names[] = {
 	[MH_ARTICLE_DRAFT] = "draft",
 	[MH_ARTICLE_SCHEDULED] = "scheduled",
 	[MH_ARTICLE_PUBLISHED] = "published",
+	[MH_ARTICLE_REVIEW] = "review",
 };
 
 const char *mh_article_status_name(enum mh_article_status st)
@@ -78,6 +86,11 @@ bool mh_article_status_parse(struct mh_str s, enum mh_article_status *out)
 		}
 	}
 	return false;
+}
+
+bool mh_article_status_dated(enum mh_article_status st)
+{
+	return st == MH_ARTICLE_SCHEDULED || st == MH_ARTICLE_PUBLISHED;
 }
 
 static const char *const kind_names[] = {
@@ -1090,6 +1103,345 @@ enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, 
 	return rc;
 }
 
+/* ---- revisions and old addresses ----
+ * A save writes its revision (revision_write) and keeps a published
+ * article's old slug (keep_old_slug) in its own transaction, from
+ * article_write; the reads below give them back. The byline and the tags
+ * are kept as their ids in order, "3,1,2" (the names are read as they are
+ * now, so a renamed author is not a change between two revisions). */
+
+static const char *const revision_kind_names[] = {
+	[MH_REVISION_SAVE] = "save",
+	[MH_REVISION_RESTORE] = "restore",
+	[MH_REVISION_CONFLICT] = "conflict",
+};
+
+const char *mh_revision_kind_name(enum mh_revision_kind k)
+{
+	MH_ASSERT((unsigned)k < sizeof(revision_kind_names) / sizeof(revision_kind_names[0]));
+	return revision_kind_names[k];
+}
+
+static enum mh_store_rc check_note(const struct mh_revision_note *note, struct mh_buf *err)
+{
+	if (note == NULL)
+		return MH_OK;
+	if (note->kind != MH_REVISION_SAVE && note->kind != MH_REVISION_RESTORE) {
+		mh_store_set_err(err, "revision: a save is an ordinary one or a restore"
+				      " (a refused one is kept by mh_store_revision_keep_conflict)");
+		return MH_INVALID;
+	}
+	if (note->user_id < 0 || note->restored_from < 0) {
+		mh_store_set_err(err, "revision: %s must not be negative", note->user_id < 0 ? "user_id" : "restored_from");
+		return MH_INVALID;
+	}
+	if (note->kind == MH_REVISION_RESTORE && note->restored_from == 0) {
+		mh_store_set_err(err, "revision: a restore names the revision it brings back");
+		return MH_INVALID;
+	}
+	if (note->user_name != NULL && strlen(note->user_name) > 200) {
+		mh_store_set_err(err, "revision: user_name longer than 200 bytes");
+		return MH_INVALID;
+	}
+	return MH_OK;
+}
+
+/* "3,1,2": the ids of n items of size item whose first member is the id. */
+static void ids_text(struct mh_buf *out, const void *items, size_t n, size_t item)
+{
+	for (size_t i = 0; i < n; i++) {
+		int64_t id;
+		memcpy(&id, (const char *)items + i * item, sizeof(id));
+		mh_buf_printf(out, "%s%lld", i ? "," : "", (long long)id);
+	}
+}
+
+/* The state art was saved in, as a revision of article art->id. */
+static enum mh_store_rc revision_write(struct mh_store *s, const struct mh_article *art,
+				       const struct mh_revision_note *note, enum mh_revision_kind kind, int64_t now,
+				       int64_t *id, struct mh_buf *err)
+{
+	struct mh_buf authors = MH_BUF_INIT, tags = MH_BUF_INIT;
+	ids_text(&authors, art->authors, art->n_authors, sizeof(struct mh_author));
+	ids_text(&tags, art->tags, art->n_tags, sizeof(struct mh_tag));
+	if (note != NULL && kind == MH_REVISION_SAVE)
+		kind = note->kind;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, art->id);
+	mh_store_arg_text(&a, mh_revision_kind_name(kind));
+	if (kind == MH_REVISION_RESTORE)
+		mh_store_arg_int(&a, note->restored_from);
+	else
+		mh_store_arg_null(&a);
+	if (note != NULL && note->user_id > 0)
+		mh_store_arg_int(&a, note->user_id);
+	else
+		mh_store_arg_null(&a);
+	mh_store_arg_text(&a, note != NULL ? note->user_name : NULL);
+	mh_store_arg_int(&a, now);
+	mh_store_arg_text(&a, art->slug);
+	mh_store_arg_text(&a, art->headline);
+	mh_store_arg_text(&a, art->dek);
+	mh_store_arg_int(&a, art->section_id);
+	mh_store_arg_str(&a, mh_buf_str(&authors));
+	mh_store_arg_str(&a, mh_buf_str(&tags));
+	mh_store_arg_text(&a, art->via_name);
+	mh_store_arg_text(&a, art->via_url);
+	mh_store_arg_text(&a, art->image_url);
+	mh_store_arg_text(&a, art->image_alt);
+	mh_store_arg_bool(&a, art->staff_pick);
+	mh_store_arg_text(&a, mh_article_status_name(art->status));
+	mh_store_arg_int(&a, art->published_at);
+	mh_store_arg_text(&a, art->body_md);
+	int64_t got = 0;
+	enum mh_store_rc rc = run_first(s, MH_Q_REV_INSERT, &a, &got, err, NULL, NULL);
+	mh_buf_free(&authors);
+	mh_buf_free(&tags);
+	if (rc == MH_OK && id != NULL)
+		*id = got;
+	return rc;
+}
+
+static void row_copy_text(void *ctx, const struct mh_store_row *r)
+{
+	struct mh_buf *b = ctx;
+	mh_buf_reset(b);
+	mh_buf_append_c(b, r->peek(r->ctx, 0));
+}
+
+/* Before an update of article id to new_slug: its slug until now becomes
+ * one of its old addresses, if it changes. */
+static enum mh_store_rc keep_old_slug(struct mh_store *s, int64_t id, const char *new_slug, int64_t now,
+				      struct mh_buf *err)
+{
+	struct mh_buf old = MH_BUF_INIT;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	enum mh_store_rc rc = run(s, MH_Q_ART_SLUG_NOW, &a, row_copy_text, &old, err, NULL, NULL);
+	if (rc == MH_OK && old.len > 0 && strcmp(mh_buf_cstr(&old), new_slug != NULL ? new_slug : "") != 0) {
+		struct mh_store_args b = { 0 };
+		mh_store_arg_str(&b, mh_buf_str(&old));
+		mh_store_arg_int(&b, id);
+		mh_store_arg_int(&b, now);
+		rc = run(s, MH_Q_OLD_SLUG_SET, &b, NULL, NULL, err, NULL, NULL);
+	}
+	mh_buf_free(&old);
+	return rc;
+}
+
+static enum mh_store_rc old_slug_forget(struct mh_store *s, const char *slug, struct mh_buf *err)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, slug);
+	return run(s, MH_Q_OLD_SLUG_DEL, &a, NULL, NULL, err, NULL, NULL);
+}
+
+/* "3,1,2" -> items with only their ids set (arena memory). */
+static void *ids_parse(struct mh_arena *a, const char *text, size_t item, size_t *n)
+{
+	size_t count = 0;
+	for (const char *p = text; *p != '\0'; p++)
+		count += *p == ',';
+	count += text[0] != '\0';
+	char *arr = mh_arena_alloc(a, (count > 0 ? count : 1) * item);
+	size_t got = 0;
+	const char *p = text;
+	while (got < count && *p != '\0') {
+		char *end = NULL;
+		long long v = strtoll(p, &end, 10);
+		if (end == p)
+			break;
+		int64_t id = v;
+		memcpy(arr + got * item, &id, sizeof(id));
+		got++;
+		p = *end == ',' ? end + 1 : end;
+	}
+	*n = got;
+	return arr;
+}
+
+static void row_revision(const struct mh_store_row *r, struct mh_arena *a, struct mh_revision *rev, bool body)
+{
+	rev->id = r->i64(r->ctx, 0);
+	rev->article_id = r->i64(r->ctx, 1);
+	rev->kind = MH_REVISION_SAVE;
+	for (size_t k = 0; k < sizeof(revision_kind_names) / sizeof(revision_kind_names[0]); k++)
+		if (strcmp(r->peek(r->ctx, 2), revision_kind_names[k]) == 0)
+			rev->kind = (enum mh_revision_kind)k;
+	rev->restored_from = r->i64(r->ctx, 3);
+	rev->user_id = r->i64(r->ctx, 4);
+	rev->user_name = r->str(r->ctx, a, 5);
+	rev->created_at = r->i64(r->ctx, 6);
+	struct mh_article *st = &rev->state;
+	memset(st, 0, sizeof(*st));
+	st->id = rev->article_id;
+	st->slug = r->str(r->ctx, a, 7);
+	st->headline = r->str(r->ctx, a, 8);
+	st->dek = r->str(r->ctx, a, 9);
+	st->section_id = r->i64(r->ctx, 10);
+	st->authors = ids_parse(a, r->peek(r->ctx, 11), sizeof(struct mh_author), &st->n_authors);
+	for (size_t i = 0; i < st->n_authors; i++)
+		st->authors[i].slug = st->authors[i].name = st->authors[i].bio = st->authors[i].avatar_url = "";
+	st->tags = ids_parse(a, r->peek(r->ctx, 12), sizeof(struct mh_tag), &st->n_tags);
+	for (size_t i = 0; i < st->n_tags; i++)
+		st->tags[i].slug = st->tags[i].name = "";
+	st->via_name = r->str(r->ctx, a, 13);
+	st->via_url = r->str(r->ctx, a, 14);
+	st->image_url = r->str(r->ctx, a, 15);
+	st->image_alt = r->str(r->ctx, a, 16);
+	st->staff_pick = r->flag(r->ctx, 17);
+	if (!mh_article_status_parse(mh_str_c(r->peek(r->ctx, 18)), &st->status))
+		st->status = MH_ARTICLE_DRAFT;
+	st->published_at = r->i64(r->ctx, 19);
+	st->body_md = body ? r->str(r->ctx, a, MH_STORE_REV_NCOLS) : NULL;
+	st->body_html = st->lead_html = "";
+	st->created_at = st->updated_at = rev->created_at;
+}
+
+static void item_revision(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	row_revision(r, a, out, false);
+}
+
+static void item_revision_body(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	row_revision(r, a, out, true);
+}
+
+enum mh_store_rc mh_store_revisions(struct mh_store *s, struct mh_arena *a, int64_t article_id, int64_t before_id,
+				    int limit, struct mh_revision **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit < 0 || limit > 1000 || before_id < 0 || article_id < 0)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, article_id);
+	mh_store_arg_int(&args, before_id > 0 ? before_id : INT64_MAX);
+	mh_store_arg_int(&args, limit > 0 ? limit : 20);
+	return collect(s, MH_Q_REV_LIST, &args, a, sizeof(struct mh_revision), item_revision, (void **)out, n);
+}
+
+/* Fills the names of a revision's byline or tags from the rows as they are
+ * now (one query); an id without a row keeps "" (removed since). */
+static enum mh_store_rc revision_names(struct mh_store *s, struct mh_arena *a, struct mh_article *st, bool authors)
+{
+	size_t n = authors ? st->n_authors : st->n_tags;
+	if (n == 0)
+		return MH_OK;
+	struct mh_buf ids = MH_BUF_INIT;
+	mh_buf_append_ch(&ids, s->ops->ids_open);
+	if (authors)
+		ids_text(&ids, st->authors, n, sizeof(struct mh_author));
+	else
+		ids_text(&ids, st->tags, n, sizeof(struct mh_tag));
+	mh_buf_append_ch(&ids, s->ops->ids_close);
+	struct mh_store_args args = { 0 };
+	const char *list = mh_buf_cstr(&ids);
+	args.v[args.n++] = (struct mh_store_arg){ .kind = MH_ARG_IDS, .s = { list, ids.len } };
+	void *rows = NULL;
+	size_t got = 0;
+	enum mh_store_rc rc = authors ? collect(s, MH_Q_AUTHORS_BY_IDS, &args, a, sizeof(struct mh_author),
+						item_author, &rows, &got)
+				      : collect(s, MH_Q_TAGS_BY_IDS, &args, a, sizeof(struct mh_tag), item_tag,
+						&rows, &got);
+	for (size_t i = 0; rc == MH_OK && i < n; i++) {
+		for (size_t j = 0; j < got; j++) {
+			if (authors && ((struct mh_author *)rows)[j].id == st->authors[i].id)
+				st->authors[i] = ((struct mh_author *)rows)[j];
+			else if (!authors && ((struct mh_tag *)rows)[j].id == st->tags[i].id)
+				st->tags[i] = ((struct mh_tag *)rows)[j];
+		}
+	}
+	mh_buf_free(&ids);
+	return rc;
+}
+
+enum mh_store_rc mh_store_revision_get(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_revision **out)
+{
+	*out = NULL;
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	struct mh_revision *rows = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = collect(s, MH_Q_REV_GET, &args, a, sizeof(struct mh_revision), item_revision_body,
+				      (void **)&rows, &n);
+	if (rc == MH_OK && n == 0)
+		return MH_NOT_FOUND;
+	if (rc == MH_OK)
+		rc = revision_names(s, a, &rows->state, true);
+	if (rc == MH_OK)
+		rc = revision_names(s, a, &rows->state, false);
+	struct mh_section *secs = NULL;
+	size_t n_secs = 0;
+	if (rc == MH_OK)
+		rc = mh_store_sections(s, a, &secs, &n_secs);
+	for (size_t i = 0; rc == MH_OK && i < n_secs; i++)
+		if (secs[i].id == rows->state.section_id)
+			rows->state.section = &secs[i];
+	if (rc == MH_OK)
+		*out = rows;
+	return rc;
+}
+
+enum mh_store_rc mh_store_revision_latest(struct mh_store *s, int64_t article_id, int64_t *id)
+{
+	*id = 0;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, article_id);
+	return run_first(s, MH_Q_REV_LATEST, &a, id, NULL, NULL, NULL);
+}
+
+enum mh_store_rc mh_store_revision_keep_conflict(struct mh_store *s, const struct mh_article *art,
+						 const struct mh_revision_note *note, int64_t *id, struct mh_buf *err)
+{
+	if (art->id <= 0) {
+		mh_store_set_err(err, "id: a conflict is kept for an article that exists");
+		return MH_INVALID;
+	}
+	if ((art->n_authors > 0 && art->authors == NULL) || (art->n_tags > 0 && art->tags == NULL) ||
+	    (unsigned)art->status > MH_ARTICLE_STATUS_LAST) {
+		mh_store_set_err(err, "revision: the article's byline, tags or status is malformed");
+		return MH_INVALID;
+	}
+	struct mh_revision_note who = { 0 };
+	if (note != NULL) {
+		who = *note;
+		who.kind = MH_REVISION_SAVE;
+		who.restored_from = 0;
+	}
+	enum mh_store_rc rc = check_note(&who, err);
+	if (rc != MH_OK)
+		return rc;
+	if ((rc = s->ops->write_begin(s, err)) != MH_OK)
+		return rc;
+	int64_t created = 0, got = 0;
+	bool was = false;
+	rc = no_such(article_old(s, art->id, &created, &was, err), "article", art->id, err);
+	if (rc == MH_OK)
+		rc = revision_write(s, art, &who, MH_REVISION_CONFLICT, mh_time_now(), &got, err);
+	rc = s->ops->write_end(s, rc, err);
+	if (rc == MH_OK && id != NULL)
+		*id = got;
+	return rc;
+}
+
+enum mh_store_rc mh_store_article_by_old_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					      struct mh_article **out)
+{
+	*out = NULL;
+	if (slug.len == 0)
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_str(&args, slug);
+	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_OLD_SLUG, &args, a, out);
+	if (rc == MH_OK)
+		report_withdrawn(*out, 1);
+	return rc;
+}
+
 /* What article_save accepts, before anything is written. */
 static enum mh_store_rc check_article(const struct mh_article *art, struct mh_buf *err)
 {
@@ -1109,7 +1461,7 @@ static enum mh_store_rc check_article(const struct mh_article *art, struct mh_bu
 		mh_store_set_err(err, "section_id: required");
 		return MH_INVALID;
 	}
-	if ((unsigned)art->status > MH_ARTICLE_PUBLISHED) {
+	if ((unsigned)art->status > MH_ARTICLE_STATUS_LAST) {
 		mh_store_set_err(err, "status: unknown status %d", (int)art->status);
 		return MH_INVALID;
 	}
@@ -1159,7 +1511,8 @@ static enum mh_store_rc check_article(const struct mh_article *art, struct mh_bu
 
 /* The statements of one save, inside write_begin/write_end. art becomes
  * what was stored (id, times, published_at, was_published as reported). */
-static enum mh_store_rc article_write(struct mh_store *s, struct mh_article *art, struct mh_buf *err)
+static enum mh_store_rc article_write(struct mh_store *s, struct mh_article *art,
+				      const struct mh_revision_note *note, int64_t *revision_id, struct mh_buf *err)
 {
 	enum mh_store_rc rc;
 	int64_t now = mh_time_now();
@@ -1172,6 +1525,10 @@ static enum mh_store_rc article_write(struct mh_store *s, struct mh_article *art
 		rc = article_old(s, art->id, &row.created_at, &was, err);
 		if (rc != MH_OK)
 			return no_such(rc, "article", art->id, err);
+		/* A published address is kept when the slug changes (was: the
+		 * stored "ever published", before this save). */
+		if (was && (rc = keep_old_slug(s, art->id, art->slug, now, err)) != MH_OK)
+			return rc;
 		ever_published = ever_published || was;
 		row.updated_at = now;
 	} else {
@@ -1180,7 +1537,7 @@ static enum mh_store_rc article_write(struct mh_store *s, struct mh_article *art
 		row.updated_at = art->updated_at != 0 ? art->updated_at : row.created_at;
 	}
 	/* Publishing (now or scheduled) without a time means "now". */
-	if (row.published_at == 0 && row.status != MH_ARTICLE_DRAFT)
+	if (row.published_at == 0 && mh_article_status_dated(row.status))
 		row.published_at = now;
 	row.was_published = ever_published;
 
@@ -1202,24 +1559,43 @@ static enum mh_store_rc article_write(struct mh_store *s, struct mh_article *art
 		if ((rc = article_add_tag(s, id, art->tags[i].id, fk, err)) != MH_OK)
 			return rc;
 	}
+	/* the slug is a live address now: nobody's old one */
+	if ((rc = old_slug_forget(s, row.slug, err)) != MH_OK)
+		return rc;
+	row.id = id;
+	if ((rc = revision_write(s, &row, note, MH_REVISION_SAVE, now, revision_id, err)) != MH_OK)
+		return rc;
 	*art = row;
 	art->id = id;
 	report_withdrawn(art, 1);
 	return MH_OK;
 }
 
-enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *art, struct mh_buf *err)
+enum mh_store_rc mh_store_article_save_noted(struct mh_store *s, struct mh_article *art,
+					     const struct mh_revision_note *note, int64_t *revision_id,
+					     struct mh_buf *err)
 {
 	enum mh_store_rc rc = check_article(art, err);
+	if (rc == MH_OK)
+		rc = check_note(note, err);
 	if (rc != MH_OK)
 		return rc;
 	struct mh_article copy = *art; /* art is only changed when the save commits */
+	int64_t rev = 0;
 	if ((rc = s->ops->write_begin(s, err)) != MH_OK)
 		return rc;
-	rc = s->ops->write_end(s, article_write(s, &copy, err), err);
-	if (rc == MH_OK)
+	rc = s->ops->write_end(s, article_write(s, &copy, note, &rev, err), err);
+	if (rc == MH_OK) {
 		*art = copy;
+		if (revision_id != NULL)
+			*revision_id = rev;
+	}
 	return rc;
+}
+
+enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *art, struct mh_buf *err)
+{
+	return mh_store_article_save_noted(s, art, NULL, NULL, err);
 }
 
 /* A one-row write that changed no row: the row is not there (none).
@@ -1247,7 +1623,7 @@ enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int6
  * backend, so it must never come from anywhere but this list. */
 static const char *const countable[] = {
 	"sections", "authors", "tags", "articles", "article_authors", "article_tags", "schema_migrations", "changes",
-	"jobs",
+	"jobs", "article_revisions", "article_slugs",
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)

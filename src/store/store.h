@@ -82,9 +82,17 @@ enum mh_article_status {
 	MH_ARTICLE_DRAFT = 0,
 	MH_ARTICLE_SCHEDULED,
 	MH_ARTICLE_PUBLISHED,
+	/* submitted for review: a contributor's finished draft, waiting for
+	 * an editor to publish it. Like a draft it is never public and has no
+	 * publication time. */
+	MH_ARTICLE_REVIEW,
 };
+#define MH_ARTICLE_STATUS_LAST MH_ARTICLE_REVIEW
 const char *mh_article_status_name(enum mh_article_status st);
 bool mh_article_status_parse(struct mh_str s, enum mh_article_status *out);
+/* True for the statuses that carry a publication time (scheduled,
+ * published); false for draft and review, which are never public. */
+bool mh_article_status_dated(enum mh_article_status st);
 
 struct mh_article {
 	int64_t id;
@@ -181,6 +189,75 @@ enum mh_store_rc mh_store_article_save(struct mh_store *s, struct mh_article *ar
 enum mh_store_rc mh_store_article_lock(struct mh_store *s, int64_t id);
 /* Sets the stored view count (later issues count views; the demo seeds them). */
 enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int64_t views);
+
+/* ---- revisions and old addresses ----
+ * Every save of an article (mh_store_article_save and _noted, whoever
+ * calls them) keeps a revision in the same transaction: the full editable
+ * state as saved (headline, dek, slug, section, authors in order, tags, via,
+ * image and its description, staff pick, status, publication time, body
+ * Markdown), when, and who. A revision is never changed afterwards. */
+enum mh_revision_kind {
+	MH_REVISION_SAVE = 0, /* an ordinary save */
+	MH_REVISION_RESTORE,  /* a save that brought back an earlier revision */
+	MH_REVISION_CONFLICT, /* a save refused as stale, its text kept (never applied) */
+};
+const char *mh_revision_kind_name(enum mh_revision_kind k);
+/* Who saves and why, as the revision keeps it. NULL where one is asked for
+ * means: nobody known, an ordinary save. */
+struct mh_revision_note {
+	int64_t user_id;       /* the account; 0 = none (the CLI, a job): stored NULL */
+	const char *user_name; /* the name as shown then (kept even if the account goes); NULL = "" */
+	enum mh_revision_kind kind;
+	int64_t restored_from; /* MH_REVISION_RESTORE: the revision brought back */
+};
+struct mh_revision {
+	int64_t id, article_id;
+	int64_t created_at;
+	int64_t user_id; /* 0 when none */
+	const char *user_name;
+	enum mh_revision_kind kind;
+	int64_t restored_from; /* 0 unless a restore */
+	/* The article as this revision saved it: id (= article_id), slug,
+	 * headline, dek, section_id and section (NULL if that section is gone),
+	 * authors in byline order and tags (by id; slug and name as they are
+	 * now, "" for one since removed), via_name/url, image_url/alt,
+	 * staff_pick, status, published_at, body_md (NULL in lists). Not kept:
+	 * body_html and lead_html (""; a restore renders again), views, times. */
+	struct mh_article state;
+};
+/* mh_store_article_save, with who saves (note may be NULL: unknown, an
+ * ordinary save) kept in the revision; *revision_id (may be NULL) is set to
+ * the revision this save made. On an update of a published (or once
+ * published) article whose slug changes, the old slug is kept as an old
+ * address of the article (mh_store_article_by_old_slug), in the same
+ * transaction; a slug an article takes stops being anyone's old address. */
+enum mh_store_rc mh_store_article_save_noted(struct mh_store *s, struct mh_article *art,
+					     const struct mh_revision_note *note, int64_t *revision_id,
+					     struct mh_buf *err);
+/* An article's revisions, newest first, without body_md, authors or tags:
+ * up to limit (1..1000; 0 = 20) with id < before_id (0 = from the newest),
+ * so the next page starts before the last id of this one. An article with
+ * none (or no such article): *n = 0. */
+enum mh_store_rc mh_store_revisions(struct mh_store *s, struct mh_arena *a, int64_t article_id, int64_t before_id,
+				    int limit, struct mh_revision **out, size_t *n);
+/* One revision with everything (body, authors, tags, section): MH_NOT_FOUND. */
+enum mh_store_rc mh_store_revision_get(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_revision **out);
+/* The newest revision of the article as stored (the conflict ones, never
+ * applied, left out): 0 when it has none. */
+enum mh_store_rc mh_store_revision_latest(struct mh_store *s, int64_t article_id, int64_t *id);
+/* Keeps art (a save refused because it was made from a stale read) as a
+ * revision of kind MH_REVISION_CONFLICT of article art->id, without
+ * changing the article: nothing either writer typed is lost. note's kind is
+ * ignored. MH_NOT_FOUND when there is no such article. */
+enum mh_store_rc mh_store_revision_keep_conflict(struct mh_store *s, const struct mh_article *art,
+						 const struct mh_revision_note *note, int64_t *id, struct mh_buf *err);
+/* The article that had slug before a rename (any status, with body), found
+ * through the old addresses the saves kept: MH_NOT_FOUND when none. An
+ * article that has the slug now is mh_store_article_by_slug's, and wins:
+ * look that up first. However many renames followed, it is the article as
+ * it is now (its current slug). */
+enum mh_store_rc mh_store_article_by_old_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					      struct mh_article **out);
 
 /* ---- the change log ----
  * Each write that makes cached pages stale appends the space-separated cache
@@ -322,7 +399,7 @@ enum mh_store_rc mh_store_check(struct mh_store *s, struct mh_buf *err);
 
 /* Row counts per table, for tests and `db copy` verification. Only sections,
  * authors, tags, articles, article_authors, article_tags, schema_migrations,
- * changes, jobs;
+ * changes, jobs, article_revisions, article_slugs;
  * any other name is MH_INVALID. */
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
 

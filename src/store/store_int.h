@@ -69,6 +69,20 @@ enum mh_store_stmt {
 	MH_Q_JOBS_STATE,     /* limit, state */
 	MH_Q_JOB_RETRY,      /* id, now */
 	MH_Q_JOBS_PRUNE,     /* before */
+	/* ---- revisions and old addresses (issue 7) ---- */
+	/* article_id, kind, restored_from, user_id, user_name, created_at, slug,
+	 * headline, dek, section_id, author_ids, tag_ids, via_name, via_url,
+	 * image_url, image_alt, staff_pick, status, published_at, body_md -> id */
+	MH_Q_REV_INSERT,
+	MH_Q_REV_LIST,       /* article_id, before_id, limit -> MH_STORE_REV_COLS, newest first */
+	MH_Q_REV_GET,        /* id -> MH_STORE_REV_COLS, body_md */
+	MH_Q_REV_LATEST,     /* article_id -> max(id) of the applied ones, or 0 */
+	MH_Q_AUTHORS_BY_IDS, /* ids (MH_ARG_IDS) -> MH_STORE_AUTHOR_COLS */
+	MH_Q_TAGS_BY_IDS,    /* ids -> MH_STORE_TAG_COLS */
+	MH_Q_ART_SLUG_NOW,   /* id -> slug */
+	MH_Q_OLD_SLUG_SET,   /* slug, article_id, created_at (replaces the slug's row) */
+	MH_Q_OLD_SLUG_DEL,   /* slug */
+	MH_Q_ART_BY_OLD_SLUG, /* slug -> MH_STORE_ART_COLS and the body */
 	MH_Q__COUNT
 };
 
@@ -193,6 +207,12 @@ enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, 
 	"id, kind, payload, state, run_at, attempts, max_attempts, owner, lease_until, last_error," \
 	" coalesce(dedupe, ''), created_at, updated_at"
 #define MH_STORE_CHANGE_COLS "id, keys, created_at"
+/* a revision, without its body (which comes last when asked for) */
+#define MH_STORE_REV_COLS                                                                                \
+	"id, article_id, kind, coalesce(restored_from, 0), coalesce(user_id, 0), user_name, created_at," \
+	" slug, headline, dek, section_id, author_ids, tag_ids, via_name, via_url, image_url, image_alt," \
+	" staff_pick, status, published_at"
+#define MH_STORE_REV_NCOLS 20
 /* The relation queries of a list page: article_id, then an author's or a
  * tag's columns, grouped by article id. */
 #define MH_STORE_BATCH_AUTHOR_COLS "aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url"

@@ -147,6 +147,24 @@ Test(frontmatter, statuses_and_dates)
 	cr_assert_eq(fm.publish_at, 1795933260 - 3600);
 	ok(MIN "staff_pick: false\n---\n");
 	cr_assert_not(fm.staff_pick);
+	/* submitted for review: like a draft, no publication time */
+	ok(MIN "status: review\n---\nBody\n");
+	cr_assert_eq(fm.status, MH_ARTICLE_REVIEW);
+	cr_assert_not(fm.has_publish_at);
+	fails(MIN "status: review\npublish_at: 2030-01-01\n---\n",
+	      "a.md:5: publish_at: an article in review has no publication time yet (an editor schedules or"
+	      " publishes it)");
+	/* and written back the same way: status, no time even if one is kept */
+	struct mh_section sec = { .id = 1, .slug = "news" };
+	struct mh_article art = { .headline = "H", .slug = "h", .section = &sec, .section_id = 1, .body_md = "B\n",
+				  .status = MH_ARTICLE_REVIEW, .published_at = 1893553445 };
+	struct mh_buf out = MH_BUF_INIT;
+	mh_frontmatter_write(&out, &art);
+	cr_assert(strstr(mh_buf_cstr(&out), "status: review\n") != NULL, "%s", mh_buf_cstr(&out));
+	cr_assert_null(strstr(mh_buf_cstr(&out), "publish_at"), "%s", mh_buf_cstr(&out));
+	ok(mh_buf_cstr(&out));
+	cr_assert_eq(fm.status, MH_ARTICLE_REVIEW);
+	mh_buf_free(&out);
 }
 
 Test(frontmatter, quoting)
@@ -216,7 +234,7 @@ Test(frontmatter, crlf_and_bom)
 	cr_assert_str_eq(fm.body, "Line one\nLine two\n");
 	cr_assert_eq(fm.body_line, 6);
 	fails("\xef\xbb\xbf---\r\nheadline: W\r\nsection: news\r\nstatus: live\r\n---\r\n",
-	      "a.md:4: status: expected draft, scheduled or published, got 'live'");
+	      "a.md:4: status: expected draft, review, scheduled or published, got 'live'");
 	/* trailing spaces after the fences, comments and blank lines */
 	ok("---  \n# a comment\n\nheadline: H\nsection: news\n---\t\n");
 	cr_assert_eq(fm.lines[MH_FM_HEADLINE], 4);
@@ -266,8 +284,8 @@ Test(frontmatter, bad_lines)
 
 Test(frontmatter, bad_values)
 {
-	fails(MIN "status: Published\n---\n", "a.md:4: status: expected draft, scheduled or published, got 'Published'");
-	fails(MIN "status:\n---\n", "a.md:4: status: expected draft, scheduled or published, got ''");
+	fails(MIN "status: Published\n---\n", "a.md:4: status: expected draft, review, scheduled or published, got 'Published'");
+	fails(MIN "status:\n---\n", "a.md:4: status: expected draft, review, scheduled or published, got ''");
 	fails(MIN "staff_pick: yes\n---\n", "a.md:4: staff_pick: expected true or false, got 'yes'");
 	fails_at(MIN "status: published\npublish_at: 29/11/2026\n---\n",
 		 "a.md:5: publish_at: '29/11/2026' is not a date and time: expected YYYY-MM-DD");
@@ -311,7 +329,7 @@ Test(frontmatter, error_values_are_cut)
 	memset(longv, 'x', sizeof(longv) - 1);
 	longv[sizeof(longv) - 1] = '\0';
 	snprintf(text, sizeof(text), MIN "status: %s\n---\n", longv);
-	fails_at(text, "a.md:4: status: expected draft, scheduled or published, got "
+	fails_at(text, "a.md:4: status: expected draft, review, scheduled or published, got "
 		       "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'");
 	cr_assert_lt(err.len, 200);
 }

@@ -259,7 +259,7 @@ with t.case("--dir: a changed file is updated, a bad one reported by FILE:LINE w
         f.write("---\nheadline: Bad desk file\nsection: news\nstatus: live\n---\nx\n")
     p = mh("article", "update", "--site", SITE, "--dir", DIR)
     t.eq(p.returncode, 1, f"exit (stdout {p.stdout!r}, stderr {p.stderr!r})")
-    t.contains(p.stderr, f"{bad}:4: status: expected draft, scheduled or published, got 'live'", "stderr")
+    t.contains(p.stderr, f"{bad}:4: status: expected draft, review, scheduled or published, got 'live'", "stderr")
     t.contains(p.stdout, f"updated {DIR_SLUGS[0]}", "stdout")
     t.contains(p.stdout, "0 added, 1 updated, 2 unchanged, 1 bad", "summary")
     t.eq(harness.db_query(SITE, "SELECT COUNT(*) AS n FROM articles WHERE headline = 'Bad desk file'"), [{"n": 0}])

@@ -103,7 +103,8 @@ with t.case("db copy: SQLite -> PostgreSQL -> SQLite keeps every row"):
     a, b = sqlite3.connect(src), sqlite3.connect(back)
     for table, order in (("sections", "id"), ("authors", "id"), ("tags", "id"), ("articles", "id"),
                          ("article_authors", "article_id, author_id"), ("article_tags", "article_id, tag_id"),
-                         ("changes", "id"), ("jobs", "id")):
+                         ("changes", "id"), ("jobs", "id"), ("article_revisions", "id"),
+                         ("article_slugs", "slug")):
         ra = a.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
         rb = b.execute(f"SELECT * FROM {table} ORDER BY {order}").fetchall()
         t.eq(len(rb), len(ra), f"{table} rows")

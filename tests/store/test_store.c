@@ -17,10 +17,13 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "content/content.h" /* saving with revisions, restore, conflicts (content over the store) */
+#include "store/store_int.h" /* the migrations, to build a database of an older version */
 
 /* the newest migration: 1 content tables, 2 the change log, 3 the job
- * queue, 4 the change log's time index */
-#define SCHEMA_VERSION 4
+ * queue, 4 the change log's time index, 5 review, revisions and old slugs
+ * (issue 7: becomes 6 when merged after accounts) */
+#define SCHEMA_VERSION 5
 
 static char dir[64];
 static char url[512];  /* what every open in this file uses */
@@ -1171,4 +1174,571 @@ Test(store, a_newer_schema_is_refused)
 	cr_assert_eq(mh_store_migrate(st, &v, &err), MH_INVALID);
 	cr_assert(strstr(mh_buf_cstr(&err), "is newer than this program knows"), "%s", mh_buf_cstr(&err));
 	cr_assert_eq(v, SCHEMA_VERSION + 40);
+}
+
+/* ---- issue 7: the review status, revisions, old slugs ---- */
+
+static int64_t save_noted(struct mh_article *a, const char *who, int64_t user_id)
+{
+	struct mh_revision_note note = { .user_id = user_id, .user_name = who };
+	int64_t rev = 0;
+	cr_assert_eq(mh_store_article_save_noted(st, a, &note, &rev, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_gt(rev, 0);
+	return rev;
+}
+
+Test(store, review_is_never_listed_and_has_no_time)
+{
+	seed();
+	add("public-one", sec_news, 100, false, au_ana, 0);
+	struct mh_article a = { .slug = "in-review", .headline = "In review", .body_md = "b", .section_id = sec_news,
+				.status = MH_ARTICLE_REVIEW };
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(a.published_at, 0, "review is not dated: no publication time is given to it");
+	struct mh_article *g = NULL;
+	cr_assert_eq(mh_store_article_by_slug(st, ar, MH_STR("in-review"), &g), MH_OK);
+	cr_assert_eq(g->status, MH_ARTICLE_REVIEW);
+	cr_assert_str_eq(mh_article_status_name(g->status), "review");
+	enum mh_article_status parsed = MH_ARTICLE_DRAFT;
+	cr_assert(mh_article_status_parse(MH_STR("review"), &parsed));
+	cr_assert_eq(parsed, MH_ARTICLE_REVIEW);
+	cr_assert_not(mh_article_status_dated(MH_ARTICLE_REVIEW));
+	cr_assert_not(mh_article_status_dated(MH_ARTICLE_DRAFT));
+	cr_assert(mh_article_status_dated(MH_ARTICLE_PUBLISHED));
+	/* the public lists: only the published one, whatever the filter */
+	struct mh_article_query q = { .now = NOW + 10 };
+	struct mh_article *arts = NULL;
+	size_t n = 0;
+	cr_assert_eq(mh_store_articles(st, ar, &q, &arts, &n), MH_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(arts[0].slug, "public-one");
+	q.section_id = sec_news;
+	int64_t c = 0;
+	cr_assert_eq(mh_store_articles_count(st, &q, &c), MH_OK);
+	cr_assert_eq(c, 1);
+	/* the newsroom's view sees it */
+	struct mh_article_query all = { .any_status = true };
+	cr_assert_eq(mh_store_articles(st, ar, &all, &arts, &n), MH_OK);
+	cr_assert_eq(n, 2);
+	/* and a status past the last one is refused */
+	a.status = (enum mh_article_status)(MH_ARTICLE_STATUS_LAST + 1);
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_INVALID);
+}
+
+Test(store, every_save_keeps_a_revision)
+{
+	seed();
+	struct mh_author byline[2] = { { .id = au_ben }, { .id = au_ana } };
+	struct mh_tag tags[2] = { { .id = tag_rail }, { .id = tag_court } };
+	struct mh_article a = {
+		.slug = "ferry", .headline = "Ferry v1", .dek = "d1", .body_md = "line one\nline two\n",
+		.section_id = sec_news, .authors = byline, .n_authors = 2, .tags = tags, .n_tags = 2,
+		.image_url = "/media/f.jpg", .image_alt = "A ferry", .via_name = "Radio",
+		.via_url = "https://radio.example.org/", .staff_pick = true, .status = MH_ARTICLE_DRAFT,
+	};
+	int64_t r1 = save_noted(&a, "Ana Ortiz", 7);
+	a.headline = "Ferry v2";
+	a.body_md = "line one\nline 2\n";
+	a.n_authors = 1; /* ben only */
+	a.status = MH_ARTICLE_PUBLISHED;
+	a.published_at = NOW;
+	int64_t r2 = save_noted(&a, "Ben Marsh", 0);
+	a.headline = "Ferry v3";
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err)); /* no note */
+	cr_assert_gt(r2, r1);
+	int64_t n = 0;
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n), MH_OK);
+	cr_assert_eq(n, 3);
+	int64_t latest = 0;
+	cr_assert_eq(mh_store_revision_latest(st, a.id, &latest), MH_OK);
+	cr_assert_gt(latest, r2);
+
+	/* newest first, keyset pages of 2 */
+	struct mh_revision *revs = NULL;
+	size_t got = 0;
+	cr_assert_eq(mh_store_revisions(st, ar, a.id, 0, 2, &revs, &got), MH_OK);
+	cr_assert_eq(got, 2);
+	cr_assert_eq(revs[0].id, latest);
+	cr_assert_str_eq(revs[0].state.headline, "Ferry v3");
+	cr_assert_str_eq(revs[0].user_name, "");
+	cr_assert_eq(revs[0].user_id, 0);
+	cr_assert_null(revs[0].state.body_md, "lists leave the body out");
+	cr_assert_eq(revs[1].id, r2);
+	cr_assert_str_eq(revs[1].user_name, "Ben Marsh");
+	cr_assert_eq(revs[1].user_id, 0, "no account: NULL, read as 0");
+	cr_assert_eq(revs[1].state.status, MH_ARTICLE_PUBLISHED);
+	cr_assert_eq(revs[1].kind, MH_REVISION_SAVE);
+	cr_assert_eq(mh_store_revisions(st, ar, a.id, revs[1].id, 2, &revs, &got), MH_OK);
+	cr_assert_eq(got, 1);
+	cr_assert_eq(revs[0].id, r1);
+	cr_assert_eq(revs[0].user_id, 7);
+	cr_assert_str_eq(revs[0].user_name, "Ana Ortiz");
+	cr_assert_eq(mh_store_revisions(st, ar, a.id, r1, 2, &revs, &got), MH_OK);
+	cr_assert_eq(got, 0);
+	cr_assert_eq(mh_store_revisions(st, ar, a.id, 0, 1001, &revs, &got), MH_INVALID);
+	cr_assert_eq(mh_store_revisions(st, ar, a.id, -1, 10, &revs, &got), MH_INVALID);
+	cr_assert_eq(mh_store_revisions(st, ar, 99999, 0, 10, &revs, &got), MH_OK);
+	cr_assert_eq(got, 0);
+
+	/* one revision, whole: the first save's state exactly */
+	struct mh_revision *one = NULL;
+	cr_assert_eq(mh_store_revision_get(st, ar, r1, &one), MH_OK);
+	cr_assert_eq(one->article_id, a.id);
+	const struct mh_article *s1 = &one->state;
+	cr_assert_str_eq(s1->headline, "Ferry v1");
+	cr_assert_str_eq(s1->dek, "d1");
+	cr_assert_str_eq(s1->slug, "ferry");
+	cr_assert_str_eq(s1->body_md, "line one\nline two\n");
+	cr_assert_eq(s1->section_id, sec_news);
+	cr_assert_not_null(s1->section);
+	cr_assert_str_eq(s1->section->slug, "news");
+	cr_assert_eq(s1->n_authors, 2);
+	cr_assert_str_eq(s1->authors[0].slug, "ben", "byline order kept");
+	cr_assert_str_eq(s1->authors[1].name, "Ana Ortiz");
+	cr_assert_eq(s1->n_tags, 2);
+	cr_assert(s1->tags[0].id == tag_rail && s1->tags[1].id == tag_court);
+	cr_assert_str_eq(s1->tags[1].name, "Courts & Law");
+	cr_assert_str_eq(s1->image_url, "/media/f.jpg");
+	cr_assert_str_eq(s1->image_alt, "A ferry");
+	cr_assert_str_eq(s1->via_name, "Radio");
+	cr_assert_str_eq(s1->via_url, "https://radio.example.org/");
+	cr_assert(s1->staff_pick);
+	cr_assert_eq(s1->status, MH_ARTICLE_DRAFT);
+	cr_assert_eq(s1->published_at, 0);
+	cr_assert_eq(mh_store_revision_get(st, ar, r2, &one), MH_OK);
+	cr_assert_eq(one->state.n_authors, 1);
+	cr_assert_eq(one->state.published_at, NOW);
+	cr_assert_eq(mh_store_revision_get(st, ar, 999999, &one), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_revision_get(st, ar, 0, &one), MH_NOT_FOUND);
+
+	/* a restore names what it brings back; a bad note saves nothing */
+	struct mh_revision_note bad = { .kind = MH_REVISION_RESTORE };
+	a.headline = "Not saved";
+	cr_assert_eq(mh_store_article_save_noted(st, &a, &bad, NULL, &err), MH_INVALID);
+	bad = (struct mh_revision_note){ .kind = MH_REVISION_CONFLICT };
+	cr_assert_eq(mh_store_article_save_noted(st, &a, &bad, NULL, &err), MH_INVALID);
+	struct mh_revision_note restore = { .kind = MH_REVISION_RESTORE, .restored_from = r1, .user_name = "Ed" };
+	int64_t r4 = 0;
+	cr_assert_eq(mh_store_article_save_noted(st, &a, &restore, &r4, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_revision_get(st, ar, r4, &one), MH_OK);
+	cr_assert_eq(one->kind, MH_REVISION_RESTORE);
+	cr_assert_eq(one->restored_from, r1);
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n), MH_OK);
+	cr_assert_eq(n, 4, "the refused saves left no revision");
+
+	/* a failed save (slug taken) leaves no revision either */
+	add("other", sec_news, 5, false, 0, 0);
+	a.slug = "other";
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_CONFLICT);
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n), MH_OK);
+	cr_assert_eq(n, 5, "4 of ferry and 1 of 'other'");
+}
+
+Test(store, a_refused_text_is_kept_as_a_conflict_revision)
+{
+	seed();
+	struct mh_article a = { .slug = "budget", .headline = "Budget", .body_md = "mine", .section_id = sec_news };
+	int64_t r1 = save_noted(&a, "Ana", 1);
+	struct mh_article theirs = a;
+	theirs.body_md = "theirs, refused";
+	struct mh_revision_note who = { .user_id = 2, .user_name = "Ben", .kind = MH_REVISION_RESTORE };
+	int64_t kept = 0;
+	cr_assert_eq(mh_store_revision_keep_conflict(st, &theirs, &who, &kept, &err), MH_OK, "%s",
+		     mh_buf_cstr(&err));
+	struct mh_revision *rev = NULL;
+	cr_assert_eq(mh_store_revision_get(st, ar, kept, &rev), MH_OK);
+	cr_assert_eq(rev->kind, MH_REVISION_CONFLICT);
+	cr_assert_eq(rev->restored_from, 0);
+	cr_assert_eq(rev->user_id, 2);
+	cr_assert_str_eq(rev->state.body_md, "theirs, refused");
+	/* never applied: the article and its newest applied revision stay */
+	struct mh_article *g = NULL;
+	cr_assert_eq(mh_store_article_by_id(st, ar, a.id, &g), MH_OK);
+	cr_assert_str_eq(g->body_md, "mine");
+	int64_t latest = 0;
+	cr_assert_eq(mh_store_revision_latest(st, a.id, &latest), MH_OK);
+	cr_assert_eq(latest, r1);
+	theirs.id = 424242;
+	cr_assert_eq(mh_store_revision_keep_conflict(st, &theirs, &who, &kept, &err), MH_NOT_FOUND);
+	theirs.id = 0;
+	cr_assert_eq(mh_store_revision_keep_conflict(st, &theirs, NULL, &kept, &err), MH_INVALID);
+}
+
+Test(store, old_slugs_lead_to_the_article)
+{
+	seed();
+	struct mh_article a = { .slug = "first", .headline = "H", .body_md = "b", .section_id = sec_news,
+				.status = MH_ARTICLE_PUBLISHED, .published_at = NOW };
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	a.slug = "second";
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	a.slug = "third";
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	int64_t n = 0;
+	cr_assert_eq(mh_store_count(st, "article_slugs", &n), MH_OK);
+	cr_assert_eq(n, 2);
+	/* every old slug, however many renames ago, is the article as it is now */
+	struct mh_article *g = NULL;
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR("first"), &g), MH_OK);
+	cr_assert_eq(g->id, a.id);
+	cr_assert_str_eq(g->slug, "third");
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR("second"), &g), MH_OK);
+	cr_assert_str_eq(g->slug, "third");
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR("third"), &g), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR(""), &g), MH_NOT_FOUND);
+	/* a save that changes nothing of the slug keeps nothing */
+	a.headline = "H2";
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_count(st, "article_slugs", &n), MH_OK);
+	cr_assert_eq(n, 2);
+
+	/* a new article taking an old slug wins: it is a live address again */
+	struct mh_article b = { .slug = "first", .headline = "New", .body_md = "b", .section_id = sec_news,
+				.status = MH_ARTICLE_PUBLISHED, .published_at = NOW };
+	cr_assert_eq(mh_store_article_save(st, &b, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_article_by_slug(st, ar, MH_STR("first"), &g), MH_OK);
+	cr_assert_eq(g->id, b.id);
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR("first"), &g), MH_NOT_FOUND);
+	/* and when that one moves on, its old slug leads to it, not to a */
+	b.slug = "new-home";
+	cr_assert_eq(mh_store_article_save(st, &b, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR("first"), &g), MH_OK);
+	cr_assert_eq(g->id, b.id);
+
+	/* back to an old slug of its own: that slug is live, the others still lead there */
+	a.slug = "second";
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR("second"), &g), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR("third"), &g), MH_OK);
+	cr_assert_str_eq(g->slug, "second");
+
+	/* a draft never had an address: renaming it keeps none */
+	struct mh_article d = { .slug = "draft-a", .headline = "D", .section_id = sec_news };
+	cr_assert_eq(mh_store_article_save(st, &d, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	d.slug = "draft-b";
+	cr_assert_eq(mh_store_article_save(st, &d, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR("draft-a"), &g), MH_NOT_FOUND);
+	/* a failed rename (slug taken) keeps none either: one transaction */
+	int64_t before_n = 0;
+	cr_assert_eq(mh_store_count(st, "article_slugs", &before_n), MH_OK);
+	a.slug = "new-home";
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_CONFLICT);
+	cr_assert_eq(mh_store_count(st, "article_slugs", &n), MH_OK);
+	cr_assert_eq(n, before_n);
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR("second"), &g), MH_NOT_FOUND);
+}
+
+/* Runs sql on the database at u (a SQLite path, or a postgres:// URL). */
+static void raw_sql_at(const char *u, const char *sql)
+{
+	if (on_pg) {
+		PGconn *c = PQconnectdb(u);
+		cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+		PGresult *r = PQexec(c, sql);
+		cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK, "%.200s: %s",
+			  sql, PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+	} else {
+		sqlite3 *db = NULL;
+		cr_assert_eq(sqlite3_open(u, &db), SQLITE_OK);
+		sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+		cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%.200s: %s", sql,
+			     sqlite3_errmsg(db));
+		sqlite3_close(db);
+	}
+}
+
+/* A second database beside the test's, empty: its URL in out. */
+static void second_db(const char *suffix, char *out, size_t size)
+{
+	if (on_pg) {
+		char sql[160];
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s_%s", db_name, suffix);
+		pg_admin(sql);
+		const char *slash = strrchr(url, '/');
+		snprintf(out, size, "%.*s/%s_%s", (int)(slash - url), url, db_name, suffix);
+	} else {
+		snprintf(out, size, "%s/%s.db", dir, suffix);
+	}
+}
+
+static void drop_second_db(const char *suffix)
+{
+	if (on_pg) {
+		char sql[160];
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s_%s WITH (FORCE)", db_name, suffix);
+		pg_admin(sql);
+	}
+}
+
+Test(store, migration_5_keeps_every_article_and_gives_each_a_first_revision)
+{
+	char old_url[600];
+	second_db("old", old_url, sizeof(old_url));
+	/* a database as version 4 left it, with an article, its byline and tags */
+	raw_sql_at(old_url, on_pg ? "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+				     " applied_at BIGINT NOT NULL)"
+				   : "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+				     " applied_at INTEGER NOT NULL)");
+	for (size_t i = 0; i < mh_store_n_migrations && mh_store_migrations[i].version <= 4; i++) {
+		raw_sql_at(old_url, on_pg ? mh_store_migrations[i].postgres_sql : mh_store_migrations[i].sqlite_sql);
+		char rec[96];
+		snprintf(rec, sizeof(rec), "INSERT INTO schema_migrations VALUES (%d, 0)",
+			 mh_store_migrations[i].version);
+		raw_sql_at(old_url, rec);
+	}
+	raw_sql_at(old_url, "INSERT INTO sections(id, slug, name) VALUES (3, 'news', 'News');"
+			    "INSERT INTO authors(id, slug, name) VALUES (5, 'ana', 'Ana'), (6, 'ben', 'Ben');"
+			    "INSERT INTO tags(id, slug, name) VALUES (8, 'rail', 'Rail'), (9, 'bus', 'Bus');"
+			    "INSERT INTO articles(id, slug, headline, body_md, section_id, status, published_at,"
+			    " updated_at, created_at, was_published) VALUES"
+			    " (11, 'old-one', 'Old one', 'old body', 3, 'published', 100, 200, 50, TRUE),"
+			    " (12, 'old-two', 'Old two', '', 3, 'draft', 0, 300, 300, FALSE);"
+			    "INSERT INTO article_authors VALUES (11, 6, 0), (11, 5, 1);"
+			    "INSERT INTO article_tags VALUES (11, 9), (11, 8);");
+	struct mh_store *old = NULL;
+	int v = 0;
+	cr_assert_eq(mh_store_open(old_url, dir, false, &old, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_migrate(old, &v, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(v, SCHEMA_VERSION);
+	/* everything is still there, joins included */
+	struct mh_article *g = NULL;
+	cr_assert_eq(mh_store_article_by_id(old, ar, 11, &g), MH_OK);
+	cr_assert_str_eq(g->slug, "old-one");
+	cr_assert_eq(g->n_authors, 2);
+	cr_assert_str_eq(g->authors[0].slug, "ben");
+	cr_assert_eq(g->n_tags, 2);
+	cr_assert_eq(g->status, MH_ARTICLE_PUBLISHED);
+	/* each article's state as its first revision */
+	struct mh_revision *revs = NULL;
+	size_t n = 0;
+	cr_assert_eq(mh_store_revisions(old, ar, 11, 0, 10, &revs, &n), MH_OK);
+	cr_assert_eq(n, 1);
+	struct mh_revision *r = NULL;
+	cr_assert_eq(mh_store_revision_get(old, ar, revs[0].id, &r), MH_OK);
+	cr_assert_str_eq(r->state.body_md, "old body");
+	cr_assert_eq(r->created_at, 200);
+	cr_assert_eq(r->state.n_authors, 2);
+	cr_assert_eq(r->state.authors[0].id, 6, "byline order from position");
+	cr_assert_eq(r->state.authors[1].id, 5);
+	cr_assert_eq(r->state.n_tags, 2);
+	cr_assert_eq(mh_store_revisions(old, ar, 12, 0, 10, &revs, &n), MH_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(revs[0].state.n_authors, 0);
+	/* the new status is accepted now, and the joins still cascade */
+	g->status = MH_ARTICLE_REVIEW;
+	cr_assert_eq(mh_store_article_save(old, g, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	raw_sql_at(old_url, "DELETE FROM articles WHERE id = 11");
+	int64_t c = 0;
+	cr_assert_eq(mh_store_count(old, "article_authors", &c), MH_OK);
+	cr_assert_eq(c, 0);
+	cr_assert_eq(mh_store_count(old, "article_revisions", &c), MH_OK);
+	cr_assert_eq(c, 1, "article 11's revisions went with it");
+	mh_store_close(old);
+	drop_second_db("old");
+}
+
+Test(store, db_copy_takes_revisions_and_old_slugs)
+{
+	seed();
+	struct mh_article a = { .slug = "a1", .headline = "H", .body_md = "b", .section_id = sec_news,
+				.status = MH_ARTICLE_PUBLISHED, .published_at = NOW };
+	save_noted(&a, "Ana", 3);
+	a.slug = "a2";
+	save_noted(&a, "Ben", 0);
+	char to_url[600];
+	second_db("copy", to_url, sizeof(to_url));
+	struct mh_store *to = NULL;
+	int v = 0;
+	cr_assert_eq(mh_store_open(to_url, dir, true, &to, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_migrate(to, &v, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_copy(st, to, false, NULL, NULL, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	int64_t n = 0;
+	cr_assert_eq(mh_store_count(to, "article_revisions", &n), MH_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(mh_store_count(to, "article_slugs", &n), MH_OK);
+	cr_assert_eq(n, 1);
+	struct mh_article *g = NULL;
+	cr_assert_eq(mh_store_article_by_old_slug(to, ar, MH_STR("a1"), &g), MH_OK);
+	cr_assert_str_eq(g->slug, "a2");
+	struct mh_revision *revs = NULL;
+	size_t got = 0;
+	cr_assert_eq(mh_store_revisions(to, ar, a.id, 0, 10, &revs, &got), MH_OK);
+	cr_assert_eq(got, 2);
+	cr_assert_eq(revs[1].user_id, 3);
+	cr_assert_eq(revs[0].user_id, 0, "a NULL user stays NULL");
+	/* a new revision on the copy gets a fresh id (the sequence followed) */
+	save_noted(g, "Cy", 0);
+	mh_store_close(to);
+	drop_second_db("copy");
+}
+
+/* ---- content over the store: a stale save, a restore (both backends) ---- */
+
+static struct mh_article *prepared(const char *slug, const char *headline, const char *body)
+{
+	struct mh_article *a = MH_NEW(ar, struct mh_article);
+	*a = (struct mh_article){ .slug = slug, .headline = headline, .body_md = body, .section_id = sec_news,
+				  .status = MH_ARTICLE_PUBLISHED, .published_at = NOW };
+	cr_assert_eq(mh_content_prepare_article(ar, a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	return a;
+}
+
+Test(store, a_stale_save_is_refused_and_both_texts_are_kept)
+{
+	seed();
+	struct mh_article *a = prepared("council", "Council", "first text\n");
+	struct mh_revision_note ana = { .user_id = 1, .user_name = "Ana" }, ben = { .user_id = 2, .user_name = "Ben" };
+	struct mh_content_save sv = { .note = &ana };
+	cr_assert_eq(mh_content_article_save(st, ar, NULL, a, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	int64_t base = sv.revision_id;
+	cr_assert_gt(base, 0);
+	/* two editors open revision `base`; Ana saves first */
+	struct mh_article *before_ana = NULL, *before_ben = NULL;
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &before_ana), MH_OK);
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &before_ben), MH_OK);
+	struct mh_article mine = *before_ana;
+	mine.body_md = "Ana's text\n";
+	cr_assert_eq(mh_content_prepare_article(ar, &mine, &err), MH_OK);
+	sv = (struct mh_content_save){ .note = &ana, .base_revision_id = base };
+	cr_assert_eq(mh_content_article_save(st, ar, before_ana, &mine, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	int64_t anas = sv.revision_id;
+	cr_assert_not(sv.conflict);
+	/* Ben's save, from the same read, is refused */
+	struct mh_article his = *before_ben;
+	his.body_md = "Ben's text\n";
+	his.headline = "Council (Ben)";
+	cr_assert_eq(mh_content_prepare_article(ar, &his, &err), MH_OK);
+	mh_buf_reset(&err);
+	sv = (struct mh_content_save){ .note = &ben, .base_revision_id = base };
+	cr_assert_eq(mh_content_article_save(st, ar, before_ben, &his, &sv, &err), 1);
+	cr_assert(strstr(mh_buf_cstr(&err), "changed by someone else"), "%s", mh_buf_cstr(&err));
+	cr_assert(sv.conflict);
+	cr_assert_eq(sv.current_revision_id, anas, "the text that won");
+	cr_assert_gt(sv.current_updated_at, 0);
+	cr_assert_gt(sv.conflict_revision_id, anas);
+	cr_assert_eq(sv.revision_id, 0);
+	/* nothing lost: Ana's text is the article, Ben's is a revision */
+	struct mh_article *now = NULL;
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &now), MH_OK);
+	cr_assert_str_eq(now->body_md, "Ana's text\n");
+	struct mh_revision *kept = NULL;
+	cr_assert_eq(mh_store_revision_get(st, ar, sv.conflict_revision_id, &kept), MH_OK);
+	cr_assert_eq(kept->kind, MH_REVISION_CONFLICT);
+	cr_assert_str_eq(kept->state.body_md, "Ben's text\n");
+	cr_assert_str_eq(kept->state.headline, "Council (Ben)");
+	cr_assert_str_eq(kept->user_name, "Ben");
+	struct mh_revision *won = NULL;
+	cr_assert_eq(mh_store_revision_get(st, ar, sv.current_revision_id, &won), MH_OK);
+	cr_assert_str_eq(won->state.body_md, "Ana's text\n");
+	/* the base revision alone also catches it (an editor's form carries only that) */
+	struct mh_article again = *now;
+	again.body_md = "late\n";
+	cr_assert_eq(mh_content_prepare_article(ar, &again, &err), MH_OK);
+	sv = (struct mh_content_save){ .note = &ben, .base_revision_id = base };
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_content_article_save(st, ar, NULL, &again, &sv, &err), 1);
+	cr_assert(sv.conflict);
+	/* Ben resolves it by restoring his kept text: a new save, the article is his */
+	sv = (struct mh_content_save){ .note = &ben };
+	cr_assert_eq(mh_content_revision_restore(st, ar, a->id, kept->id, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &now), MH_OK);
+	cr_assert_str_eq(now->body_md, "Ben's text\n");
+	cr_assert(strstr(now->body_html, "Ben") != NULL, "the body is rendered again");
+}
+
+Test(store, a_restore_brings_the_text_back_not_the_status)
+{
+	seed();
+	struct mh_author ana = { .id = au_ana }, ben = { .id = au_ben };
+	struct mh_tag rail = { .id = tag_rail };
+	struct mh_article *a = prepared("tram", "Tram v1", "one\n");
+	a->status = MH_ARTICLE_DRAFT;
+	a->published_at = 0;
+	a->authors = &ana;
+	a->n_authors = 1;
+	a->tags = &rail;
+	a->n_tags = 1;
+	struct mh_content_save sv = { 0 };
+	cr_assert_eq(mh_content_article_save(st, ar, NULL, a, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	int64_t r1 = sv.revision_id;
+	/* edited, renamed and published since */
+	struct mh_article *before = NULL;
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &before), MH_OK);
+	struct mh_article b = *before;
+	b.headline = "Tram v2";
+	b.slug = "tram-two";
+	b.body_md = "two\n";
+	b.authors = &ben;
+	b.n_tags = 0;
+	b.status = MH_ARTICLE_PUBLISHED;
+	b.published_at = NOW;
+	b.staff_pick = true;
+	cr_assert_eq(mh_content_prepare_article(ar, &b, &err), MH_OK);
+	cr_assert_eq(mh_content_article_save(st, ar, before, &b, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	int64_t changes_before = 0, changes_after = 0;
+	cr_assert_eq(mh_store_change_last(st, &changes_before), MH_OK);
+	struct mh_revision_note ed = { .user_name = "Ed", .user_id = 9 };
+	sv = (struct mh_content_save){ .note = &ed };
+	cr_assert_eq(mh_content_revision_restore(st, ar, a->id, r1, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	struct mh_article *now = NULL;
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &now), MH_OK);
+	cr_assert_str_eq(now->headline, "Tram v1");
+	cr_assert_str_eq(now->slug, "tram");
+	cr_assert_str_eq(now->body_md, "one\n");
+	cr_assert_eq(now->n_authors, 1);
+	cr_assert_eq(now->authors[0].id, au_ana);
+	cr_assert_eq(now->n_tags, 1);
+	cr_assert_eq(now->status, MH_ARTICLE_PUBLISHED, "a restore does not unpublish");
+	cr_assert_eq(now->published_at, NOW);
+	cr_assert(now->staff_pick);
+	/* its own revision, saying what it restored and who did */
+	struct mh_revision *rev = NULL;
+	cr_assert_eq(mh_store_revision_get(st, ar, sv.revision_id, &rev), MH_OK);
+	cr_assert_eq(rev->kind, MH_REVISION_RESTORE);
+	cr_assert_eq(rev->restored_from, r1);
+	cr_assert_eq(rev->user_id, 9);
+	cr_assert_str_eq(ed.user_name, "Ed");
+	cr_assert_eq(ed.kind, MH_REVISION_SAVE, "the caller's note is not changed");
+	/* the published address it had is kept: /articles/tram-two leads back */
+	struct mh_article *g = NULL;
+	cr_assert_eq(mh_store_article_by_old_slug(st, ar, MH_STR("tram-two"), &g), MH_OK);
+	cr_assert_eq(g->id, a->id);
+	/* and the pages it was on are dropped like for any save */
+	cr_assert_eq(mh_store_change_last(st, &changes_after), MH_OK);
+	cr_assert_gt(changes_after, changes_before);
+	struct mh_change *ch = NULL;
+	size_t nch = 0;
+	cr_assert_eq(mh_store_changes_since(st, ar, changes_before, 10, &ch, &nch), MH_OK);
+	cr_assert_eq(nch, 1);
+	char key[48];
+	snprintf(key, sizeof(key), "article:%lld", (long long)a->id);
+	cr_assert(strstr(ch[0].keys, key) != NULL, "%s", ch[0].keys);
+
+	/* bad input: another article's revision, a missing one; nothing saved */
+	struct mh_article *other = prepared("other-piece", "Other", "x\n");
+	cr_assert_eq(mh_content_article_save(st, ar, NULL, other, NULL, &err), 0, "%s", mh_buf_cstr(&err));
+	int64_t n_before = 0, n_after = 0;
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n_before), MH_OK);
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_content_revision_restore(st, ar, other->id, r1, NULL, &err), 1);
+	cr_assert(strstr(mh_buf_cstr(&err), "another article"), "%s", mh_buf_cstr(&err));
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_content_revision_restore(st, ar, a->id, 987654, NULL, &err), 1);
+	cr_assert(strstr(mh_buf_cstr(&err), "no revision 987654"), "%s", mh_buf_cstr(&err));
+	/* a restore to a slug another article took since: refused, named */
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &before), MH_OK);
+	b = *before;
+	b.slug = "tram-four";
+	cr_assert_eq(mh_content_article_save(st, ar, before, &b, &sv, &err), 0, "%s", mh_buf_cstr(&err));
+	struct mh_article *taker = prepared("tram", "Taker", "x\n");
+	cr_assert_eq(mh_content_article_save(st, ar, NULL, taker, NULL, &err), 0, "%s", mh_buf_cstr(&err));
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_content_revision_restore(st, ar, a->id, r1, NULL, &err), 1);
+	cr_assert(strstr(mh_buf_cstr(&err), "slug 'tram' is already used"), "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_article_by_id(st, ar, a->id, &now), MH_OK);
+	cr_assert_str_eq(now->slug, "tram-four");
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n_after), MH_OK);
+	cr_assert_eq(n_after, n_before + 2, "only the two saves made revisions");
 }
