@@ -37,11 +37,14 @@ run: release
 test: build
 	@scripts/run-tests $(BUILD)
 
-# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer, the
+# browser tests included (they drive the sanitized binary). A build folder
+# set up before without them is switched back on.
 $(BUILD_ASAN)/build.ninja:
 	meson setup $(BUILD_ASAN) --buildtype=debug -Db_sanitize=address,undefined \
-		-Db_lundef=false -Dbrowser_tests=false
+		-Db_lundef=false
 test-asan: deps $(BUILD_ASAN)/build.ninja
+	@meson configure $(BUILD_ASAN) -Dbrowser_tests=true >/dev/null
 	@ninja -C $(BUILD_ASAN)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
