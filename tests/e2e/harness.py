@@ -68,6 +68,8 @@ class TAP:
         `make test-asan` a leak or a sanitizer report at exit shows only in
         its exit status, which killing it at the end would throw away."""
         for s in list(_servers):
+            if s.proc is None or s.proc.poll() is not None:
+                continue  # stopped or killed by the test itself (kill -9 tests)
             rc = s.stop()
             if rc != 0:
                 self._emit(False, f"masthead serve (port {s.port}) exits 0 on SIGTERM",
