@@ -7,6 +7,7 @@ BUILD_FUZZ ?= build-fuzz
 SITE       ?= demo-site
 LISTEN     ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 30
+FUZZ_MERGE ?= 0
 
 .PHONY: all deps build release run test test-asan fuzz bench clean
 
@@ -36,24 +37,30 @@ run: release
 test: build
 	@scripts/run-tests $(BUILD)
 
-# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer, the
+# browser tests included (they drive the sanitized binary). A build folder
+# set up before without them is switched back on.
 $(BUILD_ASAN)/build.ninja:
 	meson setup $(BUILD_ASAN) --buildtype=debug -Db_sanitize=address,undefined \
-		-Db_lundef=false -Dbrowser_tests=false
+		-Db_lundef=false
 test-asan: deps $(BUILD_ASAN)/build.ninja
+	@meson configure $(BUILD_ASAN) -Dbrowser_tests=true >/dev/null
 	@ninja -C $(BUILD_ASAN)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	 scripts/run-tests $(BUILD_ASAN)
 
-# libFuzzer targets, each run for FUZZ_SECONDS from its seed corpus.
+# libFuzzer targets, each run for FUZZ_SECONDS from its seed corpus, with the
+# library they call instrumented too; one line per target with its coverage,
+# failing on a crash or on coverage under its floor (fuzz/min-coverage).
+# FUZZ_MERGE=1 merges what the runs found into fuzz/corpus/ (-merge=1).
 $(BUILD_FUZZ)/build.ninja:
 	CC=clang meson setup $(BUILD_FUZZ) --buildtype=debug -Dfuzz=true -Dtests=false \
 		-Db_sanitize=address,undefined -Db_lundef=false
 fuzz: deps $(BUILD_FUZZ)/build.ninja
 	@ninja -C $(BUILD_FUZZ)
-	@scripts/run-fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS)
+	@FUZZ_MERGE=$(FUZZ_MERGE) scripts/run-fuzz $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 bench: release
 	@scripts/deps bench

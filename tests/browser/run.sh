@@ -58,6 +58,16 @@ fi
 cd "$here"
 rc=0
 node --test --test-reporter=tap ./*.test.mjs || rc=$?
+# The server must stop cleanly on SIGTERM: under `make test-asan` a sanitizer
+# report (abort_on_error) or a leak at exit shows here and fails the run.
+kill -TERM "$pid"
+src=0
+wait "$pid" || src=$?
+pid=
+if [ $src -ne 0 ]; then
+	echo "Bail out! masthead serve exited with status $src on SIGTERM (a sanitizer report?)"
+	rc=1
+fi
 if [ $rc -ne 0 ]; then
 	echo "# server log:"; tail -n 40 "$work/serve.log" | sed 's/^/# /'
 fi

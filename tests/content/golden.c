@@ -56,7 +56,7 @@ int main(int argc, char **argv)
 	bool update = getenv("MH_GOLDEN_UPDATE") != NULL;
 	DIR *d = opendir(argv[1]);
 	if (d == NULL) {
-		printf("1..0 # SKIP no folder %s\n", argv[1]);
+		printf("Bail out! no golden folder %s\n", argv[1]);
 		return 1;
 	}
 	char **names = NULL;

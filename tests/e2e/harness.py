@@ -63,6 +63,18 @@ class TAP:
         if not ok and not (directive and directive.upper().startswith("TODO")):
             self.failed += 1
 
+    def _stop_servers(self):
+        """Each server still running must stop cleanly on SIGTERM: under
+        `make test-asan` a leak or a sanitizer report at exit shows only in
+        its exit status, which killing it at the end would throw away."""
+        for s in list(_servers):
+            if s.proc is None or s.proc.poll() is not None:
+                continue  # stopped or killed by the test itself (kill -9 tests)
+            rc = s.stop()
+            if rc != 0:
+                self._emit(False, f"masthead serve (port {s.port}) exits 0 on SIGTERM",
+                           f"exit status {rc}; its stderr ends:\n{s.stderr()[-3000:]}")
+
     def ok(self, cond, name, diag=None):
         self._emit(bool(cond), name, None if cond else diag)
         return bool(cond)
@@ -100,6 +112,8 @@ class TAP:
         self.done()
 
     def done(self):
+        if not self.bailed:
+            self._stop_servers()
         print(f"1..{self.n}")
         sys.stdout.flush()
         _cleanup()
