@@ -69,6 +69,18 @@ enum mh_store_stmt {
 	MH_Q_JOBS_STATE,     /* limit, state */
 	MH_Q_JOB_RETRY,      /* id, now */
 	MH_Q_JOBS_PRUNE,     /* before */
+	/* media (mh_store_media_*) */
+	MH_Q_MEDIA_INSERT,   /* name, type, width, height, size, alt, uploader_id, created_at, bytes -> id */
+	MH_Q_MEDIA_BY_NAME,  /* name -> MH_STORE_MEDIA_COLS */
+	MH_Q_MEDIA_BY_ID,    /* id -> MH_STORE_MEDIA_COLS */
+	MH_Q_MEDIA_BYTES,    /* id -> bytes */
+	MH_Q_MEDIA_LIST,     /* limit -> MH_STORE_MEDIA_COLS, newest first */
+	MH_Q_MEDIA_DELETE,   /* id (its sizes go with it) */
+	MH_Q_MEDIA_USERS,    /* url -> id, slug, headline, status of articles showing it (image or body) */
+	MH_Q_MEDIA_SIZE_PUT, /* media_id, width, format, bytes; an existing one is kept */
+	MH_Q_MEDIA_SIZE_GET, /* media_id, width, format -> bytes */
+	MH_Q_MEDIA_SIZES,    /* media_id -> width, format, byte length; by width, format */
+	MH_Q_MEDIA_BY_STEM,  /* stem -> MH_STORE_MEDIA_COLS of the name stem.jpg, .png, .webp or .gif */
 	MH_Q__COUNT
 };
 
@@ -77,9 +89,9 @@ enum mh_store_stmt {
 struct mh_store_args {
 	int n;
 	struct mh_store_arg {
-		enum { MH_ARG_NULL, MH_ARG_INT, MH_ARG_BOOL, MH_ARG_TEXT, MH_ARG_IDS } kind;
+		enum { MH_ARG_NULL, MH_ARG_INT, MH_ARG_BOOL, MH_ARG_TEXT, MH_ARG_IDS, MH_ARG_BLOB } kind;
 		int64_t i;     /* INT, BOOL */
-		struct mh_str s; /* TEXT; IDS: the dialect's id list (ids_open ... ids_close) */
+		struct mh_str s; /* TEXT, BLOB (any bytes); IDS: the dialect's id list (ids_open ... ids_close) */
 	} v[MH_STORE_MAX_ARGS];
 };
 void mh_store_arg_int(struct mh_store_args *a, int64_t v);
@@ -87,6 +99,7 @@ void mh_store_arg_bool(struct mh_store_args *a, bool v);
 void mh_store_arg_text(struct mh_store_args *a, const char *v); /* NULL: "" */
 void mh_store_arg_str(struct mh_store_args *a, struct mh_str v);
 void mh_store_arg_null(struct mh_store_args *a);
+void mh_store_arg_blob(struct mh_store_args *a, struct mh_str v); /* bytes, NULs included */
 
 struct mh_store_row;
 /* Called once per result row; the row is valid during the call only. */
@@ -193,6 +206,7 @@ enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, 
 	"id, kind, payload, state, run_at, attempts, max_attempts, owner, lease_until, last_error," \
 	" coalesce(dedupe, ''), created_at, updated_at"
 #define MH_STORE_CHANGE_COLS "id, keys, created_at"
+#define MH_STORE_MEDIA_COLS "id, name, type, width, height, size, alt, coalesce(uploader_id, 0), created_at"
 /* The relation queries of a list page: article_id, then an author's or a
  * tag's columns, grouped by article id. */
 #define MH_STORE_BATCH_AUTHOR_COLS "aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url"
@@ -207,6 +221,9 @@ struct mh_store_row {
 	const char *(*str)(void *ctx, struct mh_arena *a, int col);
 	/* the text as the driver holds it, valid until the next row */
 	const char *(*peek)(void *ctx, int col);
+	/* a BLOB/bytea column's bytes, copied into arena memory (NUL after
+	 * them, not counted) */
+	struct mh_str (*blob)(void *ctx, struct mh_arena *a, int col);
 };
 
 /* For bench/pgmodels.c, which must run what the server runs: the SQL text
