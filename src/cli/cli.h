@@ -63,6 +63,7 @@ int mh_cli_demo(int argc, char **argv);
 int mh_cli_serve(int argc, char **argv);
 int mh_cli_article(int argc, char **argv);
 int mh_cli_jobs(int argc, char **argv);
+int mh_cli_media(int argc, char **argv);
 int mh_cli_db(int argc, char **argv);
 int mh_cli_backup(int argc, char **argv);
 int mh_cli_restore(int argc, char **argv);

@@ -17,6 +17,7 @@
 #include "content/content.h"
 #include "jobs/jobs.h"
 #include "media/media.h"
+#include "site/site.h"
 #include "store/store.h"
 
 static char dir[64], url[512], admin_url[512], db_name[64];
@@ -401,4 +402,68 @@ Test(media_store, an_article_with_an_image_needs_its_description_to_go_out)
 	struct mh_article b = { .slug = "plain", .headline = "H", .section_id = sec_news,
 				.status = MH_ARTICLE_PUBLISHED };
 	cr_assert_eq(mh_store_article_save(st, &b, &err), MH_OK, "%s", mh_buf_cstr(&err));
+}
+
+/* A multipart body holding file (named filename, may be NULL for none)
+ * and an alt field. */
+static struct mh_str multipart(struct mh_str file, const char *filename, const char *alt)
+{
+	struct mh_buf b = MH_BUF_INIT;
+	if (filename != NULL) {
+		mh_buf_printf(&b, "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
+				  "Content-Type: image/png\r\n\r\n", filename);
+		mh_buf_append(&b, file.ptr, file.len);
+		mh_buf_append_c(&b, "\r\n");
+	}
+	if (alt != NULL)
+		mh_buf_printf(&b, "--XyZ\r\nContent-Disposition: form-data; name=\"alt\"\r\n\r\n%s\r\n", alt);
+	mh_buf_append_c(&b, "--XyZ--\r\n");
+	char *copy = mh_arena_strndup(ar, b.ptr, b.len);
+	struct mh_str out = { copy, b.len };
+	mh_buf_free(&b);
+	return out;
+}
+
+static int upload(struct mh_str body, const struct mh_media_settings *s, struct mh_buf *json)
+{
+	mh_buf_free(json);
+	return mh_site_media_upload(st, s, ar, MH_STR("multipart/form-data; boundary=XyZ"), body, 7, json);
+}
+
+Test(media_store, the_upload_handler_answers_json_and_the_right_status)
+{
+	struct mh_buf json = MH_BUF_INIT;
+	struct mh_str png = make_image(640, 480, true);
+	/* the client's name and Content-Type say SVG/PNG: only the bytes count */
+	cr_assert_eq(upload(multipart(png, "photo.svg", "Harbour at dawn"), &settings, &json), 201, "%s",
+		     mh_buf_cstr(&json));
+	const char *name = mh_media_name(ar, png, MH_MEDIA_PNG);
+	char want[256];
+	snprintf(want, sizeof(want), "{\"name\":\"%s\",\"url\":\"/media/%s\",\"width\":640,\"height\":480}", name, name);
+	cr_assert_str_eq(mh_buf_cstr(&json), want);
+	struct mh_media *m = NULL;
+	cr_assert_eq(mh_store_media_by_name(st, ar, mh_str_c(name), &m), MH_OK);
+	cr_assert_str_eq(m->alt, "Harbour at dawn");
+	cr_assert_eq(m->uploader_id, 7);
+
+	const char svg[] = "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
+	cr_assert_eq(upload(multipart(MH_STR(svg), "x.png", NULL), &settings, &json), 415);
+	cr_assert(strstr(mh_buf_cstr(&json), "{\"error\":\"not a JPEG, PNG, WebP or GIF image") != NULL, "%s",
+		  mh_buf_cstr(&json));
+	struct mh_media_settings tiny = { .max_upload = 1024 };
+	cr_assert_eq(upload(multipart(make_image(800, 600, false), "big.jpg", NULL), &tiny, &json), 413);
+	cr_assert(strstr(mh_buf_cstr(&json), "max_upload") != NULL, "%s", mh_buf_cstr(&json));
+	cr_assert_eq(upload(multipart(MH_STR(""), NULL, "only alt"), &settings, &json), 400);
+	cr_assert(strstr(mh_buf_cstr(&json), "\\\"file\\\"") != NULL, "%s", mh_buf_cstr(&json));
+	struct mh_str cut = { png.ptr, png.len / 3 };
+	cr_assert_eq(upload(multipart(cut, "cut.png", NULL), &settings, &json), 415);
+	/* a body cut off before its closing boundary */
+	struct mh_str body = multipart(png, "p.png", NULL);
+	body.len -= 12;
+	cr_assert_eq(upload(body, &settings, &json), 400);
+	cr_assert_eq(mh_site_media_upload(st, &settings, ar, MH_STR("image/png"), png, 0, &json), 415);
+	int64_t n = 0;
+	cr_assert_eq(mh_store_count(st, "media", &n), MH_OK);
+	cr_assert_eq(n, 1, "only the good upload was stored");
+	mh_buf_free(&json);
 }
