@@ -1,8 +1,9 @@
 /*
- * image.c: libvips behind media.h — reading an image's dimensions, proving
- * it decodes, and making its derived sizes. Each call loads with the one
- * loader its sniffed type names (never libvips' own guess), with
- * fail_on=error so truncated or corrupt data fails, after
+ * image.c: libvips behind media.h — reading an image's dimensions (as
+ * shown: after its EXIF orientation), proving it decodes, and making its
+ * derived sizes (upright; a GIF's or WebP's first frame only). Each call
+ * loads with the one loader its sniffed type names (never libvips' own
+ * guess), with fail_on=error so truncated or corrupt data fails, after
  * vips_block_untrusted_set() has turned off every loader not fuzzed for
  * untrusted input. Dimensions are checked from the header, before a pixel
  * is decoded: a decompression bomb costs a header read.
@@ -122,6 +123,7 @@ enum mh_media_problem mh_media_inspect(struct mh_str bytes, size_t max_bytes, st
 		g_object_unref(im);
 		return MH_MEDIA_TOO_MANY_PIXELS;
 	}
+	bool swap = vips_image_get_orientation_swap(im);
 	/* Decode every pixel once: a truncated or corrupt file fails now. */
 	double avg = 0;
 	int rc = vips_avg(im, &avg, NULL);
@@ -131,8 +133,10 @@ enum mh_media_problem mh_media_inspect(struct mh_str bytes, size_t max_bytes, st
 		return MH_MEDIA_DAMAGED;
 	}
 	info->type = t;
-	info->width = w;
-	info->height = h;
+	/* as shown: browsers turn a photo by its EXIF orientation, and so do
+	 * the sizes (mh_media_resize) */
+	info->width = swap ? h : w;
+	info->height = swap ? w : h;
 	return MH_MEDIA_FINE;
 }
 
@@ -150,10 +154,18 @@ bool mh_media_resize(struct mh_str bytes, enum mh_media_type from, int width, en
 		vips_why(err, "the original could not be read");
 		return false;
 	}
-	double scale = (double)width / vips_image_get_width(in);
-	VipsImage *small = NULL;
-	int rc = scale < 1.0 ? vips_resize(in, &small, scale, NULL) : vips_copy(in, &small, NULL);
+	/* upright first: the sizes are stripped of the EXIF orientation */
+	VipsImage *up = NULL;
+	int rc = vips_autorot(in, &up, NULL);
 	g_object_unref(in);
+	if (rc != 0) {
+		vips_why(err, "turning the image upright failed");
+		return false;
+	}
+	double scale = (double)width / vips_image_get_width(up);
+	VipsImage *small = NULL;
+	rc = scale < 1.0 ? vips_resize(up, &small, scale, NULL) : vips_copy(up, &small, NULL);
+	g_object_unref(up);
 	if (rc != 0) {
 		vips_why(err, "resizing failed");
 		return false;

@@ -266,3 +266,30 @@ Test(media, addresses_of_originals_and_sizes)
 	for (size_t i = 0; i < sizeof(not_ours) / sizeof(not_ours[0]); i++)
 		cr_assert_not(mh_media_parse_path(mh_str_c(not_ours[i]), &stem, &w, &f), "%s", not_ours[i]);
 }
+
+Test(media, a_photo_turned_by_its_exif_orientation_is_measured_and_sized_upright)
+{
+	cr_assert_eq(VIPS_INIT("test"), 0);
+	VipsImage *x = NULL, *u = NULL;
+	cr_assert_eq(vips_xyz(&x, 400, 200, NULL), 0);
+	cr_assert_eq(vips_cast_uchar(x, &u, NULL), 0);
+	vips_image_set_int(u, VIPS_META_ORIENTATION, 6); /* stored sideways: shown 200 x 400 */
+	void *buf = NULL;
+	size_t len = 0;
+	cr_assert_eq(vips_jpegsave_buffer(u, &buf, &len, NULL), 0);
+	g_object_unref(x);
+	g_object_unref(u);
+	struct mh_str jpeg = { buf, len };
+	struct mh_media_info info;
+	struct mh_buf err = MH_BUF_INIT, out = MH_BUF_INIT;
+	cr_assert_eq(mh_media_inspect(jpeg, LIMIT, &info, &err), MH_MEDIA_FINE, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(info.width, 200);
+	cr_assert_eq(info.height, 400);
+	cr_assert(mh_media_resize(jpeg, MH_MEDIA_JPEG, 100, MH_MEDIA_WEBP, &out, &err), "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_media_inspect((struct mh_str){ out.ptr, out.len }, LIMIT, &info, &err), MH_MEDIA_FINE);
+	cr_assert_eq(info.width, 100);
+	cr_assert_eq(info.height, 200);
+	g_free(buf);
+	mh_buf_free(&out);
+	mh_buf_free(&err);
+}
