@@ -295,6 +295,10 @@ def run_backend(label, database):
             r = srv.get("/media/demo/illustration-01.svg")
             t.eq(r.status, 200)
             t.eq(r.header("content-type"), "image/svg+xml")
+
+        with case("the server stops cleanly (under ASan: nothing leaked)"):
+            rc = srv.stop()
+            t.eq(rc, 0, f"exit code; stderr tail {srv.stderr()[-2000:]!r}")
     finally:
         srv.stop()
 
