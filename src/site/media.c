@@ -1,9 +1,10 @@
 /*
  * site/media.c: the media library on the public site — originals and
  * derived sizes served from the database under /media/ (content-addressed
- * names, so cached for a year as immutable), the picture data the theme
- * gets for a stored image (srcset, width, height, Open Graph's largest
- * size), and the upload handler the admin's route will call.
+ * names, so cached for a year as immutable; byte ranges as for files),
+ * the picture data the theme gets for a stored image (srcset, width,
+ * height, Open Graph's largest size), and the upload handler the admin's
+ * route will call.
  *
  * Addresses (mh_media_parse_path): /media/NAME is the original,
  * /media/wWIDTH/STEM.webp or /media/wWIDTH/STEM.EXT (the original's own
@@ -18,12 +19,6 @@
 #include "media/media.h"
 #include "site/site.h"
 
-static void not_found(struct mh_request *req, const char *msg)
-{
-	mh_response_header_c(req, "cache-control", "no-store");
-	mh_response_error(req, 404, msg);
-}
-
 bool mh_site_media_stored(struct mh_site_req *r, struct mh_str arg)
 {
 	struct mh_str stem;
@@ -34,7 +29,6 @@ bool mh_site_media_stored(struct mh_site_req *r, struct mh_str arg)
 	struct mh_request *req = r->http;
 	struct mh_store *s = mh_site_store(r);
 	if (s == NULL) {
-		mh_response_header_c(req, "cache-control", "no-store");
 		mh_response_header_c(req, "retry-after", "5");
 		mh_response_error(req, 503, "The database is not answering; try again in a moment.");
 		return true;
@@ -45,7 +39,7 @@ bool mh_site_media_stored(struct mh_site_req *r, struct mh_str arg)
 	if (rc == MH_NOT_FOUND)
 		return false; /* maybe a file of that name in media/ */
 	if (rc == MH_OK && width > 0 && !mh_media_size_exists(m, width, format)) {
-		not_found(req, mh_arena_printf(r->a,
+		mh_response_error(req, 404, mh_arena_printf(r->a,
 					       "There is no such size of this image: sizes are 480, 960 and 1600 "
 					       "pixels wide, below its own width (%d), as WebP or %s.",
 					       m->width, strrchr(m->name, '.') + 1));
@@ -58,8 +52,10 @@ bool mh_site_media_stored(struct mh_site_req *r, struct mh_str arg)
 							mh_media_type_ext(format));
 	if (rc == MH_OK) {
 		mh_response_header_c(req, "etag", etag);
+		/* (every answer carries X-Content-Type-Options: nosniff, and an
+		 * error loses these and gets no-store: the engine's rule) */
 		mh_response_header_c(req, "cache-control", "public, max-age=31536000, immutable");
-		mh_response_header_c(req, "x-content-type-options", "nosniff");
+		mh_response_header_c(req, "accept-ranges", "bytes");
 		struct mh_str inm = mh_request_header(req, "if-none-match");
 		if (inm.ptr != NULL && mh_http_etag_matches(inm, mh_str_c(etag))) {
 			mh_response_send(req, 304, NULL, MH_STR(""));
@@ -79,7 +75,6 @@ bool mh_site_media_stored(struct mh_site_req *r, struct mh_str arg)
 			mh_buf_free(&safe);
 		}
 		mh_buf_free(&err);
-		mh_response_header_c(req, "cache-control", "no-store");
 		if (rc == MH_UNAVAILABLE) {
 			mh_response_header_c(req, "retry-after", "5");
 			mh_response_error(req, 503, "The database is not answering; try again in a moment.");
@@ -89,8 +84,27 @@ bool mh_site_media_stored(struct mh_site_req *r, struct mh_str arg)
 		return true;
 	}
 	mh_buf_free(&err);
+	const char *type = width == 0 ? m->type : mh_media_type_mime(format);
+	/* byte ranges as files.c answers them (an If-Range must be our ETag) */
+	uint64_t first = 0, len = bytes.len;
+	struct mh_str range = mh_request_header(req, "range"), if_range = mh_request_header(req, "if-range");
+	enum mh_http_range rr = MH_RANGE_IGNORE;
+	if (range.ptr != NULL && (if_range.ptr == NULL || mh_str_eq_c(if_range, etag)))
+		rr = mh_http_parse_range(range, bytes.len, &first, &len);
+	if (rr == MH_RANGE_UNSATISFIABLE) {
+		mh_response_header_c(req, "content-range", mh_arena_printf(r->a, "bytes */%zu", bytes.len));
+		mh_response_error(req, 416, "The requested range is outside the image.");
+		return true;
+	}
+	if (rr == MH_RANGE_PART) {
+		mh_response_header_c(req, "content-range",
+				     mh_arena_printf(r->a, "bytes %llu-%llu/%zu", (unsigned long long)first,
+						     (unsigned long long)(first + len - 1), bytes.len));
+		mh_response_send_shared(req, 206, type, (struct mh_str){ bytes.ptr + first, (size_t)len }, NULL, NULL);
+		return true;
+	}
 	/* the bytes live in the request's arena until the response has gone */
-	mh_response_send_shared(req, 200, width == 0 ? m->type : mh_media_type_mime(format), bytes, NULL, NULL);
+	mh_response_send_shared(req, 200, type, bytes, NULL, NULL);
 	return true;
 }
 
