@@ -9,6 +9,7 @@
 #include "cache/cache.h"
 #include "http/http.h"
 #include "jobs/jobs.h"
+#include "media/media.h"
 #include "site/site.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -27,6 +28,7 @@ struct mh_config {
 	struct mh_cache_settings cache; /* [cache]: cache/settings.c */
 	struct mh_jobs_settings jobs;   /* [jobs]: jobs/settings.c */
 	struct mh_purge_settings purge; /* [purge]: jobs/settings.c */
+	struct mh_media_settings media; /* [media]: media/settings.c */
 };
 /* The registry: every section's table, in site.ini's order, bound to c's
  * members (values NULL when c is NULL). Returns how many were written. */
@@ -61,6 +63,7 @@ int mh_cli_demo(int argc, char **argv);
 int mh_cli_serve(int argc, char **argv);
 int mh_cli_article(int argc, char **argv);
 int mh_cli_jobs(int argc, char **argv);
+int mh_cli_media(int argc, char **argv);
 int mh_cli_db(int argc, char **argv);
 int mh_cli_backup(int argc, char **argv);
 int mh_cli_restore(int argc, char **argv);

@@ -22,6 +22,7 @@ static const struct {
 	{ "serve", mh_cli_serve, "serve a site over HTTP" },
 	{ "article", mh_cli_article, "list, publish, add and update articles; their revisions" },
 	{ "jobs", mh_cli_jobs, "list the background job queue, retry parked jobs" },
+	{ "media", mh_cli_media, "add, list and remove images in the media library" },
 	{ "db", mh_cli_db, "copy a site's database between SQLite and PostgreSQL" },
 	{ "backup", mh_cli_backup, "copy a running site (database, media, site.ini) into a folder" },
 	{ "restore", mh_cli_restore, "put a backup back as a site" },

@@ -84,6 +84,9 @@ enum mh_jobs_result mh_jobs_publish(const struct mh_jobs_env *env, const struct 
 /* "purge", payload space-separated cache keys: tells every [purge] target
  * to drop those keys (purge.c). */
 enum mh_jobs_result mh_jobs_purge(const struct mh_jobs_env *env, const struct mh_job *job, struct mh_buf *err);
+/* "media_sizes", payload a media id: makes the image's missing derived
+ * sizes (media_sizes.c, through mh_media_make_sizes). */
+enum mh_jobs_result mh_jobs_media_sizes(const struct mh_jobs_env *env, const struct mh_job *job, struct mh_buf *err);
 /* The HTTP requests a purge makes, without the settling pause: for tests. */
 enum mh_jobs_result mh_jobs_purge_send(const struct mh_purge_settings *purge, struct mh_str keys, struct mh_buf *err);
 

@@ -20,6 +20,7 @@ static const struct {
 } kinds[] = {
 	{ "publish", mh_jobs_publish },
 	{ "purge", mh_jobs_purge },
+	{ "media_sizes", mh_jobs_media_sizes }, /* MH_MEDIA_JOB_KIND */
 };
 
 /* An idle runner looks for due jobs this often: a scheduled article goes

@@ -115,6 +115,9 @@ static bool if_range_holds(struct mh_str if_range, const char *etag, const char 
 void mh_site_media(struct mh_site_req *r, struct mh_str arg)
 {
 	struct mh_request *req = r->http;
+	/* the media library's originals and sizes, from the database (media.c) */
+	if (mh_site_media_stored(r, arg))
+		return;
 	if (!media_path_ok(arg)) {
 		mh_response_error(req, 404, "There is no such file.");
 		return;

@@ -162,6 +162,16 @@ struct mh_store *mh_site_store(struct mh_site_req *r);
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);
 void mh_site_media(struct mh_site_req *r, struct mh_str arg);
 
+/* media.c: the media library's images */
+/* Answers /media/ARG from the database when ARG is a stored original or
+ * one of its sizes (true); false when it is not (files.c looks in the
+ * site's media/ folder then). */
+bool mh_site_media_stored(struct mh_site_req *r, struct mh_str arg);
+/* The theme's data for an article image: {url, alt, og_url} for any
+ * address; for a stored item also stored, width, height, srcset,
+ * webp_srcset, og_width, og_height, og_type (themes/default/README.md). */
+struct mh_val *mh_site_view_image(struct mh_site_req *r, const char *url, const char *alt);
+
 /* view.c: template context */
 void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *title, const char *description,
 			 const char *canonical_path, const struct mh_section *current);
@@ -179,6 +189,19 @@ const char *mh_site_dir(struct mh_site *s); /* the site folder, absolute */
 const struct mh_http_settings *mh_site_server(struct mh_site *s); /* [server]: metrics_allow */
 /* Opens a new connection to the site's database (mh_store_open). */
 enum mh_store_rc mh_site_store_open(struct mh_site *s, struct mh_store **out, struct mh_buf *err);
+
+/* An upload into the media library, for the admin's route (which adds the
+ * login and CSRF gate; there is no public route): body is a
+ * multipart/form-data request body (content_type its header) with the
+ * image in the file field "file" and an optional "alt" field. Returns the
+ * HTTP status, with json set to {"name","url","width","height"} on 201 or
+ * {"error": a sentence} otherwise: 413 too large (bytes or pixels), 415
+ * not a JPEG, PNG, WebP or GIF (SVG included) or not multipart, 400 a
+ * malformed body or no file, 503 the database down. Nothing is stored on
+ * an error. */
+struct mh_media_settings;
+int mh_site_media_upload(struct mh_store *s, const struct mh_media_settings *settings, struct mh_arena *a,
+			 struct mh_str content_type, struct mh_str body, int64_t uploader_id, struct mh_buf *json);
 
 /* Articles per page on fronts, and per batch of the Continue Reading stream. */
 #define MH_SITE_PER_PAGE 20

@@ -149,12 +149,8 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 	mh_format_thousands(&v, art->views);
 	mh_val_set_cstr(a, m, "views_display", mh_arena_strndup(a, v.ptr, v.len));
 	mh_buf_free(&v);
-	if (art->image_url != NULL && art->image_url[0] != '\0') {
-		struct mh_val *img = mh_val_map(a);
-		mh_val_set_cstr(a, img, "url", art->image_url);
-		mh_val_set_cstr(a, img, "alt", art->image_alt);
-		mh_val_set(a, m, "image", img);
-	}
+	if (art->image_url != NULL && art->image_url[0] != '\0')
+		mh_val_set(a, m, "image", mh_site_view_image(r, art->image_url, art->image_alt));
 	if (art->via_name != NULL && art->via_name[0] != '\0')
 		mh_val_set(a, m, "via", link(r, art->via_name, art->via_url));
 	mh_val_set_bool(a, m, "staff_pick", art->staff_pick);

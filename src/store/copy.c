@@ -99,6 +99,16 @@ enum mh_store_rc mh_store_copy(struct mh_store *from, struct mh_store *to, bool 
 				 (long long)vf, (long long)vt);
 		return MH_INVALID;
 	}
+	/* The media library's bytes do not fit raw_rows' text values: refuse
+	 * rather than leave the images behind. */
+	int64_t media = 0;
+	if (mh_store_count(from, "media", &media) == MH_OK && media > 0) {
+		mh_store_set_err(err,
+				 "source holds %lld media items, which db copy does not copy yet: copy the database "
+				 "with its own tools (sqlite3 .backup, pg_dump) instead",
+				 (long long)media);
+		return MH_INVALID;
+	}
 	/* One snapshot of the source for every table. */
 	rc = from->ops->raw_exec(from, is_pg(from) ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", err);
 	if (rc != MH_OK) {

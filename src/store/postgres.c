@@ -135,6 +135,22 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_OLD_SLUG_DEL] = "DELETE FROM article_slugs WHERE slug = $1",
 	[MH_Q_ART_BY_OLD_SLUG] = "SELECT " ART_COLS ART_BODY ART_FROM
 			       " JOIN article_slugs o ON o.article_id = a.id WHERE o.slug = $1",
+	[MH_Q_MEDIA_INSERT] = "INSERT INTO media(name, type, width, height, size, alt, uploader_id, created_at, bytes)"
+			    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+	[MH_Q_MEDIA_BY_NAME] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE name = $1",
+	[MH_Q_MEDIA_BY_ID] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE id = $1",
+	[MH_Q_MEDIA_BYTES] = "SELECT bytes FROM media WHERE id = $1",
+	[MH_Q_MEDIA_LIST] = "SELECT " MH_STORE_MEDIA_COLS " FROM media ORDER BY created_at DESC, id DESC LIMIT $1",
+	[MH_Q_MEDIA_DELETE] = "DELETE FROM media WHERE id = $1",
+	[MH_Q_MEDIA_USERS] = "SELECT id, slug, headline, status FROM articles"
+			   " WHERE image_url = $1 OR strpos(body_md, $1) > 0 ORDER BY id",
+	[MH_Q_MEDIA_SIZE_PUT] = "INSERT INTO media_sizes(media_id, width, format, bytes) VALUES ($1, $2, $3, $4)"
+			      " ON CONFLICT (media_id, width, format) DO NOTHING",
+	[MH_Q_MEDIA_SIZE_GET] = "SELECT bytes FROM media_sizes WHERE media_id = $1 AND width = $2 AND format = $3",
+	[MH_Q_MEDIA_SIZES] = "SELECT width, format, octet_length(bytes) FROM media_sizes WHERE media_id = $1"
+			   " ORDER BY width, format",
+	[MH_Q_MEDIA_BY_STEM] = "SELECT " MH_STORE_MEDIA_COLS " FROM media"
+			     " WHERE name IN ($1::text || '.jpg', $1::text || '.png', $1::text || '.webp', $1::text || '.gif')",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS
@@ -668,9 +684,25 @@ static const char *row_peek(void *ctx, int col)
 	return PQgetvalue(x->r, x->row, col);
 }
 
+/* bytea arrives in the text format's hex form ("\\x0a1b..."): decoded by
+ * libpq, then copied into the arena. */
+static struct mh_str row_blob(void *ctx, struct mh_arena *a, int col)
+{
+	struct pg_row *x = ctx;
+	size_t n = 0;
+	unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(x->r, x->row, col), &n);
+	MH_ASSERT(raw != NULL);
+	char *copy = mh_arena_alloc(a, n + 1);
+	if (n > 0)
+		memcpy(copy, raw, n);
+	copy[n] = '\0';
+	PQfreemem(raw);
+	return (struct mh_str){ copy, n };
+}
+
 static struct mh_store_row row_of(struct pg_row *x)
 {
-	return (struct mh_store_row){ x, row_i64, row_flag, row_str, row_peek };
+	return (struct mh_store_row){ x, row_i64, row_flag, row_str, row_peek, row_blob };
 }
 
 /* Every list variant declares all its parameters as bigints (PQprepare), so
@@ -773,6 +805,7 @@ static void to_params(struct params *p, const struct mh_store_args *args)
 			p_bool(p, v->i != 0);
 			break;
 		case MH_ARG_TEXT:
+		case MH_ARG_BLOB: /* binary format: bytea's is the bytes themselves */
 			p_str(p, v->s);
 			break;
 		case MH_ARG_IDS:

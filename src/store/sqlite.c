@@ -132,6 +132,22 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[MH_Q_OLD_SLUG_DEL] = "DELETE FROM article_slugs WHERE slug = ?1",
 	[MH_Q_ART_BY_OLD_SLUG] = "SELECT " ART_COLS ART_BODY ART_FROM
 			       " JOIN article_slugs o ON o.article_id = a.id WHERE o.slug = ?1",
+	[MH_Q_MEDIA_INSERT] = "INSERT INTO media(name, type, width, height, size, alt, uploader_id, created_at, bytes)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+	[MH_Q_MEDIA_BY_NAME] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE name = ?1",
+	[MH_Q_MEDIA_BY_ID] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE id = ?1",
+	[MH_Q_MEDIA_BYTES] = "SELECT bytes FROM media WHERE id = ?1",
+	[MH_Q_MEDIA_LIST] = "SELECT " MH_STORE_MEDIA_COLS " FROM media ORDER BY created_at DESC, id DESC LIMIT ?1",
+	[MH_Q_MEDIA_DELETE] = "DELETE FROM media WHERE id = ?1",
+	[MH_Q_MEDIA_USERS] = "SELECT id, slug, headline, status FROM articles"
+			   " WHERE image_url = ?1 OR instr(body_md, ?1) > 0 ORDER BY id",
+	[MH_Q_MEDIA_SIZE_PUT] = "INSERT INTO media_sizes(media_id, width, format, bytes) VALUES (?1, ?2, ?3, ?4)"
+			      " ON CONFLICT (media_id, width, format) DO NOTHING",
+	[MH_Q_MEDIA_SIZE_GET] = "SELECT bytes FROM media_sizes WHERE media_id = ?1 AND width = ?2 AND format = ?3",
+	[MH_Q_MEDIA_SIZES] = "SELECT width, format, length(bytes) FROM media_sizes WHERE media_id = ?1"
+			   " ORDER BY width, format",
+	[MH_Q_MEDIA_BY_STEM] = "SELECT " MH_STORE_MEDIA_COLS " FROM media"
+			     " WHERE name IN (?1 || '.jpg', ?1 || '.png', ?1 || '.webp', ?1 || '.gif')",
 };
 
 struct sq {
@@ -255,9 +271,20 @@ static const char *row_peek(void *st, int col)
 	return t != NULL ? (const char *)t : "";
 }
 
+static struct mh_str row_blob(void *st, struct mh_arena *a, int col)
+{
+	const void *b = sqlite3_column_blob(st, col);
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+	char *copy = mh_arena_alloc(a, n + 1);
+	if (n > 0)
+		memcpy(copy, b, n);
+	copy[n] = '\0';
+	return (struct mh_str){ copy, n };
+}
+
 static struct mh_store_row row_of(sqlite3_stmt *st)
 {
-	return (struct mh_store_row){ st, row_i64, row_flag, row_str, row_peek };
+	return (struct mh_store_row){ st, row_i64, row_flag, row_str, row_peek, row_blob };
 }
 
 /* ---- migrations and transactions ---- */
@@ -442,6 +469,9 @@ static void bind_args(sqlite3_stmt *st, const struct mh_store_args *args)
 		case MH_ARG_TEXT:
 		case MH_ARG_IDS: /* a JSON array, for json_each */
 			bind_str(st, i + 1, v->s);
+			break;
+		case MH_ARG_BLOB:
+			sqlite3_bind_blob64(st, i + 1, v->s.ptr != NULL ? v->s.ptr : "", v->s.len, SQLITE_STATIC);
 			break;
 		}
 	}

@@ -402,6 +402,14 @@ void mh_store_arg_text(struct mh_store_args *a, const char *v)
 	mh_store_arg_str(a, mh_str_c(v != NULL ? v : ""));
 }
 
+void mh_store_arg_blob(struct mh_store_args *a, struct mh_str v)
+{
+	MH_ASSERT(a->n < MH_STORE_MAX_ARGS);
+	if (v.ptr == NULL)
+		v = MH_STR("");
+	a->v[a->n++] = (struct mh_store_arg){ .kind = MH_ARG_BLOB, .s = v };
+}
+
 void mh_store_arg_null(struct mh_store_args *a)
 {
 	MH_ASSERT(a->n < MH_STORE_MAX_ARGS);
@@ -1473,6 +1481,13 @@ static enum mh_store_rc check_article(const struct mh_article *art, struct mh_bu
 	if ((rc = check_url("image_url", art->image_url, err)) != MH_OK ||
 	    (rc = check_url("via_url", art->via_url, err)) != MH_OK)
 		return rc;
+	/* A reader who cannot see the image gets its description: an article
+	 * that shows one cannot go out (published or scheduled) without it. */
+	if (art->status != MH_ARTICLE_DRAFT && !str_empty(art->image_url) && str_empty(art->image_alt)) {
+		mh_store_set_err(err, "image_alt: an image description (alt text) is required before an article "
+				      "with an image is published or scheduled");
+		return MH_INVALID;
+	}
 	if (art->n_authors > 0 && art->authors == NULL) {
 		mh_store_set_err(err, "authors: %zu authors given without an array", art->n_authors);
 		return MH_INVALID;
@@ -1623,7 +1638,7 @@ enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int6
  * backend, so it must never come from anywhere but this list. */
 static const char *const countable[] = {
 	"sections", "authors", "tags", "articles", "article_authors", "article_tags", "schema_migrations", "changes",
-	"jobs", "article_revisions", "article_slugs",
+	"jobs", "article_revisions", "article_slugs", "media", "media_sizes",
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)
@@ -1936,4 +1951,270 @@ enum mh_store_rc mh_store_plan(struct mh_store *s, enum mh_store_plan_of which, 
 		[MH_STORE_PLAN_CHANGES_PRUNE] = MH_Q_CHANGES_PRUNE,
 	};
 	return s->ops->plan(s, stmt_of[which], q != NULL ? mh_store_query_flags(q) : 0, q, out);
+}
+
+/* ---- the media library ----
+ * What the store keeps of an image, checked here for every caller; whether
+ * the bytes are that image is src/media's check, made before. */
+
+static const char *const media_types[] = { "image/jpeg", "image/png", "image/webp", "image/gif" };
+static const char *const media_formats[] = { "jpg", "png", "webp", "gif" };
+
+static bool media_word(const char *v, const char *const *words, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		if (strcmp(v, words[i]) == 0)
+			return true;
+	return false;
+}
+
+/* "HEX.EXT" as store.h says: [0-9a-z]{1,64} then a known extension. The
+ * name goes into URLs and into the body search of media_users unescaped,
+ * so nothing else may pass. */
+static bool media_name_ok(struct mh_str n)
+{
+	const char *dot = n.ptr != NULL ? memchr(n.ptr, '.', n.len) : NULL;
+	if (dot == NULL || dot == n.ptr || dot - n.ptr > 64)
+		return false;
+	for (const char *p = n.ptr; p < dot; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z')))
+			return false;
+	struct mh_str ext = { dot + 1, n.len - (size_t)(dot + 1 - n.ptr) };
+	for (size_t i = 0; i < sizeof(media_formats) / sizeof(media_formats[0]); i++)
+		if (mh_str_eq_c(ext, media_formats[i]))
+			return true;
+	return false;
+}
+
+static void row_media(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_media *m = out;
+	m->id = r->i64(r->ctx, 0);
+	m->name = r->str(r->ctx, a, 1);
+	m->type = r->str(r->ctx, a, 2);
+	m->width = (int)r->i64(r->ctx, 3);
+	m->height = (int)r->i64(r->ctx, 4);
+	m->size = r->i64(r->ctx, 5);
+	m->alt = r->str(r->ctx, a, 6);
+	m->uploader_id = r->i64(r->ctx, 7);
+	m->created_at = r->i64(r->ctx, 8);
+	m->bytes = MH_STR("");
+}
+
+enum mh_store_rc mh_store_media_add(struct mh_store *s, struct mh_media *m, struct mh_buf *err)
+{
+	const char *bad = NULL;
+	if (m->id != 0)
+		bad = "id: must be 0 (media items are added, never replaced)";
+	else if (m->name == NULL || !media_name_ok(mh_str_c(m->name)))
+		bad = "name: expected lowercase letters and digits, then .jpg, .png, .webp or .gif";
+	else if (!media_word(m->type, media_types, sizeof(media_types) / sizeof(media_types[0])))
+		bad = "type: expected image/jpeg, image/png, image/webp or image/gif";
+	else if (m->width <= 0 || m->height <= 0)
+		bad = "width and height: must be more than 0";
+	else if (m->bytes.len == 0)
+		bad = "bytes: the image is empty";
+	else if (m->uploader_id < 0)
+		bad = "uploader_id: must not be negative";
+	if (bad != NULL) {
+		mh_store_set_err(err, "%s", bad);
+		return MH_INVALID;
+	}
+	int64_t created = m->created_at != 0 ? m->created_at : mh_time_now();
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, m->name);
+	mh_store_arg_text(&a, m->type);
+	mh_store_arg_int(&a, m->width);
+	mh_store_arg_int(&a, m->height);
+	mh_store_arg_int(&a, (int64_t)m->bytes.len);
+	mh_store_arg_text(&a, m->alt);
+	if (m->uploader_id > 0)
+		mh_store_arg_int(&a, m->uploader_id);
+	else
+		mh_store_arg_null(&a);
+	mh_store_arg_int(&a, created);
+	mh_store_arg_blob(&a, m->bytes);
+	int64_t id = 0;
+	enum mh_store_rc rc = run_first(s, MH_Q_MEDIA_INSERT, &a, &id, err, m->name, NULL);
+	if (rc != MH_OK)
+		return rc;
+	m->id = id;
+	m->size = (int64_t)m->bytes.len;
+	m->created_at = created;
+	return MH_OK;
+}
+
+static enum mh_store_rc media_one(struct mh_store *s, enum mh_store_stmt id, struct mh_store_args *args,
+				  struct mh_arena *a, struct mh_media **out)
+{
+	void *arr = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = collect(s, id, args, a, sizeof(struct mh_media), row_media, &arr, &n);
+	if (rc == MH_OK && n == 0)
+		return MH_NOT_FOUND;
+	if (rc == MH_OK)
+		*out = arr;
+	return rc;
+}
+
+enum mh_store_rc mh_store_media_by_name(struct mh_store *s, struct mh_arena *a, struct mh_str name,
+					struct mh_media **out)
+{
+	if (!media_name_ok(name))
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_str(&args, name);
+	return media_one(s, MH_Q_MEDIA_BY_NAME, &args, a, out);
+}
+
+enum mh_store_rc mh_store_media_by_stem(struct mh_store *s, struct mh_arena *a, struct mh_str stem,
+					struct mh_media **out)
+{
+	char name[80];
+	if (stem.len > 64)
+		return MH_NOT_FOUND;
+	snprintf(name, sizeof(name), "%.*s.jpg", (int)stem.len, stem.ptr);
+	if (!media_name_ok(mh_str_c(name)))
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_str(&args, stem);
+	return media_one(s, MH_Q_MEDIA_BY_STEM, &args, a, out);
+}
+
+enum mh_store_rc mh_store_media_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_media **out)
+{
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	return media_one(s, MH_Q_MEDIA_BY_ID, &args, a, out);
+}
+
+struct blob_ctx {
+	struct mh_arena *a;
+	struct mh_str *out;
+	bool found;
+};
+
+static void blob_row(void *ctx, const struct mh_store_row *r)
+{
+	struct blob_ctx *b = ctx;
+	*b->out = r->blob(r->ctx, b->a, 0);
+	b->found = true;
+}
+
+static enum mh_store_rc one_blob(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *args,
+				 struct mh_arena *a, struct mh_str *out)
+{
+	struct blob_ctx b = { a, out, false };
+	*out = MH_STR("");
+	enum mh_store_rc rc = run(s, id, args, blob_row, &b, NULL, NULL, NULL);
+	return rc == MH_OK && !b.found ? MH_NOT_FOUND : rc;
+}
+
+enum mh_store_rc mh_store_media_bytes(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_str *out)
+{
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	return one_blob(s, MH_Q_MEDIA_BYTES, &args, a, out);
+}
+
+enum mh_store_rc mh_store_media_list(struct mh_store *s, struct mh_arena *a, int limit, struct mh_media **out,
+				     size_t *n)
+{
+	if (limit < 1 || limit > 1000)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, limit);
+	void *arr = NULL;
+	enum mh_store_rc rc = collect(s, MH_Q_MEDIA_LIST, &args, a, sizeof(struct mh_media), row_media, &arr, n);
+	if (rc == MH_OK)
+		*out = arr;
+	return rc;
+}
+
+static void row_media_user(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_article *art = out;
+	art->id = r->i64(r->ctx, 0);
+	art->slug = r->str(r->ctx, a, 1);
+	art->headline = r->str(r->ctx, a, 2);
+	enum mh_article_status st = MH_ARTICLE_DRAFT;
+	mh_article_status_parse(mh_str_c(r->peek(r->ctx, 3)), &st);
+	art->status = st;
+}
+
+enum mh_store_rc mh_store_media_users(struct mh_store *s, struct mh_arena *a, struct mh_str url,
+				      struct mh_article **out, size_t *n)
+{
+	if (url.len == 0)
+		return MH_INVALID; /* "" is in every body */
+	struct mh_store_args args = { 0 };
+	mh_store_arg_str(&args, url);
+	void *arr = NULL;
+	enum mh_store_rc rc =
+		collect(s, MH_Q_MEDIA_USERS, &args, a, sizeof(struct mh_article), row_media_user, &arr, n);
+	if (rc == MH_OK)
+		*out = arr;
+	return rc;
+}
+
+enum mh_store_rc mh_store_media_remove(struct mh_store *s, int64_t id)
+{
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	int64_t changed = 0;
+	enum mh_store_rc rc = run_changed(s, MH_Q_MEDIA_DELETE, &args, &changed);
+	return changed_one(rc, changed, MH_NOT_FOUND);
+}
+
+enum mh_store_rc mh_store_media_size_put(struct mh_store *s, int64_t media_id, int width, const char *format,
+					 struct mh_str bytes, struct mh_buf *err)
+{
+	if (media_id <= 0 || width <= 0 ||
+	    !media_word(format, media_formats, sizeof(media_formats) / sizeof(media_formats[0])) || bytes.len == 0) {
+		mh_store_set_err(err, "a media size needs a media id, a width, a format (jpg, png, webp, gif) and bytes");
+		return MH_INVALID;
+	}
+	char fk[64];
+	snprintf(fk, sizeof(fk), "media_id: no media item %lld", (long long)media_id);
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, media_id);
+	mh_store_arg_int(&args, width);
+	mh_store_arg_text(&args, format);
+	mh_store_arg_blob(&args, bytes);
+	return run(s, MH_Q_MEDIA_SIZE_PUT, &args, NULL, NULL, err, NULL, fk);
+}
+
+enum mh_store_rc mh_store_media_size_get(struct mh_store *s, struct mh_arena *a, int64_t media_id, int width,
+					 const char *format, struct mh_str *out)
+{
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, media_id);
+	mh_store_arg_int(&args, width);
+	mh_store_arg_text(&args, format);
+	return one_blob(s, MH_Q_MEDIA_SIZE_GET, &args, a, out);
+}
+
+static void row_media_size(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_media_size *z = out;
+	z->width = (int)r->i64(r->ctx, 0);
+	z->format = r->str(r->ctx, a, 1);
+	z->size = r->i64(r->ctx, 2);
+}
+
+enum mh_store_rc mh_store_media_sizes(struct mh_store *s, struct mh_arena *a, int64_t media_id,
+				      struct mh_media_size **out, size_t *n)
+{
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, media_id);
+	void *arr = NULL;
+	enum mh_store_rc rc =
+		collect(s, MH_Q_MEDIA_SIZES, &args, a, sizeof(struct mh_media_size), row_media_size, &arr, n);
+	if (rc == MH_OK)
+		*out = arr;
+	return rc;
 }

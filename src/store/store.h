@@ -342,6 +342,67 @@ enum mh_store_rc mh_store_job_retry(struct mh_store *s, int64_t id);
 /* Deletes done jobs finished before the given time. */
 enum mh_store_rc mh_store_jobs_prune(struct mh_store *s, int64_t before);
 
+/* ---- the media library (migration 5) ----
+ * Uploaded images, originals and derived sizes, kept in the database (the
+ * single source of truth every node serves from). The store checks the
+ * shape of what it keeps; what an image is (its type from its bytes, its
+ * dimensions) is src/media's business. */
+struct mh_media {
+	int64_t id;
+	/* "HEX.EXT": lowercase [0-9a-z] (1-64) then .jpg, .png, .webp or .gif;
+	 * unique; its address is /media/NAME */
+	const char *name;
+	const char *type; /* image/jpeg, image/png, image/webp or image/gif */
+	int width, height; /* pixels, > 0 */
+	int64_t size;      /* bytes of the original */
+	const char *alt;   /* the description offered as the default alt text */
+	int64_t uploader_id; /* the account that uploaded it, 0 = none */
+	int64_t created_at;
+	struct mh_str bytes; /* the original: given to media_add; reads leave it empty */
+};
+/* Stores m (m->id must be 0; size becomes bytes.len); sets id and
+ * created_at (now unless given). A name already stored is MH_CONFLICT ("name
+ * 'x' is already used"); a bad field MH_INVALID naming it. */
+enum mh_store_rc mh_store_media_add(struct mh_store *s, struct mh_media *m, struct mh_buf *err);
+/* Without the bytes; MH_NOT_FOUND when there is none. */
+enum mh_store_rc mh_store_media_by_name(struct mh_store *s, struct mh_arena *a, struct mh_str name,
+					struct mh_media **out);
+/* The item whose name is stem plus any of the four extensions (a size's
+ * address names the stem and the format it wants). */
+enum mh_store_rc mh_store_media_by_stem(struct mh_store *s, struct mh_arena *a, struct mh_str stem,
+					struct mh_media **out);
+enum mh_store_rc mh_store_media_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_media **out);
+/* The original's bytes (in a's memory). */
+enum mh_store_rc mh_store_media_bytes(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_str *out);
+/* Newest first, without bytes; limit 1..1000. */
+enum mh_store_rc mh_store_media_list(struct mh_store *s, struct mh_arena *a, int limit, struct mh_media **out,
+				     size_t *n);
+/* The articles (any status) that show the address url ("/media/NAME"): as
+ * their image or anywhere in their Markdown body. Only id, slug, headline
+ * and status are filled. */
+enum mh_store_rc mh_store_media_users(struct mh_store *s, struct mh_arena *a, struct mh_str url,
+				      struct mh_article **out, size_t *n);
+/* Deletes the item and its sizes. MH_NOT_FOUND when it is not there. The
+ * caller checks mh_store_media_users first (src/media does). */
+enum mh_store_rc mh_store_media_remove(struct mh_store *s, int64_t id);
+/* A derived size: width is the nominal width asked for (480, 960, ...),
+ * format "jpg", "png", "webp" or "gif". Putting one that exists keeps the
+ * stored one and is MH_OK (the makers are idempotent); an unknown media id
+ * is MH_INVALID. */
+struct mh_media_size {
+	int width;
+	const char *format;
+	int64_t size; /* bytes */
+};
+enum mh_store_rc mh_store_media_size_put(struct mh_store *s, int64_t media_id, int width, const char *format,
+					 struct mh_str bytes, struct mh_buf *err);
+/* MH_NOT_FOUND when that size has not been made. */
+enum mh_store_rc mh_store_media_size_get(struct mh_store *s, struct mh_arena *a, int64_t media_id, int width,
+					 const char *format, struct mh_str *out);
+/* The sizes made so far, by width then format. */
+enum mh_store_rc mh_store_media_sizes(struct mh_store *s, struct mh_arena *a, int64_t media_id,
+				      struct mh_media_size **out, size_t *n);
+
 /* ---- query plans, for tests (tests/jobs/test_scale.c) ----
  * The statements that start-up and the periodic tasks run, by name, so a
  * test can check each is served by an index on both backends. */
@@ -399,7 +460,7 @@ enum mh_store_rc mh_store_check(struct mh_store *s, struct mh_buf *err);
 
 /* Row counts per table, for tests and `db copy` verification. Only sections,
  * authors, tags, articles, article_authors, article_tags, schema_migrations,
- * changes, jobs, article_revisions, article_slugs;
+ * changes, jobs, article_revisions, article_slugs, media, media_sizes;
  * any other name is MH_INVALID. */
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
 

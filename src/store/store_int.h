@@ -83,6 +83,18 @@ enum mh_store_stmt {
 	MH_Q_OLD_SLUG_SET,   /* slug, article_id, created_at (replaces the slug's row) */
 	MH_Q_OLD_SLUG_DEL,   /* slug */
 	MH_Q_ART_BY_OLD_SLUG, /* slug -> MH_STORE_ART_COLS and the body */
+	/* media (mh_store_media_*) */
+	MH_Q_MEDIA_INSERT,   /* name, type, width, height, size, alt, uploader_id, created_at, bytes -> id */
+	MH_Q_MEDIA_BY_NAME,  /* name -> MH_STORE_MEDIA_COLS */
+	MH_Q_MEDIA_BY_ID,    /* id -> MH_STORE_MEDIA_COLS */
+	MH_Q_MEDIA_BYTES,    /* id -> bytes */
+	MH_Q_MEDIA_LIST,     /* limit -> MH_STORE_MEDIA_COLS, newest first */
+	MH_Q_MEDIA_DELETE,   /* id (its sizes go with it) */
+	MH_Q_MEDIA_USERS,    /* url -> id, slug, headline, status of articles showing it (image or body) */
+	MH_Q_MEDIA_SIZE_PUT, /* media_id, width, format, bytes; an existing one is kept */
+	MH_Q_MEDIA_SIZE_GET, /* media_id, width, format -> bytes */
+	MH_Q_MEDIA_SIZES,    /* media_id -> width, format, byte length; by width, format */
+	MH_Q_MEDIA_BY_STEM,  /* stem -> MH_STORE_MEDIA_COLS of the name stem.jpg, .png, .webp or .gif */
 	MH_Q__COUNT
 };
 
@@ -91,9 +103,9 @@ enum mh_store_stmt {
 struct mh_store_args {
 	int n;
 	struct mh_store_arg {
-		enum { MH_ARG_NULL, MH_ARG_INT, MH_ARG_BOOL, MH_ARG_TEXT, MH_ARG_IDS } kind;
+		enum { MH_ARG_NULL, MH_ARG_INT, MH_ARG_BOOL, MH_ARG_TEXT, MH_ARG_IDS, MH_ARG_BLOB } kind;
 		int64_t i;     /* INT, BOOL */
-		struct mh_str s; /* TEXT; IDS: the dialect's id list (ids_open ... ids_close) */
+		struct mh_str s; /* TEXT, BLOB (any bytes); IDS: the dialect's id list (ids_open ... ids_close) */
 	} v[MH_STORE_MAX_ARGS];
 };
 void mh_store_arg_int(struct mh_store_args *a, int64_t v);
@@ -101,6 +113,7 @@ void mh_store_arg_bool(struct mh_store_args *a, bool v);
 void mh_store_arg_text(struct mh_store_args *a, const char *v); /* NULL: "" */
 void mh_store_arg_str(struct mh_store_args *a, struct mh_str v);
 void mh_store_arg_null(struct mh_store_args *a);
+void mh_store_arg_blob(struct mh_store_args *a, struct mh_str v); /* bytes, NULs included */
 
 struct mh_store_row;
 /* Called once per result row; the row is valid during the call only. */
@@ -213,6 +226,7 @@ enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, 
 	" slug, headline, dek, section_id, author_ids, tag_ids, via_name, via_url, image_url, image_alt," \
 	" staff_pick, status, published_at"
 #define MH_STORE_REV_NCOLS 20
+#define MH_STORE_MEDIA_COLS "id, name, type, width, height, size, alt, coalesce(uploader_id, 0), created_at"
 /* The relation queries of a list page: article_id, then an author's or a
  * tag's columns, grouped by article id. */
 #define MH_STORE_BATCH_AUTHOR_COLS "aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url"
@@ -227,6 +241,9 @@ struct mh_store_row {
 	const char *(*str)(void *ctx, struct mh_arena *a, int col);
 	/* the text as the driver holds it, valid until the next row */
 	const char *(*peek)(void *ctx, int col);
+	/* a BLOB/bytea column's bytes, copied into arena memory (NUL after
+	 * them, not counted) */
+	struct mh_str (*blob)(void *ctx, struct mh_arena *a, int col);
 };
 
 /* For bench/pgmodels.c, which must run what the server runs: the SQL text

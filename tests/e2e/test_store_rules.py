@@ -44,6 +44,9 @@ def article_file(slug, image=None, via=None):
              "status: published",
              f"image: {image}" if image is not None else "staff_pick: false",
              f"via: {via}" if via is not None else "dek: no source",
+             # a published article's image needs its description (after
+             # lines 7 and 8, which the messages below name)
+             *(["image_alt: A sketch of the harbour"] if image is not None else []),
              "---",
              "A body."]
     path = os.path.join(FILES, f"{slug}.md")

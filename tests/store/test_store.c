@@ -21,9 +21,9 @@
 #include "store/store_int.h" /* the migrations, to build a database of an older version */
 
 /* the newest migration: 1 content tables, 2 the change log, 3 the job
- * queue, 4 the change log's time index, 5 review, revisions and old slugs
- * (issue 7: becomes 6 when merged after accounts) */
-#define SCHEMA_VERSION 5
+ * queue, 4 the change log's time index, 5 review, revisions and old slugs,
+ * 6 the media library */
+#define SCHEMA_VERSION 6
 
 static char dir[64];
 static char url[512];  /* what every open in this file uses */
@@ -1056,6 +1056,7 @@ Test(store, addresses_only_web_or_site_paths)
 	cr_assert_str_eq(g->via_url, "");
 	cr_assert_eq(g->n_authors, 1, "its byline too");
 	g->image_url = "/media/x.svg";
+	g->image_alt = "A sketch"; /* required of a published article with an image */
 	g->via_url = "https://example.org/story";
 	g->via_name = "Example";
 	cr_assert_eq(mh_store_article_save(st, g, &err), MH_OK, "%s", mh_buf_cstr(&err));
