@@ -153,7 +153,7 @@ static void init_usage(FILE *f)
 		   "  --database URL    masthead.db in DIR (default), a file path, sqlite:PATH, or\n"
 		   "                    postgres://USER@HOST:PORT/DB (the database must exist)\n"
 		   "  --owner EMAIL     the first owner's email (asked for on a terminal when left out;\n"
-		   "                    without a terminal, no account is made)\n"
+		   "                    without a terminal, no account is made: add one with 'user add')\n"
 		   "  --name NAME       the owner's name (default: the part of EMAIL before '@')\n"
 		   "  --generate        make up the owner's password and print it; else it is read\n"
 		   "                    from standard input (one line), or asked for on a terminal\n");
@@ -206,7 +206,10 @@ int mh_cli_init(int argc, char **argv)
 		init_usage(stderr);
 		return 2;
 	}
-	if ((owner_name != NULL || generate) && owner == NULL && !isatty(STDIN_FILENO)) {
+	/* asked for only when a person is at a terminal (input and output):
+	 * scripts and tests never wait on a prompt */
+	bool interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if ((owner_name != NULL || generate) && owner == NULL && !interactive) {
 		fprintf(stderr, "masthead init: --name and --generate go with --owner EMAIL\n");
 		return 2;
 	}
@@ -218,7 +221,7 @@ int mh_cli_init(int argc, char **argv)
 	struct mh_buf err = MH_BUF_INIT, asked = MH_BUF_INIT, password = MH_BUF_INIT, name = MH_BUF_INIT;
 	/* Everything about the owner is settled before the site exists, so a
 	 * refused password leaves no half-made site behind. */
-	if (owner == NULL && isatty(STDIN_FILENO)) {
+	if (owner == NULL && interactive) {
 		printf("The site's first owner (an account that may do everything).\nEmail: ");
 		fflush(stdout);
 		char line[512];
