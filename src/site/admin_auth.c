@@ -179,8 +179,10 @@ static void no_store_headers(struct mh_site_req *r)
 	mh_response_header_c(r->http, "cache-control", "no-store");
 	mh_response_header_c(r->http, "x-robots-tag", "noindex");
 	mh_response_header_c(r->http, "x-frame-options", "DENY");
-	/* a reset link's token is in the address: never sent on */
-	mh_response_header_c(r->http, "referrer-policy", "no-referrer");
+	/* a reset link's token is in the address: never sent to another
+	 * site (not no-referrer: Chromium then sends "Origin: null" with the
+	 * page's own forms, which the CSRF check refuses) */
+	mh_response_header_c(r->http, "referrer-policy", "same-origin");
 }
 
 void mh_site_admin_send(struct mh_site_req *r, int status, const char *name)
