@@ -332,7 +332,7 @@ int mh_cli_user(int argc, char **argv)
 			break;
 		if ((rc = mh_cli_read_password(email, generate, &pw, &err)) != 0)
 			break;
-		struct mh_buf hash = MH_BUF_INIT;
+		struct mh_buf hash = MH_BUF_INIT; /* only this case uses it: freed below */
 		if (!mh_auth_password_hash(mh_buf_str(&pw), &hash)) {
 			mh_buf_printf(&err, "password: could not be hashed (out of memory)");
 			rc = 1;

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -506,7 +507,55 @@ def demo_case():
             t.eq(srv.stop(), 0)
 
 
+def terminal_init_case():
+    """init at a terminal asks for the owner, then the password twice
+    without echo (on a pseudo-terminal, as a person would see it)."""
+    import pty
+    import select
+    with t.case("init at a terminal asks for the owner's email and the password twice, without echo"):
+        d = os.path.join(harness.tempdir(), "tty-site")
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(BIN, [BIN, "init", d])
+        seen = b""
+
+        def expect(word, answer):
+            nonlocal seen
+            end = time.monotonic() + 60
+            while word.encode() not in seen:
+                if time.monotonic() > end:
+                    raise CaseFailed(f"no {word!r} prompt in {seen[-400:]!r}")
+                r, _, _ = select.select([fd], [], [], 1)
+                if r:
+                    try:
+                        seen += os.read(fd, 4096)
+                    except OSError:
+                        break
+            os.write(fd, answer.encode() + b"\n")
+            seen = seen.split(word.encode(), 1)[1]
+
+        expect("Email: ", "tty-owner@example.org")
+        expect("Password: ", "terminal-typed-secret-5")
+        expect("Password again: ", "terminal-typed-secret-5")
+        rest = b""
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            rest += chunk
+        _, status = os.waitpid(pid, 0)
+        t.eq(os.waitstatus_to_exitcode(status), 0, rest.decode(errors="replace"))
+        t.absent((seen + rest).decode(errors="replace"), "terminal-typed-secret-5", "the password is not echoed")
+        t.contains(rest.decode(errors="replace"), "owner: tty-owner@example.org")
+        lst = mh("user", "list", "--site", d)
+        t.contains(lst.stdout, "tty-owner@example.org\towner\ttty-owner\tactive")
+
+
 demo_case()
+terminal_init_case()
 suite(Backend("sqlite"))
 if PG:
     suite(Backend("postgres"))
