@@ -354,6 +354,27 @@ def http_cases(b, P, site, srv):
         t.eq(two.get("/admin").status, 303, "the other browser is logged out too")
         t.eq(ed.get("/admin").status, 200, "another account is not")
 
+    with t.case(P + "a session unused for session_idle_hours, or past session_max_days, goes back to the login page"):
+        idle, old = Client(srv), Client(srv)
+        idle.login("ed@example.org", "quiet-river-stones-8")
+        old.login("ed@example.org", "quiet-river-stones-8")
+        t.eq(idle.get("/admin").status, 200)
+        # ed's sessions (this case's two and the earlier one), unused for
+        # 12 hours: the default idle limit
+        uid = b.query(site, "SELECT id FROM users WHERE email = 'ed@example.org'")[0][0]
+        rows = b.query(site, f"SELECT token_hash FROM sessions WHERE user_id = {uid}")
+        t.eq(len(rows), 3, f"ed's sessions: {rows}")
+        b.write(site, f"UPDATE sessions SET last_seen_at = last_seen_at - 12 * 3600 WHERE user_id = {uid}")
+        t.eq(idle.get("/admin").status, 303, "idle")
+        t.eq(old.get("/admin").status, 303, "idle too")
+        again = Client(srv)
+        again.login("ed@example.org", "quiet-river-stones-8")
+        t.eq(again.get("/admin").status, 200)
+        b.write(site, f"UPDATE sessions SET expires_at = {int(time.time()) - 1} WHERE user_id = {uid}")
+        r = again.get("/admin")
+        t.eq(r.status, 303, "past its absolute end")
+        t.true(r.header("location").startswith("/admin/login"), r.header("location"))
+
     with t.case(P + "a disabled account cannot log in and its sessions end"):
         g = Client(srv)
         r = mh("user", "passwd", "gen@example.org", "--site", site, stdin="gen-new-password-77\n")
@@ -366,12 +387,15 @@ def http_cases(b, P, site, srv):
         t.contains(mh("user", "list", "--site", site).stdout, "gen@example.org\tauthor\tGen\tdisabled")
 
     with t.case(P + "role changes show at once"):
+        ed = Client(srv)
+        ed.login("ed@example.org", "quiet-river-stones-8")
+        t.contains(ed.get("/admin").text(), "(editor,")
         r = mh("user", "role", "ed@example.org", "contributor", "--site", site)
         t.eq(r.returncode, 0, r.stderr)
         t.contains(ed.get("/admin").text(), "(contributor,")
 
     with t.case(P + "a reset link sets a new password once; the old password and sessions end"):
-        e = Client(srv)
+        e = Client(srv, "127.0.0.6")  # apart from the other cases' attempts
         e.login("ed@example.org", "quiet-river-stones-8")
         out = mh("user", "reset", "ed@example.org", "--site", site)
         t.eq(out.returncode, 0, out.stderr)
@@ -400,13 +424,13 @@ def http_cases(b, P, site, srv):
                                     "password2": "fresh-tide-pool-12"})
         t.eq((r.status, r.header("location")), (303, "/admin/login?reset=done"))
         t.eq(e.get("/admin").status, 303, "the account's sessions ended")
-        Client(srv).login("ed@example.org", "quiet-river-stones-8", expect=401)
-        Client(srv).login("ed@example.org", "fresh-tide-pool-12")
+        Client(srv, "127.0.0.6").login("ed@example.org", "quiet-river-stones-8", expect=401)
+        Client(srv, "127.0.0.6").login("ed@example.org", "fresh-tide-pool-12")
         t.eq(Client(srv).get(path).status, 410, "the link works once")
         r = u.post("/admin/reset", {"csrf": csrf, "token": m.group(2), "password": "another-tide-pool-9",
                                     "password2": "another-tide-pool-9"})
         t.eq(r.status, 410)
-        Client(srv).login("ed@example.org", "fresh-tide-pool-12")
+        Client(srv, "127.0.0.6").login("ed@example.org", "fresh-tide-pool-12")
 
     with t.case(P + "a reset link past its 24 hours no longer works"):
         out = mh("user", "reset", "ed@example.org", "--site", site)
