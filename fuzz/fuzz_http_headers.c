@@ -1,8 +1,10 @@
 /*
  * fuzz/fuzz_http_headers.c: the request header values the engine
  * interprets — Accept-Encoding (mh_http_accepts_encoding) and If-None-Match
- * (mh_http_etag_matches). Input: "header value\nsecond part"; the second
- * part is used as the coding name and as the entity tag.
+ * (mh_http_etag_matches), Range (mh_http_parse_range) and a raw request
+ * head's framing fields (mh_http_head_framing). Input: "header value\nsecond
+ * part"; the second part is used as the coding name, as the entity tag, and
+ * its length as the size of the representation a range is taken from.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +41,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	if (value.len == 1 && v[0] == '*' && second.len > 0)
 		MH_ASSERT(m);
 	free(tag);
+
+	uint64_t first = 0, len = 0, size = second.len;
+	enum mh_http_range rr = mh_http_parse_range(hv, size, &first, &len);
+	if (rr == MH_RANGE_PART)
+		MH_ASSERT(len >= 1 && first < size && len <= size - first);
+	unsigned cl, te;
+	mh_http_head_framing(hv, &cl, &te);
 	free(v);
 	return 0;
 }

@@ -191,7 +191,15 @@ static struct page *page_build(struct mh_str url, int status, const char *conten
 	struct mh_str ctype = mh_str_c(content_type);
 
 	size_t size = sizeof(struct page) + nkeys * sizeof(struct key_link);
-	size_t strings = body.len + gz.len + br.len + etag.len + ctype.len + canon.len + url.len + 7;
+	/* Each encoding its own strong validator (RFC 9110 8.8.3: the gzip
+	 * bytes are a different representation): "HASH", "HASH-gzip", "HASH-br". */
+	struct mh_buf etag_gz = MH_BUF_INIT, etag_br = MH_BUF_INIT;
+	mh_buf_append(&etag_gz, etag.ptr, etag.len - 1);
+	mh_buf_append_c(&etag_gz, "-gzip\"");
+	mh_buf_append(&etag_br, etag.ptr, etag.len - 1);
+	mh_buf_append_c(&etag_br, "-br\"");
+	size_t strings = body.len + gz.len + br.len + etag.len + etag_gz.len + etag_br.len + ctype.len + canon.len +
+			 url.len + 9;
 	struct page *p = calloc(1, size + strings);
 	MH_ASSERT(p != NULL);
 	p->links = (struct key_link *)(p + 1);
@@ -210,7 +218,11 @@ static struct page *page_build(struct mh_str url, int status, const char *conten
 		PUT(p->pub.body[MH_ENC_GZIP], mh_buf_str(&gz));
 	if (br.len)
 		PUT(p->pub.body[MH_ENC_BR], mh_buf_str(&br));
-	PUT(p->pub.etag, mh_buf_str(&etag));
+	PUT(p->pub.etag[MH_ENC_IDENTITY], mh_buf_str(&etag));
+	if (gz.len)
+		PUT(p->pub.etag[MH_ENC_GZIP], mh_buf_str(&etag_gz));
+	if (br.len)
+		PUT(p->pub.etag[MH_ENC_BR], mh_buf_str(&etag_br));
 	PUT(p->pub.content_type, ctype);
 	PUT(p->pub.keys, mh_buf_str(&canon));
 	PUT(p->url, url);
@@ -222,6 +234,8 @@ static struct page *page_build(struct mh_str url, int status, const char *conten
 	mh_buf_free(&gz);
 	mh_buf_free(&br);
 	mh_buf_free(&etag);
+	mh_buf_free(&etag_gz);
+	mh_buf_free(&etag_br);
 	mh_buf_free(&keylist);
 	mh_buf_free(&canon);
 	return p;

@@ -16,7 +16,8 @@ enum mh_cache_encoding { MH_ENC_IDENTITY = 0, MH_ENC_GZIP, MH_ENC_BR, MH_ENC_COU
 
 struct mh_cache_page {
 	struct mh_str body[MH_ENC_COUNT]; /* identity always; gzip/br when smaller */
-	struct mh_str etag;                /* strong, quoted; same for every encoding */
+	struct mh_str etag[MH_ENC_COUNT];  /* strong, quoted, one per encoding present:
+					    * "H", "H-gzip", "H-br" (H = mh_cache_etag) */
 	struct mh_str content_type;
 	struct mh_str keys;                /* space-separated, for Surrogate-Key */
 	int status;                        /* 200, 404, 410 ... */

@@ -107,7 +107,11 @@ bool mh_request_peer(struct mh_request *req, struct sockaddr_storage *out);
 /* Adds a response header (name lower-cased and copied; value copied with CR,
  * LF and NUL turned into spaces). Call before sending. Framing headers
  * (content-length, transfer-encoding, connection, date) are the engine's:
- * setting one aborts. Only Date (and Content-Length) is added implicitly. */
+ * setting one aborts. Added to every answer: Date (and Content-Length),
+ * X-Content-Type-Options: nosniff and Referrer-Policy:
+ * strict-origin-when-cross-origin. An error answer (status >= 400) loses
+ * any ETag, Last-Modified, Expires and Cache-Control the handler set and
+ * carries Cache-Control: no-store instead. */
 void mh_response_header(struct mh_request *req, const char *name, struct mh_str value);
 void mh_response_header_c(struct mh_request *req, const char *name, const char *value);
 /* Sends status (200..999) + body (copied into the request). content_type may
@@ -118,6 +122,12 @@ void mh_response_send(struct mh_request *req, int status, const char *content_ty
  * the engine is done with them (e.g. a page-cache reference). */
 void mh_response_send_shared(struct mh_request *req, int status, const char *content_type, struct mh_str body,
 			     void (*release)(void *), void *arg);
+/* Streams len bytes of the open file fd from offset, in bounded chunks as
+ * the client takes them (HEAD: the head only, nothing read). Takes fd and
+ * closes it once done. A file that cannot be read at the start gets a 500
+ * instead; one that fails later (shrank, I/O error) has its response cut. */
+void mh_response_send_file(struct mh_request *req, int status, const char *content_type, int fd, uint64_t offset,
+			   uint64_t len);
 /* A short plain-text error page: "404 Not Found\n\nmessage\n". */
 void mh_response_error(struct mh_request *req, int status, const char *message);
 const char *mh_http_reason(int status);
@@ -138,6 +148,19 @@ bool mh_http_parse_cookies(struct mh_arena *a, struct mh_str in,
 bool mh_http_accepts_encoding(struct mh_str accept_encoding, const char *coding);
 /* Does If-None-Match match this strong etag ("*", lists, W/ weak compare)? */
 bool mh_http_etag_matches(struct mh_str if_none_match, struct mh_str etag);
+
+/* Counts the Content-Length and Transfer-Encoding fields of a raw HTTP/1
+ * request head (request line, then header lines up to the first empty one;
+ * CRLF or LF), which h2o consumes before the handler could see them twice. */
+void mh_http_head_framing(struct mh_str head, unsigned *content_length, unsigned *transfer_encoding);
+/* A Range header against a representation of size bytes (RFC 9110 14.1.2):
+ * PART with the one byte range asked for ("a-b", "a-" or the suffix "-n",
+ * the end clamped to the file), UNSATISFIABLE (answer 416 with
+ * "Content-Range: bytes * /size") when it starts past the end or asks for
+ * the last 0 bytes, IGNORE (answer 200 with the whole) when it is absent,
+ * malformed, in another unit, or lists several ranges. */
+enum mh_http_range { MH_RANGE_IGNORE, MH_RANGE_PART, MH_RANGE_UNSATISFIABLE };
+enum mh_http_range mh_http_parse_range(struct mh_str range, uint64_t size, uint64_t *first, uint64_t *len);
 
 /* multipart/form-data (RFC 7578), for forms that upload files. */
 struct mh_http_part {

@@ -235,6 +235,94 @@ bool mh_http_etag_matches(struct mh_str if_none_match, struct mh_str etag)
 	return false;
 }
 
+/* Digits only; false if there are none. A number too large for 64 bits
+ * saturates at UINT64_MAX (it is then past any file's end). */
+static bool parse_pos(struct mh_str s, uint64_t *out)
+{
+	if (s.len == 0)
+		return false;
+	uint64_t v = 0;
+	for (size_t i = 0; i < s.len; i++) {
+		if (s.ptr[i] < '0' || s.ptr[i] > '9')
+			return false;
+		unsigned d = (unsigned)(s.ptr[i] - '0');
+		v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+enum mh_http_range mh_http_parse_range(struct mh_str range, uint64_t size, uint64_t *first, uint64_t *len)
+{
+	static const char unit[] = "bytes=";
+	struct mh_str r = trim_ows(range);
+	if (r.ptr == NULL || r.len < sizeof(unit) - 1 ||
+	    !mh_str_case_eq_c((struct mh_str){ r.ptr, sizeof(unit) - 1 }, unit))
+		return MH_RANGE_IGNORE;
+	struct mh_str spec = trim_ows((struct mh_str){ r.ptr + sizeof(unit) - 1, r.len - (sizeof(unit) - 1) });
+	if (memchr(spec.ptr, ',', spec.len) != NULL)
+		return MH_RANGE_IGNORE; /* several ranges: the whole file */
+	const char *dash = memchr(spec.ptr, '-', spec.len);
+	if (dash == NULL)
+		return MH_RANGE_IGNORE;
+	struct mh_str a = trim_ows((struct mh_str){ spec.ptr, (size_t)(dash - spec.ptr) });
+	struct mh_str b = trim_ows((struct mh_str){ dash + 1, spec.len - (size_t)(dash - spec.ptr) - 1 });
+	uint64_t lo, hi;
+	if (a.len == 0) {
+		/* "-N": the last N bytes */
+		if (!parse_pos(b, &hi))
+			return MH_RANGE_IGNORE;
+		if (hi == 0 || size == 0)
+			return MH_RANGE_UNSATISFIABLE;
+		*len = hi < size ? hi : size;
+		*first = size - *len;
+		return MH_RANGE_PART;
+	}
+	if (!parse_pos(a, &lo))
+		return MH_RANGE_IGNORE;
+	if (b.len == 0) {
+		hi = UINT64_MAX; /* "N-": to the end */
+	} else if (!parse_pos(b, &hi) || hi < lo) {
+		return MH_RANGE_IGNORE; /* invalid: RFC 9110 says ignore it */
+	}
+	if (lo >= size)
+		return MH_RANGE_UNSATISFIABLE;
+	if (hi >= size)
+		hi = size - 1;
+	*first = lo;
+	*len = hi - lo + 1;
+	return MH_RANGE_PART;
+}
+
+void mh_http_head_framing(struct mh_str head, unsigned *content_length, unsigned *transfer_encoding)
+{
+	*content_length = *transfer_encoding = 0;
+	struct mh_str rest = head, line;
+	bool first = true;
+	while (rest.len > 0) {
+		const char *nl = memchr(rest.ptr, '\n', rest.len);
+		line = (struct mh_str){ rest.ptr, nl != NULL ? (size_t)(nl - rest.ptr) : rest.len };
+		rest.ptr += line.len + (nl != NULL);
+		rest.len -= line.len + (nl != NULL);
+		if (line.len > 0 && line.ptr[line.len - 1] == '\r')
+			line.len--;
+		if (first) { /* the request line */
+			first = false;
+			continue;
+		}
+		if (line.len == 0)
+			break; /* end of the head */
+		const char *colon = memchr(line.ptr, ':', line.len);
+		if (colon == NULL)
+			continue;
+		struct mh_str name = { line.ptr, (size_t)(colon - line.ptr) };
+		if (mh_str_case_eq_c(name, "content-length"))
+			(*content_length)++;
+		else if (mh_str_case_eq_c(name, "transfer-encoding"))
+			(*transfer_encoding)++;
+	}
+}
+
 const char *mh_http_reason(int status)
 {
 	switch (status) {

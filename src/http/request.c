@@ -10,8 +10,12 @@
  */
 #include "http/internal.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 struct reqstate {
 	struct mh_request req; /* what the handler sees */
@@ -81,6 +85,46 @@ static size_t header_bytes(h2o_req_t *r)
 	return n;
 }
 
+/* An absolute-form target ("http://host/path", RFC 9112 3.2.2, which a
+ * server must accept): how many bytes precede its path. 0 for a path. */
+static size_t absolute_form_skip(struct mh_str p)
+{
+	size_t i = 0;
+	if (p.len >= 7 && strncasecmp(p.ptr, "http://", 7) == 0)
+		i = 7;
+	else if (p.len >= 8 && strncasecmp(p.ptr, "https://", 8) == 0)
+		i = 8;
+	else
+		return 0;
+	while (i < p.len && p.ptr[i] != '/')
+		i++;
+	return i;
+}
+
+/* What RFC 9112 makes a 400 that h2o 2.2.5 lets through: both
+ * Content-Length and Transfer-Encoding (a request-smuggling attempt: 6.3),
+ * several Content-Length fields, or a request-target that is neither a path
+ * nor "*" for OPTIONS (3.2). NULL if the request is fine. */
+static const char *request_framing_problem(h2o_req_t *r, struct mh_conn *c)
+{
+	/* h2o has consumed the framing fields by now, but the request's raw
+	 * head is still at the start of the connection's input buffer. */
+	if (c != NULL && c->sock->input->size > 0) {
+		unsigned cl, te;
+		mh_http_head_framing((struct mh_str){ c->sock->input->bytes, c->sock->input->size }, &cl, &te);
+		if (cl > 0 && te > 0)
+			return "A request may not carry both Content-Length and Transfer-Encoding.";
+		if (cl > 1)
+			return "A request may carry only one Content-Length.";
+	}
+	h2o_iovec_t p = r->input.path;
+	bool asterisk = p.len == 1 && p.base[0] == '*' && h2o_memis(r->method.base, r->method.len, H2O_STRLIT("OPTIONS"));
+	size_t origin = p.len > 0 ? absolute_form_skip((struct mh_str){ p.base, p.len }) : 0;
+	if (p.len == 0 || (p.base[0] != '/' && !asterisk && (origin == 0 || origin == p.len || p.base[origin] != '/')))
+		return "The request target must be a path starting with \"/\" (or an absolute http URL).";
+	return NULL;
+}
+
 int mh_http__on_req(h2o_handler_t *self, h2o_req_t *r)
 {
 	(void)self;
@@ -106,6 +150,9 @@ int mh_http__on_req(h2o_handler_t *self, h2o_req_t *r)
 	req->method = str_of(r->method);
 	size_t path_len = r->query_at != SIZE_MAX ? r->query_at : r->path.len;
 	req->path = (struct mh_str){ r->path.base != NULL ? r->path.base : "", path_len };
+	size_t origin = absolute_form_skip(req->path);
+	req->path.ptr += origin;
+	req->path.len -= origin;
 	if (r->query_at != SIZE_MAX)
 		req->query = (struct mh_str){ r->path.base + r->query_at + 1, r->path.len - r->query_at - 1 };
 	else
@@ -117,6 +164,24 @@ int mh_http__on_req(h2o_handler_t *self, h2o_req_t *r)
 		r->http1_is_persistent = 0;
 		mh_response_error(req, 431, "The request's header fields are too large.");
 		return 0;
+	}
+	/* RFC 9112 3.2: an HTTP/1.1 request without Host is a 400. h2o fills a
+	 * missing Host in with the host entry's own name (that very pointer),
+	 * so that is how a missing one shows. */
+	const h2o_hostconf_t *hc = w->server->globalconf.hosts[0];
+	if (r->version == 0x101 && (r->input.authority.len == 0 || r->input.authority.base == hc->authority.hostport.base ||
+				    h2o_find_header(&r->headers, H2O_TOKEN_HOST, -1) >= 0)) {
+		r->http1_is_persistent = 0;
+		mh_response_error(req, 400, "An HTTP/1.1 request needs a Host header.");
+		return 0;
+	}
+	if (r->version < 0x200) {
+		const char *bad = request_framing_problem(r, c);
+		if (bad != NULL) {
+			r->http1_is_persistent = 0;
+			mh_response_error(req, 400, bad);
+			return 0;
+		}
 	}
 	cfg->handler(req, cfg->ctx);
 	/* The contract: every request is answered exactly once, synchronously. */
@@ -248,7 +313,18 @@ void mh_response_header_c(struct mh_request *req, const char *name, const char *
 	mh_response_header(req, name, mh_str_c(value));
 }
 
-static void send_body(struct reqstate *st, int status, const char *content_type, h2o_iovec_t body)
+static void delete_all(h2o_headers_t *headers, const h2o_token_t *tok)
+{
+	ssize_t i;
+	while ((i = h2o_find_header(headers, tok, -1)) >= 0)
+		h2o_delete_header(headers, i);
+}
+
+/* What every answer carries, whatever the handler set: the two security
+ * headers, and for an error (4xx/5xx) no validator and no lifetime but
+ * "no-store", so that no cache in between keeps an error or answers a
+ * later If-None-Match for it with 304. */
+static void start_head(struct reqstate *st, int status, const char *content_type, size_t body_len)
 {
 	h2o_req_t *r = st->h2o;
 	MH_ASSERT(!st->responded);
@@ -258,13 +334,30 @@ static void send_body(struct reqstate *st, int status, const char *content_type,
 	if (cfg->on_response != NULL)
 		/* counted before a byte goes out: a client that has its answer
 		 * finds it counted (metrics) */
-		cfg->on_response(&st->req, status, body.len, mh_time_now_us() - st->start_us, cfg->ctx);
+		cfg->on_response(&st->req, status, body_len, mh_time_now_us() - st->start_us, cfg->ctx);
 	r->res.status = status;
 	r->res.reason = mh_http_reason(status);
 	if (content_type != NULL) {
 		h2o_iovec_t v = pool_value(r, mh_str_c(content_type));
 		h2o_add_header(&r->pool, &r->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, v.base, v.len);
 	}
+	if (status >= 400) {
+		delete_all(&r->res.headers, H2O_TOKEN_ETAG);
+		delete_all(&r->res.headers, H2O_TOKEN_LAST_MODIFIED);
+		delete_all(&r->res.headers, H2O_TOKEN_CACHE_CONTROL);
+		delete_all(&r->res.headers, H2O_TOKEN_EXPIRES);
+		h2o_add_header(&r->pool, &r->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
+	}
+	h2o_add_header_by_str(&r->pool, &r->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL,
+			      H2O_STRLIT("nosniff"));
+	h2o_add_header_by_str(&r->pool, &r->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL,
+			      H2O_STRLIT("strict-origin-when-cross-origin"));
+}
+
+static void send_body(struct reqstate *st, int status, const char *content_type, h2o_iovec_t body)
+{
+	h2o_req_t *r = st->h2o;
+	start_head(st, status, content_type, body.len);
 	bool bodyless = status == 204 || status == 304;
 	r->res.content_length = bodyless ? SIZE_MAX : body.len;
 	h2o_start_response(r, &no_generator);
@@ -294,6 +387,104 @@ void mh_response_send_shared(struct mh_request *req, int status, const char *con
 	st->release = release;
 	st->release_arg = arg;
 	send_body(st, status, content_type, h2o_iovec_init(body.ptr, body.len));
+}
+
+/* ---- files ---- */
+
+/* A file streamed in chunks: h2o pulls the next one (proceed) once the
+ * previous has been written to the socket, so a response holds one chunk of
+ * memory however large the file and however slow the client. The pread of
+ * one chunk is the only disk access on the event loop; a regular file's
+ * pages mostly come from the page cache, and a chunk bounds the wait. */
+#define FILE_CHUNK (16 * 1024)
+
+struct file_gen {
+	h2o_generator_t super; /* first: h2o hands us back this pointer */
+	int fd;
+	uint64_t off, left;
+	size_t got; /* bytes of buf read ahead and not yet sent */
+	char *buf;
+};
+
+static void file_gen_dispose(void *p)
+{
+	struct file_gen *g = p;
+	if (g->fd >= 0)
+		close(g->fd);
+	free(g->buf);
+}
+
+/* Reads the next chunk into buf; false on an error or a file that shrank. */
+static bool file_read(struct file_gen *g)
+{
+	size_t want = g->left < FILE_CHUNK ? (size_t)g->left : FILE_CHUNK;
+	size_t got = 0;
+	while (got < want) {
+		ssize_t n = pread(g->fd, g->buf + got, want - got, (off_t)(g->off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		got += (size_t)n;
+	}
+	g->got = got;
+	return true;
+}
+
+static void file_proceed(h2o_generator_t *self, h2o_req_t *r)
+{
+	struct file_gen *g = (struct file_gen *)self;
+	if (g->got == 0 && !file_read(g)) {
+		/* the head is out: all we can do is cut the response short */
+		h2o_send(r, NULL, 0, H2O_SEND_STATE_ERROR);
+		return;
+	}
+	h2o_iovec_t v = h2o_iovec_init(g->buf, g->got);
+	g->off += g->got;
+	g->left -= g->got;
+	g->got = 0;
+	h2o_send(r, &v, 1, g->left == 0 ? H2O_SEND_STATE_FINAL : H2O_SEND_STATE_IN_PROGRESS);
+}
+
+static void file_stop(h2o_generator_t *self, h2o_req_t *r)
+{
+	(void)self;
+	(void)r; /* the pool's dispose closes the file */
+}
+
+void mh_response_send_file(struct mh_request *req, int status, const char *content_type, int fd, uint64_t offset,
+			   uint64_t len)
+{
+	struct reqstate *st = state_of(req);
+	h2o_req_t *r = st->h2o;
+	struct file_gen *g = h2o_mem_alloc_shared(&r->pool, sizeof(*g), file_gen_dispose);
+	memset(g, 0, sizeof(*g));
+	g->super.proceed = file_proceed;
+	g->super.stop = file_stop;
+	g->fd = fd;
+	g->off = offset;
+	g->left = len;
+	if (!req->is_head && len > 0) {
+		g->buf = malloc(FILE_CHUNK);
+		MH_ASSERT(g->buf != NULL);
+		/* The first chunk before the head, so that a file that cannot be
+		 * read gets a 500 rather than a cut-off 200. */
+		if (!file_read(g)) {
+			mh_log(MH_LOG_ERROR, "http: reading a file to send: %s", strerror(errno ? errno : EIO));
+			r->http1_is_persistent = 0;
+			mh_response_error(req, 500, "The file could not be read.");
+			return;
+		}
+	}
+	start_head(st, status, content_type, (size_t)len);
+	r->res.content_length = len;
+	if (req->is_head || len == 0) {
+		h2o_start_response(r, &no_generator);
+		h2o_send(r, NULL, 0, H2O_SEND_STATE_FINAL);
+		return;
+	}
+	h2o_start_response(r, &g->super);
+	file_proceed(&g->super, r);
 }
 
 void mh_response_error(struct mh_request *req, int status, const char *message)

@@ -42,12 +42,18 @@
 
 /* Minimal answers written without involving h2o's request machinery. */
 static const char RESP_408[] = "HTTP/1.1 408 Request Timeout\r\n"
+			       "Cache-Control: no-store\r\n"
+			       "X-Content-Type-Options: nosniff\r\n"
+			       "Referrer-Policy: strict-origin-when-cross-origin\r\n"
 			       "Connection: close\r\n"
 			       "Content-Type: text/plain; charset=utf-8\r\n"
 			       "Content-Length: 20\r\n"
 			       "\r\n"
 			       "408 Request Timeout\n";
 static const char RESP_503[] = "HTTP/1.1 503 Service Unavailable\r\n"
+			       "Cache-Control: no-store\r\n"
+			       "X-Content-Type-Options: nosniff\r\n"
+			       "Referrer-Policy: strict-origin-when-cross-origin\r\n"
 			       "Retry-After: 1\r\n"
 			       "Connection: close\r\n"
 			       "Content-Type: text/plain; charset=utf-8\r\n"

@@ -102,7 +102,13 @@ struct mh_theme;
  * under static/ (same override rule) are fingerprinted: "site.css" is served
  * as "/static/site.<hash8>.css". */
 struct mh_theme *mh_theme_load(const char *default_dir, const char *override_dir, struct mh_buf *err);
+/* Frees the templates at once; the assets stay until the last hold is released. */
 void mh_theme_free(struct mh_theme *t);
+/* Keeps t's assets (every struct mh_asset and its bytes) valid past
+ * mh_theme_free(t) until the returned hold is released: for a response
+ * still sending an asset when --dev reloads the theme. Thread-safe. */
+const void *mh_theme_assets_hold(const struct mh_theme *t);
+void mh_theme_assets_release(const void *hold);
 /* Renders template "name" (e.g. "article"); false if there is no such template. */
 bool mh_theme_render(const struct mh_theme *t, const char *name, const struct mh_val *ctx, struct mh_buf *out);
 /* True if any template or asset file changed on disk since load (for --dev). */

@@ -2,7 +2,7 @@
  * render/theme: a theme is a folder of NAME.mustache templates and static/
  * assets, overridden file by file by a site's own folder. Everything is read
  * and compiled at load; the result is immutable (shared by all threads) until
- * mh_theme_free(). Assets are held in memory with a content fingerprint in
+ * mh_theme_free() (assets: until their last hold is released). Assets are held in memory with a content fingerprint in
  * their URL, so they can be cached for a year and looked up by exact URL only.
  */
 #include <dirent.h>
@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 
 #include "render/render.h"
@@ -48,6 +49,10 @@ struct mh_theme {
 	size_t nassets;
 	char *default_dir, *override_dir;
 	struct snap snap;
+	/* The assets (and this struct, which holds them) outlive
+	 * mh_theme_free() while a response still sends an asset's bytes: one
+	 * reference is the theme's own, one each mh_theme_assets_hold(). */
+	atomic_int asset_refs;
 };
 
 static char *xstrdup(const char *s)
@@ -473,6 +478,7 @@ struct mh_theme *mh_theme_load(const char *default_dir, const char *override_dir
 	}
 	struct mh_theme *t = calloc(1, sizeof(*t));
 	MH_ASSERT(t != NULL);
+	atomic_init(&t->asset_refs, 1);
 	t->default_dir = xstrdup(default_dir);
 	t->override_dir = override_dir != NULL ? xstrdup(override_dir) : NULL;
 	/* Taken before reading, so an edit racing the load still shows up. */
@@ -504,6 +510,27 @@ void mh_theme_free(struct mh_theme *t)
 		mh_template_free(t->tpls[i].t);
 	}
 	free(t->tpls);
+	t->tpls = NULL;
+	t->ntpls = 0;
+	free(t->default_dir);
+	free(t->override_dir);
+	snap_free(&t->snap);
+	t->default_dir = t->override_dir = NULL;
+	mh_theme_assets_release(t);
+}
+
+const void *mh_theme_assets_hold(const struct mh_theme *t)
+{
+	struct mh_theme *m = (struct mh_theme *)t; /* the count is not the theme's content */
+	atomic_fetch_add(&m->asset_refs, 1);
+	return t;
+}
+
+void mh_theme_assets_release(const void *hold)
+{
+	struct mh_theme *t = (struct mh_theme *)hold;
+	if (atomic_fetch_sub(&t->asset_refs, 1) != 1)
+		return;
 	for (size_t i = 0; i < t->nassets; i++) {
 		free(t->assets[i].logical);
 		free(t->assets[i].url);
@@ -511,8 +538,5 @@ void mh_theme_free(struct mh_theme *t)
 		mh_buf_free(&t->assets[i].body);
 	}
 	free(t->assets);
-	free(t->default_dir);
-	free(t->override_dir);
-	snap_free(&t->snap);
 	free(t);
 }

@@ -24,6 +24,9 @@
 #define SESSION_COOKIE "mh_session"
 #define LOGIN_COOKIE "mh_login"
 
+static const char ADMIN_CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+				"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
 struct mh_site_auth {
 	struct mh_auth_settings settings;
 	struct mh_theme *theme; /* themes/admin */
@@ -162,6 +165,7 @@ static struct mh_val *admin_ctx(struct mh_site_req *r, const char *title)
 	mh_val_set_cstr(r->a, page, "title", title);
 	mh_val_set(r->a, ctx, "site", site);
 	mh_val_set(r->a, ctx, "page", page);
+	mh_theme_add_asset_urls(mh_site_auth(r->site)->theme, r->a, ctx);
 	if (r->user != NULL) {
 		struct mh_val *u = mh_val_map(r->a);
 		mh_val_set_cstr(r->a, u, "name", r->user->name);
@@ -179,10 +183,12 @@ static void no_store_headers(struct mh_site_req *r)
 	mh_response_header_c(r->http, "cache-control", "no-store");
 	mh_response_header_c(r->http, "x-robots-tag", "noindex");
 	mh_response_header_c(r->http, "x-frame-options", "DENY");
-	/* a reset link's token is in the address: never sent to another
-	 * site (not no-referrer: Chromium then sends "Origin: null" with the
-	 * page's own forms, which the CSRF check refuses) */
-	mh_response_header_c(r->http, "referrer-policy", "same-origin");
+	/* the engine's Referrer-Policy (strict-origin-when-cross-origin) keeps
+	 * a reset link's token on this site; no-referrer would not do: with it
+	 * Chromium sends "Origin: null" with the page's own forms, which the
+	 * CSRF check refuses. Only the admin theme's own files, no inline
+	 * style or script, forms to this site only. */
+	mh_response_header_c(r->http, "content-security-policy", ADMIN_CSP);
 }
 
 void mh_site_admin_send(struct mh_site_req *r, int status, const char *name)
@@ -655,4 +661,9 @@ void mh_site_admin_reset(struct mh_site_req *r, struct mh_str arg)
 		}
 	}
 	mh_buf_free(&why);
+}
+
+const struct mh_theme *mh_site_admin_theme(struct mh_site *s)
+{
+	return mh_site_auth(s)->theme;
 }

@@ -303,7 +303,13 @@ static void send_page(struct mh_site_req *r, const struct mh_cache_page *p)
 {
 	struct mh_request *req = r->http;
 	bool public_page = p->status == 200;
-	mh_response_header(req, "etag", p->etag);
+	/* The encoding first: each has its own ETag, and a 304 is only right
+	 * for the variant this request would get. */
+	struct mh_str ae = mh_request_header(req, "accept-encoding");
+	enum mh_cache_encoding enc = MH_ENC_IDENTITY;
+	if (ae.ptr != NULL)
+		enc = mh_cache_choose(p, mh_http_accepts_encoding(ae, "gzip"), mh_http_accepts_encoding(ae, "br"));
+	mh_response_header(req, "etag", p->etag[enc]);
 	mh_response_header_c(req, "vary", "Accept-Encoding");
 	if (public_page) {
 		mh_response_header_c(req, "cache-control", r->site->cache_control);
@@ -313,15 +319,11 @@ static void send_page(struct mh_site_req *r, const struct mh_cache_page *p)
 		mh_response_header_c(req, "cache-control", "no-store");
 	}
 	struct mh_str inm = mh_request_header(req, "if-none-match");
-	if (public_page && inm.ptr != NULL && mh_http_etag_matches(inm, p->etag)) {
+	if (public_page && inm.ptr != NULL && mh_http_etag_matches(inm, p->etag[enc])) {
 		mh_cache_page_release(p);
 		mh_response_send(req, 304, NULL, MH_STR(""));
 		return;
 	}
-	struct mh_str ae = mh_request_header(req, "accept-encoding");
-	enum mh_cache_encoding enc = MH_ENC_IDENTITY;
-	if (ae.ptr != NULL)
-		enc = mh_cache_choose(p, mh_http_accepts_encoding(ae, "gzip"), mh_http_accepts_encoding(ae, "br"));
 	const char *name = mh_cache_encoding_name(enc);
 	if (name != NULL)
 		mh_response_header_c(req, "content-encoding", name);
@@ -427,6 +429,14 @@ static void send_error_page(struct mh_site_req *r, int status, const char *title
 	mh_response_send(r->http, status, "text/html; charset=utf-8", mh_buf_str(&r->body));
 }
 
+/* Every page (error pages too): scripts, styles and fonts only from our own
+ * files — no inline script, so an injected <script> or on* attribute does
+ * not run; images from anywhere over https (lead images may be remote);
+ * frames only from the YouTube click-to-load embed; framed only by us. */
+static const char PAGE_CSP[] = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
+			       "media-src 'self' https:; frame-src https://www.youtube-nocookie.com; "
+			       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+
 static void cleanup_req(void *arg)
 {
 	struct mh_site_req *r = arg;
@@ -466,6 +476,7 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		rt->raw(r, arg);
 		return;
 	}
+	mh_response_header_c(req, "content-security-policy", PAGE_CSP);
 	if (rt == NULL) {
 		if (!get) {
 			mh_response_header_c(req, "allow", "GET, HEAD");

@@ -203,6 +203,9 @@ struct mh_site_auth *mh_site_auth_new(const struct mh_auth_settings *settings, c
 				      struct mh_buf *err);
 void mh_site_auth_free(struct mh_site_auth *a);
 struct mh_site_auth *mh_site_auth(struct mh_site *s);
+/* The admin theme (themes/admin/): its assets are served under /static/
+ * beside the site theme's. Loaded once; never reloaded. */
+const struct mh_theme *mh_site_admin_theme(struct mh_site *s);
 /* Whether the site is served over TLS (server tls_cert set, or base_url https):
  * cookies are then Secure and __Host- prefixed. */
 bool mh_site_tls(struct mh_site *s);

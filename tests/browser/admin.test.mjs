@@ -29,8 +29,6 @@ const validator = new HtmlValidate(new StaticConfigLoader({
 		'long-title': 'off',
 		'attr-case': 'off',
 		'element-case': 'off',
-		// the admin's styles are inline until it has assets of its own
-		'no-inline-style': 'off',
 	},
 }));
 

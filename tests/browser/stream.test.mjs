@@ -85,7 +85,10 @@ test('the stream ends when there is nothing more, and shows a Loading state mean
 	});
 	await page.goto(BASE + urls.articles[0], { waitUntil: 'load' });
 	let sawLoading = false;
-	for (let i = 0; i < 30; i++) {
+	// bounded by time, not by a count of scrolls: on a busy machine a
+	// scroll may land before the previous batch is laid out and fetch nothing
+	const deadline = Date.now() + 120000;
+	while (Date.now() < deadline) {
 		if ((await page.locator('.stream').getAttribute('data-more')) === '') {
 			break;
 		}

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "cache/cache.h"
+#include "http/http.h"
 
 #define KB 1024
 
@@ -55,7 +56,7 @@ Test(cache, put_then_get)
 		  g->keys.ptr);
 	cr_assert_eq(g->status, 404);
 	cr_assert_gt(g->created_us, 0);
-	cr_assert_eq(g->etag.len, 18);
+	cr_assert_eq(g->etag[MH_ENC_IDENTITY].len, 18);
 	mh_cache_page_release(g);
 	mh_cache_free(c);
 }
@@ -130,9 +131,9 @@ Test(cache, page_etag_matches_helper_and_ignores_url)
 	const struct mh_cache_page *p1 = put(c, "/x", "same body", "");
 	const struct mh_cache_page *p2 = put(c, "/y", "same body", "other");
 	const struct mh_cache_page *p3 = put(c, "/z", "other body", "");
-	cr_assert(mh_str_eq(p1->etag, p2->etag));
-	cr_assert_not(mh_str_eq(p1->etag, p3->etag));
-	cr_assert(mh_str_eq_c(p1->etag, etag_of("same body")));
+	cr_assert(mh_str_eq(p1->etag[MH_ENC_IDENTITY], p2->etag[MH_ENC_IDENTITY]));
+	cr_assert_not(mh_str_eq(p1->etag[MH_ENC_IDENTITY], p3->etag[MH_ENC_IDENTITY]));
+	cr_assert(mh_str_eq_c(p1->etag[MH_ENC_IDENTITY], etag_of("same body")));
 	mh_cache_page_release(p1);
 	mh_cache_page_release(p2);
 	mh_cache_page_release(p3);
@@ -481,5 +482,43 @@ Test(cache, concurrent_get_put_invalidate, .timeout = 120)
 	cr_assert_eq(mh_cache_invalidate(c, MH_STR("home")), s.pages);
 	mh_cache_stats(c, &s);
 	cr_assert_eq(s.bytes, 0);
+	mh_cache_free(c);
+}
+
+/* Each encoding is its own representation: its own strong ETag, so that a
+ * 304 for one can never be answered to a client that gets another. */
+Test(cache, each_encoding_has_its_own_etag)
+{
+	struct mh_cache *c = mh_cache_new(1 << 20);
+	struct mh_buf b = MH_BUF_INIT;
+	const struct mh_cache_page *p = mh_cache_put(c, MH_STR("/big"), 200, "text/html", html_body(&b, 1, 8 * KB),
+						     MH_STR(""), mh_cache_generation(c));
+	cr_assert_gt(p->body[MH_ENC_GZIP].len, 0, "an 8 KiB page compresses");
+	cr_assert_gt(p->body[MH_ENC_BR].len, 0);
+	struct mh_str id = p->etag[MH_ENC_IDENTITY], gz = p->etag[MH_ENC_GZIP], br = p->etag[MH_ENC_BR];
+	cr_assert(mh_str_eq_c(id, etag_of(mh_buf_cstr(&b))));
+	cr_assert_not(mh_str_eq(id, gz));
+	cr_assert_not(mh_str_eq(id, br));
+	cr_assert_not(mh_str_eq(gz, br));
+	/* strong, quoted, and built on the identity hash */
+	struct mh_str tags[] = { gz, br };
+	for (size_t i = 0; i < 2; i++) {
+		cr_assert(tags[i].ptr[0] == '"' && tags[i].ptr[tags[i].len - 1] == '"', "%.*s", (int)tags[i].len,
+			  tags[i].ptr);
+		cr_assert(memcmp(tags[i].ptr, id.ptr, id.len - 1) == 0);
+	}
+	/* If-None-Match against one variant's tag matches only that variant */
+	cr_assert(mh_http_etag_matches(gz, gz));
+	cr_assert_not(mh_http_etag_matches(gz, id));
+	cr_assert_not(mh_http_etag_matches(gz, br));
+	cr_assert_not(mh_http_etag_matches(id, gz));
+	/* a small page has no compressed variants, and so no tags for them */
+	const struct mh_cache_page *s = put(c, "/small", "tiny", "");
+	cr_assert_eq(s->etag[MH_ENC_GZIP].len, 0);
+	cr_assert_eq(s->etag[MH_ENC_BR].len, 0);
+	cr_assert_eq(mh_cache_choose(s, true, true), MH_ENC_IDENTITY);
+	mh_cache_page_release(s);
+	mh_cache_page_release(p);
+	mh_buf_free(&b);
 	mh_cache_free(c);
 }

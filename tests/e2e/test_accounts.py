@@ -271,6 +271,14 @@ def http_cases(b, P, site, srv):
         t.eq(r.header("cache-control"), "no-store")
         t.eq(r.header("x-robots-tag"), "noindex")
         t.true("mh_login" in c.cookies, f"pre-session cookie set: {r.header_all('set-cookie')}")
+        csp = r.header("content-security-policy") or ""
+        t.contains(csp, "style-src 'self';")
+        t.contains(csp, "form-action 'self'")
+        t.absent(html, "<style", "no inline style under the CSP")
+        css = re.search(r'<link rel="stylesheet" href="(/static/admin\.[0-9a-f]+\.css)">', html)
+        t.true(css, "the admin's stylesheet")
+        s = Client(srv).get(css.group(1))
+        t.eq((s.status, s.header("content-type")), (200, "text/css; charset=utf-8"))
 
     with t.case(P + "login: a missing or wrong CSRF token, or another origin, is 403 and no session"):
         c = Client(srv)
@@ -405,7 +413,8 @@ def http_cases(b, P, site, srv):
         path = f"/admin/reset?token={m.group(2)}"
         r = Client(srv).get(path)
         t.eq(r.status, 200)
-        t.eq(r.header("referrer-policy"), "same-origin", "the token is never sent to another site")
+        t.eq(r.header_all("referrer-policy"), ["strict-origin-when-cross-origin"],
+             "the token (in the address) is never sent to another site")
         html = r.text()
         t.contains(html, "ed@example.org")
         u = Client(srv)

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -93,6 +94,26 @@ static void handler(struct mh_request *req, void *ctx)
 	} else if (path_is(req, "/inject")) {
 		mh_response_header(req, "X-Test", MH_STR("a\r\nInjected: yes"));
 		mh_response_send(req, 200, "text/plain", MH_STR("ok"));
+	} else if (path_is(req, "/fail")) {
+		/* a handler that sets a success path's validators, then fails */
+		mh_response_header_c(req, "ETag", "\"v1\"");
+		mh_response_header_c(req, "Last-Modified", "Mon, 01 Jan 2001 00:00:00 GMT");
+		mh_response_header_c(req, "Cache-Control", "public, max-age=86400");
+		mh_response_error(req, 500, "it broke");
+	} else if (path_is(req, "/file")) {
+		/* this test file itself, streamed from offset 3 */
+		int fd = open(__FILE__, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		cr_assert(fd >= 0 && fstat(fd, &st) == 0);
+		mh_response_header_c(req, "ETag", "\"f1\"");
+		mh_response_send_file(req, 200, "text/plain", fd, 3, (uint64_t)st.st_size - 3);
+	} else if (path_is(req, "/unreadable")) {
+		/* a directory opens but cannot be read: 500, without the validators */
+		int fd = open("/", O_RDONLY | O_CLOEXEC);
+		cr_assert(fd >= 0);
+		mh_response_header_c(req, "ETag", "\"d1\"");
+		mh_response_header_c(req, "Cache-Control", "public, max-age=86400");
+		mh_response_send_file(req, 200, "text/plain", fd, 0, 100);
 	} else if (path_is(req, "/body")) {
 		mh_response_send(req, 200, "application/octet-stream", req->body);
 	} else {
@@ -1273,4 +1294,131 @@ Test(engine, tls_bad_files_are_named)
 	cfg.tls_key = NULL;
 	expect_start_error(&cfg, "tls_key");
 	remove_cert();
+}
+
+/* ---- what every answer carries ---- */
+
+static bool has_header(const char *head, const char *name, const char *value)
+{
+	char v[512];
+	return header_value(head, name, v, sizeof(v)) != NULL && (value == NULL || strcmp(v, value) == 0);
+}
+
+Test(engine, error_answers_lose_validators_and_are_no_store)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	struct resp *r = get(mh_http_port(s), "GET /fail HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert_eq(r->status, 500);
+	cr_assert_not(has_header(r->head, "etag", NULL), "%s", r->head);
+	cr_assert_not(has_header(r->head, "last-modified", NULL), "%s", r->head);
+	cr_assert(has_header(r->head, "cache-control", "no-store"), "%s", r->head);
+	const char *first = strcasestr(r->head, "\r\ncache-control:");
+	cr_assert(first != NULL && strcasestr(first + 2, "\r\ncache-control:") == NULL, "one Cache-Control: %s",
+		  r->head);
+	r = get(mh_http_port(s), "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert_eq(r->status, 404);
+	cr_assert(has_header(r->head, "cache-control", "no-store"), "%s", r->head);
+	mh_http_free(s);
+}
+
+Test(engine, security_headers_on_every_answer)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	const char *reqs[] = { "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n",
+			       "GET /notmodified HTTP/1.1\r\nHost: t\r\n\r\n", "GET /shared HTTP/1.1\r\nHost: t\r\n\r\n",
+			       "GET /hello HTTP/1.1\r\n\r\n" };
+	for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		struct resp *r = get(mh_http_port(s), reqs[i]);
+		cr_assert(has_header(r->head, "x-content-type-options", "nosniff"), "%s", r->head);
+		cr_assert(has_header(r->head, "referrer-policy", "strict-origin-when-cross-origin"), "%s", r->head);
+	}
+	mh_http_free(s);
+}
+
+Test(engine, http11_without_host_is_400)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	cr_assert_eq(get(port, "GET /hello HTTP/1.1\r\n\r\n")->status, 400);
+	cr_assert_eq(get(port, "GET /hello HTTP/1.1\r\nHost:\r\n\r\n")->status, 400);
+	cr_assert_eq(get(port, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")->status, 200);
+	cr_assert_eq(get(port, "GET /hello HTTP/1.0\r\n\r\n")->status, 200, "HTTP/1.0 needs no Host");
+	mh_http_free(s);
+}
+
+Test(engine, framing_conflicts_and_odd_targets_are_400)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	int port = mh_http_port(s);
+	cr_assert_eq(get(port, "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n"
+			       "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")->status, 400);
+	cr_assert_eq(get(port, "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc")
+			     ->status,
+		     400);
+	cr_assert_eq(get(port, "GET hello HTTP/1.1\r\nHost: t\r\n\r\n")->status, 400);
+	struct resp *r = get(port, "GET http://example.org/hello HTTP/1.1\r\nHost: example.org\r\n\r\n");
+	cr_assert_eq(r->status, 200, "absolute-form: %s", r->head);
+	cr_assert_str_eq(r->body, "hello world");
+	r = get(port, "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+	cr_assert_eq(r->status, 200, "one Content-Length is fine");
+	cr_assert_str_eq(r->body, "abc");
+	mh_http_free(s);
+}
+
+static char *slurp_self(size_t *n)
+{
+	FILE *f = fopen(__FILE__, "rb");
+	cr_assert_not_null(f);
+	static char buf[1 << 17];
+	*n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	return buf;
+}
+
+Test(engine, file_streamed_from_offset_and_head_has_length_only)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	size_t n;
+	char *want = slurp_self(&n);
+	cr_assert_gt(n, 3);
+	cr_assert_lt(n, (size_t)1 << 17, "the whole file was read");
+	/* read it whole on a raw socket */
+	int fd = connect_to(mh_http_port(s));
+	send_str(fd, "GET /file HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	static char all[1 << 18];
+	size_t got = read_all(fd, all, sizeof(all));
+	close(fd);
+	char *body = memmem(all, got, "\r\n\r\n", 4);
+	cr_assert_not_null(body);
+	body += 4;
+	cr_assert_eq((size_t)(all + got - body), n - 3, "body length");
+	cr_assert(memcmp(body, want + 3, n - 3) == 0, "body bytes");
+	cr_assert(has_header(all, "etag", "\"f1\""));
+	/* HEAD: the length, no body */
+	fd = connect_to(mh_http_port(s));
+	send_str(fd, "HEAD /file HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	got = read_all(fd, all, sizeof(all));
+	close(fd);
+	char cl[32];
+	cr_assert_not_null(header_value(all, "content-length", cl, sizeof(cl)));
+	cr_assert_eq(strtoull(cl, NULL, 10), n - 3);
+	cr_assert_eq(strstr(all, "\r\n\r\n") + 4, all + got, "a HEAD body");
+	mh_http_free(s);
+}
+
+Test(engine, unreadable_file_is_500_without_validators)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	struct resp *r = get(mh_http_port(s), "GET /unreadable HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert_eq(r->status, 500, "%s", r->head);
+	cr_assert_not(has_header(r->head, "etag", NULL), "%s", r->head);
+	cr_assert(has_header(r->head, "cache-control", "no-store"), "%s", r->head);
+	cr_assert_not_null(strstr(r->body, "could not be read"));
+	mh_http_free(s);
 }

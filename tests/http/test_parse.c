@@ -228,3 +228,80 @@ Test(reason, known_and_unknown)
 	cr_assert_str_eq(mh_http_reason(499), "Client Error");
 	cr_assert_str_eq(mh_http_reason(599), "Server Error");
 }
+
+/* ---- Range ---- */
+
+static enum mh_http_range range(const char *h, uint64_t size, uint64_t *first, uint64_t *len)
+{
+	*first = *len = 12345;
+	return mh_http_parse_range(mh_str_c(h), size, first, len);
+}
+
+Test(range, single_ranges)
+{
+	uint64_t f, n;
+	cr_assert_eq(range("bytes=0-99", 1000, &f, &n), MH_RANGE_PART);
+	cr_assert(f == 0 && n == 100);
+	cr_assert_eq(range("bytes=100-", 1000, &f, &n), MH_RANGE_PART);
+	cr_assert(f == 100 && n == 900);
+	cr_assert_eq(range("bytes=-10", 1000, &f, &n), MH_RANGE_PART);
+	cr_assert(f == 990 && n == 10);
+	cr_assert_eq(range("bytes=-5000", 1000, &f, &n), MH_RANGE_PART, "a suffix longer than the file");
+	cr_assert(f == 0 && n == 1000);
+	cr_assert_eq(range("bytes=990-5000", 1000, &f, &n), MH_RANGE_PART, "end clamped");
+	cr_assert(f == 990 && n == 10);
+	cr_assert_eq(range("bytes=999-999", 1000, &f, &n), MH_RANGE_PART);
+	cr_assert(f == 999 && n == 1);
+	cr_assert_eq(range("Bytes=1-1", 1000, &f, &n), MH_RANGE_PART, "the unit is case-insensitive");
+	cr_assert(f == 1 && n == 1);
+	cr_assert_eq(range("bytes=0-18446744073709551615", 10, &f, &n), MH_RANGE_PART);
+	cr_assert(f == 0 && n == 10);
+}
+
+Test(range, unsatisfiable)
+{
+	uint64_t f, n;
+	cr_assert_eq(range("bytes=1000-", 1000, &f, &n), MH_RANGE_UNSATISFIABLE);
+	cr_assert_eq(range("bytes=1000-2000", 1000, &f, &n), MH_RANGE_UNSATISFIABLE);
+	cr_assert_eq(range("bytes=-0", 1000, &f, &n), MH_RANGE_UNSATISFIABLE);
+	cr_assert_eq(range("bytes=0-", 0, &f, &n), MH_RANGE_UNSATISFIABLE, "an empty file has no bytes");
+	cr_assert_eq(range("bytes=-5", 0, &f, &n), MH_RANGE_UNSATISFIABLE);
+	cr_assert_eq(range("bytes=99999999999999999999999-", 1000, &f, &n), MH_RANGE_UNSATISFIABLE,
+		     "a start too large for 64 bits is past the end");
+}
+
+Test(range, ignored_means_whole)
+{
+	uint64_t f, n;
+	const char *ignored[] = { "",          "bytes",     "bytes=",  "bytes=-",    "bytes=abc", "bytes=5-2",
+				  "bytes=1-2-3", "items=0-5", "bytes 0-5", "bytes=0-1,3-4", "bytes=,0-1", "bytes=+1-2",
+				  "bytes=0x1-2", "bytes=1--2", "=0-5",      "bytes=-1-" };
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		cr_assert_eq(range(ignored[i], 1000, &f, &n), MH_RANGE_IGNORE, "\"%s\"", ignored[i]);
+	cr_assert_eq(mh_http_parse_range(MH_STR_NULL, 1000, &f, &n), MH_RANGE_IGNORE);
+}
+
+/* ---- the raw head's framing fields ---- */
+
+static void framing(const char *head, unsigned want_cl, unsigned want_te)
+{
+	unsigned cl = 99, te = 99;
+	mh_http_head_framing(mh_str_c(head), &cl, &te);
+	cr_assert(cl == want_cl && te == want_te, "%s: cl %u te %u", head, cl, te);
+}
+
+Test(head_framing, counts_fields_of_the_head_only)
+{
+	framing("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0, 0);
+	framing("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", 1, 0);
+	framing("POST / HTTP/1.1\r\ncontent-length: 5\r\nTRANSFER-ENCODING: chunked\r\n\r\n", 1, 1);
+	framing("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 2, 0);
+	framing("POST / HTTP/1.1\nContent-Length: 1\nTransfer-Encoding: chunked\n\n", 1, 1);
+	/* the body and the next request are not the head */
+	framing("POST / HTTP/1.1\r\nContent-Length: 40\r\n\r\nContent-Length: 1\r\nTransfer-Encoding: x\r\n", 1, 0);
+	/* names must match whole */
+	framing("GET / HTTP/1.1\r\nX-Content-Length: 1\r\nContent-Length-X: 2\r\n\r\n", 0, 0);
+	/* the request line is not a field */
+	framing("Content-Length: 1\r\n\r\n", 0, 0);
+	framing("", 0, 0);
+}
