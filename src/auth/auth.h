@@ -15,6 +15,16 @@
  * thread-safe. */
 bool mh_auth_init(void);
 
+/* [auth] in site.ini (settings.c); every field is a row there. */
+struct mh_auth_settings {
+	int session_idle_hours;     /* a session unused this long ends */
+	int session_max_days;       /* absolute lifetime of a session */
+	int login_attempts_address; /* burst of login attempts per client address */
+	int login_attempts_account; /* burst per account and client address */
+	int login_refill_seconds;   /* one attempt comes back every this many seconds */
+};
+extern const struct mh_settings_table mh_auth_settings_table;
+
 /* ---- roles, as news desks use them; higher includes lower ---- */
 enum mh_role {
 	MH_ROLE_CONTRIBUTOR = 0, /* own drafts, submits them for review */

@@ -39,6 +39,7 @@ extern char **environ;
 
 static const char *const counted[] = {
 	"sections", "authors", "tags", "articles", "article_authors", "article_tags", "changes", "jobs",
+	"users",
 };
 #define N_COUNTED (sizeof(counted) / sizeof(counted[0]))
 

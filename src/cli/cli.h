@@ -29,6 +29,7 @@ struct mh_config {
 	struct mh_jobs_settings jobs;   /* [jobs]: jobs/settings.c */
 	struct mh_purge_settings purge; /* [purge]: jobs/settings.c */
 	struct mh_media_settings media; /* [media]: media/settings.c */
+	struct mh_auth_settings auth;   /* [auth]: auth/settings.c */
 };
 /* The registry: every section's table, in site.ini's order, bound to c's
  * members (values NULL when c is NULL). Returns how many were written. */
@@ -67,6 +68,21 @@ int mh_cli_media(int argc, char **argv);
 int mh_cli_db(int argc, char **argv);
 int mh_cli_backup(int argc, char **argv);
 int mh_cli_restore(int argc, char **argv);
+int mh_cli_user(int argc, char **argv);
+int mh_cli_section(int argc, char **argv);
+int mh_cli_author(int argc, char **argv);
+
+/* ---- accounts (user.c) ---- */
+/* The password for a new account or a changed one: generated (and printed
+ * by the caller) with generate; else one line from standard input when it
+ * is not a terminal, or asked twice without echo on a terminal. Checked
+ * with mh_auth_password_acceptable against email. Returns an exit code
+ * (2 for a password the rules refuse) with a message in err. */
+int mh_cli_read_password(const char *email, bool generate, struct mh_buf *out, struct mh_buf *err);
+/* Creates an account: checks the role name and the author slug (may be
+ * NULL), hashes password. Returns an exit code, message in err. */
+int mh_cli_user_create(struct mh_store *s, const char *email, const char *name, const char *role,
+		       const char *author_slug, struct mh_str password, struct mh_buf *err);
 
 /* Creates the site folder dir (must not hold a site.ini yet): site.ini with
  * defaults (title given), media/, and a migrated database whose schema version

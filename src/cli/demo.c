@@ -1217,10 +1217,24 @@ int mh_cli_demo(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	/* an owner to log in with, its password shown this once */
+	struct mh_buf pw = MH_BUF_INIT;
+	mh_auth_password_generate(&pw);
+	rc = mh_auth_init() ? mh_cli_user_create(store, MH_DEMO_OWNER, "Demo Owner", "owner", NULL, mh_buf_str(&pw), &err)
+			    : 1;
+	if (rc != 0) {
+		fprintf(stderr, "masthead demo: owner account: %s\n", mh_buf_cstr(&err));
+		mh_buf_free(&pw);
+		goto out;
+	}
 	printf("created %s in %s: %d articles (%d published, %d scheduled, %d drafts), %d authors, %d sections, "
 	       "%d tags in %.1f s; serve it with: masthead serve --site %s\n",
 	       MH_DEMO_TITLE, dir, st.articles, st.published, st.scheduled, st.drafts, st.authors, st.sections,
 	       st.tags, (double)(mh_time_now_us() - started) / 1e6, dir);
+	printf("log in at %s/admin/login\n  email:    %s\n  password: %s\n(shown only now: keep it, or set another "
+	       "with 'masthead user passwd %s --site %s')\n",
+	       cfg.site.base_url, MH_DEMO_OWNER, mh_buf_cstr(&pw), MH_DEMO_OWNER, dir);
+	mh_buf_free(&pw);
 out:
 	mh_store_close(store);
 	mh_config_free(&cfg);

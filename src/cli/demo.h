@@ -33,6 +33,7 @@ int mh_demo_generate(struct mh_store *s, const char *site_dir, int n, uint64_t s
 #define MH_DEMO_DEFAULT_SEED 20310
 #define MH_DEMO_MAX_ARTICLES 1000000
 #define MH_DEMO_TITLE "The Aldine Dispatch"
+#define MH_DEMO_OWNER "owner@aldine-dispatch.example"
 #define MH_DEMO_VIDEO_CHANNEL "https://video.example.org/aldine-dispatch"
 
 #endif

@@ -146,11 +146,17 @@ int mh_cli_site_open(const char *dir, struct mh_config *cfg, struct mh_store **s
 
 static void init_usage(FILE *f)
 {
-	fprintf(f, "usage: masthead init DIR [--title TITLE] [--database URL]\n\n"
-		   "Creates an empty site in DIR: site.ini (settings), the database and media/.\n"
+	fprintf(f, "usage: masthead init DIR [--title TITLE] [--database URL] [--owner EMAIL [--name NAME] [--generate]]\n\n"
+		   "Creates a site in DIR: site.ini (settings), the database, media/, a 'news'\n"
+		   "section and the first owner account.\n"
 		   "  --title TITLE     the site's name (default \"Masthead\")\n"
 		   "  --database URL    masthead.db in DIR (default), a file path, sqlite:PATH, or\n"
-		   "                    postgres://USER@HOST:PORT/DB (the database must exist)\n");
+		   "                    postgres://USER@HOST:PORT/DB (the database must exist)\n"
+		   "  --owner EMAIL     the first owner's email (asked for on a terminal when left out;\n"
+		   "                    without a terminal, no account is made: add one with 'user add')\n"
+		   "  --name NAME       the owner's name (default: the part of EMAIL before '@')\n"
+		   "  --generate        make up the owner's password and print it; else it is read\n"
+		   "                    from standard input (one line), or asked for on a terminal\n");
 }
 
 int mh_cli_init(int argc, char **argv)
@@ -158,10 +164,14 @@ int mh_cli_init(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "title", required_argument, NULL, 't' },
 		{ "database", required_argument, NULL, 'd' },
+		{ "owner", required_argument, NULL, 'o' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "generate", no_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *title = "Masthead", *database = NULL;
+	const char *title = "Masthead", *database = NULL, *owner = NULL, *owner_name = NULL;
+	bool generate = false;
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -172,6 +182,15 @@ int mh_cli_init(int argc, char **argv)
 			break;
 		case 'd':
 			database = optarg;
+			break;
+		case 'o':
+			owner = optarg;
+			break;
+		case 'n':
+			owner_name = optarg;
+			break;
+		case 'g':
+			generate = true;
 			break;
 		case 'h':
 			init_usage(stdout);
@@ -187,21 +206,82 @@ int mh_cli_init(int argc, char **argv)
 		init_usage(stderr);
 		return 2;
 	}
+	/* asked for only when a person is at a terminal (input and output):
+	 * scripts and tests never wait on a prompt */
+	bool interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if ((owner_name != NULL || generate) && owner == NULL && !interactive) {
+		fprintf(stderr, "masthead init: --name and --generate go with --owner EMAIL\n");
+		return 2;
+	}
+	if (!mh_auth_init()) {
+		fprintf(stderr, "masthead init: libsodium could not start (no randomness source)\n");
+		return 1;
+	}
 	const char *dir = argv[optind];
+	struct mh_buf err = MH_BUF_INIT, asked = MH_BUF_INIT, password = MH_BUF_INIT, name = MH_BUF_INIT;
+	/* Everything about the owner is settled before the site exists, so a
+	 * refused password leaves no half-made site behind. */
+	if (owner == NULL && interactive) {
+		printf("The site's first owner (an account that may do everything).\nEmail: ");
+		fflush(stdout);
+		char line[512];
+		if (fgets(line, sizeof(line), stdin) != NULL) {
+			line[strcspn(line, "\r\n")] = '\0';
+			mh_buf_append_c(&asked, line);
+		}
+		if (asked.len > 0)
+			owner = mh_buf_cstr(&asked);
+	}
+	int rc = 0;
+	if (owner != NULL) {
+		if (owner_name == NULL) {
+			mh_buf_append(&name, owner, strcspn(owner, "@"));
+			owner_name = mh_buf_cstr(&name);
+		}
+		if ((rc = mh_cli_read_password(owner, generate, &password, &err)) != 0) {
+			fprintf(stderr, "masthead init: %s\n", mh_buf_cstr(&err));
+			goto done;
+		}
+	}
 	struct mh_config cfg;
 	struct mh_store *store = NULL;
-	struct mh_buf err = MH_BUF_INIT;
-	int rc = mh_cli_site_create_at(dir, title, database, &cfg, &store, &err);
+	rc = mh_cli_site_create_at(dir, title, database, &cfg, &store, &err);
 	if (rc != 0) {
 		fprintf(stderr, "masthead init: %s\n", mh_buf_cstr(&err));
-		mh_buf_free(&err);
-		return rc;
+		goto done;
 	}
-	printf("created an empty site in %s (schema version %d)\n"
-	       "serve it with: masthead serve --site %s\n",
-	       cfg.dir, cfg.store.schema_version, dir);
+	/* a site with a section takes articles at once */
+	struct mh_section news = { .slug = "news", .name = "News", .description = "", .position = 0 };
+	if (mh_store_section_save(store, &news, &err) != MH_OK) {
+		fprintf(stderr, "masthead init: section 'news': %s\n", mh_buf_cstr(&err));
+		rc = 1;
+	} else if (owner != NULL &&
+		   (rc = mh_cli_user_create(store, owner, owner_name, "owner", NULL, mh_buf_str(&password), &err)) != 0) {
+		fprintf(stderr, "masthead init: --owner: %s\n(the site was made without an owner: add one with "
+				"'masthead user add EMAIL --name NAME --role owner --site %s')\n",
+			mh_buf_cstr(&err), dir);
+	}
+	if (rc == 0) {
+		printf("created a site in %s (schema version %d) with the section 'news'\n", cfg.dir,
+		       cfg.store.schema_version);
+		if (owner != NULL) {
+			printf("owner: %s\n", owner);
+			if (generate)
+				printf("password: %s\n", mh_buf_cstr(&password));
+			printf("log in at: %s/admin/login\n", cfg.site.base_url);
+		} else {
+			printf("no owner account yet: add one with\n"
+			       "  masthead user add EMAIL --name NAME --role owner --site %s\n",
+			       dir);
+		}
+		printf("serve it with: masthead serve --site %s\n", dir);
+	}
 	mh_store_close(store);
 	mh_config_free(&cfg);
+done:
 	mh_buf_free(&err);
-	return 0;
+	mh_buf_free(&asked);
+	mh_buf_free(&password);
+	mh_buf_free(&name);
+	return rc;
 }

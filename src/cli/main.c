@@ -26,6 +26,9 @@ static const struct {
 	{ "db", mh_cli_db, "copy a site's database between SQLite and PostgreSQL" },
 	{ "backup", mh_cli_backup, "copy a running site (database, media, site.ini) into a folder" },
 	{ "restore", mh_cli_restore, "put a backup back as a site" },
+	{ "user", mh_cli_user, "the newsroom's accounts: add, list, passwd, role, disable, reset" },
+	{ "section", mh_cli_section, "the site's sections: add, list, update, remove" },
+	{ "author", mh_cli_author, "authors' profiles: add, list, update" },
 };
 
 static void usage(FILE *f)

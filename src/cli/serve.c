@@ -230,6 +230,7 @@ int mh_cli_serve(int argc, char **argv)
 		.settings = &cfg.site,
 		.server = &cfg.server,
 		.cache = &cfg.cache,
+		.auth = &cfg.auth,
 		.database = cfg.store.url,
 		.dir = cfg.dir,
 		.themes_dir = mh_site_default_themes_dir(),

@@ -37,6 +37,11 @@ void mh_site_static(struct mh_site_req *r, struct mh_str arg)
 	const struct mh_theme *theme = mh_site_theme(r->site);
 	const struct mh_asset *as = mh_theme_asset_by_url(theme, r->http->path);
 	if (as == NULL) {
+		/* the admin theme's files (admin.css ...) share the address space */
+		theme = mh_site_admin_theme(r->site);
+		as = mh_theme_asset_by_url(theme, r->http->path);
+	}
+	if (as == NULL) {
 		mh_response_error(r->http, 404, "There is no such file.");
 		return;
 	}

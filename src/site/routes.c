@@ -7,21 +7,43 @@
 
 #include "site/site.h"
 
+/* Columns: the prefix, exact, the methods (GET includes HEAD), who may use
+ * it (access, and the permission of MH_ACCESS_PERMISSION), what a POST must
+ * carry (csrf), then for pages: ?before= lists, the page cache, and the
+ * handler (a page through the cache, or raw: answers by itself). The access
+ * and csrf columns are checked (site.c, admin_auth.c) before any handler
+ * runs. */
+#define G MH_SITE_GET
+#define P MH_SITE_POST
+#define ANYONE MH_ACCESS_ANYONE, 0
+#define SIGNED_IN MH_ACCESS_SIGNED_IN, 0
+#define NO_CSRF MH_CSRF_NONE
 static const struct mh_site_route routes[] = {
-	/* prefix          exact  page   cache  page handler             raw handler */
-	{ "/",             true,  false, true,  mh_site_page_home,    NULL },
-	{ "/section/",     false, true,  true,  mh_site_page_section, NULL },
-	{ "/author/",      false, true,  true,  mh_site_page_author,  NULL },
-	{ "/tag/",         false, true,  true,  mh_site_page_tag,     NULL },
-	{ "/articles/",    false, false, true,  mh_site_page_article, NULL },
-	{ "/stream/",      false, false, true,  mh_site_page_stream,  NULL },
-	{ "/static/",      false, false, false, NULL,                 mh_site_static },
-	{ "/media/",       false, false, false, NULL,                 mh_site_media },
+	/* prefix          exact  methods access     csrf         page   cache  page handler             raw handler */
+	{ "/",             true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_page_home,    NULL },
+	{ "/section/",     false, G,      ANYONE,    NO_CSRF,     true,  true,  mh_site_page_section, NULL },
+	{ "/author/",      false, G,      ANYONE,    NO_CSRF,     true,  true,  mh_site_page_author,  NULL },
+	{ "/tag/",         false, G,      ANYONE,    NO_CSRF,     true,  true,  mh_site_page_tag,     NULL },
+	{ "/articles/",    false, G,      ANYONE,    NO_CSRF,     false, true,  mh_site_page_article, NULL },
+	{ "/stream/",      false, G,      ANYONE,    NO_CSRF,     false, true,  mh_site_page_stream,  NULL },
+	{ "/static/",      false, G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_static },
+	{ "/media/",       false, G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_media },
 	/* for operators (ops.c): never cached */
-	{ "/healthz",      true,  false, false, NULL,                 mh_site_healthz },
-	{ "/readyz",       true,  false, false, NULL,                 mh_site_readyz },
-	{ "/metrics",      true,  false, false, NULL,                 mh_site_metrics_page },
+	{ "/healthz",      true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_healthz },
+	{ "/readyz",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_readyz },
+	{ "/metrics",      true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_metrics_page },
+	/* the newsroom (admin_auth.c): never cached, never indexed */
+	{ "/admin",        true,  G,      SIGNED_IN, NO_CSRF,     false, false, NULL,                 mh_site_admin_home },
+	{ "/admin/login",  true,  G | P,  ANYONE,    MH_CSRF_LOGIN, false, false, NULL,               mh_site_admin_login },
+	{ "/admin/logout", true,  P,      SIGNED_IN, MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_logout },
+	{ "/admin/logout-everywhere", true, P, SIGNED_IN, MH_CSRF_SESSION, false, false, NULL,        mh_site_admin_logout_everywhere },
+	{ "/admin/reset",  true,  G | P,  ANYONE,    MH_CSRF_LOGIN, false, false, NULL,               mh_site_admin_reset },
 };
+#undef G
+#undef P
+#undef ANYONE
+#undef SIGNED_IN
+#undef NO_CSRF
 
 size_t mh_site_route_count(void)
 {

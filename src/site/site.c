@@ -47,7 +47,21 @@ struct mh_site {
 	pthread_mutex_t reload_mu; /* one reload at a time */
 	struct retired *retired;
 	struct mh_site_metrics *metrics;
+	struct mh_site_auth *auth; /* sessions, the admin theme, login rate limits */
 };
+
+struct mh_site_auth *mh_site_auth(struct mh_site *s)
+{
+	return s->auth;
+}
+
+bool mh_site_tls(struct mh_site *s)
+{
+	const struct mh_http_settings *server = s->server;
+	const struct mh_site_settings *set = s->settings;
+	return (server != NULL && server->tls_cert != NULL && server->tls_cert[0] != '\0') ||
+	       strncmp(set->base_url, "https://", 8) == 0;
+}
 
 struct mh_site_metrics *mh_site_metrics(struct mh_site *s)
 {
@@ -135,6 +149,11 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 		mh_site_free(s);
 		return NULL;
 	}
+	s->auth = mh_site_auth_new(opt->auth, opt->themes_dir, err);
+	if (s->auth == NULL) {
+		mh_site_free(s);
+		return NULL;
+	}
 	if (opt->cache->enabled)
 		s->cache = mh_cache_new(opt->cache->max_bytes);
 	snprintf(s->cache_control_first, sizeof(s->cache_control_first),
@@ -164,6 +183,7 @@ void mh_site_free(struct mh_site *s)
 		mh_cache_free(s->cache);
 	if (s->theme != NULL)
 		mh_theme_free(s->theme);
+	mh_site_auth_free(s->auth);
 	free(s->default_theme_dir);
 	free(s->override_theme_dir);
 	for (struct retired *r = s->retired, *next; r != NULL; r = next) {
@@ -439,11 +459,19 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 	const struct mh_site_route *rt = mh_site_route_find(req->path, &arg);
 	req->route = mh_site_route_number(rt);
 	bool get = mh_str_eq_c(req->method, "GET") || mh_str_eq_c(req->method, "HEAD");
-	if (rt != NULL && !get) {
-		mh_response_header_c(req, "allow", "GET, HEAD");
-		mh_response_error(req, 405, "This address can only be read (GET or HEAD).");
+	bool post = mh_str_eq_c(req->method, "POST");
+	if (rt != NULL && !((get && (rt->methods & MH_SITE_GET)) || (post && (rt->methods & MH_SITE_POST)))) {
+		bool reads = rt->methods & MH_SITE_GET, writes = rt->methods & MH_SITE_POST;
+		mh_response_header_c(req, "allow", reads && writes ? "GET, HEAD, POST" : writes ? "POST" : "GET, HEAD");
+		mh_response_error(req, 405, writes && !reads ? "This address only takes forms (POST)."
+					    : writes ? "This address takes GET, HEAD or POST."
+						     : "This address can only be read (GET or HEAD).");
 		return;
 	}
+	/* the row's access and CSRF columns, before any handler runs */
+	if (rt != NULL && (rt->access != MH_ACCESS_ANYONE || rt->csrf != MH_CSRF_NONE) &&
+	    !mh_site_access_check(r, rt))
+		return;
 	if (rt != NULL && rt->raw != NULL) {
 		rt->raw(r, arg);
 		return;

@@ -31,7 +31,8 @@ struct mh_site_options {
 	const struct mh_cache_settings *cache;
 	const char *database;         /* the store's URL (mh_store_open) */
 	const char *dir;              /* the site folder, absolute */
-	const char *themes_dir;       /* folder holding default/ */
+	const char *themes_dir;       /* folder holding default/ and admin/ */
+	const struct mh_auth_settings *auth; /* [auth]; NULL = its defaults */
 	int threads;                  /* worker threads (one store each) */
 	bool dev;                     /* reload changed templates (forces one thread) */
 };
@@ -105,6 +106,11 @@ struct mh_site_req {
 	int64_t before_at, before_id;
 	int legacy_page;
 	const char *location; /* with status 301: where to */
+	/* the signed-in account, filled by the route's access check
+	 * (admin_auth.c) for rows that look at the session; else NULL */
+	struct mh_user *user;
+	const char *session_hash; /* the session's token hash */
+	const char *csrf;         /* the session's CSRF token, for forms */
 };
 
 /* What a page handler returns: MH_OK with status/body filled, or an error
@@ -112,9 +118,28 @@ struct mh_site_req {
 typedef enum mh_store_rc (*mh_site_page_fn)(struct mh_site_req *r, struct mh_str arg);
 
 /* routes.c */
+/* The methods a row takes (GET includes HEAD). */
+#define MH_SITE_GET 1u
+#define MH_SITE_POST 2u
+/* Who may use a row, checked before its handler runs. */
+enum mh_site_access {
+	MH_ACCESS_ANYONE = 0,
+	MH_ACCESS_SIGNED_IN,  /* a live session; else a redirect to /admin/login?next=... */
+	MH_ACCESS_PERMISSION, /* a live session whose role has the row's permission; else 403 */
+};
+/* What a POST to the row must carry (GET and HEAD never change anything). */
+enum mh_site_csrf {
+	MH_CSRF_NONE = 0,
+	MH_CSRF_SESSION, /* the session's token (form field csrf or X-CSRF-Token header) */
+	MH_CSRF_LOGIN,   /* no session yet: the signed double-submit token of the login cookie */
+};
 struct mh_site_route {
 	const char *prefix; /* "/section/": arg is the rest, one path segment */
 	bool exact;         /* prefix must match the whole path; no arg */
+	unsigned methods;   /* MH_SITE_GET, MH_SITE_POST; others get 405 with Allow */
+	enum mh_site_access access;
+	enum mh_permission permission; /* with MH_ACCESS_PERMISSION */
+	enum mh_site_csrf csrf;        /* for POST; also checks Origin and Sec-Fetch-Site */
 	bool page_param;    /* a list: takes ?before=AT-ID (part of the cache
 			     * key) and the old ?page=N (redirected) */
 	bool cacheable;     /* a public page kept in the page cache */
@@ -157,6 +182,33 @@ struct mh_site_metrics *mh_site_metrics(struct mh_site *s);
 /* The worker's database connection (opened again if it failed before), or
  * NULL while it cannot be. */
 struct mh_store *mh_site_store(struct mh_site_req *r);
+
+/* admin_auth.c: sessions, CSRF, login, logout, password reset, /admin */
+/* The access check of a row (its access and csrf columns), run before its
+ * handler: true to go on (r->user and r->csrf filled when a session was
+ * needed); false when it has answered (a redirect to the login page, 403,
+ * 503). */
+bool mh_site_access_check(struct mh_site_req *r, const struct mh_site_route *rt);
+void mh_site_admin_home(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_login(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_logout(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_logout_everywhere(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_reset(struct mh_site_req *r, struct mh_str arg);
+/* Renders admin template name (themes/admin/) with r->ctx into r->body
+ * and sends it with status, never cached, never indexed. */
+void mh_site_admin_send(struct mh_site_req *r, int status, const char *name);
+/* The site's state for accounts (site.c owns it; admin_auth.c uses it). */
+struct mh_site_auth;
+struct mh_site_auth *mh_site_auth_new(const struct mh_auth_settings *settings, const char *themes_dir,
+				      struct mh_buf *err);
+void mh_site_auth_free(struct mh_site_auth *a);
+struct mh_site_auth *mh_site_auth(struct mh_site *s);
+/* The admin theme (themes/admin/): its assets are served under /static/
+ * beside the site theme's. Loaded once; never reloaded. */
+const struct mh_theme *mh_site_admin_theme(struct mh_site *s);
+/* Whether the site is served over TLS (server tls_cert set, or base_url https):
+ * cookies are then Secure and __Host- prefixed. */
+bool mh_site_tls(struct mh_site *s);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

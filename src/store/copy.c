@@ -1,7 +1,7 @@
 /*
  * copy.c: mh_store_copy, the engine of `masthead db copy`: every table of a
  * site from one store to another, whatever the two backends, ids kept. The
- * table list below is the whole schema (migrations 1-3); a migration that
+ * table list below is the whole schema (migrations 1-5); a migration that
  * adds a table or a column adds it here too (tests/store compares counts of
  * every table after a copy).
  */
@@ -39,6 +39,12 @@ static const struct copy_table tables[] = {
 	  "id, kind, payload, state, run_at, attempts, max_attempts, owner, lease_until, last_error, dedupe,"
 	  " created_at, updated_at",
 	  13, "id", true },
+	{ "users",
+	  "id, email, name, role, password_hash, author_id, disabled, created_at, updated_at, sessions_valid_after", 10,
+	  "id", true },
+	{ "sessions", "token_hash, user_id, created_at, last_seen_at, expires_at", 5, "token_hash", false },
+	{ "auth_tokens", "token_hash, user_id, purpose, created_at, expires_at, used_at", 6, "token_hash", false },
+	{ "site_secrets", "name, value, created_at", 3, "name", false },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

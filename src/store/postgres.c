@@ -151,6 +151,34 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 			   " ORDER BY width, format",
 	[MH_Q_MEDIA_BY_STEM] = "SELECT " MH_STORE_MEDIA_COLS " FROM media"
 			     " WHERE name IN ($1::text || '.jpg', $1::text || '.png', $1::text || '.webp', $1::text || '.gif')",
+	[MH_Q_USERS] = "SELECT " MH_STORE_USER_COLS " FROM users u ORDER BY u.email",
+	[MH_Q_USER_BY_EMAIL] = "SELECT " MH_STORE_USER_COLS " FROM users u WHERE u.email = $1",
+	[MH_Q_USER_BY_ID] = "SELECT " MH_STORE_USER_COLS " FROM users u WHERE u.id = $1",
+	[MH_Q_USER_INSERT] = "INSERT INTO users(email, name, role, password_hash, author_id, disabled, created_at, updated_at)"
+			     " VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+	[MH_Q_USER_UPDATE] = "UPDATE users SET email = $1, name = $2, role = $3, password_hash = $4, author_id = $5, disabled = $6,"
+			      " updated_at = $7 WHERE id = $8 RETURNING id",
+	[MH_Q_USER_PASSWORD] = "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+	[MH_Q_USER_CUT_SESSIONS] = "UPDATE users SET sessions_valid_after = $2 WHERE id = $1",
+	[MH_Q_SESSIONS_OF_USER_DEL] = "DELETE FROM sessions WHERE user_id = $1",
+	[MH_Q_SESSION_INSERT] = "INSERT INTO sessions(token_hash, user_id, created_at, last_seen_at, expires_at)"
+				" VALUES ($1, $2, $3, $3, $4)",
+	[MH_Q_SESSION_GET] = "SELECT " MH_STORE_SESSION_COLS ", " MH_STORE_USER_COLS
+			     " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+	[MH_Q_SESSION_TOUCH] = "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1",
+	[MH_Q_SESSION_DEL] = "DELETE FROM sessions WHERE token_hash = $1",
+	[MH_Q_SESSIONS_PRUNE] = "DELETE FROM sessions WHERE expires_at <= $1",
+	[MH_Q_TOKEN_INSERT] = "INSERT INTO auth_tokens(token_hash, user_id, purpose, created_at, expires_at)"
+			      " VALUES ($1, $2, $3, $4, $5)",
+	[MH_Q_TOKEN_PEEK] = "SELECT user_id FROM auth_tokens"
+			    " WHERE token_hash = $1 AND purpose = $2 AND used_at = 0 AND expires_at > $3",
+	[MH_Q_TOKEN_USE] = "UPDATE auth_tokens SET used_at = $3"
+			   " WHERE token_hash = $1 AND purpose = $2 AND used_at = 0 AND expires_at > $3 RETURNING user_id",
+	[MH_Q_SECRET_ADD] = "INSERT INTO site_secrets(name, value, created_at) VALUES ($1, $2, $3)"
+			    " ON CONFLICT (name) DO NOTHING",
+	[MH_Q_SECRET_GET] = "SELECT value FROM site_secrets WHERE name = $1",
+	[MH_Q_SECTION_ARTICLES] = "SELECT count(*) FROM articles WHERE section_id = $1",
+	[MH_Q_SECTION_DEL] = "DELETE FROM sections WHERE id = $1",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS

@@ -1638,7 +1638,8 @@ enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int6
  * backend, so it must never come from anywhere but this list. */
 static const char *const countable[] = {
 	"sections", "authors", "tags", "articles", "article_authors", "article_tags", "schema_migrations", "changes",
-	"jobs", "article_revisions", "article_slugs", "media", "media_sizes",
+	"jobs", "article_revisions", "article_slugs", "media", "media_sizes", "users", "sessions", "auth_tokens",
+	"site_secrets",
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)
@@ -2216,5 +2217,438 @@ enum mh_store_rc mh_store_media_sizes(struct mh_store *s, struct mh_arena *a, in
 		collect(s, MH_Q_MEDIA_SIZES, &args, a, sizeof(struct mh_media_size), row_media_size, &arr, n);
 	if (rc == MH_OK)
 		*out = arr;
+	return rc;
+}
+
+/* ---- sections: removal ---- */
+
+enum mh_store_rc mh_store_section_remove(struct mh_store *s, int64_t id, int64_t *articles, struct mh_buf *err)
+{
+	if (articles != NULL)
+		*articles = 0;
+	if (id <= 0)
+		return no_such(MH_NOT_FOUND, "section", id, err);
+	enum mh_store_rc rc = s->ops->write_begin(s, err);
+	if (rc != MH_OK)
+		return rc;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	int64_t n = 0, changed = 0;
+	rc = run_first(s, MH_Q_SECTION_ARTICLES, &a, &n, err, NULL, NULL);
+	if (rc == MH_OK && n > 0) {
+		mh_store_set_err(err, "the section still has %lld article%s: move or delete %s first", (long long)n,
+				 n == 1 ? "" : "s", n == 1 ? "it" : "them");
+		rc = MH_CONFLICT;
+	}
+	if (rc == MH_OK) {
+		rc = s->ops->exec(s, MH_Q_SECTION_DEL, &a, NULL, NULL, &changed, err, NULL, NULL);
+		rc = no_such(changed_one(rc, changed, MH_NOT_FOUND), "section", id, err);
+	}
+	if (articles != NULL)
+		*articles = n;
+	return s->ops->write_end(s, rc, err);
+}
+
+/* ---- accounts ---- */
+
+static void row_user(const struct mh_store_row *r, struct mh_arena *a, int col, struct mh_user *u)
+{
+	u->id = r->i64(r->ctx, col);
+	u->email = r->str(r->ctx, a, col + 1);
+	u->name = r->str(r->ctx, a, col + 2);
+	/* a role this program does not know reads as the least one */
+	if (!mh_role_parse(mh_str_c(r->peek(r->ctx, col + 3)), &u->role))
+		u->role = MH_ROLE_CONTRIBUTOR;
+	u->password_hash = r->str(r->ctx, a, col + 4);
+	u->author_id = r->i64(r->ctx, col + 5);
+	u->disabled = r->flag(r->ctx, col + 6);
+	u->created_at = r->i64(r->ctx, col + 7);
+	u->updated_at = r->i64(r->ctx, col + 8);
+	u->sessions_valid_after = r->i64(r->ctx, col + 9);
+}
+
+static void item_user(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	row_user(r, a, 0, out);
+}
+
+/* An email as stored: ASCII letters lower-cased, in the arena. */
+static const char *email_key(struct mh_arena *a, struct mh_str email)
+{
+	char *k = mh_arena_strndup(a, email.ptr != NULL ? email.ptr : "", email.len);
+	for (char *p = k; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	return k;
+}
+
+/* Why email cannot be an account's address, or NULL. */
+static const char *email_problem(const char *e)
+{
+	size_t n = strlen(e), at = 0, ats = 0;
+	if (n == 0)
+		return "required";
+	if (n > 254)
+		return "longer than 254 bytes";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)e[i];
+		if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '\\' || c == ',' || c == ';')
+			return "must not contain spaces, control characters or < > \" \\ , ;";
+		if (c == '@') {
+			at = i;
+			ats++;
+		}
+	}
+	if (ats != 1 || at == 0 || at == n - 1)
+		return "expected an address like name@example.org";
+	return NULL;
+}
+
+static enum mh_store_rc check_user(const struct mh_user *u, const char *email, struct mh_buf *err)
+{
+	const char *why;
+	if (u->id < 0) {
+		mh_store_set_err(err, "id: must not be negative");
+		return MH_INVALID;
+	}
+	if ((why = email_problem(email)) != NULL) {
+		mh_store_set_err(err, "email: %s", why);
+		return MH_INVALID;
+	}
+	if (str_empty(u->name) || strlen(u->name) > 200) {
+		mh_store_set_err(err, "name: %s", str_empty(u->name) ? "required" : "longer than 200 bytes");
+		return MH_INVALID;
+	}
+	for (const unsigned char *p = (const unsigned char *)u->name; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			mh_store_set_err(err, "name: must not contain control characters");
+			return MH_INVALID;
+		}
+	}
+	if ((unsigned)u->role > MH_ROLE_OWNER) {
+		mh_store_set_err(err, "role: unknown role %d", (int)u->role);
+		return MH_INVALID;
+	}
+	if (str_empty(u->password_hash)) {
+		mh_store_set_err(err, "password_hash: required");
+		return MH_INVALID;
+	}
+	if (u->author_id < 0) {
+		mh_store_set_err(err, "author_id: must not be negative");
+		return MH_INVALID;
+	}
+	return MH_OK;
+}
+
+static enum mh_store_rc end_sessions(struct mh_store *s, int64_t id, int64_t now, struct mh_buf *err)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	mh_store_arg_int(&a, now);
+	int64_t changed = 0;
+	enum mh_store_rc rc = s->ops->exec(s, MH_Q_USER_CUT_SESSIONS, &a, NULL, NULL, &changed, err, NULL, NULL);
+	rc = changed_one(rc, changed, MH_NOT_FOUND);
+	if (rc == MH_OK) {
+		a.n = 1;
+		rc = run(s, MH_Q_SESSIONS_OF_USER_DEL, &a, NULL, NULL, err, NULL, NULL);
+	}
+	return rc;
+}
+
+enum mh_store_rc mh_store_user_save(struct mh_store *s, struct mh_user *u, struct mh_buf *err)
+{
+	struct mh_arena *ar = mh_arena_new();
+	const char *email = email_key(ar, mh_str_c(u->email != NULL ? u->email : ""));
+	enum mh_store_rc rc = check_user(u, email, err);
+	if (rc != MH_OK) {
+		mh_arena_free(ar);
+		return rc;
+	}
+	int64_t now = mh_time_now(), id = u->id;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, email);
+	mh_store_arg_text(&a, u->name);
+	mh_store_arg_text(&a, mh_role_name(u->role));
+	mh_store_arg_text(&a, u->password_hash);
+	if (u->author_id > 0)
+		mh_store_arg_int(&a, u->author_id);
+	else
+		mh_store_arg_null(&a);
+	mh_store_arg_bool(&a, u->disabled);
+	mh_store_arg_int(&a, now);
+	char fk[80];
+	snprintf(fk, sizeof(fk), "author_id: no author with id %lld", (long long)u->author_id);
+	if ((rc = s->ops->write_begin(s, err)) == MH_OK) {
+		rc = no_such(save_row(s, MH_Q_USER_INSERT, MH_Q_USER_UPDATE, &a, &id, email, fk, err), "user", u->id,
+			     err);
+		if (rc == MH_OK && u->disabled)
+			rc = end_sessions(s, id, now, err);
+		rc = s->ops->write_end(s, rc, err);
+	}
+	if (rc == MH_OK) {
+		if (u->id == 0)
+			u->created_at = now;
+		u->id = id;
+		u->updated_at = now;
+	}
+	mh_arena_free(ar);
+	return rc;
+}
+
+static enum mh_store_rc one_user(struct mh_store *s, enum mh_store_stmt q, struct mh_store_args *args,
+				 struct mh_arena *a, struct mh_user **out)
+{
+	void *arr = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = collect(s, q, args, a, sizeof(struct mh_user), item_user, &arr, &n);
+	if (rc == MH_OK && n == 0)
+		return MH_NOT_FOUND;
+	if (rc == MH_OK)
+		*out = arr;
+	return rc;
+}
+
+enum mh_store_rc mh_store_user_by_email(struct mh_store *s, struct mh_arena *a, struct mh_str email,
+					struct mh_user **out)
+{
+	*out = NULL;
+	if (email.len == 0 || email.len > 254)
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, email_key(a, email));
+	return one_user(s, MH_Q_USER_BY_EMAIL, &args, a, out);
+}
+
+enum mh_store_rc mh_store_user_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_user **out)
+{
+	*out = NULL;
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	return one_user(s, MH_Q_USER_BY_ID, &args, a, out);
+}
+
+enum mh_store_rc mh_store_users(struct mh_store *s, struct mh_arena *a, struct mh_user **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return collect(s, MH_Q_USERS, NULL, a, sizeof(struct mh_user), item_user, (void **)out, n);
+}
+
+static enum mh_store_rc set_password(struct mh_store *s, int64_t id, const char *hash, bool end, int64_t now,
+				     struct mh_buf *err)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	mh_store_arg_text(&a, hash);
+	mh_store_arg_int(&a, now);
+	int64_t changed = 0;
+	enum mh_store_rc rc = s->ops->exec(s, MH_Q_USER_PASSWORD, &a, NULL, NULL, &changed, err, NULL, NULL);
+	rc = changed_one(rc, changed, MH_NOT_FOUND);
+	if (rc == MH_OK && end)
+		rc = end_sessions(s, id, now, err);
+	return rc;
+}
+
+enum mh_store_rc mh_store_user_set_password(struct mh_store *s, int64_t id, const char *password_hash,
+					    bool end_sessions_too)
+{
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	if (str_empty(password_hash))
+		return MH_INVALID;
+	enum mh_store_rc rc = s->ops->write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	rc = set_password(s, id, password_hash, end_sessions_too, mh_time_now(), NULL);
+	return s->ops->write_end(s, rc, NULL);
+}
+
+enum mh_store_rc mh_store_user_end_sessions(struct mh_store *s, int64_t id)
+{
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	enum mh_store_rc rc = s->ops->write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	return s->ops->write_end(s, end_sessions(s, id, mh_time_now(), NULL), NULL);
+}
+
+static bool token_hash_ok(const char *h)
+{
+	if (h == NULL || strlen(h) != MH_TOKEN_HASH_CHARS)
+		return false;
+	for (; *h != '\0'; h++)
+		if (!((*h >= '0' && *h <= '9') || (*h >= 'a' && *h <= 'f')))
+			return false;
+	return true;
+}
+
+enum mh_store_rc mh_store_session_add(struct mh_store *s, const char *token_hash, int64_t user_id, int64_t expires_at)
+{
+	int64_t now = mh_time_now();
+	if (!token_hash_ok(token_hash) || user_id <= 0 || expires_at <= now)
+		return MH_INVALID;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, token_hash);
+	mh_store_arg_int(&a, user_id);
+	mh_store_arg_int(&a, now);
+	mh_store_arg_int(&a, expires_at);
+	return run(s, MH_Q_SESSION_INSERT, &a, NULL, NULL, NULL, NULL, "user_id: no such user");
+}
+
+struct session_one {
+	struct mh_arena *a;
+	struct mh_session *ses;
+	struct mh_user *user;
+};
+
+static void session_row(void *ctx, const struct mh_store_row *r)
+{
+	struct session_one *o = ctx;
+	if (o->ses != NULL)
+		return;
+	o->ses = MH_NEW(o->a, struct mh_session);
+	o->ses->token_hash = r->str(r->ctx, o->a, 0);
+	o->ses->user_id = r->i64(r->ctx, 1);
+	o->ses->created_at = r->i64(r->ctx, 2);
+	o->ses->last_seen_at = r->i64(r->ctx, 3);
+	o->ses->expires_at = r->i64(r->ctx, 4);
+	o->user = MH_NEW(o->a, struct mh_user);
+	row_user(r, o->a, 5, o->user);
+}
+
+enum mh_store_rc mh_store_session_get(struct mh_store *s, struct mh_arena *a, const char *token_hash, int64_t now,
+				      int64_t idle_s, struct mh_session **session, struct mh_user **user)
+{
+	*session = NULL;
+	*user = NULL;
+	if (!token_hash_ok(token_hash))
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, token_hash);
+	struct session_one o = { .a = a };
+	enum mh_store_rc rc = run(s, MH_Q_SESSION_GET, &args, session_row, &o, NULL, NULL, NULL);
+	if (rc != MH_OK)
+		return rc;
+	if (o.ses == NULL)
+		return MH_NOT_FOUND;
+	bool over = now >= o.ses->expires_at || now - o.ses->last_seen_at >= idle_s ||
+		    o.ses->created_at < o.user->sessions_valid_after || o.user->disabled;
+	if (over) {
+		run(s, MH_Q_SESSION_DEL, &args, NULL, NULL, NULL, NULL, NULL);
+		return MH_NOT_FOUND;
+	}
+	if (now - o.ses->last_seen_at >= 60) {
+		mh_store_arg_int(&args, now);
+		if ((rc = run(s, MH_Q_SESSION_TOUCH, &args, NULL, NULL, NULL, NULL, NULL)) != MH_OK)
+			return rc;
+		o.ses->last_seen_at = now;
+	}
+	*session = o.ses;
+	*user = o.user;
+	return MH_OK;
+}
+
+enum mh_store_rc mh_store_session_end(struct mh_store *s, const char *token_hash)
+{
+	if (!token_hash_ok(token_hash))
+		return MH_OK;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, token_hash);
+	return run(s, MH_Q_SESSION_DEL, &a, NULL, NULL, NULL, NULL, NULL);
+}
+
+enum mh_store_rc mh_store_sessions_prune(struct mh_store *s, int64_t now)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, now);
+	return run(s, MH_Q_SESSIONS_PRUNE, &a, NULL, NULL, NULL, NULL, NULL);
+}
+
+static bool purpose_ok(const char *p)
+{
+	return p != NULL && (strcmp(p, "reset") == 0 || strcmp(p, "invite") == 0);
+}
+
+enum mh_store_rc mh_store_auth_token_add(struct mh_store *s, const char *token_hash, int64_t user_id,
+					 const char *purpose, int64_t expires_at)
+{
+	int64_t now = mh_time_now();
+	if (!token_hash_ok(token_hash) || user_id <= 0 || !purpose_ok(purpose) || expires_at <= now)
+		return MH_INVALID;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, token_hash);
+	mh_store_arg_int(&a, user_id);
+	mh_store_arg_text(&a, purpose);
+	mh_store_arg_int(&a, now);
+	mh_store_arg_int(&a, expires_at);
+	return run(s, MH_Q_TOKEN_INSERT, &a, NULL, NULL, NULL, NULL, "user_id: no such user");
+}
+
+static enum mh_store_rc token_run(struct mh_store *s, enum mh_store_stmt q, const char *token_hash,
+				  const char *purpose, int64_t now, int64_t *user_id)
+{
+	*user_id = 0;
+	if (!token_hash_ok(token_hash) || !purpose_ok(purpose))
+		return MH_NOT_FOUND;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, token_hash);
+	mh_store_arg_text(&a, purpose);
+	mh_store_arg_int(&a, now);
+	enum mh_store_rc rc = run_first(s, q, &a, user_id, NULL, NULL, NULL);
+	return rc == MH_OK && *user_id == 0 ? MH_NOT_FOUND : rc;
+}
+
+enum mh_store_rc mh_store_auth_token_peek(struct mh_store *s, const char *token_hash, const char *purpose,
+					  int64_t now, int64_t *user_id)
+{
+	return token_run(s, MH_Q_TOKEN_PEEK, token_hash, purpose, now, user_id);
+}
+
+enum mh_store_rc mh_store_password_reset(struct mh_store *s, const char *token_hash, const char *password_hash,
+					 int64_t now, int64_t *user_id)
+{
+	if (str_empty(password_hash))
+		return MH_INVALID;
+	int64_t uid = 0;
+	enum mh_store_rc rc = s->ops->write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	rc = token_run(s, MH_Q_TOKEN_USE, token_hash, "reset", now, &uid);
+	if (rc == MH_OK)
+		rc = set_password(s, uid, password_hash, true, now, NULL);
+	rc = s->ops->write_end(s, rc, NULL);
+	if (rc == MH_OK && user_id != NULL)
+		*user_id = uid;
+	return rc;
+}
+
+static void secret_row(void *ctx, const struct mh_store_row *r)
+{
+	struct mh_buf *out = ctx;
+	mh_buf_reset(out);
+	mh_buf_append_c(out, r->peek(r->ctx, 0));
+}
+
+enum mh_store_rc mh_store_site_secret(struct mh_store *s, const char *name, const char *candidate,
+				      struct mh_buf *out)
+{
+	mh_buf_reset(out);
+	if (str_empty(name) || str_empty(candidate))
+		return MH_INVALID;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, name);
+	mh_store_arg_text(&a, candidate);
+	mh_store_arg_int(&a, mh_time_now());
+	/* every node inserts its candidate; the first one stays */
+	enum mh_store_rc rc = run(s, MH_Q_SECRET_ADD, &a, NULL, NULL, NULL, NULL, NULL);
+	if (rc == MH_OK) {
+		a.n = 1;
+		rc = run(s, MH_Q_SECRET_GET, &a, secret_row, out, NULL, NULL, NULL);
+	}
+	if (rc == MH_OK && out->len == 0)
+		rc = MH_ERROR;
 	return rc;
 }

@@ -12,6 +12,7 @@
 #ifndef MH_STORE_H
 #define MH_STORE_H
 
+#include "auth/auth.h"
 #include "util/util.h"
 
 enum mh_store_rc {
@@ -141,6 +142,83 @@ enum mh_store_rc mh_store_tag_by_slug(struct mh_store *s, struct mh_arena *a, st
  * a plain ASCII rule when empty: pass mh_content_slugify's result for names
  * with accents); fills tag->id. An existing tag keeps its name. */
 enum mh_store_rc mh_store_tag_ensure(struct mh_store *s, struct mh_tag *tag, struct mh_buf *err);
+
+/* Deletes the section with that id. Refused with MH_CONFLICT while any
+ * article (of any status) is filed in it: *articles (may be NULL) is then
+ * their number and err says "section 'x' still has N articles". An unknown
+ * id is MH_NOT_FOUND. */
+enum mh_store_rc mh_store_section_remove(struct mh_store *s, int64_t id, int64_t *articles, struct mh_buf *err);
+
+/* ---- accounts: users, sessions, one-time links, site secrets ----
+ * Roles are auth.h's. An email is stored and looked up lower-cased (ASCII),
+ * so it is unique whatever its case. Sessions and links are found by the
+ * hash of their token (auth.h's mh_auth_token_hash), never the token. */
+struct mh_user {
+	int64_t id;
+	const char *email, *name;
+	enum mh_role role;
+	const char *password_hash; /* argon2id string (mh_auth_password_hash) */
+	int64_t author_id;         /* the account's byline; 0 = none */
+	bool disabled;
+	int64_t created_at, updated_at;
+	int64_t sessions_valid_after; /* sessions created before this are over ("log out everywhere") */
+};
+struct mh_session {
+	const char *token_hash;
+	int64_t user_id, created_at, last_seen_at, expires_at;
+};
+/* Inserts (id 0) or updates every field but the times and
+ * sessions_valid_after; sets id. Checks: email (an address with one '@',
+ * no spaces or control characters, at most 254 bytes), name (1-200 bytes,
+ * no control characters), role, password_hash (not empty), author_id (an
+ * author: MH_INVALID "author_id: no author with id N"). A taken email is
+ * MH_CONFLICT "email 'x' is already used". Disabling a user also ends its
+ * sessions (in the same transaction). */
+enum mh_store_rc mh_store_user_save(struct mh_store *s, struct mh_user *u, struct mh_buf *err);
+enum mh_store_rc mh_store_user_by_email(struct mh_store *s, struct mh_arena *a, struct mh_str email,
+					struct mh_user **out);
+enum mh_store_rc mh_store_user_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_user **out);
+enum mh_store_rc mh_store_users(struct mh_store *s, struct mh_arena *a, struct mh_user **out, size_t *n); /* by email */
+/* A new password hash; with end_sessions, every session of the user ends
+ * too (a changed or reset password). MH_NOT_FOUND for an unknown id. */
+enum mh_store_rc mh_store_user_set_password(struct mh_store *s, int64_t id, const char *password_hash,
+					    bool end_sessions);
+/* "Log out everywhere": deletes every session of the user and marks
+ * sessions created before now as over. MH_NOT_FOUND for an unknown id. */
+enum mh_store_rc mh_store_user_end_sessions(struct mh_store *s, int64_t id);
+
+/* Stores a new session: token_hash (64 hex digits), created now, ending at
+ * expires_at whatever happens (the absolute lifetime). */
+enum mh_store_rc mh_store_session_add(struct mh_store *s, const char *token_hash, int64_t user_id, int64_t expires_at);
+/* The live session with that hash and its user: MH_NOT_FOUND (and the row
+ * deleted, when there is one) if it is past expires_at, unused for idle_s
+ * seconds or more, older than the user's sessions_valid_after, or its user
+ * is disabled. Otherwise its last_seen_at becomes now (written at most once
+ * a minute, so that reading pages does not mean a write each). */
+enum mh_store_rc mh_store_session_get(struct mh_store *s, struct mh_arena *a, const char *token_hash, int64_t now,
+				      int64_t idle_s, struct mh_session **session, struct mh_user **user);
+enum mh_store_rc mh_store_session_end(struct mh_store *s, const char *token_hash); /* logout; none is MH_OK */
+/* Deletes every session past its absolute expiry. */
+enum mh_store_rc mh_store_sessions_prune(struct mh_store *s, int64_t now);
+
+/* One-time links: purpose "reset" or "invite", valid until expires_at. */
+enum mh_store_rc mh_store_auth_token_add(struct mh_store *s, const char *token_hash, int64_t user_id,
+					 const char *purpose, int64_t expires_at);
+/* The user of an unused, unexpired link (does not use it): MH_NOT_FOUND. */
+enum mh_store_rc mh_store_auth_token_peek(struct mh_store *s, const char *token_hash, const char *purpose,
+					  int64_t now, int64_t *user_id);
+/* A password reset through a link, in one transaction: the link is used
+ * (once: a second use is MH_NOT_FOUND, as is an expired or unknown link),
+ * the user gets password_hash and every session of theirs ends. *user_id
+ * (may be NULL) is whose password it was. */
+enum mh_store_rc mh_store_password_reset(struct mh_store *s, const char *token_hash, const char *password_hash,
+					 int64_t now, int64_t *user_id);
+
+/* The site secret called name, shared by every node: the first node to ask
+ * stores candidate (e.g. a new random key) and everyone gets the stored
+ * one, into out (replaced). */
+enum mh_store_rc mh_store_site_secret(struct mh_store *s, const char *name, const char *candidate,
+				      struct mh_buf *out);
 
 /* ---- articles ---- */
 /* Which published articles to list. Only status=published with
@@ -460,7 +538,8 @@ enum mh_store_rc mh_store_check(struct mh_store *s, struct mh_buf *err);
 
 /* Row counts per table, for tests and `db copy` verification. Only sections,
  * authors, tags, articles, article_authors, article_tags, schema_migrations,
- * changes, jobs, article_revisions, article_slugs, media, media_sizes;
+ * changes, jobs, article_revisions, article_slugs, media, media_sizes, users, sessions, auth_tokens,
+ * site_secrets;
  * any other name is MH_INVALID. */
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
 

@@ -95,6 +95,27 @@ enum mh_store_stmt {
 	MH_Q_MEDIA_SIZE_GET, /* media_id, width, format -> bytes */
 	MH_Q_MEDIA_SIZES,    /* media_id -> width, format, byte length; by width, format */
 	MH_Q_MEDIA_BY_STEM,  /* stem -> MH_STORE_MEDIA_COLS of the name stem.jpg, .png, .webp or .gif */
+	/* accounts (migration 5): users read as MH_STORE_USER_COLS (alias u) */
+	MH_Q_USERS,           /* -> MH_STORE_USER_COLS, by email */
+	MH_Q_USER_BY_EMAIL,   /* email */
+	MH_Q_USER_BY_ID,      /* id */
+	MH_Q_USER_INSERT,     /* email, name, role, password_hash, author_id (NULL: none), disabled, now -> id */
+	MH_Q_USER_UPDATE,     /* the same, id -> id */
+	MH_Q_USER_PASSWORD,   /* id, password_hash, now */
+	MH_Q_USER_CUT_SESSIONS, /* id, now: sessions_valid_after = now */
+	MH_Q_SESSIONS_OF_USER_DEL, /* user_id */
+	MH_Q_SESSION_INSERT,  /* token_hash, user_id, now, expires_at */
+	MH_Q_SESSION_GET,     /* token_hash -> MH_STORE_SESSION_COLS, MH_STORE_USER_COLS */
+	MH_Q_SESSION_TOUCH,   /* token_hash, now */
+	MH_Q_SESSION_DEL,     /* token_hash */
+	MH_Q_SESSIONS_PRUNE,  /* now: every session past its absolute expiry */
+	MH_Q_TOKEN_INSERT,    /* token_hash, user_id, purpose, now, expires_at */
+	MH_Q_TOKEN_PEEK,      /* token_hash, purpose, now -> user_id (unused, unexpired) */
+	MH_Q_TOKEN_USE,       /* the same -> user_id; marks it used */
+	MH_Q_SECRET_ADD,      /* name, value, now; nothing when the name exists */
+	MH_Q_SECRET_GET,      /* name -> value */
+	MH_Q_SECTION_ARTICLES, /* section_id -> count of its articles, any status */
+	MH_Q_SECTION_DEL,     /* id */
 	MH_Q__COUNT
 };
 
@@ -227,6 +248,10 @@ enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, 
 	" staff_pick, status, published_at"
 #define MH_STORE_REV_NCOLS 20
 #define MH_STORE_MEDIA_COLS "id, name, type, width, height, size, alt, coalesce(uploader_id, 0), created_at"
+#define MH_STORE_USER_COLS                                                                         \
+	"u.id, u.email, u.name, u.role, u.password_hash, coalesce(u.author_id, 0), u.disabled," \
+	" u.created_at, u.updated_at, u.sessions_valid_after"
+#define MH_STORE_SESSION_COLS "s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at"
 /* The relation queries of a list page: article_id, then an author's or a
  * tag's columns, grouped by article id. */
 #define MH_STORE_BATCH_AUTHOR_COLS "aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url"

@@ -38,7 +38,10 @@ port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{
 pid=$!
 
 MASTHEAD_URL=http://127.0.0.1:$port
-export MASTHEAD_URL
+# the demo's owner, printed once by `masthead demo`, for the admin's tests
+MASTHEAD_ADMIN_EMAIL=$(sed -n 's/^ *email: *//p' "$work/demo.log")
+MASTHEAD_ADMIN_PASSWORD=$(sed -n 's/^ *password: *//p' "$work/demo.log")
+export MASTHEAD_URL MASTHEAD_ADMIN_EMAIL MASTHEAD_ADMIN_PASSWORD
 # Wait (up to 20 s) for the server to answer.
 if ! node -e '
 const url = process.env.MASTHEAD_URL + "/";

@@ -22,8 +22,8 @@
 
 /* the newest migration: 1 content tables, 2 the change log, 3 the job
  * queue, 4 the change log's time index, 5 review, revisions and old slugs,
- * 6 the media library */
-#define SCHEMA_VERSION 6
+ * 6 the media library, 7 accounts */
+#define SCHEMA_VERSION 7
 
 static char dir[64];
 static char url[512];  /* what every open in this file uses */
@@ -1743,4 +1743,207 @@ Test(store, a_restore_brings_the_text_back_not_the_status)
 	cr_assert_str_eq(now->slug, "tram-four");
 	cr_assert_eq(mh_store_count(st, "article_revisions", &n_after), MH_OK);
 	cr_assert_eq(n_after, n_before + 2, "only the two saves made revisions");
+}
+
+/* ---- accounts (migration 5) ---- */
+
+static int64_t add_user(const char *email, enum mh_role role)
+{
+	struct mh_user u = { .email = email, .name = "Some One", .role = role, .password_hash = "$argon2id$x" };
+	cr_assert_eq(mh_store_user_save(st, &u, &err), MH_OK, "%s: %s", email, mh_buf_cstr(&err));
+	cr_assert_gt(u.id, 0);
+	return u.id;
+}
+
+static const char *hash_of(char c)
+{
+	static char h[65];
+	memset(h, c, 64);
+	h[64] = '\0';
+	return h;
+}
+
+Test(store, users_round_trip_with_email_unique_whatever_its_case)
+{
+	seed();
+	struct mh_user u = { .email = "Ana@Example.ORG", .name = "Ana <b>Ortiz</b>", .role = MH_ROLE_EDITOR,
+			     .password_hash = "$argon2id$v=19$x", .author_id = au_ana };
+	cr_assert_eq(mh_store_user_save(st, &u, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	struct mh_user *got = NULL;
+	cr_assert_eq(mh_store_user_by_email(st, ar, mh_str_c("ANA@example.org"), &got), MH_OK);
+	cr_assert_str_eq(got->email, "ana@example.org");
+	cr_assert_str_eq(got->name, "Ana <b>Ortiz</b>");
+	cr_assert_eq(got->role, MH_ROLE_EDITOR);
+	cr_assert_eq(got->author_id, au_ana);
+	cr_assert(!got->disabled);
+	cr_assert_gt(got->created_at, 0);
+	struct mh_user dup = { .email = "ana@EXAMPLE.org", .name = "Other", .role = MH_ROLE_AUTHOR,
+			       .password_hash = "h" };
+	cr_assert_eq(mh_store_user_save(st, &dup, &err), MH_CONFLICT);
+	cr_assert_str_eq(mh_buf_cstr(&err), "email 'ana@example.org' is already used");
+	int64_t n = 0;
+	cr_assert_eq(mh_store_count(st, "users", &n), MH_OK);
+	cr_assert_eq(n, 1, "the refused account was not stored");
+	/* an update keeps the id; the role changes */
+	got->role = MH_ROLE_OWNER;
+	got->author_id = 0;
+	cr_assert_eq(mh_store_user_save(st, got, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	struct mh_user *again = NULL;
+	cr_assert_eq(mh_store_user_by_id(st, ar, u.id, &again), MH_OK);
+	cr_assert_eq(again->role, MH_ROLE_OWNER);
+	cr_assert_eq(again->author_id, 0);
+	struct mh_user *list = NULL;
+	size_t nl = 0;
+	add_user("zed@example.org", MH_ROLE_CONTRIBUTOR);
+	cr_assert_eq(mh_store_users(st, ar, &list, &nl), MH_OK);
+	cr_assert_eq(nl, 2);
+	cr_assert_str_eq(list[0].email, "ana@example.org");
+	cr_assert_eq(list[1].role, MH_ROLE_CONTRIBUTOR);
+}
+
+Test(store, bad_users_are_refused_naming_the_field)
+{
+	seed();
+	struct { const char *email, *name, *hash; int64_t author; const char *want; } cases[] = {
+		{ "no-at-sign", "N", "h", 0, "email: " },
+		{ "a b@example.org", "N", "h", 0, "email: " },
+		{ "a@example.org", "", "h", 0, "name: required" },
+		{ "a@example.org", "Line\nbreak", "h", 0, "name: " },
+		{ "a@example.org", "N", "", 0, "password_hash: required" },
+		{ "a@example.org", "N", "h", 999, "author_id: no author with id 999" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mh_user u = { .email = cases[i].email, .name = cases[i].name, .role = MH_ROLE_AUTHOR,
+				     .password_hash = cases[i].hash, .author_id = cases[i].author };
+		cr_assert_eq(mh_store_user_save(st, &u, &err), MH_INVALID, "case %zu", i);
+		cr_assert(strncmp(mh_buf_cstr(&err), cases[i].want, strlen(cases[i].want)) == 0, "case %zu: %s", i,
+			  mh_buf_cstr(&err));
+	}
+	struct mh_user bad_role = { .email = "r@example.org", .name = "R", .role = (enum mh_role)9, .password_hash = "h" };
+	cr_assert_eq(mh_store_user_save(st, &bad_role, &err), MH_INVALID);
+	int64_t n = 0;
+	cr_assert_eq(mh_store_count(st, "users", &n), MH_OK);
+	cr_assert_eq(n, 0);
+}
+
+Test(store, sessions_end_at_logout_idle_absolute_expiry_everywhere_and_disable)
+{
+	int64_t uid = add_user("s@example.org", MH_ROLE_AUTHOR);
+	int64_t now = mh_time_now();
+	struct mh_session *ses = NULL;
+	struct mh_user *u = NULL;
+	cr_assert_eq(mh_store_session_add(st, hash_of('a'), uid, now + 3600), MH_OK);
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('a'), now, 600, &ses, &u), MH_OK);
+	cr_assert_eq(u->id, uid);
+	cr_assert_str_eq(ses->token_hash, hash_of('a'));
+	cr_assert_eq(ses->expires_at, now + 3600);
+	/* idle: unused for the idle time */
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('a'), now + 600, 600, &ses, &u), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('a'), now, 600, &ses, &u), MH_NOT_FOUND,
+		     "an idle session is deleted");
+	/* absolute: whatever the use */
+	cr_assert_eq(mh_store_session_add(st, hash_of('b'), uid, now + 100), MH_OK);
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('b'), now + 90, 600, &ses, &u), MH_OK);
+	cr_assert_eq(ses->last_seen_at, now + 90, "use is recorded (at most once a minute)");
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('b'), now + 100, 600, &ses, &u), MH_NOT_FOUND);
+	/* logout */
+	cr_assert_eq(mh_store_session_add(st, hash_of('c'), uid, now + 3600), MH_OK);
+	cr_assert_eq(mh_store_session_end(st, hash_of('c')), MH_OK);
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('c'), now, 600, &ses, &u), MH_NOT_FOUND);
+	/* everywhere: every session of this user, no other user's */
+	int64_t other = add_user("o@example.org", MH_ROLE_AUTHOR);
+	cr_assert_eq(mh_store_session_add(st, hash_of('d'), uid, now + 3600), MH_OK);
+	cr_assert_eq(mh_store_session_add(st, hash_of('e'), uid, now + 3600), MH_OK);
+	cr_assert_eq(mh_store_session_add(st, hash_of('f'), other, now + 3600), MH_OK);
+	cr_assert_eq(mh_store_user_end_sessions(st, uid), MH_OK);
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('d'), now, 600, &ses, &u), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('e'), now, 600, &ses, &u), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('f'), now, 600, &ses, &u), MH_OK);
+	struct mh_user *uu = NULL;
+	cr_assert_eq(mh_store_user_by_id(st, ar, uid, &uu), MH_OK);
+	cr_assert_geq(uu->sessions_valid_after, now);
+	/* disabling ends the sessions too */
+	cr_assert_eq(mh_store_user_by_id(st, ar, other, &uu), MH_OK);
+	uu->disabled = true;
+	cr_assert_eq(mh_store_user_save(st, uu, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('f'), now, 600, &ses, &u), MH_NOT_FOUND);
+	/* pruning removes what is past its absolute expiry */
+	cr_assert_eq(mh_store_session_add(st, hash_of('9'), uid, now + 5), MH_OK);
+	cr_assert_eq(mh_store_sessions_prune(st, now + 10), MH_OK);
+	int64_t n = -1;
+	cr_assert_eq(mh_store_count(st, "sessions", &n), MH_OK);
+	cr_assert_eq(n, 0);
+	/* bad input */
+	cr_assert_eq(mh_store_session_add(st, "short", uid, now + 10), MH_INVALID);
+	cr_assert_eq(mh_store_session_add(st, hash_of('1'), uid, now - 1), MH_INVALID);
+	cr_assert_eq(mh_store_session_get(st, ar, "' OR 1=1 --", now, 600, &ses, &u), MH_NOT_FOUND);
+}
+
+Test(store, a_reset_link_works_once_and_not_after_it_expires)
+{
+	int64_t uid = add_user("r@example.org", MH_ROLE_AUTHOR);
+	int64_t now = mh_time_now(), who = 0;
+	cr_assert_eq(mh_store_session_add(st, hash_of('5'), uid, now + 3600), MH_OK);
+	cr_assert_eq(mh_store_auth_token_add(st, hash_of('a'), uid, "reset", now + 3600), MH_OK);
+	cr_assert_eq(mh_store_auth_token_peek(st, hash_of('a'), "reset", now, &who), MH_OK);
+	cr_assert_eq(who, uid);
+	cr_assert_eq(mh_store_auth_token_peek(st, hash_of('a'), "invite", now, &who), MH_NOT_FOUND,
+		     "a link is for its purpose only");
+	cr_assert_eq(mh_store_password_reset(st, hash_of('a'), "$argon2id$new", now, &who), MH_OK);
+	cr_assert_eq(who, uid);
+	struct mh_user *u = NULL;
+	cr_assert_eq(mh_store_user_by_id(st, ar, uid, &u), MH_OK);
+	cr_assert_str_eq(u->password_hash, "$argon2id$new");
+	struct mh_session *ses = NULL;
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('5'), now, 600, &ses, &u), MH_NOT_FOUND,
+		     "a reset ends the sessions");
+	cr_assert_eq(mh_store_password_reset(st, hash_of('a'), "$argon2id$again", now, &who), MH_NOT_FOUND,
+		     "the second use");
+	cr_assert_eq(mh_store_user_by_id(st, ar, uid, &u), MH_OK);
+	cr_assert_str_eq(u->password_hash, "$argon2id$new");
+	/* expired */
+	cr_assert_eq(mh_store_auth_token_add(st, hash_of('b'), uid, "reset", now + 60), MH_OK);
+	cr_assert_eq(mh_store_auth_token_peek(st, hash_of('b'), "reset", now + 60, &who), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_password_reset(st, hash_of('b'), "$argon2id$late", now + 61, &who), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_auth_token_add(st, hash_of('c'), uid, "bogus", now + 60), MH_INVALID);
+	/* set_password: with and without ending sessions */
+	cr_assert_eq(mh_store_session_add(st, hash_of('6'), uid, now + 3600), MH_OK);
+	cr_assert_eq(mh_store_user_set_password(st, uid, "$argon2id$rehash", false), MH_OK);
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('6'), now, 600, &ses, &u), MH_OK);
+	cr_assert_eq(mh_store_user_set_password(st, uid, "$argon2id$changed", true), MH_OK);
+	cr_assert_eq(mh_store_session_get(st, ar, hash_of('6'), now, 600, &ses, &u), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_user_set_password(st, 4242, "x", false), MH_NOT_FOUND);
+}
+
+Test(store, the_site_secret_is_the_first_one_stored)
+{
+	struct mh_buf a = MH_BUF_INIT, b = MH_BUF_INIT;
+	cr_assert_eq(mh_store_site_secret(st, "auth_key", "first", &a), MH_OK);
+	cr_assert_str_eq(mh_buf_cstr(&a), "first");
+	/* another node (another connection) asking later gets the same */
+	struct mh_store *other = NULL;
+	cr_assert_eq(mh_store_open(url, dir, false, &other, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_site_secret(other, "auth_key", "second", &b), MH_OK);
+	cr_assert_str_eq(mh_buf_cstr(&b), "first");
+	mh_store_close(other);
+	int64_t n = 0;
+	cr_assert_eq(mh_store_count(st, "site_secrets", &n), MH_OK);
+	cr_assert_eq(n, 1);
+	mh_buf_free(&a);
+	mh_buf_free(&b);
+}
+
+Test(store, a_section_with_articles_is_not_removed)
+{
+	seed();
+	add("kept", sec_news, 10, false, 0, 0);
+	int64_t n = -1;
+	cr_assert_eq(mh_store_section_remove(st, sec_news, &n, &err), MH_CONFLICT);
+	cr_assert_eq(n, 1);
+	cr_assert(strstr(mh_buf_cstr(&err), "1 article") != NULL, "%s", mh_buf_cstr(&err));
+	struct mh_section *sec = NULL;
+	cr_assert_eq(mh_store_section_by_slug(st, ar, mh_str_c("news"), &sec), MH_OK, "still there");
+	cr_assert_eq(mh_store_section_remove(st, sec_opinion, &n, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_section_by_slug(st, ar, mh_str_c("opinion"), &sec), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_section_remove(st, sec_opinion, &n, &err), MH_NOT_FOUND);
 }
