@@ -269,6 +269,37 @@ def db_columns(site, table):
 # ---------------------------------------------------------------- the server
 
 
+def wait_for(fn, seconds, what):
+    """Polls fn every 50 ms until it returns True; after `seconds`, fails the
+    case with what, and what fn last returned."""
+    end = time.monotonic() + seconds
+    last = None
+    while time.monotonic() < end:
+        last = fn()
+        if last is True:
+            return
+        time.sleep(0.05)
+    raise CaseFailed(f"{what}: not within {seconds}s (last: {last})")
+
+
+def psql(sql, db):
+    """Runs sql with psql on the PostgreSQL URL db; its output, trimmed. A
+    failure fails the case."""
+    p = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", db, "-c", sql],
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise CaseFailed(f"psql {sql!r}: {p.stderr.strip()}")
+    return p.stdout.strip()
+
+
+def pg_new_db(pg_url, name):
+    """A new, empty database `name` on pg_url's cluster (dropped first if it
+    exists); its URL."""
+    psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", pg_url)
+    psql(f"CREATE DATABASE {name}", pg_url)
+    return pg_url.rsplit("/", 1)[0] + "/" + name
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -25,6 +25,13 @@ t = harness.TAP()
 OWNER_PW = "tidal-harbour-lantern-41"
 
 
+psql = harness.psql
+
+
+def new_pg_db(name):
+    return harness.pg_new_db(PG, name)
+
+
 def mh(*args, stdin=None, timeout=120):
     return subprocess.run([BIN] + list(args), input=stdin if stdin is not None else "", capture_output=True,
                           text=True, timeout=timeout)
@@ -59,20 +66,6 @@ class Backend:
             psql(sql, harness.ini_get(os.path.join(site, "site.ini"), "database", "url"))
         else:
             harness.db_write(site, sql)
-
-
-def psql(sql, db):
-    p = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", db, "-c", sql],
-                       capture_output=True, text=True, timeout=60)
-    if p.returncode != 0:
-        raise CaseFailed(f"psql {sql!r}: {p.stderr.strip()}")
-    return p.stdout.strip()
-
-
-def new_pg_db(name):
-    psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", PG)
-    psql(f"CREATE DATABASE {name}", PG)
-    return PG.rsplit("/", 1)[0] + "/" + name
 
 
 # ---------------------------------------------------------------- HTTP helpers

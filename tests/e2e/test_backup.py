@@ -266,17 +266,11 @@ BASE = PG.rsplit("/", 1)[0]
 
 
 def psql(sql, db=PG):
-    p = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", db, "-c", sql],
-                       capture_output=True, text=True, timeout=60)
-    if p.returncode != 0:
-        raise CaseFailed(f"psql {sql!r}: {p.stderr.strip()}")
-    return p.stdout.strip()
+    return harness.psql(sql, db)
 
 
 def new_db(name):
-    psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    psql(f"CREATE DATABASE {name}")
-    return f"{BASE}/{name}"
+    return harness.pg_new_db(PG, name)
 
 
 with t.case("PostgreSQL: backup under write load (pg_dump), restore into another database (pg_restore): "

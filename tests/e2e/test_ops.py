@@ -33,18 +33,9 @@ PG_TEST = os.path.join(ROOT, "scripts", "pg-test")
 t = harness.TAP()
 TMP = harness.tempdir()
 
+wait_for = harness.wait_for
+
 ACCESS = re.compile(r"^\S+Z INFO (GET|HEAD|POST) (\S+) (\d{3}) (\d+) (\d+)us (hit|miss|-)$")
-
-
-def wait_for(fn, seconds, what):
-    end = time.monotonic() + seconds
-    last = None
-    while time.monotonic() < end:
-        last = fn()
-        if last is True:
-            return
-        time.sleep(0.05)
-    raise CaseFailed(f"{what}: not within {seconds}s (last: {last})")
 
 
 # ---------------------------------------------------------------- the format

@@ -31,32 +31,18 @@ BASE = PG.rsplit("/", 1)[0]
 
 
 def psql(sql, db=PG):
-    p = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", db, "-c", sql],
-                       capture_output=True, text=True, timeout=60)
-    if p.returncode != 0:
-        raise CaseFailed(f"psql {sql!r}: {p.stderr.strip()}")
-    return p.stdout.strip()
+    return harness.psql(sql, db)
 
 
 def new_db(name):
-    psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    psql(f"CREATE DATABASE {name}")
-    return f"{BASE}/{name}"
+    return harness.pg_new_db(PG, name)
+
+
+wait_for = harness.wait_for
 
 
 def mh(*args, env=None, timeout=120):
     return harness.run([BIN] + list(args), timeout=timeout, env=env)
-
-
-def wait_for(fn, seconds, what):
-    end = time.monotonic() + seconds
-    last = None
-    while time.monotonic() < end:
-        last = fn()
-        if last is True:
-            return
-        time.sleep(0.05)
-    raise CaseFailed(f"{what}: not within {seconds}s (last: {last})")
 
 
 DEMO_DB = new_db(f"mh_e2e_demo_{STAMP}")

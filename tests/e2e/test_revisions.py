@@ -45,12 +45,7 @@ def wait_for(fn, what, seconds=5):
     raise CaseFailed(f"{what}: not within {seconds}s (last: {last})")
 
 
-def psql(sql, db):
-    p = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", db, "-c", sql],
-                       capture_output=True, text=True, timeout=60)
-    if p.returncode != 0:
-        raise CaseFailed(f"psql {sql!r}: {p.stderr.strip()}")
-    return p.stdout.strip()
+psql = harness.psql
 
 
 def revision_ids(site, slug):
