@@ -606,6 +606,28 @@ static bool bind_all(struct mh_http_server *s, struct mh_buf *err)
 		freeaddrinfo(res);
 	}
 
+	/* SO_REUSEPORT lets any process of the same user join the port's
+	 * group and take a share of its connections, silently. A plain bind
+	 * first fails while anyone listens there, so a second server (or a
+	 * stale one) is an error at start, not a split site. */
+	if (port != 0) {
+		set_port(&ss, port);
+		int probe = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0) {
+			int on = 1, off = 0;
+			setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+			if (dual)
+				setsockopt(probe, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+			if (bind(probe, (struct sockaddr *)&ss, sslen) != 0 && errno == EADDRINUSE) {
+				mh_buf_printf(err, "listen address \"%s\": another process already listens there (%s)",
+					      listen, strerror(errno));
+				close(probe);
+				return false;
+			}
+			close(probe);
+		}
+	}
+
 	for (int i = 0; i < s->nworkers; i++) {
 		set_port(&ss, port);
 		int fd = bind_one((struct sockaddr *)&ss, sslen, dual, listen, err);

@@ -316,7 +316,10 @@ class Server:
         self.proc = None
         self.out, self.err = [], []
 
-    def start(self, timeout=20):
+    def start(self, timeout=20, _tries=5):
+        # free_port's port is free when it answers, not later: another test
+        # may be given it too. The server refuses a port someone listens on
+        # ("already listens there"); then try another.
         self.port = free_port()
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--site", self.site, "--listen", f"127.0.0.1:{self.port}"] + self.extra,
@@ -328,6 +331,11 @@ class Server:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 time.sleep(0.2)
+                if "already listens there" in self.stderr() and _tries > 1:
+                    if self in _servers:
+                        _servers.remove(self)
+                    self.out, self.err = [], []
+                    return self.start(timeout, _tries - 1)
                 raise RuntimeError(f"`masthead serve` exited {self.proc.returncode} at start: "
                                    f"{self.stderr().strip()[-2000:]}")
             try:

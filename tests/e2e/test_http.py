@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -337,6 +338,13 @@ with t.case("HTTP/1.0 without keep-alive gets its answer and the connection clos
     st, resp = srv.raw(b"GET / HTTP/1.0\r\n\r\n", timeout=10)
     t.eq(st, 200, f"{resp[:100]!r}")
     t.true(resp.rstrip().lower().endswith(b"</html>"), "body incomplete")
+
+with t.case("a second server on a port someone listens on is refused at start, not given half the connections"):
+    p = subprocess.run([BIN, "serve", "--site", SITE, "--listen", f"127.0.0.1:{srv.port}"],
+                       capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    t.eq(p.returncode, 1, f"exit code; stderr: {p.stderr[-500:]}")
+    t.contains(p.stderr, "another process already listens there")
+    t.eq(srv.get("/").status, 200, "the first server still answers")
 
 # ------------------------------------------------------------ graceful shutdown
 with t.case("SIGTERM while a request is in flight: it completes, and the server exits 0"):
