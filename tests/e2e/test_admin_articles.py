@@ -244,6 +244,24 @@ def cases(P, site, srv):
         article_id(aldo.save(f"/admin/articles/{fid}", "unpublish"))
         t.eq(status_of(site, "ferry-fares-rise"), "draft")
 
+    with t.case(P + "Schedule: a future time in the site's zone schedules it; a past or missing time is 422"):
+        r = aldo.save("/admin/articles/new", "schedule", headline="Bridge closes", section="news",
+                      authors="aldo", body="Closed for repairs.", publish_at="2001-01-01T10:00")
+        t.eq(r.status, 422)
+        t.contains(r.text(), "Publish at:")
+        t.contains(r.text(), "Closed for repairs.</textarea>")
+        r = aldo.save("/admin/articles/new", "schedule", headline="Bridge closes", section="news",
+                      authors="aldo", body="Closed for repairs.", publish_at="")
+        t.eq(r.status, 422)
+        r = aldo.save("/admin/articles/new", "schedule", headline="Bridge closes", section="news",
+                      authors="aldo", body="Closed for repairs.", publish_at="2091-06-01T09:30")
+        bid = article_id(r)
+        t.eq(status_of(site, "bridge-closes"), "scheduled")
+        page, _, _ = aldo.editor(f"/admin/articles/{bid}")
+        t.contains(page, 'value="2091-06-01T09:30"')
+        t.contains(aldo.get("/admin/articles?status=scheduled").text(), "Bridge closes")
+        t.eq(cora.get(f"/admin/articles/{fid}").status, 403, "a contributor opening an author's article")
+
     with t.case(P + "a missing or wrong CSRF token is 403 and nothing changes"):
         page, csrf, base = ed.editor(f"/admin/articles/{aid}")
         form = {"base_revision": base, "action": "draft", "headline": "Forged", "section": "news", "body": "x"}
