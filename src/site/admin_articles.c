@@ -626,7 +626,7 @@ static void editor_page(struct mh_site_req *r, int64_t id)
 	if (res != 0) {
 		const char *msg = save_error(r, mh_arena_strndup(r->a, err.ptr != NULL ? err.ptr : "", err.len));
 		mh_buf_free(&err);
-		editor(r, strstr(msg, "already used") != NULL ? 409 : 422, before, &f, form_base, msg, NULL, NULL);
+		editor(r, 422, before, &f, form_base, msg, NULL, NULL);
 		return;
 	}
 	mh_buf_free(&err);
