@@ -178,6 +178,11 @@ static struct mh_val *admin_ctx(struct mh_site_req *r, const char *title)
 	return ctx;
 }
 
+struct mh_val *mh_site_admin_ctx(struct mh_site_req *r, const char *title)
+{
+	return admin_ctx(r, title);
+}
+
 static void no_store_headers(struct mh_site_req *r)
 {
 	mh_response_header_c(r->http, "cache-control", "no-store");

@@ -18,6 +18,7 @@
 #define ANYONE MH_ACCESS_ANYONE, 0
 #define SIGNED_IN MH_ACCESS_SIGNED_IN, 0
 #define NO_CSRF MH_CSRF_NONE
+#define WRITERS MH_ACCESS_PERMISSION, MH_PERM_WRITE_OWN
 static const struct mh_site_route routes[] = {
 	/* prefix          exact  methods access     csrf         page   cache  page handler             raw handler */
 	{ "/",             true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_page_home,    NULL },
@@ -37,6 +38,9 @@ static const struct mh_site_route routes[] = {
 	{ "/admin/login",  true,  G | P,  ANYONE,    MH_CSRF_LOGIN, false, false, NULL,               mh_site_admin_login },
 	{ "/admin/logout", true,  P,      SIGNED_IN, MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_logout },
 	{ "/admin/logout-everywhere", true, P, SIGNED_IN, MH_CSRF_SESSION, false, false, NULL,        mh_site_admin_logout_everywhere },
+	{ "/admin/articles", true, G,     WRITERS,   NO_CSRF,     false, false, NULL,                 mh_site_admin_articles },
+	{ "/admin/articles/new", true, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,           mh_site_admin_article_new },
+	{ "/admin/articles/", false, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_article },
 	{ "/admin/reset",  true,  G | P,  ANYONE,    MH_CSRF_LOGIN, false, false, NULL,               mh_site_admin_reset },
 };
 #undef G
@@ -44,6 +48,7 @@ static const struct mh_site_route routes[] = {
 #undef ANYONE
 #undef SIGNED_IN
 #undef NO_CSRF
+#undef WRITERS
 
 size_t mh_site_route_count(void)
 {

@@ -197,6 +197,13 @@ void mh_site_admin_reset(struct mh_site_req *r, struct mh_str arg);
 /* Renders admin template name (themes/admin/) with r->ctx into r->body
  * and sends it with status, never cached, never indexed. */
 void mh_site_admin_send(struct mh_site_req *r, int status, const char *name);
+/* A new admin template context in r->ctx (site, page.title, assets, and for
+ * a signed-in account user and csrf); returns it. */
+struct mh_val *mh_site_admin_ctx(struct mh_site_req *r, const char *title);
+/* admin_articles.c: the article list and the editor */
+void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_article_new(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_article(struct mh_site_req *r, struct mh_str arg);
 /* The site's state for accounts (site.c owns it; admin_auth.c uses it). */
 struct mh_site_auth;
 struct mh_site_auth *mh_site_auth_new(const struct mh_auth_settings *settings, const char *themes_dir,

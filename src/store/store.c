@@ -1916,7 +1916,7 @@ unsigned mh_store_query_flags(const struct mh_article_query *q)
 		f |= LQ_AUTHOR;
 	if (q->tag_id > 0)
 		f |= LQ_TAG;
-	if (q->before_published_at != 0)
+	if (q->before_published_at != 0 || q->before_set)
 		f |= q->before_id > 0 ? LQ_CURSOR : LQ_CURSOR_TIME;
 	if (q->exclude_id > 0)
 		f |= LQ_EXCLUDE;

@@ -230,6 +230,9 @@ struct mh_article_query {
 	int64_t tag_id;    /* 0 = any */
 	/* keyset cursor: strictly older than (before_published_at, before_id); 0 = none */
 	int64_t before_published_at, before_id;
+	/* the cursor is given even with before_published_at 0 (the newsroom's
+	 * list reaches drafts, which have no publication time) */
+	bool before_set;
 	int64_t exclude_id; /* 0 = none */
 	/* the other way: strictly newer than (after_published_at, after_id),
 	 * nearest first (ascending); 0 = none. Not combined with before_*. */
