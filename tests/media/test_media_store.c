@@ -7,13 +7,13 @@
  * MH_TEST_BACKEND=postgres uses a fresh database on the cluster named by
  * MASTHEAD_TEST_PG_URL and FAILS without one. */
 #include <criterion/criterion.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <vips/vips.h>
 
+#include "../test_pg.h"
 #include "content/content.h"
 #include "jobs/jobs.h"
 #include "media/media.h"
@@ -28,42 +28,16 @@ static struct mh_buf err;
 static int64_t sec_news;
 static const struct mh_media_settings settings = { .max_upload = 20u * 1024 * 1024 };
 
-static bool pg_wanted(void)
-{
-	const char *b = getenv("MH_TEST_BACKEND");
-	return b != NULL && strcmp(b, "postgres") == 0;
-}
-
-static void pg_admin(const char *sql)
-{
-	PGconn *c = PQconnectdb(admin_url);
-	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s: %s", admin_url, PQerrorMessage(c));
-	PGresult *r = PQexec(c, sql);
-	cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
-}
 
 static void setup(void)
 {
 	strcpy(dir, "/tmp/mh-media-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
-	on_pg = pg_wanted();
-	if (on_pg) {
-		static int serial;
-		const char *base = getenv("MASTHEAD_TEST_PG_URL");
-		cr_assert(base != NULL && base[0] != '\0', "MASTHEAD_TEST_PG_URL is not set: no PostgreSQL run");
-		snprintf(admin_url, sizeof(admin_url), "%s", base);
-		snprintf(db_name, sizeof(db_name), "mh_media_%d_%d", (int)getpid(), serial++);
-		const char *slash = strchr(strstr(base, "://") + 3, '/');
-		int host_len = slash != NULL ? (int)(slash - base) : (int)strlen(base);
-		snprintf(url, sizeof(url), "%.*s/%s", host_len, base, db_name);
-		char sql[128];
-		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db_name);
-		pg_admin(sql);
-	} else {
+	on_pg = mh_test_pg_wanted();
+	if (on_pg)
+		mh_test_pg_create("mh_media", url, admin_url, db_name);
+	else
 		strcpy(url, "site.db");
-	}
 	err = (struct mh_buf)MH_BUF_INIT;
 	int version = 0;
 	cr_assert_eq(mh_store_open(url, dir, true, &st, &err), MH_OK, "%s", mh_buf_cstr(&err));
@@ -82,11 +56,8 @@ static void teardown(void)
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	cr_assert_eq(system(cmd), 0);
-	if (on_pg) {
-		char sql[128];
-		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", db_name);
-		pg_admin(sql);
-	}
+	if (on_pg)
+		mh_test_pg_drop(admin_url, db_name);
 }
 
 TestSuite(media_store, .init = setup, .fini = teardown, .timeout = 90);

@@ -6,7 +6,6 @@
  *   named by MASTHEAD_TEST_PG_URL (scripts/pg-test), dropped afterwards.
  *   Without that URL the run fails (bails out): it did not run on PostgreSQL. */
 #include <criterion/criterion.h>
-#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../test_pg.h"
 #include "store/store.h"
 #include "content/content.h" /* saving with revisions, restore, conflicts (content over the store) */
 #include "store/store_int.h" /* the migrations, to build a database of an older version */
@@ -51,44 +51,21 @@ static void open_store(void)
 	cr_assert_eq(version, SCHEMA_VERSION);
 }
 
-static bool pg_wanted(void)
-{
-	const char *b = getenv("MH_TEST_BACKEND");
-	return b != NULL && strcmp(b, "postgres") == 0;
-}
 
-/* Runs one statement on the cluster's own database as the test role. */
 static void pg_admin(const char *sql)
 {
-	PGconn *c = PQconnectdb(admin_url);
-	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s: %s", admin_url, PQerrorMessage(c));
-	PGresult *r = PQexec(c, sql);
-	cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
+	mh_test_pg_admin(admin_url, sql);
 }
 
 static void setup(void)
 {
 	strcpy(dir, "/tmp/mh-store-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
-	on_pg = pg_wanted();
-	if (on_pg) {
-		/* the cluster's URL with the path swapped for a fresh database */
-		static int serial;
-		const char *base = getenv("MASTHEAD_TEST_PG_URL");
-		cr_assert(base != NULL && base[0] != '\0');
-		snprintf(admin_url, sizeof(admin_url), "%s", base);
-		snprintf(db_name, sizeof(db_name), "mh_store_%d_%d", (int)getpid(), serial++);
-		const char *slash = strchr(strstr(base, "://") + 3, '/');
-		int host_len = slash != NULL ? (int)(slash - base) : (int)strlen(base);
-		snprintf(url, sizeof(url), "%.*s/%s", host_len, base, db_name);
-		char sql[128];
-		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db_name);
-		pg_admin(sql);
-	} else {
+	on_pg = mh_test_pg_wanted();
+	if (on_pg)
+		mh_test_pg_create("mh_store", url, admin_url, db_name);
+	else
 		strcpy(url, "site.db");
-	}
 	open_store();
 	ar = mh_arena_new();
 }
@@ -99,17 +76,14 @@ static void teardown(void)
 	mh_arena_free(ar);
 	mh_buf_free(&err);
 	rm_dir();
-	if (on_pg) {
-		char sql[128];
-		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", db_name);
-		pg_admin(sql);
-	}
+	if (on_pg)
+		mh_test_pg_drop(admin_url, db_name);
 }
 
 /* The PostgreSQL run without a cluster fails: never pass or skip quietly. */
 int main(int argc, char **argv)
 {
-	if (pg_wanted()) {
+	if (mh_test_pg_wanted()) {
 		const char *u = getenv("MASTHEAD_TEST_PG_URL");
 		if (u == NULL || u[0] == '\0') {
 			const char *why = "MASTHEAD_TEST_PG_URL is not set: the store tests did NOT run on PostgreSQL"
