@@ -673,6 +673,14 @@ static void editor_page(struct mh_site_req *r, int64_t id)
 		unavailable(r);
 		return;
 	}
+	/* the body's HTML and lead, rendered from the Markdown as every other
+	 * writer does (without it the public page showed an empty body) */
+	if (mh_content_prepare_article(r->a, &art, &err) != MH_OK) {
+		const char *msg = save_error(r, mh_arena_strndup(r->a, err.ptr != NULL ? err.ptr : "", err.len));
+		mh_buf_free(&err);
+		editor(r, 422, before, &f, form_base, msg, NULL, NULL);
+		return;
+	}
 	struct mh_revision_note note = { .user_id = r->user->id, .user_name = r->user->name };
 	struct mh_content_save sv = { .note = &note, .base_revision_id = before != NULL ? form_base : 0 };
 	int res = mh_content_article_save(r->store, r->a, before, &art, &sv, &err);

@@ -359,13 +359,21 @@ static void restore(struct mh_site_req *r, const struct mh_article *art, const c
 		unavailable(r);
 		return;
 	}
+	/* a restore from a stale page is refused here, before anything is
+	 * kept; one racing another save past this check is refused by the save
+	 * itself (and its text kept as a conflict revision, as the editor's) */
+	int64_t latest = 0;
+	if (base != 0 && (rc = mh_store_revision_latest(r->store, art->id, &latest)) != MH_OK) {
+		unavailable(r);
+		return;
+	}
 	struct mh_revision_note note = { .user_id = r->user->id, .user_name = r->user->name };
 	struct mh_content_save sv = { .note = &note, .base_revision_id = base };
 	struct mh_buf err = MH_BUF_INIT;
-	int res = mh_content_revision_restore(r->store, r->a, art->id, rev_id, &sv, &err);
+	int res = base != 0 && latest != base ? 1 : mh_content_revision_restore(r->store, r->a, art->id, rev_id, &sv, &err);
 	const char *msg = mh_arena_strndup(r->a, err.ptr != NULL ? err.ptr : "", err.len);
 	mh_buf_free(&err);
-	if (res != 0 && sv.conflict) {
+	if (res != 0 && (sv.conflict || (base != 0 && latest != base))) {
 		send_message(r, 409, "Saved by someone else meanwhile",
 			     "Someone saved this article after you opened its revisions, so the restore was refused "
 			     "and nothing was changed. Look at the list again and restore once more if you still want "
