@@ -218,6 +218,10 @@ def cases(P, site, srv, sql):
         t.true(set(names(first)).isdisjoint(names(second)), "pages do not overlap")
         t.eq(len(set(names(first)) | set(names(second))), 23)
         t.absent(first + second, "Gull census in news")
+        # the dashboard shows a few of each, the newest
+        drafts = block(ed.get("/admin").text(), "desk-drafts")
+        t.eq(len(re.findall(r"<li>", drafts)), 5, drafts)
+        t.contains(drafts, "Gull census in news")
 
     with t.case(P + "revisions: listed with who, when and kind, linked from the editor; a line diff of the last save"):
         r = ed.save("/admin/articles/new", "publish", headline="Tide tables", section="news", authors="bea",

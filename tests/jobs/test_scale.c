@@ -379,6 +379,14 @@ Test(scale, the_newsroom_filters_are_served_by_an_index)
 		q.section_id = 0;
 		q.author_id = authors[1];
 		check_plan(what, MH_STORE_PLAN_ARTICLES, &q, "articles", NULL);
+		/* the dashboard's lists: a few rows of one status, newest
+		 * first, or soonest first (Scheduled), anyone's or one byline's */
+		struct mh_article_query d = { .any_status = true, .status_only = true, .status = statuses[i], .limit = 5 };
+		check_plan(what, MH_STORE_PLAN_ARTICLES, &d, "articles", "articles_stream");
+		d.after_published_at = 1;
+		check_plan(what, MH_STORE_PLAN_ARTICLES, &d, "articles", "articles_stream");
+		d.author_id = authors[2];
+		check_plan(what, MH_STORE_PLAN_ARTICLES, &d, "articles", NULL);
 	}
 }
 
