@@ -98,13 +98,18 @@ def suite(name):
         return
     harness.ini_set(os.path.join(site, "site.ini"), "site", "timezone", ZONE)
     srv = harness.Server(BIN, site).start()
+    # on PostgreSQL a second node of the same site: its cached pages must
+    # follow what is done on the first
+    other = harness.Server(BIN, site).start() if pg_db else None
     try:
-        cases(P, site, srv, Sql(site, pg_db))
+        cases(P, site, srv, Sql(site, pg_db), other)
     finally:
         srv.stop()
+        if other:
+            other.stop()
 
 
-def cases(P, site, srv, sql):
+def cases(P, site, srv, sql, node2):
     def client(email):
         return harness.AdminClient(srv, PW).login(email)
 
@@ -271,6 +276,20 @@ def cases(P, site, srv, sql):
         t.contains(shown, "Line two")
         t.true(re.search(r'^status: *"?published', shown, re.M), "still published: " + shown[:300])
         t.absent(public_page(srv, "/articles/tide-tables", "Line two").text(), "Line 2 changed")
+
+    if node2:
+        with t.case(P + "two nodes: a restore on one, the other's cached public page follows"):
+            tid = ids["tide"]
+            page = public_page(node2, "/articles/tide-tables", "Line two")
+            t.absent(page.text(), "Line 2 changed")
+            t.eq(node2.get("/articles/tide-tables").header("x-cache"), "HIT", "the second node serves it cached")
+            revs = revision_ids(site, "tide-tables")
+            page = ed.get(f"/admin/articles/{tid}/revisions").text()
+            r = ed.post(f"/admin/articles/{tid}/revisions", {"csrf": form_value(page, "csrf"),
+                                                              "base_revision": str(revs[0]),
+                                                              "restore": str(revs[1])})
+            t.eq(r.status, 303, r.text()[:300])
+            t.absent(public_page(node2, "/articles/tide-tables", "Line 2 changed").text(), "Line two")
 
     with t.case(P + "revisions: 403 for a role that may not, 403 without CSRF, 404 for another article's; nothing changes"):
         tid = ids["tide"]
