@@ -104,9 +104,9 @@ def suite(name):
     try:
         cases(P, site, srv, Sql(site, pg_db), other)
     finally:
-        srv.stop()
-        if other:
-            other.stop()
+        codes = [srv.stop()] + ([other.stop()] if other else [])
+    # a sanitizer's report (make test-asan) shows as a failed exit
+    t.ok(all(c == 0 for c in codes), P + "the server stops cleanly", f"exit codes {codes}")
 
 
 def cases(P, site, srv, sql, node2):
