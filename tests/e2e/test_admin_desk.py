@@ -223,6 +223,20 @@ def cases(P, site, srv, sql, node2):
         t.true(set(names(first)).isdisjoint(names(second)), "pages do not overlap")
         t.eq(len(set(names(first)) | set(names(second))), 23)
         t.absent(first + second, "Gull census in news")
+        # without a status: every status in one order (published first, by
+        # time; drafts after, newest first), pages still disjoint and whole
+        article_id(ed.save("/admin/articles/new", "publish", headline="Gull census 99 published", section="sport",
+                           body="b"))
+        first = ed.get("/admin/articles?section=sport&q=census").text()
+        t.eq(names(first)[:2], ["Gull census 99", "Gull census 22"], "the published one first, then the newest draft")
+        m = re.search(r'<a rel="next" href="([^"]+)">Older</a>', first)
+        t.true(m, "an Older link without a status too")
+        second = ed.get(htmllib.unescape(m.group(1))).text()
+        t.eq(len(names(first)), 20)
+        t.true(set(names(first)).isdisjoint(names(second)), "pages do not overlap")
+        t.eq(len(set(names(first)) | set(names(second))), 24)
+        t.eq(sorted(names(first) + names(second), reverse=True)[1:], names(first)[1:] + names(second),
+             "the drafts newest first across both pages")
         # the dashboard shows a few of each, the newest
         drafts = block(ed.get("/admin").text(), "desk-drafts")
         t.eq(len(re.findall(r"<li>", drafts)), 5, drafts)
