@@ -453,6 +453,8 @@ static enum mh_store_rc sq_write_end(struct mh_store *base, enum mh_store_rc rc,
 static const struct mh_store_list_dialect list_dialect = {
 	.param = { ":now", ":section", ":author", ":tag", ":before_at", ":before_id", ":exclude", ":after_at",
 		   ":after_id", ":limit", ":offset" },
+	.text_param = { ":status", ":headline" },
+	.like_nocase = "LIKE", /* SQLite's LIKE ignores ASCII case */
 	.any_status = "1",
 	.is_pick = "a.staff_pick = 1",
 };
@@ -478,6 +480,15 @@ static void bind_query(sqlite3_stmt *st, const struct mh_article_query *q)
 		if (at > 0)
 			sqlite3_bind_int64(st, at, v[i]);
 	}
+	struct mh_buf pattern = MH_BUF_INIT;
+	const char *t[MH_STORE_LIST_NTEXTS];
+	mh_store_list_texts(q, &pattern, t);
+	for (int i = 0; i < MH_STORE_LIST_NTEXTS; i++) {
+		int at = sqlite3_bind_parameter_index(st, list_dialect.text_param[i]);
+		if (at > 0)
+			sqlite3_bind_text(st, at, t[i], -1, SQLITE_TRANSIENT);
+	}
+	mh_buf_free(&pattern);
 }
 
 /* ---- running statements ---- */
