@@ -277,7 +277,7 @@ def http_cases(b, P, site, srv):
         c = Client(srv)
         tok = c.login_token()
         for form, hdrs in (({"email": "owner@example.org", "password": OWNER_PW}, {}),
-                           ({"csrf": "x" + tok[1:], "email": "owner@example.org", "password": OWNER_PW}, {}),
+                           ({"csrf": ("y" if tok[0] == "x" else "x") + tok[1:], "email": "owner@example.org", "password": OWNER_PW}, {}),
                            ({"csrf": tok, "email": "owner@example.org", "password": OWNER_PW},
                             {"Origin": "https://evil.example"}),
                            ({"csrf": tok, "email": "owner@example.org", "password": OWNER_PW},
