@@ -204,6 +204,13 @@ struct mh_val *mh_site_admin_ctx(struct mh_site_req *r, const char *title);
 void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_article_new(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_article(struct mh_site_req *r, struct mh_str arg);
+/* the editor's live preview (POST /admin/preview: the form's fields through
+ * the site theme's article page, nothing stored, nothing cached) and
+ * autosave of a draft (POST /admin/autosave/ID, answered in JSON) */
+void mh_site_admin_preview(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_autosave(struct mh_site_req *r, struct mh_str arg);
+/* The Content-Security-Policy of every public page (site.c). */
+const char *mh_site_page_csp(void);
 /* The site's state for accounts (site.c owns it; admin_auth.c uses it). */
 struct mh_site_auth;
 struct mh_site_auth *mh_site_auth_new(const struct mh_auth_settings *settings, const char *themes_dir,

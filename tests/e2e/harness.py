@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 
 # ---------------------------------------------------------------- TAP output
 
@@ -625,3 +626,82 @@ def binary_from_argv():
         print(f"Bail out! no masthead binary at {b}")
         sys.exit(1)
     return b
+
+
+# ---------------------------------------------------------------- the admin, as a browser uses it
+
+
+class AdminClient:
+    """A browser-like client of /admin: keeps its cookies, logs in with
+    password, opens the editor and posts its form (test_admin_articles.py,
+    test_admin_editor.py)."""
+
+    def __init__(self, srv, password):
+        self.srv, self.cookies, self.password = srv, {}, password
+
+    def request(self, method, path, form=None, headers=None):
+        h = dict(headers or {})
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60)
+        r = request(self.srv.port, method, path, h, body, conn=c)
+        c.close()
+        for sc in r.header_all("set-cookie"):
+            name, _, rest = sc.partition("=")
+            if "Max-Age=0" in sc:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = rest.split(";", 1)[0]
+        return r
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, form):
+        return self.request("POST", path, form=form)
+
+    def login(self, email):
+        r = self.get("/admin/login")
+        tok = form_value(r.text(), "csrf")
+        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": self.password, "next": "/admin"})
+        if r.status != 303:
+            raise CaseFailed(f"login {email}: {r.status} {r.text()[:300]!r}")
+        return self
+
+    def editor(self, path):
+        r = self.get(path)
+        if r.status != 200:
+            raise CaseFailed(f"GET {path}: {r.status} {r.text()[:300]!r}")
+        return r.text(), form_value(r.text(), "csrf"), form_value(r.text(), "base_revision")
+
+    def save(self, path, action, **fields):
+        """Opens the editor at path, then posts its form with fields changed."""
+        page, csrf, base = self.editor(path)
+        form = {"csrf": csrf, "base_revision": base, "action": action}
+        for name in ("headline", "dek", "slug", "tags", "authors", "via", "image", "image_alt"):
+            form[name] = html.unescape(form_value(page, name))
+        m = re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>', page, re.S)
+        form["body"] = html.unescape(m.group(1)) if m else ""
+        sel = re.search(r'<option value="([^"]*)" selected>', page)
+        form["section"] = sel.group(1) if sel else ""
+        form.update(fields)
+        return self.post(path, form)
+
+
+def form_value(html, name):
+    m = re.search(r'name="%s"[^>]* value="([^"]*)"' % re.escape(name), html)
+    if not m:
+        raise CaseFailed(f"no field {name!r} in {html[:600]!r}")
+    return m.group(1)
+
+
+def article_id(r):
+    m = re.match(r"/admin/articles/(\d+)\?saved=", r.header("location") or "")
+    if r.status != 303 or not m:
+        alert = re.findall(r'role="alert">([^<]*)', r.text())
+        raise CaseFailed(f"expected 303 to the editor, got {r.status} {r.header('location')} {alert!r}")
+    return m.group(1)

@@ -9,13 +9,11 @@ The PostgreSQL half needs the cluster of scripts/pg-test
 (MASTHEAD_TEST_PG_URL); without it that half FAILS."""
 
 import html as htmllib
-import http.client
 import os
 import re
 import subprocess
 import sys
 import time
-import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -42,61 +40,11 @@ def psql(sql, db):
     return p.stdout.strip()
 
 
-class Client:
-    def __init__(self, srv):
-        self.srv, self.cookies = srv, {}
+def Client(srv):
+    return harness.AdminClient(srv, PW)
 
-    def request(self, method, path, form=None, headers=None):
-        h = dict(headers or {})
-        if self.cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60)
-        r = harness.request(self.srv.port, method, path, h, body, conn=c)
-        c.close()
-        for sc in r.header_all("set-cookie"):
-            name, _, rest = sc.partition("=")
-            if "Max-Age=0" in sc:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = rest.split(";", 1)[0]
-        return r
 
-    def get(self, path):
-        return self.request("GET", path)
-
-    def post(self, path, form):
-        return self.request("POST", path, form=form)
-
-    def login(self, email):
-        r = self.get("/admin/login")
-        tok = form_value(r.text(), "csrf")
-        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": PW, "next": "/admin"})
-        if r.status != 303:
-            raise CaseFailed(f"login {email}: {r.status} {r.text()[:300]!r}")
-        return self
-
-    def editor(self, path):
-        r = self.get(path)
-        if r.status != 200:
-            raise CaseFailed(f"GET {path}: {r.status} {r.text()[:300]!r}")
-        return r.text(), form_value(r.text(), "csrf"), form_value(r.text(), "base_revision")
-
-    def save(self, path, action, **fields):
-        """Opens the editor at path, then posts its form with fields changed."""
-        page, csrf, base = self.editor(path)
-        form = {"csrf": csrf, "base_revision": base, "action": action}
-        for name in ("headline", "dek", "slug", "tags", "authors", "via", "image", "image_alt"):
-            form[name] = htmllib.unescape(form_value(page, name))
-        m = re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>', page, re.S)
-        form["body"] = htmllib.unescape(m.group(1)) if m else ""
-        sel = re.search(r'<option value="([^"]*)" selected>', page)
-        form["section"] = sel.group(1) if sel else ""
-        form.update(fields)
-        return self.post(path, form)
+form_value, article_id = harness.form_value, harness.article_id
 
 
 def public_page(srv, path, want):
@@ -109,21 +57,6 @@ def public_page(srv, path, want):
             return r
         time.sleep(0.1)
     raise CaseFailed(f"{path} never showed {want!r}: {r.status} {r.text()[:300]!r}")
-
-
-def form_value(html, name):
-    m = re.search(r'name="%s"[^>]* value="([^"]*)"' % re.escape(name), html)
-    if not m:
-        raise CaseFailed(f"no field {name!r} in {html[:600]!r}")
-    return m.group(1)
-
-
-def article_id(r):
-    m = re.match(r"/admin/articles/(\d+)\?saved=", r.header("location") or "")
-    if r.status != 303 or not m:
-        alert = re.findall(r'role="alert">([^<]*)', r.text())
-        raise CaseFailed(f"expected 303 to the editor, got {r.status} {r.header('location')} {alert!r}")
-    return m.group(1)
 
 
 def status_of(site, slug):
