@@ -150,6 +150,7 @@ test('write with an image, preview in the site theme, schedule a minute ahead, o
 		const page = await s.context.newPage();
 		await logIn(s, page);
 		await page.goto(`${s.base}/admin/articles/new`);
+		const history0 = await page.evaluate(() => history.length);
 		await page.getByLabel('Headline').fill('Harbour lights return');
 		await page.getByLabel('Dek').fill('After ten dark years');
 		await page.getByLabel('Section').selectOption('news');
@@ -160,21 +161,27 @@ test('write with an image, preview in the site theme, schedule a minute ahead, o
 
 		// Preview: the button's own submit into the sandboxed frame
 		await page.getByRole('button', { name: 'Preview' }).click();
-		const frame = page.frame({ name: 'mh-preview' });
-		assert.ok(frame, 'the preview frame');
+		// the frame shown (editor.js loads each preview into a new one)
+		const shown = '.editor__preview iframe:not([hidden])';
+		const frame = page.frameLocator(shown);
 		await until('the preview shows the article', async () =>
-			(await frame.locator('h1').first().textContent().catch(() => '')).includes('Harbour lights return'));
+			(await frame.locator('h1').first().textContent({ timeout: 1000 }).catch(() => '')).includes('Harbour lights return'));
 		assert.equal(await frame.locator('strong').first().textContent(), 'on Friday');
-		assert.match(await frame.content(), /Ed Writer/, 'the byline');
+		const inner = await frame.locator('html').innerHTML();
+		assert.match(inner, /Ed Writer/, 'the byline');
+		assert.match(inner, /class="[^"]*article__body/, 'the site theme\'s article page');
 		const img = frame.locator(`img[src*="${path.basename(s.image).replace(/\.[a-z]+$/, '')}"]`).first();
 		assert.equal(await img.getAttribute('alt'), 'The harbour at dusk', 'the image, described');
-		assert.doesNotMatch(await frame.content(), /<script>document\.title/, 'script in the body is not passed');
+		assert.doesNotMatch(inner, /<script>document\.title/, 'script in the body is not passed');
 		assert.equal(await page.title().then((t) => t.includes('ran')), false);
-		assert.equal(await page.locator('iframe[name="mh-preview"]').getAttribute('sandbox'), '');
+		assert.equal(await page.locator(shown).getAttribute('sandbox'), '');
+		assert.equal(await page.locator('.editor__preview iframe').count(), 1, 'one frame once loaded');
 		// as you type, it follows
 		await page.getByLabel('Body').fill('The lights come back **on Friday** at eight.');
 		await until('the preview follows the typing', async () =>
-			/at eight/.test(await frame.locator('.article__body, article').first().textContent().catch(() => '')));
+			/at eight/.test(await page.frameLocator(shown).locator('article').first().textContent({ timeout: 1000 }).catch(() => '')));
+		// Back still leaves the editor: the previews added no history entries
+		assert.equal(await page.evaluate(() => history.length), history0, 'no history entry per preview');
 		// the words, as typed
 		assert.equal(await page.locator('[data-words]').textContent(), '8');
 

@@ -37,10 +37,40 @@
     if (m) m.textContent = String(Math.ceil(words / WPM));
   }
 
+  // Each preview goes into a new frame, shown once it has loaded in place
+  // of the one before: the first page a new frame loads adds no entry to
+  // the tab's history, so Back still leaves the editor (posting again and
+  // again into one frame would add an entry every time), and the pane never
+  // blanks while the next one loads.
+  var pane = document.querySelector(".editor__preview");
   var previewTimer = null;
+  var frames = 0;
+  var previewing = false; // our own submit into the new frame
   function preview() {
     previewTimer = null;
-    if (previewButton && form.requestSubmit) form.requestSubmit(previewButton);
+    var shown = pane && pane.querySelector("iframe");
+    if (!previewButton || !form.requestSubmit || !shown) return;
+    var next = document.createElement("iframe");
+    next.name = "mh-preview-" + (++frames);
+    next.title = shown.title;
+    next.setAttribute("sandbox", ""); // no script, an origin of its own
+    next.hidden = true;
+    pane.appendChild(next);
+    previewButton.formTarget = next.name;
+    previewing = true;
+    form.requestSubmit(previewButton);
+    previewing = false;
+    var mine = frames;
+    next.addEventListener("load", function () {
+      if (mine !== frames) { // a newer one is on its way
+        next.remove();
+        return;
+      }
+      pane.querySelectorAll("iframe").forEach(function (f) {
+        if (f !== next) f.remove();
+      });
+      next.hidden = false;
+    });
   }
 
   // ---- autosave ----
@@ -119,7 +149,13 @@
   // A save with a button while an autosave is on its way waits for it, so
   // that it carries the version that autosave made.
   form.addEventListener("submit", function (e) {
-    if (e.submitter && e.submitter.hasAttribute("data-preview")) return;
+    if (e.submitter && e.submitter.hasAttribute("data-preview")) {
+      if (!previewing) { // the button itself: the same, into a new frame
+        e.preventDefault();
+        preview();
+      }
+      return;
+    }
     if (saveTimer) {
       clearTimeout(saveTimer);
       saveTimer = null;
