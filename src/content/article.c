@@ -277,3 +277,31 @@ enum mh_store_rc mh_content_prepare_article(struct mh_arena *a, struct mh_articl
 	mh_buf_free(&lead);
 	return MH_OK;
 }
+
+size_t mh_content_word_count(struct mh_str md)
+{
+	size_t words = 0;
+	bool in_word = false, counted = false;
+	for (size_t i = 0; i < md.len; i++) {
+		unsigned char c = (unsigned char)md.ptr[i];
+		if (c == ' ' || (c >= '\t' && c <= '\r')) {
+			in_word = false;
+			continue;
+		}
+		if (!in_word) {
+			in_word = true;
+			counted = false;
+		}
+		bool wordy = c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+		if (wordy && !counted) {
+			words++;
+			counted = true;
+		}
+	}
+	return words;
+}
+
+int mh_content_reading_minutes(size_t words)
+{
+	return (int)((words + MH_CONTENT_WPM - 1) / MH_CONTENT_WPM);
+}

@@ -53,6 +53,16 @@ void mh_content_slugify(struct mh_buf *out, struct mh_str text);
 /* True if s is a valid slug: [a-z0-9]+(-[a-z0-9]+)*, 1..80 bytes. */
 bool mh_content_slug_valid(struct mh_str s);
 
+/* The body's length as the editor shows it (and editor.js counts it while
+ * typing, the same way): a word is a run of bytes other than ASCII
+ * whitespace (space, \t, \n, \v, \f, \r) holding at least one ASCII
+ * letter or digit or one non-ASCII byte, counted over the Markdown as
+ * typed, so "#" or "-" alone is no word. Reading time: MH_CONTENT_WPM words
+ * a minute, rounded up; 0 words is 0 minutes. */
+#define MH_CONTENT_WPM 230
+size_t mh_content_word_count(struct mh_str md);
+int mh_content_reading_minutes(size_t words);
+
 /* Checks required fields and lengths, derives the slug from the headline
  * when empty, and renders body_html and lead_html from body_md into arena
  * memory. MH_INVALID with "field: problem" in err. */

@@ -389,6 +389,16 @@ static void editor(struct mh_site_req *r, int status, const struct mh_article *a
 	mh_val_set_bool(r->a, can, "staff_pick", mh_role_may(r->user->role, MH_PERM_CURATE));
 	mh_val_set(r->a, r->ctx, "can", can);
 	mh_val_set_cstr(r->a, r->ctx, "timezone", mh_site_config(r->site)->timezone);
+	/* the body's length, as editor.js keeps it while typing */
+	size_t words = mh_content_word_count(f->body);
+	mh_val_set_int(r->a, fv, "words", (int64_t)words);
+	mh_val_set_int(r->a, fv, "minutes", mh_content_reading_minutes(words));
+	/* a stored draft is saved as it is typed (editor.js); Ctrl+S is the
+	 * article's own save: Submit for review keeps one in review there, Save
+	 * draft keeps a draft a draft and saves a live or scheduled one as it is */
+	if (art != NULL && art->status == MH_ARTICLE_DRAFT)
+		mh_val_set_cstr(r->a, fv, "autosave", mh_arena_printf(r->a, "/admin/autosave/%lld", (long long)art->id));
+	mh_val_set_bool(r->a, fv, "save_is_review", art != NULL && art->status == MH_ARTICLE_REVIEW);
 	if (error != NULL)
 		mh_val_set_cstr(r->a, r->ctx, "error", error);
 	if (notice != NULL)
@@ -784,4 +794,219 @@ bool mh_site_admin_may_open(const struct mh_site_req *r, const struct mh_article
 bool mh_site_admin_may_change(const struct mh_site_req *r, const struct mh_article *art)
 {
 	return may_see(r, art) && (!mh_article_status_dated(art->status) || may_publish(r, art));
+}
+
+/* ---- the live preview ---- */
+
+/* The form's fields as the reader would see the article, without a write:
+ * unlike build(), nothing is required, a tag is not made (shown by its
+ * name), an unknown author or an unsafe address is left out, and the body
+ * goes through the same Markdown renderer as a save. */
+static void preview_article(struct mh_site_req *r, const struct fields *f, struct mh_article *art)
+{
+	art->status = MH_ARTICLE_PUBLISHED;
+	art->headline = f->headline.ptr;
+	art->dek = f->dek.ptr;
+	art->slug = f->slug.ptr;
+	if (f->slug.len == 0) {
+		struct mh_buf b = MH_BUF_INIT;
+		mh_content_slugify(&b, f->headline);
+		art->slug = mh_arena_strndup(r->a, b.ptr, b.len);
+		mh_buf_free(&b);
+	}
+	int64_t now = mh_time_now(), at = 0;
+	art->published_at = f->publish_at.len > 0 && mh_time_parse(f->publish_at, &at) ? at : now;
+	art->created_at = art->updated_at = now;
+	for (size_t i = 0; i < r->n_sections; i++)
+		if (r->sections[i].kind == MH_SECTION_PLAIN && mh_str_eq_c(f->section, r->sections[i].slug)) {
+			art->section = &r->sections[i];
+			art->section_id = r->sections[i].id;
+		}
+	size_t n = 0;
+	struct mh_str list = f->authors, it;
+	while (next_item(&list, &it))
+		n++;
+	art->authors = MH_NEW_ARRAY(r->a, struct mh_author, n + 1);
+	for (list = f->authors; next_item(&list, &it);) {
+		struct mh_author *au = NULL;
+		if (mh_store_author_by_slug(r->store, r->a, it, &au) == MH_OK)
+			art->authors[art->n_authors++] = *au;
+	}
+	n = 0;
+	for (list = f->tags; next_item(&list, &it);)
+		n++;
+	art->tags = MH_NEW_ARRAY(r->a, struct mh_tag, n + 1);
+	for (list = f->tags; next_item(&list, &it);) {
+		struct mh_buf b = MH_BUF_INIT;
+		mh_content_slugify(&b, it);
+		art->tags[art->n_tags].name = mh_arena_strndup(r->a, it.ptr, it.len);
+		art->tags[art->n_tags].slug = mh_arena_strndup(r->a, b.ptr, b.len);
+		art->n_tags++;
+		mh_buf_free(&b);
+	}
+	art->via_name = art->via_url = "";
+	const char *lt = f->via.len > 0 ? memchr(f->via.ptr, '<', f->via.len) : NULL;
+	if (lt != NULL && lt != f->via.ptr && f->via.ptr[f->via.len - 1] == '>') {
+		size_t nl = (size_t)(lt - f->via.ptr);
+		while (nl > 0 && f->via.ptr[nl - 1] == ' ')
+			nl--;
+		const char *url = mh_arena_strndup(r->a, lt + 1, f->via.len - (size_t)(lt - f->via.ptr) - 2);
+		if (nl > 0 && mh_store_url_problem(mh_str_c(url)) == NULL) {
+			art->via_name = mh_arena_strndup(r->a, f->via.ptr, nl);
+			art->via_url = url;
+		}
+	}
+	art->image_url = mh_store_url_problem(f->image) == NULL ? f->image.ptr : "";
+	art->image_alt = f->image_alt.ptr;
+	art->staff_pick = f->staff_pick;
+	art->body_md = f->body.ptr;
+	struct mh_buf html = MH_BUF_INIT, lead = MH_BUF_INIT;
+	mh_content_markdown(f->body, &html, &lead, 2);
+	art->body_html = mh_arena_strndup(r->a, html.ptr != NULL ? html.ptr : "", html.len);
+	art->lead_html = mh_arena_strndup(r->a, lead.ptr != NULL ? lead.ptr : "", lead.len);
+	mh_buf_free(&html);
+	mh_buf_free(&lead);
+}
+
+void mh_site_admin_preview(struct mh_site_req *r, struct mh_str arg)
+{
+	(void)arg;
+	enum mh_store_rc rc = mh_store_sections(r->store, r->a, &r->sections, &r->n_sections);
+	if (rc != MH_OK) {
+		unavailable(r);
+		return;
+	}
+	struct fields f = { 0 };
+	fields_from_form(r, &f);
+	struct mh_article art = { 0 };
+	preview_article(r, &f, &art);
+	/* the public article page's own view code and template; r->keys and
+	 * the page cache are never looked at here */
+	mh_site_view_common(r, "article", art.headline, art.dek, mh_arena_printf(r->a, "/articles/%s", art.slug),
+			    art.section);
+	mh_val_set(r->a, r->ctx, "article", mh_site_view_article(r, &art, true));
+	mh_buf_reset(&r->body);
+	if (mh_site_render(r, "article") != MH_OK) {
+		mh_response_error(r->http, 500, "The site theme has no article template. The error is logged.");
+		return;
+	}
+	/* as the public page is served, except that it is never kept by
+	 * anyone nor indexed; framed only by the editor (frame-ancestors
+	 * 'self'), in a sandbox that runs no script */
+	mh_response_header_c(r->http, "cache-control", "no-store");
+	mh_response_header_c(r->http, "x-robots-tag", "noindex");
+	mh_response_header_c(r->http, "content-security-policy", mh_site_page_csp());
+	mh_response_send(r->http, 200, "text/html; charset=utf-8", mh_buf_str(&r->body));
+}
+
+/* ---- autosave ---- */
+
+/* {"error": why, ...extra} with status: what editor.js shows as the reason. */
+static void autosave_answer(struct mh_site_req *r, int status, const char *error, int64_t revision,
+			    const char *saved_at, size_t words)
+{
+	struct mh_buf b = MH_BUF_INIT;
+	mh_buf_append_c(&b, "{");
+	if (error != NULL) {
+		mh_buf_append_c(&b, "\"error\":\"");
+		mh_escape_json(&b, mh_str_c(error));
+		mh_buf_append_c(&b, "\"");
+	} else {
+		mh_buf_append_c(&b, "\"saved\":\"");
+		mh_escape_json(&b, mh_str_c(saved_at));
+		mh_buf_printf(&b, "\",\"words\":%zu,\"minutes\":%d", words, mh_content_reading_minutes(words));
+	}
+	if (revision > 0)
+		mh_buf_printf(&b, ",\"revision\":%lld", (long long)revision);
+	mh_buf_append_c(&b, "}\n");
+	mh_response_header_c(r->http, "cache-control", "no-store");
+	if (status == 503)
+		mh_response_header_c(r->http, "retry-after", "5");
+	mh_response_send(r->http, status, "application/json", mh_arena_str(r->a, mh_buf_str(&b)));
+	mh_buf_free(&b);
+}
+
+/* POST /admin/autosave/ID with the editor's form (csrf, base_revision,
+ * the fields) and replaces=REV, the revision the page's previous autosave
+ * made (0 or absent: none). Saves a stored draft as Save draft would,
+ * keeping it a draft: 200 {"saved": "HH:MM" in the site's zone, "revision":
+ * the new version token, "words", "minutes"}; 409 {"error", "revision":
+ * the newest} when someone saved since base_revision (their text stays,
+ * this one is kept as a conflict revision); 422 {"error"} for a field to
+ * fix or an article that is not a draft; 403, 404, 503.
+ *
+ * Revisions: an autosave replaces the one the page's previous autosave
+ * made (store.h, mh_revision_note.replaces), so typing for an hour does not
+ * leave hundreds; editor.js stops naming it once its run of autosaves is
+ * MH_STORE_AUTOSAVE_WINDOW_S old, so a draft keeps one revision per five
+ * minutes of writing, and every save with a button keeps its own. */
+void mh_site_admin_autosave(struct mh_site_req *r, struct mh_str arg)
+{
+	int64_t id = 0;
+	if (!mh_str_to_i64(arg, &id) || id <= 0 || arg.ptr[0] == '+' || arg.ptr[0] == '-') {
+		autosave_answer(r, 404, "There is no article with that number.", 0, NULL, 0);
+		return;
+	}
+	struct mh_article *before = NULL;
+	enum mh_store_rc rc = mh_store_sections(r->store, r->a, &r->sections, &r->n_sections);
+	if (rc == MH_OK)
+		rc = mh_store_article_by_id(r->store, r->a, id, &before);
+	if (rc == MH_NOT_FOUND) {
+		autosave_answer(r, 404, "There is no article with that number.", 0, NULL, 0);
+		return;
+	}
+	if (rc != MH_OK) {
+		autosave_answer(r, 503, "Not saved: the database is not answering. Trying again shortly.", 0, NULL, 0);
+		return;
+	}
+	if (!may_see(r, before)) {
+		autosave_answer(r, 403, "Not saved: this is another person's article.", 0, NULL, 0);
+		return;
+	}
+	if (before->status != MH_ARTICLE_DRAFT) {
+		autosave_answer(r, 422,
+				mh_arena_printf(r->a, "Not saved automatically: the article is %s, not a draft; use "
+						      "the buttons to save it.",
+						mh_article_status_name(before->status)),
+				0, NULL, 0);
+		return;
+	}
+	struct fields f = { 0 };
+	fields_from_form(r, &f);
+	struct mh_str base_s = form(r, "base_revision"), repl_s = form(r, "replaces");
+	int64_t base = 0, replaces = 0;
+	if (!mh_str_to_i64(base_s, &base) || base <= 0 || (repl_s.len > 0 && !mh_str_to_i64(repl_s, &replaces)) ||
+	    replaces < 0) {
+		autosave_answer(r, 422, "Not saved: the page lacks its version (base_revision); reload it.", 0, NULL,
+				0);
+		return;
+	}
+	struct mh_article art = *before;
+	struct mh_buf err = MH_BUF_INIT;
+	rc = build(r, &f, ACT_DRAFT, before, &art, &err);
+	if (rc != MH_OK) {
+		if (rc == MH_INVALID)
+			autosave_answer(r, 422, mh_arena_printf(r->a, "Not saved: %s", mh_buf_cstr(&err)), 0, NULL, 0);
+		else
+			autosave_answer(r, 503, "Not saved: the database is not answering. Trying again shortly.", 0,
+					NULL, 0);
+		mh_buf_free(&err);
+		return;
+	}
+	struct mh_revision_note note = { .user_id = r->user->id, .user_name = r->user->name, .replaces = replaces };
+	struct mh_content_save sv = { .note = &note, .base_revision_id = base };
+	int res = mh_content_article_save(r->store, r->a, before, &art, &sv, &err);
+	if (res != 0 && sv.conflict) {
+		autosave_answer(r, 409,
+				"Not saved: someone else saved this article after you opened it. Your text is kept "
+				"as a conflict revision; save with a button to compare both texts.",
+				sv.current_revision_id, NULL, 0);
+	} else if (res != 0) {
+		const char *msg = save_error(r, mh_arena_strndup(r->a, err.ptr != NULL ? err.ptr : "", err.len));
+		autosave_answer(r, 422, mh_arena_printf(r->a, "Not saved: %s", msg), 0, NULL, 0);
+	} else {
+		autosave_answer(r, 200, NULL, sv.revision_id, fmt_time(r, mh_time_now(), "%H:%M"),
+				mh_content_word_count(f.body));
+	}
+	mh_buf_free(&err);
 }

@@ -47,6 +47,9 @@ static const struct mh_site_route routes[] = {
 	{ "/admin/articles/*/revisions", true, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,  mh_site_admin_revisions },
 	{ "/admin/articles/", false, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_article },
 	{ "/admin/reset",  true,  G | P,  ANYONE,    MH_CSRF_LOGIN, false, false, NULL,               mh_site_admin_reset },
+	/* the editor's preview and autosave (admin_articles.c) */
+	{ "/admin/preview", true, P,      WRITERS,   MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_preview },
+	{ "/admin/autosave/", false, P,   WRITERS,   MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_autosave },
 };
 #undef G
 #undef P

@@ -437,6 +437,11 @@ static const char PAGE_CSP[] = "default-src 'self'; script-src 'self'; style-src
 			       "media-src 'self' https:; frame-src https://www.youtube-nocookie.com; "
 			       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
 
+const char *mh_site_page_csp(void)
+{
+	return PAGE_CSP;
+}
+
 static void cleanup_req(void *arg)
 {
 	struct mh_site_req *r = arg;

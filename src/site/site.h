@@ -213,6 +213,13 @@ bool mh_site_admin_may_change(const struct mh_site_req *r, const struct mh_artic
 /* admin_desk.c: the dashboard (/admin, mh_site_admin_home) and an
  * article's revisions (/admin/articles/ID/revisions: list, compare, restore) */
 void mh_site_admin_revisions(struct mh_site_req *r, struct mh_str arg);
+/* the editor's live preview (POST /admin/preview: the form's fields through
+ * the site theme's article page, nothing stored, nothing cached) and
+ * autosave of a draft (POST /admin/autosave/ID, answered in JSON) */
+void mh_site_admin_preview(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_autosave(struct mh_site_req *r, struct mh_str arg);
+/* The Content-Security-Policy of every public page (site.c). */
+const char *mh_site_page_csp(void);
 /* The site's state for accounts (site.c owns it; admin_auth.c uses it). */
 struct mh_site_auth;
 struct mh_site_auth *mh_site_auth_new(const struct mh_auth_settings *settings, const char *themes_dir,

@@ -179,6 +179,9 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_SECRET_GET] = "SELECT value FROM site_secrets WHERE name = $1",
 	[MH_Q_SECTION_ARTICLES] = "SELECT count(*) FROM articles WHERE section_id = $1",
 	[MH_Q_SECTION_DEL] = "DELETE FROM sections WHERE id = $1",
+	[MH_Q_REV_REPLACE] = "DELETE FROM article_revisions WHERE id = $1 AND article_id = $2 AND kind = 'save'"
+			   " AND user_id = $3 AND status = 'draft' AND created_at >= $4 AND id = (SELECT max(id)"
+			   " FROM article_revisions WHERE article_id = $2 AND kind <> 'conflict' AND id < $5)",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS

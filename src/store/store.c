@@ -1141,6 +1141,10 @@ static enum mh_store_rc check_note(const struct mh_revision_note *note, struct m
 				      " (a refused one is kept by mh_store_revision_keep_conflict)");
 		return MH_INVALID;
 	}
+	if (note->replaces < 0 || (note->replaces > 0 && note->kind != MH_REVISION_SAVE)) {
+		mh_store_set_err(err, "revision: only an ordinary save replaces an earlier revision");
+		return MH_INVALID;
+	}
 	if (note->user_id < 0 || note->restored_from < 0) {
 		mh_store_set_err(err, "revision: %s must not be negative", note->user_id < 0 ? "user_id" : "restored_from");
 		return MH_INVALID;
@@ -1421,6 +1425,7 @@ enum mh_store_rc mh_store_revision_keep_conflict(struct mh_store *s, const struc
 		who = *note;
 		who.kind = MH_REVISION_SAVE;
 		who.restored_from = 0;
+		who.replaces = 0;
 	}
 	enum mh_store_rc rc = check_note(&who, err);
 	if (rc != MH_OK)
@@ -1580,8 +1585,25 @@ static enum mh_store_rc article_write(struct mh_store *s, struct mh_article *art
 	if ((rc = old_slug_forget(s, row.slug, err)) != MH_OK)
 		return rc;
 	row.id = id;
-	if ((rc = revision_write(s, &row, note, MH_REVISION_SAVE, now, revision_id, err)) != MH_OK)
+	int64_t rev = 0;
+	if ((rc = revision_write(s, &row, note, MH_REVISION_SAVE, now, &rev, err)) != MH_OK)
 		return rc;
+	/* An autosave takes the place of the one before it (store.h). Deleted
+	 * after the new one is written: SQLite would give a new row the id of
+	 * a deleted newest one, and the version token must never come back. */
+	if (note != NULL && note->replaces > 0 && note->user_id > 0 && art->id != 0 &&
+	    row.status == MH_ARTICLE_DRAFT) {
+		struct mh_store_args ra = { 0 };
+		mh_store_arg_int(&ra, note->replaces);
+		mh_store_arg_int(&ra, id);
+		mh_store_arg_int(&ra, note->user_id);
+		mh_store_arg_int(&ra, now - MH_STORE_AUTOSAVE_WINDOW_S);
+		mh_store_arg_int(&ra, rev);
+		if ((rc = run(s, MH_Q_REV_REPLACE, &ra, NULL, NULL, err, NULL, NULL)) != MH_OK)
+			return rc;
+	}
+	if (revision_id != NULL)
+		*revision_id = rev;
 	*art = row;
 	art->id = id;
 	report_withdrawn(art, 1);

@@ -299,7 +299,17 @@ struct mh_revision_note {
 	const char *user_name; /* the name as shown then (kept even if the account goes); NULL = "" */
 	enum mh_revision_kind kind;
 	int64_t restored_from; /* MH_REVISION_RESTORE: the revision brought back */
+	/* The editor's autosave: the revision this save takes the place of
+	 * (0 = none). It is deleted in the save's transaction, and the new
+	 * one written with a new id, only when it is still the article's
+	 * newest, an ordinary save of a draft by the same user_id (> 0) made
+	 * at most MH_STORE_AUTOSAVE_WINDOW_S ago, and this save keeps the
+	 * article a draft; otherwise it stays and this save adds a revision
+	 * as usual. So a run of autosaves keeps one revision, and the version
+	 * token (the newest revision's id) still moves on with every save. */
+	int64_t replaces;
 };
+#define MH_STORE_AUTOSAVE_WINDOW_S 300
 struct mh_revision {
 	int64_t id, article_id;
 	int64_t created_at;

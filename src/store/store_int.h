@@ -116,6 +116,11 @@ enum mh_store_stmt {
 	MH_Q_SECRET_GET,      /* name -> value */
 	MH_Q_SECTION_ARTICLES, /* section_id -> count of its articles, any status */
 	MH_Q_SECTION_DEL,     /* id */
+	/* the editor's autosave (issue 7): id, article_id, user_id, since,
+	 * new_id -> deletes revision id if it is the article's newest applied
+	 * one before new_id (the one just written), an ordinary save of a
+	 * draft by user_id made at or after since */
+	MH_Q_REV_REPLACE,
 	MH_Q__COUNT
 };
 

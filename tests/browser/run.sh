@@ -7,6 +7,9 @@ set -eu
 
 bin=${1:?usage: run.sh PATH/TO/masthead}
 case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+# for the tests that make a site of their own (editor.test.mjs)
+MASTHEAD_BIN=$bin
+export MASTHEAD_BIN
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 

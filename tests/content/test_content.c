@@ -274,3 +274,29 @@ Test(prepare, accepts_edge_cases)
 	mh_buf_free(&err);
 	mh_arena_free(a);
 }
+
+/* The editor's word count (editor.js counts the same way while typing). */
+static size_t words(const char *s)
+{
+	return mh_content_word_count(mh_str_c(s));
+}
+
+Test(word_count, words_are_runs_with_a_letter_or_digit)
+{
+	cr_assert_eq(words(""), 0);
+	cr_assert_eq(words("   \n\t "), 0);
+	cr_assert_eq(words("The dredger arrived **today**."), 4);
+	cr_assert_eq(words("# Heading\n\n- one\n- two\n"), 3, "markup alone is no word");
+	cr_assert_eq(words("Fähre über 2 Brücken"), 4);
+	cr_assert_eq(words("a—b"), 1);
+	cr_assert_eq(words("tab\tand\r\nlines\vand\fform"), 5);
+	cr_assert_eq(words("[link](https://example.org) -- ok"), 2);
+}
+
+Test(word_count, reading_minutes_round_up)
+{
+	cr_assert_eq(mh_content_reading_minutes(0), 0);
+	cr_assert_eq(mh_content_reading_minutes(1), 1);
+	cr_assert_eq(mh_content_reading_minutes(MH_CONTENT_WPM), 1);
+	cr_assert_eq(mh_content_reading_minutes(MH_CONTENT_WPM + 1), 2);
+}

@@ -1310,6 +1310,70 @@ Test(store, every_save_keeps_a_revision)
 	cr_assert_eq(n, 5, "4 of ferry and 1 of 'other'");
 }
 
+/* The editor's autosave (mh_revision_note.replaces): a save may take the
+ * place of the same user's newest revision of a draft, made within the
+ * window; the new one always has a new id (the version token). */
+Test(store, an_autosave_replaces_only_its_own_recent_draft_revision)
+{
+	seed();
+	struct mh_article a = { .slug = "tide", .headline = "Tide", .body_md = "v1", .section_id = sec_news,
+				.status = MH_ARTICLE_DRAFT };
+	int64_t r1 = save_noted(&a, "Ana", 7);
+	int64_t n = 0, latest = 0;
+	struct mh_revision_note auto7 = { .user_id = 7, .user_name = "Ana", .replaces = r1 };
+	a.body_md = "v2";
+	int64_t r2 = 0;
+	cr_assert_eq(mh_store_article_save_noted(st, &a, &auto7, &r2, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_gt(r2, r1, "a new id, never the replaced one's");
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n), MH_OK);
+	cr_assert_eq(n, 1, "r1 replaced by r2");
+	struct mh_revision *one = NULL;
+	cr_assert_eq(mh_store_revision_get(st, ar, r1, &one), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_revision_get(st, ar, r2, &one), MH_OK);
+	cr_assert_str_eq(one->state.body_md, "v2");
+	/* the next autosave of the run: r2 goes, r3 is new (SQLite would reuse
+	 * a deleted newest id if the delete came first) */
+	auto7.replaces = r2;
+	a.body_md = "v3";
+	int64_t r3 = 0;
+	cr_assert_eq(mh_store_article_save_noted(st, &a, &auto7, &r3, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_gt(r3, r2);
+	cr_assert_eq(mh_store_revision_latest(st, a.id, &latest), MH_OK);
+	cr_assert_eq(latest, r3);
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n), MH_OK);
+	cr_assert_eq(n, 1);
+	/* another user's revision stays */
+	struct mh_revision_note auto8 = { .user_id = 8, .user_name = "Ben", .replaces = r3 };
+	int64_t r4 = 0;
+	cr_assert_eq(mh_store_article_save_noted(st, &a, &auto8, &r4, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n), MH_OK);
+	cr_assert_eq(n, 2, "Ben may not replace Ana's");
+	/* one that is not the newest stays */
+	auto7.replaces = r3;
+	int64_t r5 = 0;
+	cr_assert_eq(mh_store_article_save_noted(st, &a, &auto7, &r5, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n), MH_OK);
+	cr_assert_eq(n, 3, "r3 is no longer the newest: kept");
+	/* a save that publishes keeps what it would replace */
+	auto7.replaces = r5;
+	a.status = MH_ARTICLE_PUBLISHED;
+	int64_t r6 = 0;
+	cr_assert_eq(mh_store_article_save_noted(st, &a, &auto7, &r6, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n), MH_OK);
+	cr_assert_eq(n, 4, "publishing is never folded into an autosave");
+	/* nor is a revision of a published article replaced */
+	auto7.replaces = r6;
+	a.status = MH_ARTICLE_DRAFT;
+	cr_assert_eq(mh_store_article_save_noted(st, &a, &auto7, NULL, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_count(st, "article_revisions", &n), MH_OK);
+	cr_assert_eq(n, 5);
+	/* only an ordinary save replaces */
+	struct mh_revision_note bad = { .kind = MH_REVISION_RESTORE, .restored_from = r1, .replaces = r6 };
+	cr_assert_eq(mh_store_article_save_noted(st, &a, &bad, NULL, &err), MH_INVALID);
+	bad = (struct mh_revision_note){ .replaces = -1 };
+	cr_assert_eq(mh_store_article_save_noted(st, &a, &bad, NULL, &err), MH_INVALID);
+}
+
 Test(store, a_refused_text_is_kept_as_a_conflict_revision)
 {
 	seed();
