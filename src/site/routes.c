@@ -42,6 +42,14 @@ static const struct mh_site_route routes[] = {
 	{ "/admin/articles/new", true, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,           mh_site_admin_article_new },
 	{ "/admin/articles/", false, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_article },
 	{ "/admin/reset",  true,  G | P,  ANYONE,    MH_CSRF_LOGIN, false, false, NULL,               mh_site_admin_reset },
+	/* the media library screen and uploads (admin_media.c): writers upload
+	 * and describe, editors and owners remove; exact rows before the
+	 * prefix row of an image's page */
+	{ "/admin/media",  true,  G,      WRITERS,   NO_CSRF,     false, false, NULL,                 mh_site_admin_media },
+	{ "/admin/media/upload", true, P, WRITERS,   MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_media_upload },
+	{ "/admin/media/remove", true, P, MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, MH_CSRF_SESSION, false, false, NULL,
+	  mh_site_admin_media_remove },
+	{ "/admin/media/", false, G | P,  WRITERS,   MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_media_item },
 };
 #undef G
 #undef P

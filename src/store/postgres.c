@@ -179,6 +179,9 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_SECRET_GET] = "SELECT value FROM site_secrets WHERE name = $1",
 	[MH_Q_SECTION_ARTICLES] = "SELECT count(*) FROM articles WHERE section_id = $1",
 	[MH_Q_SECTION_DEL] = "DELETE FROM sections WHERE id = $1",
+	[MH_Q_MEDIA_LIST_BEFORE] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE (created_at, id) < ($1, $2)"
+				   " ORDER BY created_at DESC, id DESC LIMIT $3",
+	[MH_Q_MEDIA_SET_ALT] = "UPDATE media SET alt = $2 WHERE id = $1",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS

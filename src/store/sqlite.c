@@ -176,6 +176,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[MH_Q_SECRET_GET] = "SELECT value FROM site_secrets WHERE name = ?1",
 	[MH_Q_SECTION_ARTICLES] = "SELECT count(*) FROM articles WHERE section_id = ?1",
 	[MH_Q_SECTION_DEL] = "DELETE FROM sections WHERE id = ?1",
+	/* (created_at, id) < (?1, ?2) spelled out: media_created serves it */
+	[MH_Q_MEDIA_LIST_BEFORE] = "SELECT " MH_STORE_MEDIA_COLS " FROM media"
+				   " WHERE created_at < ?1 OR (created_at = ?1 AND id < ?2)"
+				   " ORDER BY created_at DESC, id DESC LIMIT ?3",
+	[MH_Q_MEDIA_SET_ALT] = "UPDATE media SET alt = ?2 WHERE id = ?1",
 };
 
 struct sq {

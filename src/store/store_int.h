@@ -116,6 +116,9 @@ enum mh_store_stmt {
 	MH_Q_SECRET_GET,      /* name -> value */
 	MH_Q_SECTION_ARTICLES, /* section_id -> count of its articles, any status */
 	MH_Q_SECTION_DEL,     /* id */
+	/* the admin's media library screen (issue 7) */
+	MH_Q_MEDIA_LIST_BEFORE, /* created_at, id, limit -> MH_STORE_MEDIA_COLS older than (created_at, id), newest first */
+	MH_Q_MEDIA_SET_ALT,   /* id, alt */
 	MH_Q__COUNT
 };
 

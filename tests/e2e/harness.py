@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 
 # ---------------------------------------------------------------- TAP output
 
@@ -591,6 +592,81 @@ class Page(html.parser.HTMLParser):
 # Hosts whose absolute URLs count as same-site; demo_site() adds the host
 # of the site's base_url.
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+class AdminClient:
+    """A browser of sorts for the admin: its own cookies, its own source
+    address; forms posted urlencoded or, with files, as multipart."""
+
+    def __init__(self, srv, source="127.0.0.1"):
+        self.srv, self.source, self.cookies = srv, source, {}
+
+    def request(self, method, path, form=None, headers=None, body=None):
+        h = dict(headers or {})
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60, source_address=(self.source, 0))
+        r = request(self.srv.port, method, path, h, body, conn=c)
+        c.close()
+        for sc in r.header_all("set-cookie"):
+            name, _, rest = sc.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in sc:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return r
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, form, **kw):
+        return self.request("POST", path, form=form, **kw)
+
+    def post_multipart(self, path, fields, files, headers=None):
+        """fields {name: text}; files {name: (filename, bytes, content_type)}."""
+        boundary = "mh-e2e-" + os.urandom(12).hex()
+        out = []
+        for name, value in fields.items():
+            out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                       + value.encode() + b"\r\n")
+        for name, (filename, data, ctype) in files.items():
+            out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"'
+                       f'\r\nContent-Type: {ctype}\r\n\r\n'.encode() + data + b"\r\n")
+        out.append(f"--{boundary}--\r\n".encode())
+        h = dict(headers or {})
+        h["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        return self.request("POST", path, headers=h, body=b"".join(out))
+
+    def login_token(self):
+        r = self.get("/admin/login")
+        if r.status != 200:
+            raise CaseFailed(f"GET /admin/login: {r.status}")
+        return form_value(r.text(), "csrf")
+
+    def login(self, email, password, expect=303):
+        tok = self.login_token()
+        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": password, "next": "/admin"})
+        if r.status != expect:
+            raise CaseFailed(f"login {email}: expected {expect}, got {r.status}: {r.text()[:400]!r}")
+        return r
+
+    def session_csrf(self):
+        r = self.get("/admin")
+        if r.status != 200:
+            raise CaseFailed(f"GET /admin: {r.status}")
+        return form_value(r.text(), "csrf")
+
+
+def form_value(html_text, name):
+    """The value attribute of the form field named name in an admin page."""
+    m = re.search(r'name="%s"[^>]* value="([^"]*)"' % re.escape(name), html_text)
+    if not m:
+        raise CaseFailed(f"no field {name!r} in {html_text[:600]!r}")
+    return m.group(1)
 
 
 def local_path(href):
