@@ -21,8 +21,12 @@
       method: "POST",
       body: body,
       credentials: "same-origin",
+      redirect: "manual",
       headers: { "Accept": "application/json", "X-CSRF-Token": box.getAttribute("data-csrf") }
     }).then(function (res) {
+      if (res.type === "opaqueredirect") {
+        return { error: "Your session has ended: log in again in another tab, then choose the file again." };
+      }
       return res.json().catch(function () {
         return { error: "The upload failed (" + res.status + "). Try again, or use the media library." };
       });
