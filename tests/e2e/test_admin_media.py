@@ -337,7 +337,10 @@ def cases(P, site, srv):
                 on_b = Client(b).login("ed@example.org")
                 t.contains(on_b.get("/admin/media").text(), f"/admin/media/{name}")
             finally:
-                b.stop()
+                t.eq(b.stop(), 0, "the other node stops cleanly")
+
+    with t.case(P + "the server stops cleanly (under ASan: nothing leaked)"):
+        t.eq(srv.stop(), 0, f"exit code; stderr tail {srv.stderr()[-2000:]!r}")
 
 
 if not os.access(MAKE_IMAGE, os.X_OK):
