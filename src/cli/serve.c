@@ -231,12 +231,20 @@ int mh_cli_serve(int argc, char **argv)
 		.server = &cfg.server,
 		.cache = &cfg.cache,
 		.auth = &cfg.auth,
+		.media = &cfg.media,
 		.database = cfg.store.url,
 		.dir = cfg.dir,
 		.themes_dir = mh_site_default_themes_dir(),
 		.threads = threads,
 		.dev = dev,
 	};
+	/* the engine refuses a body over max_body before any handler sees it,
+	 * with a bare 413 that cannot name the media limit */
+	if (cfg.server.max_body_bytes < cfg.media.max_upload)
+		mh_log(MH_LOG_WARN,
+		       "[server] max_body (%zu bytes) is below [media] max_upload (%zu bytes): uploads are "
+		       "limited to max_body; raise max_body above max_upload (plus 64k for the form) to take them",
+		       cfg.server.max_body_bytes, cfg.media.max_upload);
 	site = mh_site_new(&so, &err);
 	if (site == NULL) {
 		fprintf(stderr, "masthead serve: %s\n", mh_buf_cstr(&err));

@@ -94,7 +94,10 @@ void mh_http_free(struct mh_http_server *s); /* stops and joins first if needed 
  * "host" is the authority (HTTP/2 :authority). The engine consumes
  * content-length, transfer-encoding, expect and upgrade (use body.len). */
 struct mh_str mh_request_header(struct mh_request *req, const char *lname);
-/* Query or urlencoded-form parameter, decoded; false if absent. */
+/* Query or form parameter, decoded; false if absent. A form is
+ * application/x-www-form-urlencoded, or multipart/form-data whose fields
+ * without a filename are read (as sent, no decoding; a file field is never
+ * a form parameter: mh_http_parse_multipart reads those). */
 bool mh_request_query(struct mh_request *req, const char *name, struct mh_str *out);
 bool mh_request_form(struct mh_request *req, const char *name, struct mh_str *out);
 bool mh_request_cookie(struct mh_request *req, const char *name, struct mh_str *out);

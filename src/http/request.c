@@ -240,9 +240,30 @@ bool mh_request_query(struct mh_request *req, const char *name, struct mh_str *o
 	return l.found;
 }
 
+/* The parts a multipart form may have for mh_request_form to read it. */
+#define FORM_MAX_PARTS 64
+
 bool mh_request_form(struct mh_request *req, const char *name, struct mh_str *out)
 {
 	struct mh_str ct = mh_request_header(req, "content-type");
+	struct mh_str boundary;
+	if (ct.ptr != NULL && mh_http_multipart_boundary(req->arena, ct, &boundary)) {
+		/* a form that uploads a file carries its other fields (the CSRF
+		 * token among them) as parts without a filename; a body that does
+		 * not parse has none */
+		struct mh_http_part *parts = NULL;
+		size_t n = 0;
+		const char *why = NULL;
+		if (!mh_http_parse_multipart(req->arena, boundary, req->body, FORM_MAX_PARTS, &parts, &n, &why))
+			return false;
+		for (size_t i = 0; i < n; i++) {
+			if (!parts[i].has_filename && mh_str_eq_c(parts[i].name, name)) {
+				*out = parts[i].data;
+				return true;
+			}
+		}
+		return false;
+	}
 	static const char form[] = "application/x-www-form-urlencoded";
 	size_t n = sizeof(form) - 1;
 	if (ct.len < n || !mh_str_case_eq_c((struct mh_str){ ct.ptr, n }, form) ||

@@ -37,6 +37,11 @@ enum mh_store_rc mh_media_add(struct mh_store *s, const struct mh_media_settings
 		*problem = p;
 	if (p != MH_MEDIA_FINE)
 		return MH_INVALID;
+	const char *why = alt != NULL ? mh_media_alt_problem(mh_str_c(alt)) : NULL;
+	if (why != NULL) {
+		mh_buf_append_c(err, why);
+		return MH_INVALID; /* *problem stays MH_MEDIA_FINE: the image was fine */
+	}
 	const char *name = mh_media_name(a, bytes, info.type);
 	/* the same bytes again: the item already stored */
 	enum mh_store_rc rc = mh_store_media_by_name(s, a, mh_str_c(name), out);
@@ -66,6 +71,38 @@ enum mh_store_rc mh_media_add(struct mh_store *s, const struct mh_media_settings
 	m->bytes = MH_STR("");
 	*out = m;
 	return MH_OK;
+}
+
+const char *mh_media_alt_problem(struct mh_str alt)
+{
+	size_t chars = 0;
+	for (size_t i = 0; i < alt.len; chars++) {
+		uint32_t cp = 0;
+		size_t n = mh_utf8_decode((const unsigned char *)alt.ptr + i, alt.len - i, &cp);
+		if (n == 0)
+			return "The description is not valid UTF-8 text.";
+		if (cp < 0x20 || cp == 0x7f)
+			return "The description must be one line of text, without control characters.";
+		i += n;
+	}
+	if (chars > MH_MEDIA_ALT_MAX)
+		return "The description is longer than 500 characters; say what the image shows in fewer words.";
+	return NULL;
+}
+
+enum mh_store_rc mh_media_set_alt(struct mh_store *s, struct mh_arena *a, struct mh_str name, struct mh_str alt,
+				  struct mh_buf *err)
+{
+	const char *why = mh_media_alt_problem(alt);
+	if (why != NULL) {
+		mh_buf_append_c(err, why);
+		return MH_INVALID;
+	}
+	struct mh_media *m = NULL;
+	enum mh_store_rc rc = mh_store_media_by_name(s, a, name, &m);
+	if (rc != MH_OK)
+		return rc;
+	return mh_store_media_set_alt(s, m->id, mh_arena_strndup(a, alt.ptr, alt.len));
 }
 
 enum mh_store_rc mh_media_remove(struct mh_store *s, struct mh_arena *a, struct mh_str name, struct mh_buf *err)

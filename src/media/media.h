@@ -84,6 +84,17 @@ const char *mh_media_name(struct mh_arena *a, struct mh_str bytes, enum mh_media
 enum mh_store_rc mh_media_add(struct mh_store *s, const struct mh_media_settings *settings, struct mh_arena *a,
 			      struct mh_str bytes, const char *alt, int64_t uploader_id, struct mh_media **out,
 			      enum mh_media_problem *problem, struct mh_buf *err);
+/* The longest description (alt text) kept, in characters: an article's
+ * image description has the same bound. */
+#define MH_MEDIA_ALT_MAX 500
+/* Why alt cannot be an image's description (a sentence), or NULL when it
+ * can: one line of valid UTF-8 without control characters, at most
+ * MH_MEDIA_ALT_MAX characters. Empty is allowed (required at publishing). */
+const char *mh_media_alt_problem(struct mh_str alt);
+/* Sets the description of the item named name (checked as above:
+ * MH_INVALID with the sentence in err); MH_NOT_FOUND when there is none. */
+enum mh_store_rc mh_media_set_alt(struct mh_store *s, struct mh_arena *a, struct mh_str name, struct mh_str alt,
+				  struct mh_buf *err);
 /* Removes the item named name and its sizes. MH_CONFLICT, naming each
  * article (slug and headline) in err, while an article shows it;
  * MH_NOT_FOUND when there is no such item. */

@@ -168,25 +168,39 @@ struct mh_val *mh_site_view_image(struct mh_site_req *r, const char *url, const 
 
 /* ---- uploads ---- */
 
-static int upload_answer(struct mh_buf *json, int status, const char *message)
+/* "20 MB", "512 KB" or "1500 bytes": a limit as a person reads it (binary
+ * units, as site.ini's k, m and g are). */
+static const char *human_size(struct mh_arena *a, size_t n)
 {
-	mh_buf_append_c(json, "{\"error\":\"");
-	mh_escape_json(json, mh_str_c(message));
-	mh_buf_append_c(json, "\"}");
-	return status;
+	if (n >= 1024 * 1024 && n % (1024 * 1024) == 0)
+		return mh_arena_printf(a, "%zu MB", n / (1024 * 1024));
+	if (n >= 1024 * 1024)
+		return mh_arena_printf(a, "%.1f MB", (double)n / (1024 * 1024));
+	if (n >= 1024 && n % 1024 == 0)
+		return mh_arena_printf(a, "%zu KB", n / 1024);
+	if (n >= 1024)
+		return mh_arena_printf(a, "%.1f KB", (double)n / 1024);
+	return mh_arena_printf(a, "%zu bytes", n);
 }
 
-int mh_site_media_upload(struct mh_store *s, const struct mh_media_settings *settings, struct mh_arena *a,
-			 struct mh_str content_type, struct mh_str body, int64_t uploader_id, struct mh_buf *json)
+int mh_site_media_take(struct mh_store *s, const struct mh_media_settings *settings, struct mh_arena *a,
+		       struct mh_str content_type, struct mh_str body, int64_t uploader_id, struct mh_media **out,
+		       const char **why)
 {
+	*out = NULL;
+	*why = NULL;
 	struct mh_str boundary;
-	if (!mh_http_multipart_boundary(a, content_type, &boundary))
-		return upload_answer(json, 415, "Send the image as multipart/form-data with a boundary.");
+	if (!mh_http_multipart_boundary(a, content_type, &boundary)) {
+		*why = "Send the image as multipart/form-data with a boundary (a form with enctype=\"multipart/form-data\").";
+		return 415;
+	}
 	struct mh_http_part *parts = NULL;
 	size_t n = 0;
-	const char *why = NULL;
-	if (!mh_http_parse_multipart(a, boundary, body, 8, &parts, &n, &why))
-		return upload_answer(json, 400, why);
+	const char *bad = NULL;
+	if (!mh_http_parse_multipart(a, boundary, body, 8, &parts, &n, &bad)) {
+		*why = bad;
+		return 400;
+	}
 	struct mh_str file = MH_STR(""), alt = MH_STR("");
 	bool have_file = false;
 	for (size_t i = 0; i < n; i++) {
@@ -197,30 +211,81 @@ int mh_site_media_upload(struct mh_store *s, const struct mh_media_settings *set
 			alt = parts[i].data;
 		}
 	}
-	if (!have_file || file.len == 0)
-		return upload_answer(json, 400, "Choose an image file to upload (the form field \"file\").");
-	struct mh_media *m = NULL;
+	if (!have_file || file.len == 0) {
+		*why = "Choose an image file to upload (the form field \"file\").";
+		return 400;
+	}
 	enum mh_media_problem problem = MH_MEDIA_FINE;
 	struct mh_buf err = MH_BUF_INIT;
 	enum mh_store_rc rc = mh_media_add(s, settings, a, file, mh_arena_strndup(a, alt.ptr, alt.len), uploader_id,
-					   &m, &problem, &err);
+					   out, &problem, &err);
 	int status = 201;
 	if (rc == MH_INVALID) {
-		status = problem == MH_MEDIA_TOO_BIG || problem == MH_MEDIA_TOO_MANY_PIXELS ? 413 : 415;
-		if (problem == MH_MEDIA_FINE)
+		switch (problem) {
+		case MH_MEDIA_TOO_BIG:
+			status = 413;
+			*why = mh_arena_printf(a,
+					       "This image is %s; this site takes images of at most %s ([media] max_upload). "
+					       "Make it smaller and upload it again.",
+					       human_size(a, file.len), human_size(a, settings->max_upload));
+			break;
+		case MH_MEDIA_TOO_MANY_PIXELS:
+			status = 413;
+			*why = mh_arena_printf(a, "This image is too large: %s. Scale it down and upload it again.",
+					       mh_buf_cstr(&err));
+			break;
+		case MH_MEDIA_NOT_IMAGE:
+			status = 415;
+			*why = "This file is not an image this site takes: upload a JPEG, PNG, WebP or GIF "
+			       "(SVG and other files are refused, whatever their name).";
+			break;
+		case MH_MEDIA_DAMAGED:
+			status = 415;
+			*why = mh_arena_printf(a,
+					       "This file could not be read as an image (%s). Upload a JPEG, PNG, WebP or GIF "
+					       "that opens in an image viewer.",
+					       mh_buf_cstr(&err));
+			break;
+		case MH_MEDIA_FINE: /* the image was fine, the description not */
 			status = 400;
-		upload_answer(json, status, mh_buf_cstr(&err));
+			*why = mh_arena_strndup(a, err.ptr != NULL ? err.ptr : "", err.len);
+			break;
+		}
 	} else if (rc == MH_UNAVAILABLE) {
-		status = upload_answer(json, 503, "The database is not answering; nothing was stored. Try again.");
+		status = 503;
+		*why = "The database is not answering; nothing was stored. Try again in a moment.";
 	} else if (rc != MH_OK) {
-		status = upload_answer(json, 500, "The image could not be stored.");
-	} else {
-		mh_buf_append_c(json, "{\"name\":\"");
-		mh_escape_json(json, mh_str_c(m->name));
-		mh_buf_append_c(json, "\",\"url\":\"/media/");
-		mh_escape_json(json, mh_str_c(m->name));
-		mh_buf_printf(json, "\",\"width\":%d,\"height\":%d}", m->width, m->height);
+		status = 500;
+		*why = "The image could not be stored; nothing was kept. The error is logged.";
+		if (err.len > 0) {
+			struct mh_buf safe = MH_BUF_INIT;
+			mh_log_sanitize(&safe, mh_buf_str(&err));
+			mh_log(MH_LOG_ERROR, "media upload: %s", mh_buf_cstr(&safe));
+			mh_buf_free(&safe);
+		}
 	}
 	mh_buf_free(&err);
+	if (status != 201)
+		*out = NULL;
+	return status;
+}
+
+int mh_site_media_upload(struct mh_store *s, const struct mh_media_settings *settings, struct mh_arena *a,
+			 struct mh_str content_type, struct mh_str body, int64_t uploader_id, struct mh_buf *json)
+{
+	struct mh_media *m = NULL;
+	const char *why = NULL;
+	int status = mh_site_media_take(s, settings, a, content_type, body, uploader_id, &m, &why);
+	if (status != 201) {
+		mh_buf_append_c(json, "{\"error\":\"");
+		mh_escape_json(json, mh_str_c(why));
+		mh_buf_append_c(json, "\"}");
+		return status;
+	}
+	mh_buf_append_c(json, "{\"name\":\"");
+	mh_escape_json(json, mh_str_c(m->name));
+	mh_buf_append_c(json, "\",\"url\":\"/media/");
+	mh_escape_json(json, mh_str_c(m->name));
+	mh_buf_printf(json, "\",\"width\":%d,\"height\":%d}", m->width, m->height);
 	return status;
 }

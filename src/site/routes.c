@@ -50,6 +50,14 @@ static const struct mh_site_route routes[] = {
 	/* the editor's preview and autosave (admin_articles.c) */
 	{ "/admin/preview", true, P,      WRITERS,   MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_preview },
 	{ "/admin/autosave/", false, P,   WRITERS,   MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_autosave },
+	/* the media library screen and uploads (admin_media.c): writers upload
+	 * and describe, editors and owners remove; exact rows before the
+	 * prefix row of an image's page */
+	{ "/admin/media",  true,  G,      WRITERS,   NO_CSRF,     false, false, NULL,                 mh_site_admin_media },
+	{ "/admin/media/upload", true, P, WRITERS,   MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_media_upload },
+	{ "/admin/media/remove", true, P, MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, MH_CSRF_SESSION, false, false, NULL,
+	  mh_site_admin_media_remove },
+	{ "/admin/media/", false, G | P,  WRITERS,   MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_media_item },
 };
 #undef G
 #undef P

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "media/media.h"
 #include "site/site.h"
 
 /* What SIGHUP replaced: kept until the site is freed, so a request still
@@ -48,7 +49,13 @@ struct mh_site {
 	struct retired *retired;
 	struct mh_site_metrics *metrics;
 	struct mh_site_auth *auth; /* sessions, the admin theme, login rate limits */
+	struct mh_media_settings media; /* [media], copied at start */
 };
+
+const struct mh_media_settings *mh_site_media_settings(struct mh_site *s)
+{
+	return &s->media;
+}
 
 struct mh_site_auth *mh_site_auth(struct mh_site *s)
 {
@@ -134,6 +141,12 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 	s->dir = opt->dir;
 	s->dev = opt->dev;
 	s->threads = opt->threads;
+	if (opt->media != NULL) {
+		s->media = *opt->media;
+	} else { /* [media]'s defaults, from its own table */
+		struct mh_settings_slot slot = { &mh_media_settings_table, &s->media };
+		mh_settings_defaults(&slot, 1);
+	}
 	struct mh_buf b = MH_BUF_INIT;
 	mh_buf_printf(&b, "%s/default", opt->themes_dir);
 	s->default_theme_dir = strdup(mh_buf_cstr(&b));

@@ -33,10 +33,12 @@ struct mh_site_options {
 	const char *dir;              /* the site folder, absolute */
 	const char *themes_dir;       /* folder holding default/ and admin/ */
 	const struct mh_auth_settings *auth; /* [auth]; NULL = its defaults */
+	const struct mh_media_settings *media; /* [media] (uploads); NULL = its defaults */
 	int threads;                  /* worker threads (one store each) */
 	bool dev;                     /* reload changed templates (forces one thread) */
 };
 
+struct mh_media_settings;
 struct mh_site;
 struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *err);
 void mh_site_free(struct mh_site *s);
@@ -220,6 +222,11 @@ void mh_site_admin_preview(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_autosave(struct mh_site_req *r, struct mh_str arg);
 /* The Content-Security-Policy of every public page (site.c). */
 const char *mh_site_page_csp(void);
+/* admin_media.c: the media library screen and uploads */
+void mh_site_admin_media(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_media_upload(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_media_remove(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_media_item(struct mh_site_req *r, struct mh_str arg);
 /* The site's state for accounts (site.c owns it; admin_auth.c uses it). */
 struct mh_site_auth;
 struct mh_site_auth *mh_site_auth_new(const struct mh_auth_settings *settings, const char *themes_dir,
@@ -265,6 +272,14 @@ const struct mh_http_settings *mh_site_server(struct mh_site *s); /* [server]: m
 /* Opens a new connection to the site's database (mh_store_open). */
 enum mh_store_rc mh_site_store_open(struct mh_site *s, struct mh_store **out, struct mh_buf *err);
 
+/* [media] as the site was started with (uploads' size limit). */
+const struct mh_media_settings *mh_site_media_settings(struct mh_site *s);
+/* An upload into the media library (mh_site_media_upload without the
+ * JSON): the HTTP status, with *out the stored item on 201 (also when the
+ * same bytes were stored before) or *why a sentence for a person. */
+int mh_site_media_take(struct mh_store *s, const struct mh_media_settings *settings, struct mh_arena *a,
+		       struct mh_str content_type, struct mh_str body, int64_t uploader_id, struct mh_media **out,
+		       const char **why);
 /* An upload into the media library, for the admin's route (which adds the
  * login and CSRF gate; there is no public route): body is a
  * multipart/form-data request body (content_type its header) with the

@@ -182,6 +182,9 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_REV_REPLACE] = "DELETE FROM article_revisions WHERE id = $1 AND article_id = $2 AND kind = 'save'"
 			   " AND user_id = $3 AND status = 'draft' AND created_at >= $4 AND id = (SELECT max(id)"
 			   " FROM article_revisions WHERE article_id = $2 AND kind <> 'conflict' AND id < $5)",
+	[MH_Q_MEDIA_LIST_BEFORE] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE (created_at, id) < ($1, $2)"
+				   " ORDER BY created_at DESC, id DESC LIMIT $3",
+	[MH_Q_MEDIA_SET_ALT] = "UPDATE media SET alt = $2 WHERE id = $1",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS

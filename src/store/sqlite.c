@@ -179,6 +179,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[MH_Q_REV_REPLACE] = "DELETE FROM article_revisions WHERE id = ?1 AND article_id = ?2 AND kind = 'save'"
 			   " AND user_id = ?3 AND status = 'draft' AND created_at >= ?4 AND id = (SELECT max(id)"
 			   " FROM article_revisions WHERE article_id = ?2 AND kind <> 'conflict' AND id < ?5)",
+	/* (created_at, id) < (?1, ?2) spelled out: media_created serves it */
+	[MH_Q_MEDIA_LIST_BEFORE] = "SELECT " MH_STORE_MEDIA_COLS " FROM media"
+				   " WHERE created_at < ?1 OR (created_at = ?1 AND id < ?2)"
+				   " ORDER BY created_at DESC, id DESC LIMIT ?3",
+	[MH_Q_MEDIA_SET_ALT] = "UPDATE media SET alt = ?2 WHERE id = ?1",
 };
 
 struct sq {

@@ -2162,6 +2162,37 @@ enum mh_store_rc mh_store_media_list(struct mh_store *s, struct mh_arena *a, int
 	return rc;
 }
 
+enum mh_store_rc mh_store_media_page(struct mh_store *s, struct mh_arena *a, int64_t before_at, int64_t before_id,
+				     int limit, struct mh_media **out, size_t *n)
+{
+	if (before_id <= 0)
+		return mh_store_media_list(s, a, limit, out, n);
+	if (limit < 1 || limit > 1000)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, before_at);
+	mh_store_arg_int(&args, before_id);
+	mh_store_arg_int(&args, limit);
+	void *arr = NULL;
+	enum mh_store_rc rc =
+		collect(s, MH_Q_MEDIA_LIST_BEFORE, &args, a, sizeof(struct mh_media), row_media, &arr, n);
+	if (rc == MH_OK)
+		*out = arr;
+	return rc;
+}
+
+enum mh_store_rc mh_store_media_set_alt(struct mh_store *s, int64_t id, const char *alt)
+{
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	mh_store_arg_text(&args, alt);
+	int64_t changed = 0;
+	enum mh_store_rc rc = run_changed(s, MH_Q_MEDIA_SET_ALT, &args, &changed);
+	return changed_one(rc, changed, MH_NOT_FOUND);
+}
+
 static void row_media_user(const struct mh_store_row *r, struct mh_arena *a, void *out)
 {
 	struct mh_article *art = out;

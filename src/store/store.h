@@ -477,6 +477,15 @@ enum mh_store_rc mh_store_media_bytes(struct mh_store *s, struct mh_arena *a, in
 /* Newest first, without bytes; limit 1..1000. */
 enum mh_store_rc mh_store_media_list(struct mh_store *s, struct mh_arena *a, int limit, struct mh_media **out,
 				     size_t *n);
+/* A page of the library for the admin's screen: up to limit (1..1000)
+ * items older than (before_at, before_id) in (created_at, id) order, newest
+ * first (keyset paging; before_id 0: from the newest). Without bytes. */
+enum mh_store_rc mh_store_media_page(struct mh_store *s, struct mh_arena *a, int64_t before_at, int64_t before_id,
+				     int limit, struct mh_media **out, size_t *n);
+/* Sets item id's description (the default alt text); the caller has
+ * checked the text (src/media's mh_media_set_alt). MH_NOT_FOUND when there
+ * is no such item. */
+enum mh_store_rc mh_store_media_set_alt(struct mh_store *s, int64_t id, const char *alt);
 /* The articles (any status) that show the address url ("/media/NAME"): as
  * their image or anywhere in their Markdown body. Only id, slug, headline
  * and status are filled. */

@@ -121,6 +121,9 @@ enum mh_store_stmt {
 	 * one before new_id (the one just written), an ordinary save of a
 	 * draft by user_id made at or after since */
 	MH_Q_REV_REPLACE,
+	/* the admin's media library screen (issue 7) */
+	MH_Q_MEDIA_LIST_BEFORE, /* created_at, id, limit -> MH_STORE_MEDIA_COLS older than (created_at, id), newest first */
+	MH_Q_MEDIA_SET_ALT,   /* id, alt */
 	MH_Q__COUNT
 };
 

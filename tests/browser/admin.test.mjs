@@ -4,11 +4,10 @@
 // by the same rules as the public pages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HtmlValidate, StaticConfigLoader } from 'html-validate';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BASE, openContext } from './lib.mjs';
+import { BASE, openContext, validHtml as valid } from './lib.mjs';
 
 // screenshots for a person to look at, beside the public pages' ones
 const SHOTS = process.env.MASTHEAD_SHOTS || mkdtempSync(path.join(tmpdir(), 'masthead-shots-'));
@@ -16,27 +15,6 @@ mkdirSync(SHOTS, { recursive: true });
 
 const EMAIL = process.env.MASTHEAD_ADMIN_EMAIL;
 const PASSWORD = process.env.MASTHEAD_ADMIN_PASSWORD;
-
-const validator = new HtmlValidate(new StaticConfigLoader({
-	extends: ['html-validate:recommended'],
-	rules: {
-		'attr-quotes': 'off',
-		'attribute-boolean-style': 'off',
-		'attribute-empty-style': 'off',
-		'doctype-style': 'off',
-		'void-style': 'off',
-		'no-trailing-whitespace': 'off',
-		'long-title': 'off',
-		'attr-case': 'off',
-		'element-case': 'off',
-	},
-}));
-
-async function valid(name, html) {
-	const report = await validator.validateString(html, name);
-	const problems = report.results.flatMap((r) => r.messages).map((m) => `${name}:${m.line}:${m.column} ${m.ruleId}: ${m.message}`);
-	assert.equal(problems.length, 0, problems.join('\n'));
-}
 
 test('log in with the labelled fields, see /admin, log out', async () => {
 	assert.ok(EMAIL && PASSWORD, 'run.sh found the demo owner in masthead demo\'s output');

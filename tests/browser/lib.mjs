@@ -2,6 +2,8 @@
 // set by run.sh), a Chromium with a fresh profile, and discovery of the
 // demo site's URLs from its own pages.
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { HtmlValidate, StaticConfigLoader } from 'html-validate';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -137,4 +139,27 @@ export async function findVideoArticle() {
 		}
 	}
 	return null;
+}
+
+// An admin page is valid HTML by the rules the public pages meet (the
+// admin's tests share this): fails the test with every problem listed.
+const validator = new HtmlValidate(new StaticConfigLoader({
+	extends: ['html-validate:recommended'],
+	rules: {
+		'attr-quotes': 'off',
+		'attribute-boolean-style': 'off',
+		'attribute-empty-style': 'off',
+		'doctype-style': 'off',
+		'void-style': 'off',
+		'no-trailing-whitespace': 'off',
+		'long-title': 'off',
+		'attr-case': 'off',
+		'element-case': 'off',
+	},
+}));
+
+export async function validHtml(name, html) {
+	const report = await validator.validateString(html, name);
+	const problems = report.results.flatMap((r) => r.messages).map((m) => `${name}:${m.line}:${m.column} ${m.ruleId}: ${m.message}`);
+	assert.equal(problems.length, 0, problems.join('\n'));
 }

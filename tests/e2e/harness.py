@@ -594,6 +594,103 @@ class Page(html.parser.HTMLParser):
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
+class AdminClient:
+    """A browser of sorts for the admin: its own cookies, its own source
+    address; forms posted urlencoded or, with files, as multipart. Made
+    with a password, login(email) signs in with it and returns the client;
+    login(email, password) returns the login's answer."""
+
+    def __init__(self, srv, password=None, source="127.0.0.1"):
+        self.srv, self.password, self.source, self.cookies = srv, password, source, {}
+
+    def request(self, method, path, form=None, headers=None, body=None):
+        h = dict(headers or {})
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60, source_address=(self.source, 0))
+        r = request(self.srv.port, method, path, h, body, conn=c)
+        c.close()
+        for sc in r.header_all("set-cookie"):
+            name, _, rest = sc.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in sc:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return r
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, form, **kw):
+        return self.request("POST", path, form=form, **kw)
+
+    def post_multipart(self, path, fields, files, headers=None):
+        """fields {name: text}; files {name: (filename, bytes, content_type)}."""
+        boundary = "mh-e2e-" + os.urandom(12).hex()
+        out = []
+        for name, value in fields.items():
+            out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+                       + value.encode() + b"\r\n")
+        for name, (filename, data, ctype) in files.items():
+            out.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"'
+                       f'\r\nContent-Type: {ctype}\r\n\r\n'.encode() + data + b"\r\n")
+        out.append(f"--{boundary}--\r\n".encode())
+        h = dict(headers or {})
+        h["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        return self.request("POST", path, headers=h, body=b"".join(out))
+
+    def login_token(self):
+        r = self.get("/admin/login")
+        if r.status != 200:
+            raise CaseFailed(f"GET /admin/login: {r.status}")
+        return form_value(r.text(), "csrf")
+
+    def login(self, email, password=None, expect=303):
+        tok = self.login_token()
+        pw = password if password is not None else self.password
+        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": pw, "next": "/admin"})
+        if r.status != expect:
+            raise CaseFailed(f"login {email}: expected {expect}, got {r.status}: {r.text()[:400]!r}")
+        return r if password is not None else self
+
+    def editor(self, path):
+        r = self.get(path)
+        if r.status != 200:
+            raise CaseFailed(f"GET {path}: {r.status} {r.text()[:300]!r}")
+        return r.text(), form_value(r.text(), "csrf"), form_value(r.text(), "base_revision")
+
+    def save(self, path, action, **fields):
+        """Opens the editor at path, then posts its form with fields changed."""
+        page, csrf, base = self.editor(path)
+        form = {"csrf": csrf, "base_revision": base, "action": action}
+        for name in ("headline", "dek", "slug", "tags", "authors", "via", "image", "image_alt"):
+            form[name] = html.unescape(form_value(page, name))
+        m = re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>', page, re.S)
+        form["body"] = html.unescape(m.group(1)) if m else ""
+        sel = re.search(r'<option value="([^"]*)" selected>', page)
+        form["section"] = sel.group(1) if sel else ""
+        form.update(fields)
+        return self.post(path, form)
+
+    def session_csrf(self):
+        r = self.get("/admin")
+        if r.status != 200:
+            raise CaseFailed(f"GET /admin: {r.status}")
+        return form_value(r.text(), "csrf")
+
+
+def form_value(html_text, name):
+    """The value attribute of the form field named name in an admin page."""
+    m = re.search(r'name="%s"[^>]* value="([^"]*)"' % re.escape(name), html_text)
+    if not m:
+        raise CaseFailed(f"no field {name!r} in {html_text[:600]!r}")
+    return m.group(1)
+
+
 def local_path(href):
     """'/x#y' -> '/x'; 'http://localhost:8080/x' -> '/x'; other hosts,
     mailto:, javascript:, '#frag' -> None."""
@@ -626,77 +723,6 @@ def binary_from_argv():
         print(f"Bail out! no masthead binary at {b}")
         sys.exit(1)
     return b
-
-
-# ---------------------------------------------------------------- the admin
-
-
-class AdminClient:
-    """One person in the admin: their cookies, kept between requests (moved
-    here from test_admin_articles.py for every admin test file)."""
-
-    def __init__(self, srv, password):
-        self.srv, self.password, self.cookies = srv, password, {}
-
-    def request(self, method, path, form=None, headers=None):
-        h = dict(headers or {})
-        if self.cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60)
-        r = request(self.srv.port, method, path, h, body, conn=c)
-        c.close()
-        for sc in r.header_all("set-cookie"):
-            name, _, rest = sc.partition("=")
-            if "Max-Age=0" in sc:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = rest.split(";", 1)[0]
-        return r
-
-    def get(self, path):
-        return self.request("GET", path)
-
-    def post(self, path, form):
-        return self.request("POST", path, form=form)
-
-    def login(self, email):
-        r = self.get("/admin/login")
-        tok = form_value(r.text(), "csrf")
-        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": self.password, "next": "/admin"})
-        if r.status != 303:
-            raise CaseFailed(f"login {email}: {r.status} {r.text()[:300]!r}")
-        return self
-
-    def editor(self, path):
-        r = self.get(path)
-        if r.status != 200:
-            raise CaseFailed(f"GET {path}: {r.status} {r.text()[:300]!r}")
-        return r.text(), form_value(r.text(), "csrf"), form_value(r.text(), "base_revision")
-
-    def save(self, path, action, **fields):
-        """Opens the editor at path, then posts its form with fields changed."""
-        page, csrf, base = self.editor(path)
-        form = {"csrf": csrf, "base_revision": base, "action": action}
-        for name in ("headline", "dek", "slug", "tags", "authors", "via", "image", "image_alt"):
-            form[name] = html.unescape(form_value(page, name))
-        m = re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>', page, re.S)
-        form["body"] = html.unescape(m.group(1)) if m else ""
-        sel = re.search(r'<option value="([^"]*)" selected>', page)
-        form["section"] = sel.group(1) if sel else ""
-        form.update(fields)
-        return self.post(path, form)
-
-
-def form_value(page, name):
-    """The value attribute of the field called name in an HTML page."""
-    m = re.search(r'name="%s"[^>]* value="([^"]*)"' % re.escape(name), page)
-    if not m:
-        raise CaseFailed(f"no field {name!r} in {page[:600]!r}")
-    return m.group(1)
 
 
 def article_id(r):

@@ -70,63 +70,8 @@ class Backend:
 
 # ---------------------------------------------------------------- HTTP helpers
 
-class Client:
-    """A browser of sorts: its own cookies, its own source address."""
-
-    def __init__(self, srv, source="127.0.0.1"):
-        self.srv, self.source, self.cookies = srv, source, {}
-
-    def request(self, method, path, form=None, headers=None):
-        h = dict(headers or {})
-        if self.cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60, source_address=(self.source, 0))
-        r = harness.request(self.srv.port, method, path, h, body, conn=c)
-        c.close()
-        for sc in r.header_all("set-cookie"):
-            name, _, rest = sc.partition("=")
-            value = rest.split(";", 1)[0]
-            if "Max-Age=0" in sc:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        return r
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, form, **kw):
-        return self.request("POST", path, form=form, **kw)
-
-    def login_token(self):
-        r = self.get("/admin/login")
-        if r.status != 200:
-            raise CaseFailed(f"GET /admin/login: {r.status}")
-        return form_value(r.text(), "csrf")
-
-    def login(self, email, password, expect=303):
-        tok = self.login_token()
-        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": password, "next": "/admin"})
-        if r.status != expect:
-            raise CaseFailed(f"login {email}: expected {expect}, got {r.status}: {r.text()[:400]!r}")
-        return r
-
-    def session_csrf(self):
-        r = self.get("/admin")
-        if r.status != 200:
-            raise CaseFailed(f"GET /admin: {r.status}")
-        return form_value(r.text(), "csrf")
-
-
-def form_value(html, name):
-    m = re.search(r'name="%s" value="([^"]*)"' % re.escape(name), html)
-    if not m:
-        raise CaseFailed(f"no field {name!r} in {html[:600]!r}")
-    return m.group(1)
+Client = harness.AdminClient
+form_value = harness.form_value
 
 
 def session_cookie(c):
@@ -396,7 +341,7 @@ def http_cases(b, P, site, srv):
         t.contains(ed.get("/admin").text(), "(contributor,")
 
     with t.case(P + "a reset link sets a new password once; the old password and sessions end"):
-        e = Client(srv, "127.0.0.6")  # apart from the other cases' attempts
+        e = Client(srv, source="127.0.0.6")  # apart from the other cases' attempts
         e.login("ed@example.org", "quiet-river-stones-8")
         out = mh("user", "reset", "ed@example.org", "--site", site)
         t.eq(out.returncode, 0, out.stderr)
@@ -426,13 +371,13 @@ def http_cases(b, P, site, srv):
                                     "password2": "fresh-tide-pool-12"})
         t.eq((r.status, r.header("location")), (303, "/admin/login?reset=done"))
         t.eq(e.get("/admin").status, 303, "the account's sessions ended")
-        Client(srv, "127.0.0.6").login("ed@example.org", "quiet-river-stones-8", expect=401)
-        Client(srv, "127.0.0.6").login("ed@example.org", "fresh-tide-pool-12")
+        Client(srv, source="127.0.0.6").login("ed@example.org", "quiet-river-stones-8", expect=401)
+        Client(srv, source="127.0.0.6").login("ed@example.org", "fresh-tide-pool-12")
         t.eq(Client(srv).get(path).status, 410, "the link works once")
         r = u.post("/admin/reset", {"csrf": csrf, "token": m.group(2), "password": "another-tide-pool-9",
                                     "password2": "another-tide-pool-9"})
         t.eq(r.status, 410)
-        Client(srv, "127.0.0.6").login("ed@example.org", "fresh-tide-pool-12")
+        Client(srv, source="127.0.0.6").login("ed@example.org", "fresh-tide-pool-12")
 
     with t.case(P + "a reset link past its 24 hours no longer works"):
         out = mh("user", "reset", "ed@example.org", "--site", site)
@@ -443,7 +388,7 @@ def http_cases(b, P, site, srv):
         t.eq(Client(srv).get("/admin/reset?token=garbage").status, 410)
 
     with t.case(P + "wrong password and unknown account get the same answer"):
-        x = Client(srv, "127.0.0.3")
+        x = Client(srv, source="127.0.0.3")
         tok = x.login_token()
         r1 = x.post("/admin/login", {"csrf": tok, "email": "owner@example.org", "password": "wrong-password-1"})
         r2 = x.post("/admin/login", {"csrf": tok, "email": "nobody@example.org", "password": "wrong-password-1"})
@@ -454,7 +399,7 @@ def http_cases(b, P, site, srv):
              sorted(k for k, _ in r2.headers if k.lower() != "date"), "the same headers")
 
     with t.case(P + "a thousand wrong passwords are rate limited; the real user still gets in from elsewhere"):
-        x = Client(srv, "127.0.0.4")
+        x = Client(srv, source="127.0.0.4")
         tok = x.login_token()
         statuses = {}
         last = None
@@ -479,7 +424,7 @@ def http_cases(b, P, site, srv):
         r2 = x.post("/admin/login", {"csrf": tok, "email": "ghost@example.org", "password": OWNER_PW})
         t.eq(r2.status, 429)
         # the owner, from another address, gets in
-        real = Client(srv, "127.0.0.5")
+        real = Client(srv, source="127.0.0.5")
         real.login("owner@example.org", OWNER_PW)
         t.eq(real.get("/admin").status, 200)
 

@@ -419,8 +419,9 @@ Test(media_store, the_upload_handler_answers_json_and_the_right_status)
 
 	const char svg[] = "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
 	cr_assert_eq(upload(multipart(MH_STR(svg), "x.png", NULL), &settings, &json), 415);
-	cr_assert(strstr(mh_buf_cstr(&json), "{\"error\":\"not a JPEG, PNG, WebP or GIF image") != NULL, "%s",
+	cr_assert(strstr(mh_buf_cstr(&json), "{\"error\":\"This file is not an image") != NULL, "%s",
 		  mh_buf_cstr(&json));
+	cr_assert(strstr(mh_buf_cstr(&json), "JPEG, PNG, WebP or GIF") != NULL, "%s", mh_buf_cstr(&json));
 	struct mh_media_settings tiny = { .max_upload = 1024 };
 	cr_assert_eq(upload(multipart(make_image(800, 600, false), "big.jpg", NULL), &tiny, &json), 413);
 	cr_assert(strstr(mh_buf_cstr(&json), "max_upload") != NULL, "%s", mh_buf_cstr(&json));
@@ -437,4 +438,50 @@ Test(media_store, the_upload_handler_answers_json_and_the_right_status)
 	cr_assert_eq(mh_store_count(st, "media", &n), MH_OK);
 	cr_assert_eq(n, 1, "only the good upload was stored");
 	mh_buf_free(&json);
+}
+
+Test(media_store, the_library_pages_by_keyset_and_descriptions_are_edited_checked)
+{
+	/* five items, two of them at the same second: the keyset is (created_at, id) */
+	int64_t at[] = { 1000, 2000, 2000, 3000, 4000 };
+	int64_t ids[5];
+	for (int i = 0; i < 5; i++) {
+		char name[40];
+		snprintf(name, sizeof(name), "%032d.png", i);
+		struct mh_media m = { .name = name, .type = "image/png", .width = 10, .height = 10, .alt = "",
+				      .created_at = at[i], .bytes = MH_STR("png bytes") };
+		cr_assert_eq(mh_store_media_add(st, &m, &err), MH_OK, "%s", mh_buf_cstr(&err));
+		ids[i] = m.id;
+	}
+	struct mh_media *page = NULL;
+	size_t n = 0;
+	cr_assert_eq(mh_store_media_page(st, ar, 0, 0, 2, &page, &n), MH_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(page[0].id, ids[4]);
+	cr_assert_eq(page[1].id, ids[3]);
+	cr_assert_eq(mh_store_media_page(st, ar, page[1].created_at, page[1].id, 2, &page, &n), MH_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(page[0].id, ids[2], "the later id of the same second first");
+	cr_assert_eq(page[1].id, ids[1]);
+	cr_assert_eq(mh_store_media_page(st, ar, page[1].created_at, page[1].id, 2, &page, &n), MH_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(page[0].id, ids[0]);
+	cr_assert_eq(mh_store_media_page(st, ar, 0, 0, 0, &page, &n), MH_INVALID);
+
+	struct mh_str name = mh_str_c(mh_arena_printf(ar, "%032d.png", 1));
+	cr_assert_eq(mh_media_set_alt(st, ar, name, MH_STR("Gulls over the pier"), &err), MH_OK, "%s",
+		     mh_buf_cstr(&err));
+	struct mh_media *m = NULL;
+	cr_assert_eq(mh_store_media_by_name(st, ar, name, &m), MH_OK);
+	cr_assert_str_eq(m->alt, "Gulls over the pier");
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_media_set_alt(st, ar, name, MH_STR("two\nlines"), &err), MH_INVALID);
+	cr_assert(strstr(mh_buf_cstr(&err), "one line") != NULL, "%s", mh_buf_cstr(&err));
+	char long_alt[600];
+	memset(long_alt, 'a', sizeof(long_alt) - 1);
+	long_alt[sizeof(long_alt) - 1] = '\0';
+	cr_assert_eq(mh_media_set_alt(st, ar, name, mh_str_c(long_alt), &err), MH_INVALID);
+	cr_assert_eq(mh_media_set_alt(st, ar, MH_STR("ffff.png"), MH_STR("x"), &err), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_media_by_name(st, ar, name, &m), MH_OK);
+	cr_assert_str_eq(m->alt, "Gulls over the pier", "a refused description changes nothing");
 }
