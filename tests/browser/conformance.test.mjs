@@ -5,7 +5,8 @@
 // file. Each page is loaded once: axe runs on it in the browser, and the HTML
 // the server sent is kept for one run of the Nu checker over all of them
 // (it is slow to start). Nu errors and axe violations fail the page's test;
-// Nu warnings are printed as diagnostics.
+// Nu warnings are printed as diagnostics. Axe runs in the light and the dark
+// colour scheme.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -41,13 +42,23 @@ async function axeViolations(page) {
 		`${v.id} (${v.help}): ${n.target.join(' ')}: ${n.html.slice(0, 200)}`));
 }
 
+// The violations in the light and then the dark colour scheme (both
+// themes follow prefers-color-scheme), the dark ones marked so.
+async function axeBothSchemes(page) {
+	const light = await axeViolations(page);
+	await page.emulateMedia({ colorScheme: 'dark' });
+	const dark = (await axeViolations(page)).map((v) => `dark scheme: ${v}`);
+	await page.emulateMedia({ colorScheme: 'light' });
+	return light.concat(dark);
+}
+
 // Loads path in page (a GET), keeps what the server sent and what axe found.
 async function check(page, name, pathname, status = 200) {
 	const res = await page.goto(BASE + pathname, { waitUntil: 'load' });
 	assert.ok(res, `${pathname}: no response`);
 	assert.equal(res.status(), status, `${name} (${pathname}) answered ${res.status()}`);
 	assert.match(res.headers()['content-type'] || '', /^text\/html/, `${pathname} is HTML`);
-	pages.set(name, { path: pathname, html: await res.text(), axe: await axeViolations(page) });
+	pages.set(name, { path: pathname, html: await res.text(), axe: await axeBothSchemes(page) });
 }
 
 // The path of a link, or null when it leaves the site.
@@ -159,7 +170,7 @@ before(async () => {
 	// a draft of our own, so that the conflict below touches no public page
 	const editor = await writeArticle(page, { headline: 'Conformance check draft', body: 'First text.' });
 	pages.set('admin editor after a save', {
-		path: page.url(), html: await (await page.request.get(page.url())).text(), axe: await axeViolations(page),
+		path: page.url(), html: await (await page.request.get(page.url())).text(), axe: await axeBothSchemes(page),
 	});
 	adminShapes = await crawlAdmin(page);
 	await check(page, 'admin editor, new article', '/admin/articles/new');
@@ -177,7 +188,7 @@ before(async () => {
 	]);
 	assert.equal(res.status(), 409, 'the stale save is refused');
 	await page.waitForLoadState('load');
-	pages.set('admin conflict', { path: editor, html: await res.text(), axe: await axeViolations(page) });
+	pages.set('admin conflict', { path: editor, html: await res.text(), axe: await axeBothSchemes(page) });
 
 	// a canary the checkers must fault, so that a checker that silently ran
 	// on nothing cannot pass the pages above
@@ -243,6 +254,7 @@ for (const name of NAMES) {
 	if (name !== 'stream fragment') {
 		test(`axe WCAG 2.1 A/AA: ${name}`, () => {
 			const p = pages.get(name);
+			assert.ok(p, `the page ${name} was not found on the site`);
 			const v = p.axe.concat(p.axeStream || []);
 			assert.equal(v.length, 0, `${v.length} violation(s) on ${p.path}:\n${v.join('\n')}`);
 		});
