@@ -14,7 +14,7 @@ import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BASE, openContext, discover, adminLogin, writeArticle } from './lib.mjs';
+import { BASE, openContext, discover, findVideoArticle, adminLogin, writeArticle } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const VNU_JAR = path.join(path.dirname(require.resolve('vnu-jar/package.json')), 'build/dist/vnu.jar');
@@ -144,6 +144,9 @@ before(async () => {
 	await check(pub, 'tag', urls.tag);
 	await check(pub, 'article', urls.articles[0]);
 	await check(pub, 'another article', urls.articles[1]);
+	const video = await findVideoArticle();
+	assert.ok(video, 'the demo has an article with a video embed');
+	await check(pub, 'article with a video', video);
 	await check(pub, '404', '/articles/no-such-article-here', 404);
 	// The stream: its fragment checked as the items of a document, and the
 	// article page again once it has loaded a batch of them.
@@ -221,7 +224,7 @@ test('the admin crawl reached the dashboard, the article list and an article\'s 
 });
 
 const NAMES = ['home', 'section front', 'section front, page 2', 'author', 'tag', 'article', 'another article',
-	'404', 'stream fragment', 'admin login', 'admin editor after a save', 'admin editor, new article',
+	'article with a video', '404', 'stream fragment', 'admin login', 'admin editor after a save', 'admin editor, new article',
 	'admin conflict'];
 
 // Test names are fixed before the pages are loaded; the crawled admin pages
