@@ -5,6 +5,7 @@ import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { HtmlValidate, StaticConfigLoader } from 'html-validate';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -162,4 +163,62 @@ export async function validHtml(name, html) {
 	const report = await validator.validateString(html, name);
 	const problems = report.results.flatMap((r) => r.messages).map((m) => `${name}:${m.line}:${m.column} ${m.ruleId}: ${m.message}`);
 	assert.equal(problems.length, 0, problems.join('\n'));
+}
+
+// The demo's owner (run.sh reads it from `masthead demo`'s output).
+export const ADMIN_EMAIL = process.env.MASTHEAD_ADMIN_EMAIL;
+export const ADMIN_PASSWORD = process.env.MASTHEAD_ADMIN_PASSWORD;
+
+// Signs an account (by default the demo's owner) in through the login form
+// in a new page of context; returns that page, left on /admin.
+export async function adminLogin(context, email = ADMIN_EMAIL, password = ADMIN_PASSWORD) {
+	if (!email || !password) {
+		throw new Error('MASTHEAD_ADMIN_EMAIL/PASSWORD are not set: run the tests through tests/browser/run.sh');
+	}
+	const page = await context.newPage();
+	await page.goto(`${BASE}/admin/login`);
+	await page.getByLabel('Email').fill(email);
+	await page.getByLabel('Password').fill(password);
+	await page.getByRole('button', { name: 'Log in' }).click();
+	await page.waitForURL(`${BASE}/admin`);
+	return page;
+}
+
+// Writes a new article through the editor's form in page and presses the
+// button named by action ('Save draft', 'Submit for review', ...); returns
+// the editor's path (/admin/articles/ID) it lands on.
+export async function writeArticle(page, { headline, body, section = null, action = 'Save draft' }) {
+	await page.goto(`${BASE}/admin/articles/new`);
+	await page.getByLabel('Headline').fill(headline);
+	const select = page.getByLabel('Section');
+	if (section) {
+		await select.selectOption(section);
+	} else {
+		await select.selectOption({ index: 1 });
+	}
+	await page.getByLabel('Body').fill(body);
+	await page.getByRole('button', { name: action, exact: true }).click();
+	await page.waitForURL(/\/admin\/articles\/\d+\?saved=/);
+	return new URL(page.url()).pathname;
+}
+
+// Runs `masthead ARGS... --site SITE` on the site under test (run.sh sets
+// MASTHEAD_BIN and MASTHEAD_SITE), with input on standard input; resolves
+// to its standard output, rejects with its standard error when it fails.
+export function masthead(args, input = '') {
+	const bin = process.env.MASTHEAD_BIN;
+	const site = process.env.MASTHEAD_SITE;
+	if (!bin || !site) {
+		return Promise.reject(new Error('MASTHEAD_BIN/MASTHEAD_SITE are not set: run the tests through tests/browser/run.sh'));
+	}
+	return new Promise((resolve, reject) => {
+		const child = execFile(bin, [...args, '--site', site], (err, stdout, stderr) => {
+			if (err) {
+				reject(new Error(`masthead ${args.join(' ')} failed: ${stderr || err.message}`));
+			} else {
+				resolve(stdout);
+			}
+		});
+		child.stdin.end(input);
+	});
 }

@@ -13,9 +13,14 @@ export MASTHEAD_BIN
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 
-if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/html-validate" ]; then
-	(cd "$here" && npm ci --no-audit --no-fund --loglevel=error) >&2
-fi
+# --ignore-scripts: vnu-jar's install script would fetch a Java runtime of its
+# own; the Nu checker runs on Debian's (default-jre-headless, scripts/deps).
+for m in playwright-core html-validate vnu-jar axe-core; do
+	if [ ! -d "$here/node_modules/$m" ]; then
+		(cd "$here" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >&2
+		break
+	fi
+done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/masthead-browser-XXXXXX")
 pid=
@@ -41,13 +46,17 @@ port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{
 pid=$!
 
 MASTHEAD_URL=http://127.0.0.1:$port
+# the site and the binary, for tests that add accounts or check what a save
+# kept through the CLI (masthead article revisions --site ...)
+MASTHEAD_SITE=$work/site
+MASTHEAD_BIN=$bin
+# screenshots are kept beside the build as test artifacts, for a person to look at
+MASTHEAD_SHOTS=${MASTHEAD_SHOTS:-$(dirname "$bin")/screenshots}
+mkdir -p "$MASTHEAD_SHOTS"
 # the demo's owner, printed once by `masthead demo`, for the admin's tests
 MASTHEAD_ADMIN_EMAIL=$(sed -n 's/^ *email: *//p' "$work/demo.log")
 MASTHEAD_ADMIN_PASSWORD=$(sed -n 's/^ *password: *//p' "$work/demo.log")
-# the binary and the site, for tests that add accounts with the CLI
-MASTHEAD_BIN=$bin
-MASTHEAD_SITE=$work/site
-export MASTHEAD_URL MASTHEAD_ADMIN_EMAIL MASTHEAD_ADMIN_PASSWORD MASTHEAD_BIN MASTHEAD_SITE
+export MASTHEAD_URL MASTHEAD_ADMIN_EMAIL MASTHEAD_ADMIN_PASSWORD MASTHEAD_SITE MASTHEAD_BIN MASTHEAD_SHOTS
 # Wait (up to 20 s) for the server to answer.
 if ! node -e '
 const url = process.env.MASTHEAD_URL + "/";
@@ -66,7 +75,10 @@ fi
 
 cd "$here"
 rc=0
-node --test --test-reporter=tap ./*.test.mjs || rc=$?
+# MASTHEAD_BROWSER_TESTS: the test files to run (default all), e.g. while
+# working on one: MASTHEAD_BROWSER_TESTS=./admin.test.mjs run.sh build/masthead
+# shellcheck disable=SC2086
+node --test --test-reporter=tap ${MASTHEAD_BROWSER_TESTS:-./*.test.mjs} || rc=$?
 # The server must stop cleanly on SIGTERM: under `make test-asan` a sanitizer
 # report (abort_on_error) or a leak at exit shows here and fails the run.
 kill -TERM "$pid"
