@@ -5,7 +5,9 @@
  *
  * Memory per request: one h2o shared allocation (struct reqstate, linked to
  * req->pool so its dispose callback runs when h2o is done with the request)
- * and the request's arena. Everything else — header copies, the response
+ * and the request's arena — the worker's kept one, reset and reused, unless
+ * another request of the worker holds it (HTTP/2, a response still going
+ * out), then a new one. Everything else — header copies, the response
  * body copy — comes from h2o's per-request pool.
  */
 #include "http/internal.h"
@@ -69,7 +71,12 @@ static void on_request_disposed(void *p)
 	struct reqstate *st = p;
 	if (st->w->server->cfg.access_log && st->responded)
 		log_access(st);
-	mh_arena_free(st->req.arena);
+	if (st->w->arena_spare == NULL) {
+		mh_arena_reset(st->req.arena); /* runs its destructors now, as a free would */
+		st->w->arena_spare = st->req.arena;
+	} else {
+		mh_arena_free(st->req.arena);
+	}
 	if (st->release != NULL)
 		st->release(st->release_arg);
 	if (st->conn != NULL)
@@ -144,7 +151,9 @@ int mh_http__on_req(h2o_handler_t *self, h2o_req_t *r)
 	}
 
 	struct mh_request *req = &st->req;
-	req->arena = mh_arena_new();
+	/* the worker's kept arena when no other request holds it */
+	req->arena = w->arena_spare != NULL ? w->arena_spare : mh_arena_new();
+	w->arena_spare = NULL;
 	req->impl = st;
 	req->worker = w->index;
 	req->method = str_of(r->method);

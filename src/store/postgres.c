@@ -138,6 +138,7 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_MEDIA_INSERT] = "INSERT INTO media(name, type, width, height, size, alt, uploader_id, created_at, bytes)"
 			    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
 	[MH_Q_MEDIA_BY_NAME] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE name = $1",
+	[MH_Q_MEDIA_BY_NAMES] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE name IN (SELECT json_array_elements_text($1::json))",
 	[MH_Q_MEDIA_BY_ID] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE id = $1",
 	[MH_Q_MEDIA_BYTES] = "SELECT bytes FROM media WHERE id = $1",
 	[MH_Q_MEDIA_LIST] = "SELECT " MH_STORE_MEDIA_COLS " FROM media ORDER BY created_at DESC, id DESC LIMIT $1",
@@ -720,7 +721,7 @@ static struct mh_str row_blob(void *ctx, struct mh_arena *a, int col)
 	size_t n = 0;
 	unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(x->r, x->row, col), &n);
 	MH_ASSERT(raw != NULL);
-	char *copy = mh_arena_alloc(a, n + 1);
+	char *copy = mh_arena_alloc_raw(a, n + 1); /* all written below */
 	if (n > 0)
 		memcpy(copy, raw, n);
 	copy[n] = '\0';

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -184,7 +185,9 @@ static void index_init(struct article_index *ix, struct mh_article *arts, size_t
 	MH_ASSERT(ix->slots != NULL);
 	mh_buf_append_ch(ids, open);
 	for (size_t i = 0; i < n; i++) {
-		mh_buf_printf(ids, "%s%lld", i ? "," : "", (long long)arts[i].id);
+		if (i > 0)
+			mh_buf_append_ch(ids, ',');
+		mh_buf_append_i64(ids, arts[i].id);
 		ix->slots[i] = (struct id_slot){ arts[i].id, i };
 	}
 	mh_buf_append_ch(ids, close);
@@ -197,13 +200,19 @@ static void index_attach(struct article_index *ix, int64_t article_id, bool auth
 	struct id_slot *hit = bsearch(&key, ix->slots, ix->n, sizeof(*ix->slots), slot_by_id);
 	if (hit == NULL)
 		return;
-	struct mh_article *art = &ix->arts[hit->idx];
-	if (authors) {
-		art->authors = rows;
-		art->n_authors = count;
-	} else {
-		art->tags = rows;
-		art->n_tags = count;
+	/* an article may be in the array more than once (a page's lists,
+	 * read together, can share one): every copy gets the rows */
+	while (hit > ix->slots && hit[-1].id == article_id)
+		hit--;
+	for (; hit < ix->slots + ix->n && hit->id == article_id; hit++) {
+		struct mh_article *art = &ix->arts[hit->idx];
+		if (authors) {
+			art->authors = rows;
+			art->n_authors = count;
+		} else {
+			art->tags = rows;
+			art->n_tags = count;
+		}
 	}
 }
 
@@ -416,10 +425,38 @@ void mh_store_arg_null(struct mh_store_args *a)
 	a->v[a->n++] = (struct mh_store_arg){ .kind = MH_ARG_NULL };
 }
 
+/* One more statement handed to the backend (mh_store_statements). Only the
+ * handle's thread writes the count: a load and a store, no locked add. */
+static void counted(struct mh_store *s)
+{
+	atomic_store_explicit(&s->statements, atomic_load_explicit(&s->statements, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+uint64_t mh_store_statements(struct mh_store *s)
+{
+	return atomic_load_explicit(&s->statements, memory_order_relaxed);
+}
+
+static enum mh_store_rc exec(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *a,
+			     mh_store_row_fn *row, void *ctx, int64_t *changed, struct mh_buf *err, const char *value,
+			     const char *fk)
+{
+	counted(s);
+	return s->ops->exec(s, id, a, row, ctx, changed, err, value, fk);
+}
+
+static enum mh_store_rc list(struct mh_store *s, unsigned flags, bool count, const struct mh_article_query *q,
+			     mh_store_row_fn *row, void *ctx)
+{
+	counted(s);
+	return s->ops->list(s, flags, count, q, row, ctx);
+}
+
 static enum mh_store_rc run(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *a,
 			    mh_store_row_fn *row, void *ctx, struct mh_buf *err, const char *value, const char *fk)
 {
-	return s->ops->exec(s, id, a, row, ctx, NULL, err, value, fk);
+	return exec(s, id, a, row, ctx, NULL, err, value, fk);
 }
 
 /* A write of one row: *changed is how many it changed. */
@@ -427,7 +464,7 @@ static enum mh_store_rc run_changed(struct mh_store *s, enum mh_store_stmt id, c
 				    int64_t *changed)
 {
 	*changed = 0;
-	return s->ops->exec(s, id, a, NULL, NULL, changed, NULL, NULL, NULL);
+	return exec(s, id, a, NULL, NULL, changed, NULL, NULL, NULL);
 }
 
 /* The first column of the (last) row: an id RETURNING gave, a max(), a count. */
@@ -585,13 +622,13 @@ static void article_row(void *ctx, const struct mh_store_row *r)
 }
 
 static enum mh_store_rc one_article(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *args,
-				    struct mh_arena *a, struct mh_article **out)
+				    struct mh_arena *a, struct mh_article **out, bool relations)
 {
 	struct article_rows ar = { .a = a, .arts = MH_NEW(a, struct mh_article), .max = 1, .body = true };
 	enum mh_store_rc rc = run(s, id, args, article_row, &ar, NULL, NULL, NULL);
 	if (rc == MH_OK && ar.n == 0)
 		rc = MH_NOT_FOUND;
-	if (rc == MH_OK)
+	if (rc == MH_OK && relations)
 		rc = fill_relations(s, a, ar.arts, 1);
 	if (rc == MH_OK)
 		*out = ar.arts;
@@ -1065,8 +1102,8 @@ enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const
 	size_t limit = (size_t)mh_store_list_limit(q);
 	struct article_rows ar = { .a = a, .arts = MH_NEW_ARRAY(a, struct mh_article, limit), .max = limit,
 				   .body = (f & LQ_BODY) != 0 };
-	enum mh_store_rc rc = s->ops->list(s, f, false, q, article_row, &ar);
-	if (rc == MH_OK)
+	enum mh_store_rc rc = list(s, f, false, q, article_row, &ar);
+	if (rc == MH_OK && !q->without_relations)
 		rc = fill_relations(s, a, ar.arts, ar.n);
 	if (rc != MH_OK)
 		return rc;
@@ -1081,21 +1118,44 @@ enum mh_store_rc mh_store_articles_count(struct mh_store *s, const struct mh_art
 	*count = 0;
 	if (check_query(q) != MH_OK)
 		return MH_INVALID;
-	return s->ops->list(s, mh_store_query_flags(q) & ~(unsigned)LQ_BODY, true, q, row_first, count);
+	return list(s, mh_store_query_flags(q) & ~(unsigned)LQ_BODY, true, q, row_first, count);
 }
 
-enum mh_store_rc mh_store_article_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
-					  struct mh_article **out)
+static enum mh_store_rc article_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+				       struct mh_article **out, bool relations)
 {
 	*out = NULL;
 	if (slug.len == 0)
 		return MH_NOT_FOUND;
 	struct mh_store_args args = { 0 };
 	mh_store_arg_str(&args, slug);
-	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_SLUG, &args, a, out);
+	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_SLUG, &args, a, out, relations);
 	if (rc == MH_OK)
 		report_withdrawn(*out, 1);
 	return rc;
+}
+
+enum mh_store_rc mh_store_article_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					  struct mh_article **out)
+{
+	return article_by_slug(s, a, slug, out, true);
+}
+
+enum mh_store_rc mh_store_article_row_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					      struct mh_article **out)
+{
+	return article_by_slug(s, a, slug, out, false);
+}
+
+enum mh_store_rc mh_store_articles_relations(struct mh_store *s, struct mh_arena *a, struct mh_article *arts,
+					     size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		arts[i].authors = NULL;
+		arts[i].tags = NULL;
+		arts[i].n_authors = arts[i].n_tags = 0;
+	}
+	return fill_relations(s, a, arts, n);
 }
 
 enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_article **out)
@@ -1105,7 +1165,7 @@ enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, 
 		return MH_NOT_FOUND;
 	struct mh_store_args args = { 0 };
 	mh_store_arg_int(&args, id);
-	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_ID, &args, a, out);
+	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_ID, &args, a, out, true);
 	if (rc == MH_OK)
 		report_withdrawn(*out, 1);
 	return rc;
@@ -1444,7 +1504,7 @@ enum mh_store_rc mh_store_article_by_old_slug(struct mh_store *s, struct mh_aren
 		return MH_NOT_FOUND;
 	struct mh_store_args args = { 0 };
 	mh_store_arg_str(&args, slug);
-	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_OLD_SLUG, &args, a, out);
+	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_OLD_SLUG, &args, a, out, true);
 	if (rc == MH_OK)
 		report_withdrawn(*out, 1);
 	return rc;
@@ -2068,6 +2128,38 @@ enum mh_store_rc mh_store_media_by_name(struct mh_store *s, struct mh_arena *a, 
 	return media_one(s, MH_Q_MEDIA_BY_NAME, &args, a, out);
 }
 
+enum mh_store_rc mh_store_media_by_names(struct mh_store *s, struct mh_arena *a, const struct mh_str *names,
+					 size_t n, struct mh_media **out, size_t *n_out)
+{
+	*out = NULL;
+	*n_out = 0;
+	/* a JSON array of the well-formed names; a name is lowercase letters
+	 * and digits, a dot and its format (media_name_ok), so nothing in it
+	 * needs escaping */
+	struct mh_buf list = MH_BUF_INIT;
+	mh_buf_append_ch(&list, '[');
+	size_t asked = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!media_name_ok(names[i]))
+			continue;
+		mh_buf_append_c(&list, asked++ > 0 ? ",\"" : "\"");
+		mh_buf_append(&list, names[i].ptr, names[i].len);
+		mh_buf_append_ch(&list, '"');
+	}
+	mh_buf_append_ch(&list, ']');
+	enum mh_store_rc rc = MH_OK;
+	if (asked > 0) {
+		struct mh_store_args args = { 0 };
+		mh_store_arg_str(&args, mh_buf_str(&list));
+		void *arr = NULL;
+		rc = collect(s, MH_Q_MEDIA_BY_NAMES, &args, a, sizeof(struct mh_media), row_media, &arr, n_out);
+		if (rc == MH_OK)
+			*out = arr;
+	}
+	mh_buf_free(&list);
+	return rc;
+}
+
 enum mh_store_rc mh_store_media_by_stem(struct mh_store *s, struct mh_arena *a, struct mh_str stem,
 					struct mh_media **out)
 {
@@ -2241,7 +2333,7 @@ enum mh_store_rc mh_store_section_remove(struct mh_store *s, int64_t id, int64_t
 		rc = MH_CONFLICT;
 	}
 	if (rc == MH_OK) {
-		rc = s->ops->exec(s, MH_Q_SECTION_DEL, &a, NULL, NULL, &changed, err, NULL, NULL);
+		rc = exec(s, MH_Q_SECTION_DEL, &a, NULL, NULL, &changed, err, NULL, NULL);
 		rc = no_such(changed_one(rc, changed, MH_NOT_FOUND), "section", id, err);
 	}
 	if (articles != NULL)
@@ -2346,7 +2438,7 @@ static enum mh_store_rc end_sessions(struct mh_store *s, int64_t id, int64_t now
 	mh_store_arg_int(&a, id);
 	mh_store_arg_int(&a, now);
 	int64_t changed = 0;
-	enum mh_store_rc rc = s->ops->exec(s, MH_Q_USER_CUT_SESSIONS, &a, NULL, NULL, &changed, err, NULL, NULL);
+	enum mh_store_rc rc = exec(s, MH_Q_USER_CUT_SESSIONS, &a, NULL, NULL, &changed, err, NULL, NULL);
 	rc = changed_one(rc, changed, MH_NOT_FOUND);
 	if (rc == MH_OK) {
 		a.n = 1;
@@ -2444,7 +2536,7 @@ static enum mh_store_rc set_password(struct mh_store *s, int64_t id, const char 
 	mh_store_arg_text(&a, hash);
 	mh_store_arg_int(&a, now);
 	int64_t changed = 0;
-	enum mh_store_rc rc = s->ops->exec(s, MH_Q_USER_PASSWORD, &a, NULL, NULL, &changed, err, NULL, NULL);
+	enum mh_store_rc rc = exec(s, MH_Q_USER_PASSWORD, &a, NULL, NULL, &changed, err, NULL, NULL);
 	rc = changed_one(rc, changed, MH_NOT_FOUND);
 	if (rc == MH_OK && end)
 		rc = end_sessions(s, id, now, err);

@@ -116,6 +116,8 @@ enum mh_store_stmt {
 	MH_Q_SECRET_GET,      /* name -> value */
 	MH_Q_SECTION_ARTICLES, /* section_id -> count of its articles, any status */
 	MH_Q_SECTION_DEL,     /* id */
+	/* the fast path (issue 6): the stored images of a page's cards at once */
+	MH_Q_MEDIA_BY_NAMES,  /* names as a JSON array of strings -> MH_STORE_MEDIA_COLS */
 	MH_Q__COUNT
 };
 
@@ -215,6 +217,10 @@ struct mh_store_ops {
 /* Every backend's handle starts with this. */
 struct mh_store {
 	const struct mh_store_ops *ops;
+	/* Statements run through this handle (store.c counts them where it
+	 * hands them to the backend). Written only by the handle's own
+	 * thread, read by any (mh_store_statements): relaxed atomics. */
+	_Atomic uint64_t statements;
 };
 
 /* ---- backends ---- */
