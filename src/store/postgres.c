@@ -46,7 +46,7 @@
 static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_MIG_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
 	[MH_Q_MIG_RECORD] = "INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)",
-	[MH_Q_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections ORDER BY position, id",
+	[MH_Q_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections", /* store.c orders them */
 	[MH_Q_SECTION_BY_SLUG] = "SELECT " MH_STORE_SECTION_COLS " FROM sections WHERE slug = $1",
 	[MH_Q_SECTION_INSERT] = "INSERT INTO sections(slug, name, description, position, kind)"
 			      " VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -78,12 +78,10 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	 * as one array literal, so the statement is the same for any page size. */
 	[MH_Q_BATCH_AUTHORS] = "SELECT " MH_STORE_BATCH_AUTHOR_COLS
 			     " FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
-			     " WHERE aa.article_id = ANY ($1::bigint[])"
-			     " ORDER BY aa.article_id, aa.position",
+			     " WHERE aa.article_id = ANY ($1::bigint[])",
 	[MH_Q_BATCH_TAGS] = "SELECT " MH_STORE_BATCH_TAG_COLS
 			  " FROM article_tags at JOIN tags t ON t.id = at.tag_id"
-			  " WHERE at.article_id = ANY ($1::bigint[])"
-			  " ORDER BY at.article_id, t.name COLLATE \"C\", t.id",
+			  " WHERE at.article_id = ANY ($1::bigint[])",
 	[MH_Q_SET_VIEWS] = "UPDATE articles SET views = $2 WHERE id = $1",
 	[MH_Q_ART_LOCK] = "SELECT id FROM articles WHERE id = $1 FOR UPDATE",
 	/* The log entry and the wake-up of every node's watcher, in the

@@ -143,8 +143,12 @@ static void mh_store_simple_slug(struct mh_buf *out, const char *name)
 }
 
 /* ---- filling a list's authors and tags ----
- * The relation queries return rows grouped by article id; an id-sorted
- * index of the list finds each group's article. */
+ * The relation queries return each article's rows in no set order (SQLite
+ * then runs them without a temporary table: no IN list, no sorter); the
+ * rows are gathered and put in order here, one rule for both backends:
+ * authors by their position in the byline, tags by name (bytewise, as
+ * COLLATE "C") then id. An id-sorted index of the list finds each group's
+ * article. */
 
 struct id_slot {
 	int64_t id;
@@ -157,14 +161,24 @@ struct article_index {
 	size_t n;
 };
 
-/* Gathers one article's rows, then gives them to it (arena memory). */
+/* One relation row: its article, its order key, the author or tag. */
+struct rel_row {
+	int64_t article_id;
+	int64_t position; /* authors: the byline's order */
+	union {
+		struct mh_author author;
+		struct mh_tag tag;
+	} u;
+};
+
+/* Gathers every row, then gives each article its ordered group (arena
+ * memory). */
 struct relfill {
 	struct article_index *ix;
 	struct mh_arena *a;
 	bool authors;
-	struct mh_buf group;
-	size_t in_group;
-	int64_t group_id;
+	struct mh_buf rows; /* struct rel_row */
+	size_t n;
 };
 
 /* Decodes one row into the memory of one item of a list. */
@@ -183,15 +197,20 @@ static void index_init(struct article_index *ix, struct mh_article *arts, size_t
 	ix->n = n;
 	ix->slots = malloc((n > 0 ? n : 1) * sizeof(*ix->slots));
 	MH_ASSERT(ix->slots != NULL);
+	for (size_t i = 0; i < n; i++)
+		ix->slots[i] = (struct id_slot){ arts[i].id, i };
+	qsort(ix->slots, n, sizeof(*ix->slots), slot_by_id);
+	/* each id once: an article on two of a page's lists is asked for once
+	 * (index_attach gives every copy its rows) */
 	mh_buf_append_ch(ids, open);
 	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
+		if (i > 0 && ix->slots[i].id == ix->slots[i - 1].id)
+			continue;
+		if (ids->len > 1)
 			mh_buf_append_ch(ids, ',');
-		mh_buf_append_i64(ids, arts[i].id);
-		ix->slots[i] = (struct id_slot){ arts[i].id, i };
+		mh_buf_append_i64(ids, ix->slots[i].id);
 	}
 	mh_buf_append_ch(ids, close);
-	qsort(ix->slots, n, sizeof(*ix->slots), slot_by_id);
 }
 
 static void index_attach(struct article_index *ix, int64_t article_id, bool authors, void *rows, size_t count)
@@ -342,45 +361,66 @@ static void item_change(const struct mh_store_row *r, struct mh_arena *a, void *
 
 static void relfill_begin(struct relfill *f, struct article_index *ix, struct mh_arena *a, bool authors)
 {
-	*f = (struct relfill){ .ix = ix, .a = a, .authors = authors, .group = MH_BUF_INIT };
-}
-
-/* Hands the gathered group to its article. */
-static void relfill_flush(struct relfill *f)
-{
-	if (f->in_group == 0)
-		return;
-	size_t item = f->authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
-	void *arr = mh_arena_alloc(f->a, f->in_group * item);
-	memcpy(arr, f->group.ptr, f->in_group * item);
-	index_attach(f->ix, f->group_id, f->authors, arr, f->in_group);
-	mh_buf_reset(&f->group);
-	f->in_group = 0;
+	*f = (struct relfill){ .ix = ix, .a = a, .authors = authors, .rows = MH_BUF_INIT };
 }
 
 static void relfill_row(void *ctx, const struct mh_store_row *r)
 {
 	struct relfill *f = ctx;
-	int64_t art_id = r->i64(r->ctx, 0);
-	if (art_id != f->group_id)
-		relfill_flush(f);
-	f->group_id = art_id;
-	size_t item = f->authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
-	mh_buf_reserve(&f->group, item);
-	void *row = f->group.ptr + f->group.len;
-	memset(row, 0, item);
-	if (f->authors)
-		row_author(r, f->a, 1, row);
-	else
-		row_tag(r, f->a, 1, row);
-	f->group.len += item;
-	f->in_group++;
+	mh_buf_reserve(&f->rows, sizeof(struct rel_row));
+	struct rel_row *row = (struct rel_row *)(void *)(f->rows.ptr + f->rows.len);
+	memset(row, 0, sizeof(*row));
+	row->article_id = r->i64(r->ctx, 0);
+	if (f->authors) {
+		row_author(r, f->a, 1, &row->u.author);
+		row->position = r->i64(r->ctx, MH_STORE_BATCH_AUTHOR_POSITION);
+	} else {
+		row_tag(r, f->a, 1, &row->u.tag);
+	}
+	f->rows.len += sizeof(*row);
+	f->n++;
 }
 
+static int rel_author_order(const void *x, const void *y)
+{
+	const struct rel_row *a = x, *b = y;
+	if (a->article_id != b->article_id)
+		return a->article_id < b->article_id ? -1 : 1;
+	if (a->position != b->position)
+		return a->position < b->position ? -1 : 1;
+	return a->u.author.id < b->u.author.id ? -1 : a->u.author.id > b->u.author.id;
+}
+
+static int rel_tag_order(const void *x, const void *y)
+{
+	const struct rel_row *a = x, *b = y;
+	if (a->article_id != b->article_id)
+		return a->article_id < b->article_id ? -1 : 1;
+	int c = strcmp(a->u.tag.name, b->u.tag.name);
+	if (c != 0)
+		return c;
+	return a->u.tag.id < b->u.tag.id ? -1 : a->u.tag.id > b->u.tag.id;
+}
+
+/* Orders the rows and hands each article its group. */
 static void relfill_end(struct relfill *f)
 {
-	relfill_flush(f);
-	mh_buf_free(&f->group);
+	struct rel_row *rows = (struct rel_row *)(void *)f->rows.ptr;
+	if (f->n > 1)
+		qsort(rows, f->n, sizeof(*rows), f->authors ? rel_author_order : rel_tag_order);
+	size_t item = f->authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
+	for (size_t i = 0; i < f->n;) {
+		size_t j = i;
+		while (j < f->n && rows[j].article_id == rows[i].article_id)
+			j++;
+		char *arr = mh_arena_alloc_raw(f->a, (j - i) * item);
+		for (size_t k = i; k < j; k++)
+			memcpy(arr + (k - i) * item, f->authors ? (const void *)&rows[k].u.author : (const void *)&rows[k].u.tag,
+			       item);
+		index_attach(f->ix, rows[i].article_id, f->authors, arr, j - i);
+		i = j;
+	}
+	mh_buf_free(&f->rows);
 }
 /* ---- the backend's statements, as typed steps ----
  * Each runs one of the backend's statements (store_int.h's MH_Q_*) and
@@ -949,11 +989,25 @@ static enum mh_store_rc no_such(enum mh_store_rc rc, const char *what, int64_t i
 	return rc;
 }
 
+static int section_order(const void *x, const void *y)
+{
+	const struct mh_section *a = x, *b = y;
+	if (a->position != b->position)
+		return a->position < b->position ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Every page reads these: ordered here (by position, then id) rather than
+ * by an ORDER BY, which SQLite would sort in a temporary table each time
+ * (there is no index on position, and a handful of rows). */
 enum mh_store_rc mh_store_sections(struct mh_store *s, struct mh_arena *a, struct mh_section **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
-	return collect(s, MH_Q_SECTIONS, NULL, a, sizeof(struct mh_section), item_section, (void **)out, n);
+	enum mh_store_rc rc = collect(s, MH_Q_SECTIONS, NULL, a, sizeof(struct mh_section), item_section, (void **)out, n);
+	if (rc == MH_OK && *n > 1)
+		qsort(*out, *n, sizeof(**out), section_order);
+	return rc;
 }
 
 enum mh_store_rc mh_store_section_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
