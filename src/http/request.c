@@ -288,11 +288,15 @@ static bool is_framing_header(const char *lname)
 static h2o_iovec_t pool_value(h2o_req_t *r, struct mh_str s)
 {
 	char *d = h2o_mem_alloc_pool(&r->pool, s.len + 1);
-	for (size_t i = 0; i < s.len; i++) {
-		char c = s.ptr[i];
-		d[i] = (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
-	}
+	if (s.len > 0)
+		memcpy(d, s.ptr, s.len);
 	d[s.len] = '\0';
+	/* copied whole, then the rare bad byte found with memchr (vectorised
+	 * in libc): every answer carries several long values (the CSP) */
+	static const char bad[3] = { '\r', '\n', '\0' };
+	for (int k = 0; k < 3; k++)
+		for (char *p = memchr(d, bad[k], s.len); p != NULL; p = memchr(p + 1, bad[k], s.len - (size_t)(p + 1 - d)))
+			*p = ' ';
 	return h2o_iovec_init(d, s.len);
 }
 
@@ -303,6 +307,16 @@ void mh_response_header(struct mh_request *req, const char *name, struct mh_str 
 	MH_ASSERT(!st->responded);
 	size_t n = strlen(name);
 	MH_ASSERT(n > 0);
+	/* A name h2o knows, written in lower case (what the pages send on
+	 * every answer: etag, vary, cache-control, content-encoding...): its
+	 * static token, nothing copied. */
+	const h2o_token_t *tok = h2o_lookup_token(name, n);
+	if (tok != NULL) {
+		MH_ASSERT(!is_framing_header(name));
+		h2o_iovec_t v = pool_value(r, value);
+		h2o_add_header(&r->pool, &r->res.headers, tok, NULL, v.base, v.len);
+		return;
+	}
 	/* Lower-case (HTTP/2 requires it) so that known names become tokens. */
 	char *lname = h2o_mem_alloc_pool(&r->pool, n + 1);
 	for (size_t i = 0; i < n; i++) {
