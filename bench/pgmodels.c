@@ -10,9 +10,11 @@
  * A page is the statements src/store/postgres.c runs for /articles/SLUG with
  * the page cache off (the store's own SQL text and list parameters, taken
  * from it at start; prepared once per connection, text parameters and
- * results), each depending on the one before: sections; the article by slug; its authors; its tags; the 3
- * older articles of the stream (cursor on the article's published_at, id);
- * their authors; their tags. With -d, one more statement per page,
+ * results), each depending on the one before: sections; the article by
+ * slug; the 3 older articles of the stream (cursor on the article's
+ * published_at, id); the authors of all four; their tags (5 statements;
+ * 7 before issue 6's fast path read the article's and the stream's
+ * bylines and tags together). With -d, one more statement per page,
  * `SELECT pg_sleep(DELAY_US / 1e6)`, stands in for the round trips of a
  * database on another machine (a server-side wait: it costs no CPU).
  *
@@ -58,12 +60,14 @@
 #include "site/site.h"
 #include "store/store_int.h"
 
-enum step { S_SECTIONS, S_ARTICLE, S_AUTHORS, S_TAGS, S_STREAM, S_STREAM_AUTHORS, S_STREAM_TAGS, S_DELAY, S__COUNT };
+/* The article page's statements since issue 6's fast path: the bylines and
+ * tags of the article and its stream are read together (src/site/pages.c,
+ * mh_store_articles_relations). */
+enum step { S_SECTIONS, S_ARTICLE, S_STREAM, S_AUTHORS, S_TAGS, S_DELAY, S__COUNT };
 
-static const char *const step_name[S__COUNT] = {"p_sections", "p_article",	   "p_authors",	    "p_tags",
-						"p_stream",   "p_stream_authors", "p_stream_tags", "p_delay"};
-/* Filled from the store by load_sql(); S_STREAM_* reuse S_AUTHORS/S_TAGS
- * under their own names (for the statement log). */
+static const char *const step_name[S__COUNT] = { "p_sections", "p_article", "p_stream",
+						 "p_authors",  "p_tags",    "p_delay" };
+/* Filled from the store by load_sql(). */
 static const char *step_sql[S__COUNT];
 static struct mh_buf stream_sql = MH_BUF_INIT;
 
@@ -87,8 +91,6 @@ static void load_sql(void)
 	struct mh_article_query q = stream_query(1, 1);
 	mh_store_postgres_list_sql(&stream_sql, mh_store_query_flags(&q), false);
 	step_sql[S_STREAM] = mh_buf_cstr(&stream_sql);
-	step_sql[S_STREAM_AUTHORS] = step_sql[S_AUTHORS];
-	step_sql[S_STREAM_TAGS] = step_sql[S_TAGS];
 	step_sql[S_DELAY] = "SELECT pg_sleep($1::float8)";
 }
 
@@ -134,7 +136,7 @@ struct page {
 	enum step step;
 	double started;
 	bool counted; /* started inside the window */
-	char id[24], published_at[24], stream_ids[96];
+	char id[24], published_at[24], page_ids[128];
 	char list_vals[MH_STORE_LIST_NPARAMS][24]; /* the stream query's parameters */
 	PGresult *res; /* the current statement's result, until its NULL */
 	bool want_write;
@@ -192,8 +194,7 @@ static int step_params(struct page *p, const char *v[MH_STORE_LIST_NPARAMS], cha
 		return 1;
 	case S_AUTHORS:
 	case S_TAGS:
-		snprintf(scratch[0], sizeof(scratch[0]), "{%s}", p->id);
-		v[0] = scratch[0];
+		v[0] = p->page_ids; /* the article's and its stream's */
 		return 1;
 	case S_STREAM: {
 		struct mh_article_query q = stream_query(strtoll(p->published_at, NULL, 10), strtoll(p->id, NULL, 10));
@@ -205,10 +206,6 @@ static int step_params(struct page *p, const char *v[MH_STORE_LIST_NPARAMS], cha
 		}
 		return MH_STORE_LIST_NPARAMS;
 	}
-	case S_STREAM_AUTHORS:
-	case S_STREAM_TAGS:
-		v[0] = p->stream_ids;
-		return 1;
 	case S_DELAY:
 		snprintf(scratch[0], sizeof(scratch[0]), "%.6f", (double)O.delay_us / 1e6);
 		v[0] = scratch[0];
@@ -241,12 +238,11 @@ static bool step_result(struct page *p, PGresult *r)
 		snprintf(p->published_at, sizeof(p->published_at), "%s", PQgetvalue(r, 0, 12));
 	} else if (p->step == S_STREAM) {
 		size_t at = 0;
-		at += (size_t)snprintf(p->stream_ids + at, sizeof(p->stream_ids) - at, "{");
-		for (int i = 0; i < rows && at < sizeof(p->stream_ids); i++)
-			at += (size_t)snprintf(p->stream_ids + at, sizeof(p->stream_ids) - at, "%s%s", i ? "," : "",
-					       PQgetvalue(r, i, 0));
-		if (at < sizeof(p->stream_ids))
-			snprintf(p->stream_ids + at, sizeof(p->stream_ids) - at, "}");
+		at += (size_t)snprintf(p->page_ids + at, sizeof(p->page_ids) - at, "{%s", p->id);
+		for (int i = 0; i < rows && at < sizeof(p->page_ids); i++)
+			at += (size_t)snprintf(p->page_ids + at, sizeof(p->page_ids) - at, ",%s", PQgetvalue(r, i, 0));
+		if (at < sizeof(p->page_ids))
+			snprintf(p->page_ids + at, sizeof(p->page_ids) - at, "}");
 	}
 	return true;
 }
@@ -264,7 +260,7 @@ static void lat_add(struct worker *w, double v)
 
 static enum step last_step(void)
 {
-	return O.delay_us > 0 ? S_DELAY : S_STREAM_TAGS;
+	return O.delay_us > 0 ? S_DELAY : S_TAGS;
 }
 
 static void page_begin(struct page *p)

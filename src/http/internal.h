@@ -45,6 +45,10 @@ struct mh_worker {
 	 * in batches, at the latest a second after the first one came (the
 	 * timer is armed only while lines wait) and when the worker stops. */
 	struct mh_log_buf log;
+	/* A request's arena, reset when its request was disposed and kept for
+	 * the next one (mh_arena_reset): requests reuse its chunks instead of
+	 * allocating and zeroing their own. NULL while a request holds it. */
+	struct mh_arena *arena_spare;
 	h2o_timeout_t log_flush_timeout;
 	h2o_timeout_entry_t log_flush_entry;
 };

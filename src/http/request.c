@@ -5,7 +5,9 @@
  *
  * Memory per request: one h2o shared allocation (struct reqstate, linked to
  * req->pool so its dispose callback runs when h2o is done with the request)
- * and the request's arena. Everything else — header copies, the response
+ * and the request's arena — the worker's kept one, reset and reused, unless
+ * another request of the worker holds it (HTTP/2, a response still going
+ * out), then a new one. Everything else — header copies, the response
  * body copy — comes from h2o's per-request pool.
  */
 #include "http/internal.h"
@@ -69,7 +71,12 @@ static void on_request_disposed(void *p)
 	struct reqstate *st = p;
 	if (st->w->server->cfg.access_log && st->responded)
 		log_access(st);
-	mh_arena_free(st->req.arena);
+	if (st->w->arena_spare == NULL) {
+		mh_arena_reset(st->req.arena); /* runs its destructors now, as a free would */
+		st->w->arena_spare = st->req.arena;
+	} else {
+		mh_arena_free(st->req.arena);
+	}
 	if (st->release != NULL)
 		st->release(st->release_arg);
 	if (st->conn != NULL)
@@ -144,7 +151,9 @@ int mh_http__on_req(h2o_handler_t *self, h2o_req_t *r)
 	}
 
 	struct mh_request *req = &st->req;
-	req->arena = mh_arena_new();
+	/* the worker's kept arena when no other request holds it */
+	req->arena = w->arena_spare != NULL ? w->arena_spare : mh_arena_new();
+	w->arena_spare = NULL;
 	req->impl = st;
 	req->worker = w->index;
 	req->method = str_of(r->method);
@@ -300,11 +309,15 @@ static bool is_framing_header(const char *lname)
 static h2o_iovec_t pool_value(h2o_req_t *r, struct mh_str s)
 {
 	char *d = h2o_mem_alloc_pool(&r->pool, s.len + 1);
-	for (size_t i = 0; i < s.len; i++) {
-		char c = s.ptr[i];
-		d[i] = (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
-	}
+	if (s.len > 0)
+		memcpy(d, s.ptr, s.len);
 	d[s.len] = '\0';
+	/* copied whole, then the rare bad byte found with memchr (vectorised
+	 * in libc): every answer carries several long values (the CSP) */
+	static const char bad[3] = { '\r', '\n', '\0' };
+	for (int k = 0; k < 3; k++)
+		for (char *p = memchr(d, bad[k], s.len); p != NULL; p = memchr(p + 1, bad[k], s.len - (size_t)(p + 1 - d)))
+			*p = ' ';
 	return h2o_iovec_init(d, s.len);
 }
 
@@ -315,6 +328,16 @@ void mh_response_header(struct mh_request *req, const char *name, struct mh_str 
 	MH_ASSERT(!st->responded);
 	size_t n = strlen(name);
 	MH_ASSERT(n > 0);
+	/* A name h2o knows, written in lower case (what the pages send on
+	 * every answer: etag, vary, cache-control, content-encoding...): its
+	 * static token, nothing copied. */
+	const h2o_token_t *tok = h2o_lookup_token(name, n);
+	if (tok != NULL) {
+		MH_ASSERT(!is_framing_header(name));
+		h2o_iovec_t v = pool_value(r, value);
+		h2o_add_header(&r->pool, &r->res.headers, tok, NULL, v.base, v.len);
+		return;
+	}
 	/* Lower-case (HTTP/2 requires it) so that known names become tokens. */
 	char *lname = h2o_mem_alloc_pool(&r->pool, n + 1);
 	for (size_t i = 0; i < n; i++) {

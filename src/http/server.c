@@ -468,6 +468,9 @@ static void *worker_main(void *arg)
 	h2o_timeout_dispose(w->loop, &w->log_flush_timeout);
 	h2o_evloop_destroy(w->loop);
 	w->loop = NULL;
+	/* every request is disposed by now: nothing will park an arena again */
+	mh_arena_free(w->arena_spare);
+	w->arena_spare = NULL;
 	mh_log_buf_free(&w->log); /* a graceful stop loses no line */
 	if (ok && cfg->thread_hook != NULL)
 		cfg->thread_hook(w->index, false, cfg->ctx);

@@ -869,7 +869,7 @@ static void write_val(struct rstate *st, const struct mh_val *v, bool raw)
 		return;
 	switch (v->type) {
 	case MH_VAL_BOOL: mh_buf_append_c(st->out, v->u.b ? "true" : "false"); break;
-	case MH_VAL_INT: mh_buf_printf(st->out, "%" PRId64, v->u.i); break;
+	case MH_VAL_INT: mh_buf_append_i64(st->out, v->u.i); break;
 	case MH_VAL_DOUBLE: write_double(st->out, v->u.d); break;
 	case MH_VAL_STRING:
 		if (raw && st->t->spec_mode)

@@ -86,15 +86,19 @@ void mh_val_push(struct mh_arena *a, struct mh_val *list, struct mh_val *item)
 struct mh_val *mh_val_set(struct mh_arena *a, struct mh_val *map, const char *key, struct mh_val *v)
 {
 	MH_ASSERT(map != NULL && map->type == MH_VAL_MAP && key != NULL && v != NULL);
+	/* a key set again replaces its value; the first byte rules most keys
+	 * out without a call (a card's map gets some twenty keys) */
 	for (size_t i = 0; i < map->u.map.len; i++) {
-		if (strcmp(map->u.map.pairs[i].key, key) == 0) {
+		const char *k = map->u.map.pairs[i].key;
+		if (k[0] == key[0] && strcmp(k, key) == 0) {
 			map->u.map.pairs[i].val = v;
 			return map;
 		}
 	}
 	if (map->u.map.len == map->u.map.cap) {
 		size_t cap = map->u.map.cap ? map->u.map.cap * 2 : 8;
-		struct mh_val_pair *pairs = MH_NEW_ARRAY(a, struct mh_val_pair, cap);
+		/* every pair up to len is written below, the rest when added */
+		struct mh_val_pair *pairs = mh_arena_alloc_raw(a, sizeof(*pairs) * cap);
 		if (map->u.map.len)
 			memcpy(pairs, map->u.map.pairs, map->u.map.len * sizeof(*pairs));
 		map->u.map.pairs = pairs;

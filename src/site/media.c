@@ -110,6 +110,60 @@ bool mh_site_media_stored(struct mh_site_req *r, struct mh_str arg)
 
 /* ---- the theme's picture data ---- */
 
+/* The original's name in a /media/NAME address (not a size's); false for
+ * any other address. */
+static bool stored_name(const char *url, struct mh_str *name)
+{
+	int width;
+	enum mh_media_type format;
+	return url != NULL && strncmp(url, "/media/", 7) == 0 &&
+	       mh_media_parse_path(mh_str_c(url + 7), name, &width, &format) && width == 0;
+}
+
+void mh_site_media_prefetch(struct mh_site_req *r, const struct mh_article *arts, size_t n)
+{
+	if (r->store == NULL)
+		return;
+	struct mh_str *names = MH_NEW_ARRAY(r->a, struct mh_str, r->n_media_asked + n + 1);
+	size_t k = r->n_media_asked, fresh = 0;
+	if (k > 0)
+		memcpy(names, r->media_asked, k * sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		if (stored_name(arts[i].image_url, &names[k + fresh]))
+			fresh++;
+	if (fresh == 0)
+		return;
+	struct mh_media *found = NULL;
+	size_t n_found = 0;
+	if (mh_store_media_by_names(r->store, r->a, names + k, fresh, &found, &n_found) != MH_OK)
+		return; /* not asked: mh_site_view_image tries each on its own */
+	struct mh_media *all = MH_NEW_ARRAY(r->a, struct mh_media, r->n_media + n_found + 1);
+	if (r->n_media > 0)
+		memcpy(all, r->media, r->n_media * sizeof(*all));
+	if (n_found > 0)
+		memcpy(all + r->n_media, found, n_found * sizeof(*all));
+	r->media = all;
+	r->n_media += n_found;
+	r->media_asked = names;
+	r->n_media_asked = k + fresh;
+}
+
+/* The stored item named name: from the page's prefetch when it was asked
+ * about there (NULL: not stored), else one statement of its own. */
+static struct mh_media *media_of(struct mh_site_req *r, struct mh_str name)
+{
+	for (size_t i = 0; i < r->n_media_asked; i++) {
+		if (!mh_str_eq(r->media_asked[i], name))
+			continue;
+		for (size_t j = 0; j < r->n_media; j++)
+			if (mh_str_eq_c(name, r->media[j].name))
+				return &r->media[j];
+		return NULL;
+	}
+	struct mh_media *m = NULL;
+	return mh_store_media_by_name(r->store, r->a, name, &m) == MH_OK ? m : NULL;
+}
+
 struct mh_val *mh_site_view_image(struct mh_site_req *r, const char *url, const char *alt)
 {
 	struct mh_arena *a = r->a;
@@ -120,12 +174,8 @@ struct mh_val *mh_site_view_image(struct mh_site_req *r, const char *url, const 
 	/* Open Graph needs an absolute address */
 	mh_val_set_cstr(a, img, "og_url", url[0] == '/' ? mh_arena_printf(a, "%s%s", base, url) : url);
 	struct mh_media *m = NULL;
-	struct mh_str stem;
-	int width;
-	enum mh_media_type format;
-	if (r->store == NULL || strncmp(url, "/media/", 7) != 0 ||
-	    !mh_media_parse_path(mh_str_c(url + 7), &stem, &width, &format) || width != 0 ||
-	    mh_store_media_by_name(r->store, a, stem, &m) != MH_OK)
+	struct mh_str name;
+	if (r->store == NULL || !stored_name(url, &name) || (m = media_of(r, name)) == NULL)
 		return img; /* a plain address: shown as it is */
 	const char *dot = strrchr(m->name, '.');
 	int stem_len = (int)(dot - m->name);

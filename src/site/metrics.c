@@ -26,6 +26,7 @@ struct slot {
 	counter duration_us, bytes;
 	counter cache_hits, cache_misses;
 	counter db_unavailable, db_error;
+	counter statements[MAX_ROUTES]; /* database statements pages ran */
 } __attribute__((aligned(64)));
 
 struct mh_site_metrics {
@@ -97,6 +98,13 @@ void mh_site_metrics_db_error(struct mh_site_metrics *m, int worker, enum mh_sto
 	bump(rc == MH_UNAVAILABLE ? &m->slots[worker].db_unavailable : &m->slots[worker].db_error, 1);
 }
 
+void mh_site_metrics_statements(struct mh_site_metrics *m, const struct mh_request *req, uint64_t n)
+{
+	MH_ASSERT(req->worker >= 0 && req->worker < m->threads);
+	int route = req->route > 0 && (size_t)req->route <= mh_site_route_count() ? req->route : 0;
+	bump(&m->slots[req->worker].statements[route], n);
+}
+
 static void help(struct mh_buf *b, const char *name, const char *type, const char *text)
 {
 	mh_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
@@ -148,6 +156,12 @@ void mh_site_metrics_write(const struct mh_site_metrics *m, struct mh_buf *b, co
 	mh_buf_printf(b, "masthead_db_errors_total{kind=\"unavailable\"} %llu\n",
 		      (unsigned long long)SUM(m, db_unavailable));
 	mh_buf_printf(b, "masthead_db_errors_total{kind=\"error\"} %llu\n", (unsigned long long)SUM(m, db_error));
+
+	help(b, "masthead_db_statements_total", "counter",
+	     "Database statements run to make pages (not answered from the page cache), by route.");
+	for (size_t r = 0; r <= nroutes; r++)
+		mh_buf_printf(b, "masthead_db_statements_total{route=\"%s\"} %llu\n", r == 0 ? "other" : mh_site_route_name(r),
+			      (unsigned long long)sum(m, offsetof(struct slot, statements) + r * sizeof(counter)));
 
 	if (x->jobs_known) {
 		help(b, "masthead_jobs", "gauge", "Jobs in the shared queue, by state (queued is the queue's depth).");

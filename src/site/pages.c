@@ -23,14 +23,24 @@ enum mh_store_rc mh_site_page_home(struct mh_site_req *r, struct mh_str arg)
 	(void)arg;
 	struct mh_article *latest = NULL, *picks = NULL;
 	size_t n_latest = 0, n_picks = 0;
-	struct mh_article_query q = { .limit = 11 };
+	struct mh_article_query q = { .limit = 11, .without_relations = true };
 	enum mh_store_rc rc = mh_store_articles(r->store, r->a, &q, &latest, &n_latest);
 	if (rc != MH_OK)
 		return rc;
-	struct mh_article_query pq = { .staff_picks_only = true, .limit = 5 };
+	struct mh_article_query pq = { .staff_picks_only = true, .limit = 5, .without_relations = true };
 	rc = mh_store_articles(r->store, r->a, &pq, &picks, &n_picks);
 	if (rc != MH_OK)
 		return rc;
+	/* both lists' bylines, tags and images with one statement each */
+	struct mh_article *all = MH_NEW_ARRAY(r->a, struct mh_article, n_latest + n_picks + 1);
+	memcpy(all, latest, n_latest * sizeof(*all));
+	memcpy(all + n_latest, picks, n_picks * sizeof(*all));
+	rc = mh_store_articles_relations(r->store, r->a, all, n_latest + n_picks);
+	if (rc != MH_OK)
+		return rc;
+	latest = all;
+	picks = all + n_latest;
+	mh_site_media_prefetch(r, all, n_latest + n_picks);
 
 	mh_site_view_common(r, "home", mh_site_config(r->site)->title, NULL, "/", NULL);
 	mh_site_key(r, "home");
@@ -115,6 +125,7 @@ static enum mh_store_rc list_page(struct mh_site_req *r, struct mh_article_query
 		newer_q.after_published_at = arts[0].published_at;
 		newer_q.after_id = arts[0].id;
 		newer_q.limit = MH_SITE_PER_PAGE + 1;
+		newer_q.without_relations = true; /* read for its cursors only */
 		struct mh_article *newer = NULL;
 		size_t m = 0;
 		rc = mh_store_articles(r->store, r->a, &newer_q, &newer, &m);
@@ -142,6 +153,7 @@ static enum mh_store_rc list_page(struct mh_site_req *r, struct mh_article_query
 	mh_site_view_common(r, kind, full_title, description, canonical, current);
 	mh_val_set(r->a, extra_val, "url", mh_val_cstr(r->a, base));
 	mh_val_set(r->a, r->ctx, extra_key, extra_val);
+	mh_site_media_prefetch(r, arts, n);
 	mh_val_set(r->a, r->ctx, "articles", mh_site_view_articles(r, arts, n));
 	mh_site_view_pagination(r, newer_url, older_url);
 	return mh_site_render(r, kind);
@@ -207,20 +219,24 @@ static bool is_public(const struct mh_article *art, int64_t now)
 	return art->status == MH_ARTICLE_PUBLISHED && art->published_at <= now;
 }
 
-/* The next batch of the Latest stream after art: its context keys "stream",
- * "stream_more_url" (absent at the end) and "next_article". */
-static enum mh_store_rc add_stream(struct mh_site_req *r, const struct mh_article *art)
+/* The next batch of the Latest stream after art, without authors and tags
+ * (the caller reads them, with its own article's when it shows one). */
+static enum mh_store_rc read_stream(struct mh_site_req *r, const struct mh_article *art, struct mh_article **next,
+				    size_t *n)
 {
 	struct mh_article_query q = {
 		.before_published_at = art->published_at,
 		.before_id = art->id,
 		.limit = MH_SITE_STREAM_BATCH,
+		.without_relations = true,
 	};
-	struct mh_article *next = NULL;
-	size_t n = 0;
-	enum mh_store_rc rc = mh_store_articles(r->store, r->a, &q, &next, &n);
-	if (rc != MH_OK)
-		return rc;
+	return mh_store_articles(r->store, r->a, &q, next, n);
+}
+
+/* The stream's context keys "stream", "stream_more_url" (absent at the end)
+ * and "next_article". */
+static void add_stream(struct mh_site_req *r, const struct mh_article *next, size_t n)
+{
 	mh_val_set(r->a, r->ctx, "stream", mh_site_view_articles(r, next, n));
 	if (n == MH_SITE_STREAM_BATCH)
 		mh_val_set_cstr(r->a, r->ctx, "stream_more_url",
@@ -231,13 +247,12 @@ static enum mh_store_rc add_stream(struct mh_site_req *r, const struct mh_articl
 		mh_val_set_cstr(r->a, na, "headline", next[0].headline);
 		mh_val_set(r->a, r->ctx, "next_article", na);
 	}
-	return MH_OK;
 }
 
 enum mh_store_rc mh_site_page_article(struct mh_site_req *r, struct mh_str slug)
 {
 	struct mh_article *art = NULL;
-	enum mh_store_rc rc = mh_store_article_by_slug(r->store, r->a, slug, &art);
+	enum mh_store_rc rc = mh_store_article_row_by_slug(r->store, r->a, slug, &art);
 	if (rc == MH_NOT_FOUND) {
 		/* A renamed article's address before the rename: 301 to where it
 		 * is now (any chain of renames in one step). An article that has
@@ -272,6 +287,21 @@ enum mh_store_rc mh_site_page_article(struct mh_site_req *r, struct mh_str slug)
 		r->status = 410;
 		return MH_OK;
 	}
+	struct mh_article *next = NULL;
+	size_t n = 0;
+	rc = read_stream(r, art, &next, &n);
+	if (rc != MH_OK)
+		return rc;
+	/* the article and its stream: bylines, tags and images with one
+	 * statement each */
+	struct mh_article *all = MH_NEW_ARRAY(r->a, struct mh_article, n + 1);
+	all[0] = *art;
+	memcpy(all + 1, next, n * sizeof(*all));
+	rc = mh_store_articles_relations(r->store, r->a, all, n + 1);
+	if (rc != MH_OK)
+		return rc;
+	art = &all[0];
+	mh_site_media_prefetch(r, all, n + 1);
 	const struct mh_section *sec = NULL;
 	for (size_t i = 0; i < r->n_sections; i++)
 		if (r->sections[i].id == art->section_id)
@@ -279,25 +309,30 @@ enum mh_store_rc mh_site_page_article(struct mh_site_req *r, struct mh_str slug)
 	mh_site_view_common(r, "article", art->headline, art->dek,
 			    mh_arena_printf(r->a, "/articles/%s", art->slug), sec);
 	mh_val_set(r->a, r->ctx, "article", mh_site_view_article(r, art, true));
-	rc = add_stream(r, art);
-	if (rc != MH_OK)
-		return rc;
+	add_stream(r, all + 1, n);
 	return mh_site_render(r, "article");
 }
 
 enum mh_store_rc mh_site_page_stream(struct mh_site_req *r, struct mh_str slug)
 {
+	/* only art's place in the stream is needed, not its byline or tags */
 	struct mh_article *art = NULL;
-	enum mh_store_rc rc = mh_store_article_by_slug(r->store, r->a, slug, &art);
+	enum mh_store_rc rc = mh_store_article_row_by_slug(r->store, r->a, slug, &art);
 	if (rc != MH_OK)
 		return rc;
 	if (!is_public(art, mh_time_now()))
 		return MH_NOT_FOUND;
+	struct mh_article *next = NULL;
+	size_t n = 0;
+	rc = read_stream(r, art, &next, &n);
+	if (rc == MH_OK)
+		rc = mh_store_articles_relations(r->store, r->a, next, n);
+	if (rc != MH_OK)
+		return rc;
+	mh_site_media_prefetch(r, next, n);
 	mh_site_view_common(r, "stream", art->headline, NULL, NULL, NULL);
 	/* the batch follows art: it changes when art moves or goes */
 	mh_site_key(r, "article:%lld", (long long)art->id);
-	rc = add_stream(r, art);
-	if (rc != MH_OK)
-		return rc;
+	add_stream(r, next, n);
 	return mh_site_render(r, "stream");
 }

@@ -293,6 +293,14 @@ void mh_site_invalidate(struct mh_site *s, struct mh_str keys)
 	}
 }
 
+void mh_site_key_id(struct mh_site_req *r, const char *prefix, int64_t id)
+{
+	if (r->keys.len > 0)
+		mh_buf_append_ch(&r->keys, ' ');
+	mh_buf_append_c(&r->keys, prefix);
+	mh_buf_append_i64(&r->keys, id);
+}
+
 void mh_site_key(struct mh_site_req *r, const char *fmt, ...)
 {
 	if (r->keys.len > 0)
@@ -563,12 +571,16 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 	if (rc == MH_OK)
 		rc = mh_store_read_begin(r->store);
 	if (rc == MH_OK) {
+		uint64_t statements = mh_store_statements(r->store);
 		rc = mh_store_sections(r->store, r->a, &r->sections, &r->n_sections);
 		if (rc == MH_OK) {
 			r->cacheable = rt->cacheable;
 			rc = rt->page(r, arg);
 		}
 		mh_store_read_end(r->store);
+		/* what making this page cost the database (tests hold each
+		 * kind of page to its count) */
+		mh_site_metrics_statements(s->metrics, req, mh_store_statements(r->store) - statements);
 	}
 	switch (rc) {
 	case MH_OK:

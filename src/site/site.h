@@ -113,6 +113,13 @@ struct mh_site_req {
 	struct mh_user *user;
 	const char *session_hash; /* the session's token hash */
 	const char *csrf;         /* the session's CSRF token, for forms */
+	/* the stored images of the page's cards, read with one statement
+	 * (mh_site_media_prefetch) before the cards are made: the names asked
+	 * for, and those found */
+	struct mh_str *media_asked;
+	size_t n_media_asked;
+	struct mh_media *media;
+	size_t n_media;
 };
 
 /* What a page handler returns: MH_OK with status/body filled, or an error
@@ -179,6 +186,8 @@ void mh_site_metrics_free(struct mh_site_metrics *m);
 void mh_site_metrics_response(struct mh_site_metrics *m, const struct mh_request *req, int status, size_t bytes,
 			      int64_t us);
 void mh_site_metrics_db_error(struct mh_site_metrics *m, int worker, enum mh_store_rc rc);
+/* n more database statements run to make a page of req's route. */
+void mh_site_metrics_statements(struct mh_site_metrics *m, const struct mh_request *req, uint64_t n);
 void mh_site_metrics_write(const struct mh_site_metrics *m, struct mh_buf *b, const struct mh_site_metrics_extra *x);
 struct mh_site_metrics *mh_site_metrics(struct mh_site *s);
 /* The worker's database connection (opened again if it failed before), or
@@ -253,6 +262,10 @@ bool mh_site_media_stored(struct mh_site_req *r, struct mh_str arg);
  * address; for a stored item also stored, width, height, srcset,
  * webp_srcset, og_width, og_height, og_type (themes/default/README.md). */
 struct mh_val *mh_site_view_image(struct mh_site_req *r, const char *url, const char *alt);
+/* Reads the stored images of arts' lead images with one statement, for
+ * mh_site_view_image to find (an image it was not asked about costs a
+ * statement of its own). A failed read is left to mh_site_view_image. */
+void mh_site_media_prefetch(struct mh_site_req *r, const struct mh_article *arts, size_t n);
 
 /* view.c: template context */
 void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *title, const char *description,
@@ -263,6 +276,9 @@ struct mh_val *mh_site_view_articles(struct mh_site_req *r, const struct mh_arti
  * on the oldest. */
 void mh_site_view_pagination(struct mh_site_req *r, const char *newer_url, const char *older_url);
 void mh_site_key(struct mh_site_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same for "<prefix><id>" ("article:12"), without a format string: a
+ * list page names one key per card. */
+void mh_site_key_id(struct mh_site_req *r, const char *prefix, int64_t id);
 /* Renders template name into r->body; MH_ERROR if the theme lacks it. */
 enum mh_store_rc mh_site_render(struct mh_site_req *r, const char *name);
 const struct mh_theme *mh_site_theme(struct mh_site *s);

@@ -9,16 +9,15 @@
 #include "content/content.h"
 #include "site/site.h"
 
-static const char *fmt_time(struct mh_site_req *r, int64_t t, const char *fmt)
+/* b: scratch space the caller reuses across calls (one allocation a card) */
+static const char *fmt_time(struct mh_site_req *r, struct mh_buf *b, int64_t t, const char *fmt)
 {
-	struct mh_buf b = MH_BUF_INIT;
+	mh_buf_reset(b);
 	if (fmt == NULL)
-		mh_time_rfc3339(&b, t);
+		mh_time_rfc3339(b, t);
 	else
-		mh_time_format(&b, t, fmt);
-	char *s = mh_arena_strndup(r->a, b.ptr ? b.ptr : "", b.len);
-	mh_buf_free(&b);
-	return s;
+		mh_time_format(b, t, fmt);
+	return mh_arena_strndup(r->a, b->ptr ? b->ptr : "", b->len);
 }
 
 static struct mh_val *link(struct mh_site_req *r, const char *name, const char *url)
@@ -50,7 +49,7 @@ static struct mh_val *social_links(struct mh_site_req *r, const char *spec)
 
 static const char *section_url(struct mh_site_req *r, const struct mh_section *sec)
 {
-	return mh_arena_printf(r->a, "/section/%s", sec->slug);
+	return MH_ARENA_CONCAT(r->a, "/section/", sec->slug);
 }
 
 void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *title, const char *description,
@@ -86,7 +85,7 @@ void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *ti
 	mh_val_set_cstr(a, page, "title", title);
 	mh_val_set_cstr(a, page, "description", description != NULL ? description : cfg->tagline);
 	if (canonical_path != NULL)
-		mh_val_set_cstr(a, page, "canonical", mh_arena_printf(a, "%s%s", cfg->base_url, canonical_path));
+		mh_val_set_cstr(a, page, "canonical", MH_ARENA_CONCAT(a, cfg->base_url, canonical_path));
 	mh_val_set(a, r->ctx, "page", page);
 
 	struct mh_buf y = MH_BUF_INIT;
@@ -122,7 +121,7 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 {
 	struct mh_arena *a = r->a;
 	struct mh_val *m = mh_val_map(a);
-	mh_val_set_cstr(a, m, "url", mh_arena_printf(a, "/articles/%s", art->slug));
+	mh_val_set_cstr(a, m, "url", MH_ARENA_CONCAT(a, "/articles/", art->slug));
 	mh_val_set_cstr(a, m, "slug", art->slug);
 	mh_val_set_cstr(a, m, "headline", art->headline);
 	mh_val_set_cstr(a, m, "dek", art->dek);
@@ -134,18 +133,19 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 	struct mh_val *authors = mh_val_list(a);
 	for (size_t i = 0; i < art->n_authors; i++) {
 		const struct mh_author *au = &art->authors[i];
-		struct mh_val *v = link(r, au->name, mh_arena_printf(a, "/author/%s", au->slug));
+		struct mh_val *v = link(r, au->name, MH_ARENA_CONCAT(a, "/author/", au->slug));
 		mh_val_set_bool(a, v, "first", i == 0);
 		mh_val_set_bool(a, v, "last", i + 1 == art->n_authors);
 		mh_val_push(a, authors, v);
 	}
 	mh_val_set(a, m, "authors", authors);
-	mh_val_set_cstr(a, m, "published_iso", fmt_time(r, art->published_at, NULL));
-	mh_val_set_cstr(a, m, "published", fmt_time(r, art->published_at, "%B %-d, %Y"));
-	mh_val_set_cstr(a, m, "updated_iso", fmt_time(r, art->updated_at, NULL));
-	mh_val_set_cstr(a, m, "updated", fmt_time(r, art->updated_at, "%B %-d, %Y"));
-	mh_val_set_int(a, m, "views", art->views);
 	struct mh_buf v = MH_BUF_INIT;
+	mh_val_set_cstr(a, m, "published_iso", fmt_time(r, &v, art->published_at, NULL));
+	mh_val_set_cstr(a, m, "published", fmt_time(r, &v, art->published_at, "%B %-d, %Y"));
+	mh_val_set_cstr(a, m, "updated_iso", fmt_time(r, &v, art->updated_at, NULL));
+	mh_val_set_cstr(a, m, "updated", fmt_time(r, &v, art->updated_at, "%B %-d, %Y"));
+	mh_val_set_int(a, m, "views", art->views);
+	mh_buf_reset(&v);
 	mh_format_thousands(&v, art->views);
 	mh_val_set_cstr(a, m, "views_display", mh_arena_strndup(a, v.ptr, v.len));
 	mh_buf_free(&v);
@@ -156,7 +156,7 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 	mh_val_set_bool(a, m, "staff_pick", art->staff_pick);
 	struct mh_val *tags = mh_val_list(a);
 	for (size_t i = 0; i < art->n_tags; i++)
-		mh_val_push(a, tags, link(r, art->tags[i].name, mh_arena_printf(a, "/tag/%s", art->tags[i].slug)));
+		mh_val_push(a, tags, link(r, art->tags[i].name, MH_ARENA_CONCAT(a, "/tag/", art->tags[i].slug)));
 	mh_val_set(a, m, "tags", tags);
 	if (art->lead_html != NULL)
 		mh_val_set(a, m, "lead_html", mh_val_html(a, mh_str_c(art->lead_html)));
@@ -167,7 +167,7 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 		mh_val_set_bool(a, m, "has_video", strstr(art->body_html, "data-video-id=") != NULL);
 	}
 	/* the page shows this article: any change to it makes the page stale */
-	mh_site_key(r, "article:%lld", (long long)art->id);
+	mh_site_key_id(r, "article:", art->id);
 	return m;
 }
 

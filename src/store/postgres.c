@@ -46,7 +46,7 @@
 static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_MIG_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
 	[MH_Q_MIG_RECORD] = "INSERT INTO schema_migrations(version, applied_at) VALUES ($1, $2)",
-	[MH_Q_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections ORDER BY position, id",
+	[MH_Q_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections", /* store.c orders them */
 	[MH_Q_SECTION_BY_SLUG] = "SELECT " MH_STORE_SECTION_COLS " FROM sections WHERE slug = $1",
 	[MH_Q_SECTION_INSERT] = "INSERT INTO sections(slug, name, description, position, kind)"
 			      " VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -78,12 +78,10 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	 * as one array literal, so the statement is the same for any page size. */
 	[MH_Q_BATCH_AUTHORS] = "SELECT " MH_STORE_BATCH_AUTHOR_COLS
 			     " FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
-			     " WHERE aa.article_id = ANY ($1::bigint[])"
-			     " ORDER BY aa.article_id, aa.position",
+			     " WHERE aa.article_id = ANY ($1::bigint[])",
 	[MH_Q_BATCH_TAGS] = "SELECT " MH_STORE_BATCH_TAG_COLS
 			  " FROM article_tags at JOIN tags t ON t.id = at.tag_id"
-			  " WHERE at.article_id = ANY ($1::bigint[])"
-			  " ORDER BY at.article_id, t.name COLLATE \"C\", t.id",
+			  " WHERE at.article_id = ANY ($1::bigint[])",
 	[MH_Q_SET_VIEWS] = "UPDATE articles SET views = $2 WHERE id = $1",
 	[MH_Q_ART_LOCK] = "SELECT id FROM articles WHERE id = $1 FOR UPDATE",
 	/* The log entry and the wake-up of every node's watcher, in the
@@ -138,6 +136,7 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_MEDIA_INSERT] = "INSERT INTO media(name, type, width, height, size, alt, uploader_id, created_at, bytes)"
 			    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
 	[MH_Q_MEDIA_BY_NAME] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE name = $1",
+	[MH_Q_MEDIA_BY_NAMES] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE name IN (SELECT json_array_elements_text($1::json))",
 	[MH_Q_MEDIA_BY_ID] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE id = $1",
 	[MH_Q_MEDIA_BYTES] = "SELECT bytes FROM media WHERE id = $1",
 	[MH_Q_MEDIA_LIST] = "SELECT " MH_STORE_MEDIA_COLS " FROM media ORDER BY created_at DESC, id DESC LIMIT $1",
@@ -726,7 +725,7 @@ static struct mh_str row_blob(void *ctx, struct mh_arena *a, int col)
 	size_t n = 0;
 	unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(x->r, x->row, col), &n);
 	MH_ASSERT(raw != NULL);
-	char *copy = mh_arena_alloc(a, n + 1);
+	char *copy = mh_arena_alloc_raw(a, n + 1); /* all written below */
 	if (n > 0)
 		memcpy(copy, raw, n);
 	copy[n] = '\0';

@@ -46,7 +46,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_ROLLBACK_TO] = "ROLLBACK TO mh_save",
 	[MH_Q_MIG_VERSION] = "SELECT coalesce(max(version), 0) FROM schema_migrations",
 	[MH_Q_MIG_RECORD] = "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)",
-	[MH_Q_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections ORDER BY position, id",
+	[MH_Q_SECTIONS] = "SELECT " MH_STORE_SECTION_COLS " FROM sections", /* store.c orders them */
 	[MH_Q_SECTION_BY_SLUG] = "SELECT " MH_STORE_SECTION_COLS " FROM sections WHERE slug = ?1",
 	[MH_Q_SECTION_INSERT] = "INSERT INTO sections(slug, name, description, position, kind)"
 			      " VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
@@ -77,14 +77,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[MH_Q_ART_ADD_TAG] = "INSERT INTO article_tags(article_id, tag_id) VALUES (?1, ?2)",
 	/* Authors and tags of a whole list page in one query each: the ids come
 	 * as one JSON array so the statement stays the same for any page size. */
+	/* driven by the id list, one primary-key search per article: no IN
+	 * list or sorter (each a temporary table); store.c orders the rows */
 	[MH_Q_BATCH_AUTHORS] = "SELECT " MH_STORE_BATCH_AUTHOR_COLS
-			     " FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
-			     " WHERE aa.article_id IN (SELECT value FROM json_each(?1))"
-			     " ORDER BY aa.article_id, aa.position",
+			     " FROM json_each(?1) j JOIN article_authors aa ON aa.article_id = j.value"
+			     " JOIN authors au ON au.id = aa.author_id",
 	[MH_Q_BATCH_TAGS] = "SELECT " MH_STORE_BATCH_TAG_COLS
-			  " FROM article_tags at JOIN tags t ON t.id = at.tag_id"
-			  " WHERE at.article_id IN (SELECT value FROM json_each(?1))"
-			  " ORDER BY at.article_id, t.name, t.id",
+			  " FROM json_each(?1) j JOIN article_tags at ON at.article_id = j.value"
+			  " JOIN tags t ON t.id = at.tag_id",
 	[MH_Q_SET_VIEWS] = "UPDATE articles SET views = ?2 WHERE id = ?1",
 	/* one writer at a time: inside its transaction the row is ours already */
 	[MH_Q_ART_LOCK] = "SELECT id FROM articles WHERE id = ?1",
@@ -135,6 +135,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[MH_Q_MEDIA_INSERT] = "INSERT INTO media(name, type, width, height, size, alt, uploader_id, created_at, bytes)"
 			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
 	[MH_Q_MEDIA_BY_NAME] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE name = ?1",
+	[MH_Q_MEDIA_BY_NAMES] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE name IN (SELECT value FROM json_each(?1))",
 	[MH_Q_MEDIA_BY_ID] = "SELECT " MH_STORE_MEDIA_COLS " FROM media WHERE id = ?1",
 	[MH_Q_MEDIA_BYTES] = "SELECT bytes FROM media WHERE id = ?1",
 	[MH_Q_MEDIA_LIST] = "SELECT " MH_STORE_MEDIA_COLS " FROM media ORDER BY created_at DESC, id DESC LIMIT ?1",
@@ -311,7 +312,7 @@ static struct mh_str row_blob(void *st, struct mh_arena *a, int col)
 {
 	const void *b = sqlite3_column_blob(st, col);
 	size_t n = (size_t)sqlite3_column_bytes(st, col);
-	char *copy = mh_arena_alloc(a, n + 1);
+	char *copy = mh_arena_alloc_raw(a, n + 1); /* all written below */
 	if (n > 0)
 		memcpy(copy, b, n);
 	copy[n] = '\0';

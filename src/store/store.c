@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -142,8 +143,12 @@ static void mh_store_simple_slug(struct mh_buf *out, const char *name)
 }
 
 /* ---- filling a list's authors and tags ----
- * The relation queries return rows grouped by article id; an id-sorted
- * index of the list finds each group's article. */
+ * The relation queries return each article's rows in no set order (SQLite
+ * then runs them without a temporary table: no IN list, no sorter); the
+ * rows are gathered and put in order here, one rule for both backends:
+ * authors by their position in the byline, tags by name (bytewise, as
+ * COLLATE "C") then id. An id-sorted index of the list finds each group's
+ * article. */
 
 struct id_slot {
 	int64_t id;
@@ -156,14 +161,24 @@ struct article_index {
 	size_t n;
 };
 
-/* Gathers one article's rows, then gives them to it (arena memory). */
+/* One relation row: its article, its order key, the author or tag. */
+struct rel_row {
+	int64_t article_id;
+	int64_t position; /* authors: the byline's order */
+	union {
+		struct mh_author author;
+		struct mh_tag tag;
+	} u;
+};
+
+/* Gathers every row, then gives each article its ordered group (arena
+ * memory). */
 struct relfill {
 	struct article_index *ix;
 	struct mh_arena *a;
 	bool authors;
-	struct mh_buf group;
-	size_t in_group;
-	int64_t group_id;
+	struct mh_buf rows; /* struct rel_row */
+	size_t n;
 };
 
 /* Decodes one row into the memory of one item of a list. */
@@ -182,13 +197,20 @@ static void index_init(struct article_index *ix, struct mh_article *arts, size_t
 	ix->n = n;
 	ix->slots = malloc((n > 0 ? n : 1) * sizeof(*ix->slots));
 	MH_ASSERT(ix->slots != NULL);
+	for (size_t i = 0; i < n; i++)
+		ix->slots[i] = (struct id_slot){ arts[i].id, i };
+	qsort(ix->slots, n, sizeof(*ix->slots), slot_by_id);
+	/* each id once: an article on two of a page's lists is asked for once
+	 * (index_attach gives every copy its rows) */
 	mh_buf_append_ch(ids, open);
 	for (size_t i = 0; i < n; i++) {
-		mh_buf_printf(ids, "%s%lld", i ? "," : "", (long long)arts[i].id);
-		ix->slots[i] = (struct id_slot){ arts[i].id, i };
+		if (i > 0 && ix->slots[i].id == ix->slots[i - 1].id)
+			continue;
+		if (ids->len > 1)
+			mh_buf_append_ch(ids, ',');
+		mh_buf_append_i64(ids, ix->slots[i].id);
 	}
 	mh_buf_append_ch(ids, close);
-	qsort(ix->slots, n, sizeof(*ix->slots), slot_by_id);
 }
 
 static void index_attach(struct article_index *ix, int64_t article_id, bool authors, void *rows, size_t count)
@@ -197,13 +219,19 @@ static void index_attach(struct article_index *ix, int64_t article_id, bool auth
 	struct id_slot *hit = bsearch(&key, ix->slots, ix->n, sizeof(*ix->slots), slot_by_id);
 	if (hit == NULL)
 		return;
-	struct mh_article *art = &ix->arts[hit->idx];
-	if (authors) {
-		art->authors = rows;
-		art->n_authors = count;
-	} else {
-		art->tags = rows;
-		art->n_tags = count;
+	/* an article may be in the array more than once (a page's lists,
+	 * read together, can share one): every copy gets the rows */
+	while (hit > ix->slots && hit[-1].id == article_id)
+		hit--;
+	for (; hit < ix->slots + ix->n && hit->id == article_id; hit++) {
+		struct mh_article *art = &ix->arts[hit->idx];
+		if (authors) {
+			art->authors = rows;
+			art->n_authors = count;
+		} else {
+			art->tags = rows;
+			art->n_tags = count;
+		}
 	}
 }
 
@@ -333,45 +361,66 @@ static void item_change(const struct mh_store_row *r, struct mh_arena *a, void *
 
 static void relfill_begin(struct relfill *f, struct article_index *ix, struct mh_arena *a, bool authors)
 {
-	*f = (struct relfill){ .ix = ix, .a = a, .authors = authors, .group = MH_BUF_INIT };
-}
-
-/* Hands the gathered group to its article. */
-static void relfill_flush(struct relfill *f)
-{
-	if (f->in_group == 0)
-		return;
-	size_t item = f->authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
-	void *arr = mh_arena_alloc(f->a, f->in_group * item);
-	memcpy(arr, f->group.ptr, f->in_group * item);
-	index_attach(f->ix, f->group_id, f->authors, arr, f->in_group);
-	mh_buf_reset(&f->group);
-	f->in_group = 0;
+	*f = (struct relfill){ .ix = ix, .a = a, .authors = authors, .rows = MH_BUF_INIT };
 }
 
 static void relfill_row(void *ctx, const struct mh_store_row *r)
 {
 	struct relfill *f = ctx;
-	int64_t art_id = r->i64(r->ctx, 0);
-	if (art_id != f->group_id)
-		relfill_flush(f);
-	f->group_id = art_id;
-	size_t item = f->authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
-	mh_buf_reserve(&f->group, item);
-	void *row = f->group.ptr + f->group.len;
-	memset(row, 0, item);
-	if (f->authors)
-		row_author(r, f->a, 1, row);
-	else
-		row_tag(r, f->a, 1, row);
-	f->group.len += item;
-	f->in_group++;
+	mh_buf_reserve(&f->rows, sizeof(struct rel_row));
+	struct rel_row *row = (struct rel_row *)(void *)(f->rows.ptr + f->rows.len);
+	memset(row, 0, sizeof(*row));
+	row->article_id = r->i64(r->ctx, 0);
+	if (f->authors) {
+		row_author(r, f->a, 1, &row->u.author);
+		row->position = r->i64(r->ctx, MH_STORE_BATCH_AUTHOR_POSITION);
+	} else {
+		row_tag(r, f->a, 1, &row->u.tag);
+	}
+	f->rows.len += sizeof(*row);
+	f->n++;
 }
 
+static int rel_author_order(const void *x, const void *y)
+{
+	const struct rel_row *a = x, *b = y;
+	if (a->article_id != b->article_id)
+		return a->article_id < b->article_id ? -1 : 1;
+	if (a->position != b->position)
+		return a->position < b->position ? -1 : 1;
+	return a->u.author.id < b->u.author.id ? -1 : a->u.author.id > b->u.author.id;
+}
+
+static int rel_tag_order(const void *x, const void *y)
+{
+	const struct rel_row *a = x, *b = y;
+	if (a->article_id != b->article_id)
+		return a->article_id < b->article_id ? -1 : 1;
+	int c = strcmp(a->u.tag.name, b->u.tag.name);
+	if (c != 0)
+		return c;
+	return a->u.tag.id < b->u.tag.id ? -1 : a->u.tag.id > b->u.tag.id;
+}
+
+/* Orders the rows and hands each article its group. */
 static void relfill_end(struct relfill *f)
 {
-	relfill_flush(f);
-	mh_buf_free(&f->group);
+	struct rel_row *rows = (struct rel_row *)(void *)f->rows.ptr;
+	if (f->n > 1)
+		qsort(rows, f->n, sizeof(*rows), f->authors ? rel_author_order : rel_tag_order);
+	size_t item = f->authors ? sizeof(struct mh_author) : sizeof(struct mh_tag);
+	for (size_t i = 0; i < f->n;) {
+		size_t j = i;
+		while (j < f->n && rows[j].article_id == rows[i].article_id)
+			j++;
+		char *arr = mh_arena_alloc_raw(f->a, (j - i) * item);
+		for (size_t k = i; k < j; k++)
+			memcpy(arr + (k - i) * item, f->authors ? (const void *)&rows[k].u.author : (const void *)&rows[k].u.tag,
+			       item);
+		index_attach(f->ix, rows[i].article_id, f->authors, arr, j - i);
+		i = j;
+	}
+	mh_buf_free(&f->rows);
 }
 /* ---- the backend's statements, as typed steps ----
  * Each runs one of the backend's statements (store_int.h's MH_Q_*) and
@@ -416,10 +465,38 @@ void mh_store_arg_null(struct mh_store_args *a)
 	a->v[a->n++] = (struct mh_store_arg){ .kind = MH_ARG_NULL };
 }
 
+/* One more statement handed to the backend (mh_store_statements). Only the
+ * handle's thread writes the count: a load and a store, no locked add. */
+static void counted(struct mh_store *s)
+{
+	atomic_store_explicit(&s->statements, atomic_load_explicit(&s->statements, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+uint64_t mh_store_statements(struct mh_store *s)
+{
+	return atomic_load_explicit(&s->statements, memory_order_relaxed);
+}
+
+static enum mh_store_rc exec(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *a,
+			     mh_store_row_fn *row, void *ctx, int64_t *changed, struct mh_buf *err, const char *value,
+			     const char *fk)
+{
+	counted(s);
+	return s->ops->exec(s, id, a, row, ctx, changed, err, value, fk);
+}
+
+static enum mh_store_rc list(struct mh_store *s, unsigned flags, bool count, const struct mh_article_query *q,
+			     mh_store_row_fn *row, void *ctx)
+{
+	counted(s);
+	return s->ops->list(s, flags, count, q, row, ctx);
+}
+
 static enum mh_store_rc run(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *a,
 			    mh_store_row_fn *row, void *ctx, struct mh_buf *err, const char *value, const char *fk)
 {
-	return s->ops->exec(s, id, a, row, ctx, NULL, err, value, fk);
+	return exec(s, id, a, row, ctx, NULL, err, value, fk);
 }
 
 /* A write of one row: *changed is how many it changed. */
@@ -427,7 +504,7 @@ static enum mh_store_rc run_changed(struct mh_store *s, enum mh_store_stmt id, c
 				    int64_t *changed)
 {
 	*changed = 0;
-	return s->ops->exec(s, id, a, NULL, NULL, changed, NULL, NULL, NULL);
+	return exec(s, id, a, NULL, NULL, changed, NULL, NULL, NULL);
 }
 
 /* The first column of the (last) row: an id RETURNING gave, a max(), a count. */
@@ -585,13 +662,13 @@ static void article_row(void *ctx, const struct mh_store_row *r)
 }
 
 static enum mh_store_rc one_article(struct mh_store *s, enum mh_store_stmt id, const struct mh_store_args *args,
-				    struct mh_arena *a, struct mh_article **out)
+				    struct mh_arena *a, struct mh_article **out, bool relations)
 {
 	struct article_rows ar = { .a = a, .arts = MH_NEW(a, struct mh_article), .max = 1, .body = true };
 	enum mh_store_rc rc = run(s, id, args, article_row, &ar, NULL, NULL, NULL);
 	if (rc == MH_OK && ar.n == 0)
 		rc = MH_NOT_FOUND;
-	if (rc == MH_OK)
+	if (rc == MH_OK && relations)
 		rc = fill_relations(s, a, ar.arts, 1);
 	if (rc == MH_OK)
 		*out = ar.arts;
@@ -912,11 +989,25 @@ static enum mh_store_rc no_such(enum mh_store_rc rc, const char *what, int64_t i
 	return rc;
 }
 
+static int section_order(const void *x, const void *y)
+{
+	const struct mh_section *a = x, *b = y;
+	if (a->position != b->position)
+		return a->position < b->position ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Every page reads these: ordered here (by position, then id) rather than
+ * by an ORDER BY, which SQLite would sort in a temporary table each time
+ * (there is no index on position, and a handful of rows). */
 enum mh_store_rc mh_store_sections(struct mh_store *s, struct mh_arena *a, struct mh_section **out, size_t *n)
 {
 	*out = NULL;
 	*n = 0;
-	return collect(s, MH_Q_SECTIONS, NULL, a, sizeof(struct mh_section), item_section, (void **)out, n);
+	enum mh_store_rc rc = collect(s, MH_Q_SECTIONS, NULL, a, sizeof(struct mh_section), item_section, (void **)out, n);
+	if (rc == MH_OK && *n > 1)
+		qsort(*out, *n, sizeof(**out), section_order);
+	return rc;
 }
 
 enum mh_store_rc mh_store_section_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
@@ -1067,8 +1158,8 @@ enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const
 	size_t limit = (size_t)mh_store_list_limit(q);
 	struct article_rows ar = { .a = a, .arts = MH_NEW_ARRAY(a, struct mh_article, limit), .max = limit,
 				   .body = (f & LQ_BODY) != 0 };
-	enum mh_store_rc rc = s->ops->list(s, f, false, q, article_row, &ar);
-	if (rc == MH_OK)
+	enum mh_store_rc rc = list(s, f, false, q, article_row, &ar);
+	if (rc == MH_OK && !q->without_relations)
 		rc = fill_relations(s, a, ar.arts, ar.n);
 	if (rc != MH_OK)
 		return rc;
@@ -1083,21 +1174,44 @@ enum mh_store_rc mh_store_articles_count(struct mh_store *s, const struct mh_art
 	*count = 0;
 	if (check_query(q) != MH_OK)
 		return MH_INVALID;
-	return s->ops->list(s, mh_store_query_flags(q) & ~(unsigned)LQ_BODY, true, q, row_first, count);
+	return list(s, mh_store_query_flags(q) & ~(unsigned)LQ_BODY, true, q, row_first, count);
 }
 
-enum mh_store_rc mh_store_article_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
-					  struct mh_article **out)
+static enum mh_store_rc article_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+				       struct mh_article **out, bool relations)
 {
 	*out = NULL;
 	if (slug.len == 0)
 		return MH_NOT_FOUND;
 	struct mh_store_args args = { 0 };
 	mh_store_arg_str(&args, slug);
-	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_SLUG, &args, a, out);
+	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_SLUG, &args, a, out, relations);
 	if (rc == MH_OK)
 		report_withdrawn(*out, 1);
 	return rc;
+}
+
+enum mh_store_rc mh_store_article_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					  struct mh_article **out)
+{
+	return article_by_slug(s, a, slug, out, true);
+}
+
+enum mh_store_rc mh_store_article_row_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					      struct mh_article **out)
+{
+	return article_by_slug(s, a, slug, out, false);
+}
+
+enum mh_store_rc mh_store_articles_relations(struct mh_store *s, struct mh_arena *a, struct mh_article *arts,
+					     size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		arts[i].authors = NULL;
+		arts[i].tags = NULL;
+		arts[i].n_authors = arts[i].n_tags = 0;
+	}
+	return fill_relations(s, a, arts, n);
 }
 
 enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_article **out)
@@ -1107,7 +1221,7 @@ enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, 
 		return MH_NOT_FOUND;
 	struct mh_store_args args = { 0 };
 	mh_store_arg_int(&args, id);
-	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_ID, &args, a, out);
+	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_ID, &args, a, out, true);
 	if (rc == MH_OK)
 		report_withdrawn(*out, 1);
 	return rc;
@@ -1451,7 +1565,7 @@ enum mh_store_rc mh_store_article_by_old_slug(struct mh_store *s, struct mh_aren
 		return MH_NOT_FOUND;
 	struct mh_store_args args = { 0 };
 	mh_store_arg_str(&args, slug);
-	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_OLD_SLUG, &args, a, out);
+	enum mh_store_rc rc = one_article(s, MH_Q_ART_BY_OLD_SLUG, &args, a, out, true);
 	if (rc == MH_OK)
 		report_withdrawn(*out, 1);
 	return rc;
@@ -2096,6 +2210,38 @@ enum mh_store_rc mh_store_media_by_name(struct mh_store *s, struct mh_arena *a, 
 	return media_one(s, MH_Q_MEDIA_BY_NAME, &args, a, out);
 }
 
+enum mh_store_rc mh_store_media_by_names(struct mh_store *s, struct mh_arena *a, const struct mh_str *names,
+					 size_t n, struct mh_media **out, size_t *n_out)
+{
+	*out = NULL;
+	*n_out = 0;
+	/* a JSON array of the well-formed names; a name is lowercase letters
+	 * and digits, a dot and its format (media_name_ok), so nothing in it
+	 * needs escaping */
+	struct mh_buf list = MH_BUF_INIT;
+	mh_buf_append_ch(&list, '[');
+	size_t asked = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!media_name_ok(names[i]))
+			continue;
+		mh_buf_append_c(&list, asked++ > 0 ? ",\"" : "\"");
+		mh_buf_append(&list, names[i].ptr, names[i].len);
+		mh_buf_append_ch(&list, '"');
+	}
+	mh_buf_append_ch(&list, ']');
+	enum mh_store_rc rc = MH_OK;
+	if (asked > 0) {
+		struct mh_store_args args = { 0 };
+		mh_store_arg_str(&args, mh_buf_str(&list));
+		void *arr = NULL;
+		rc = collect(s, MH_Q_MEDIA_BY_NAMES, &args, a, sizeof(struct mh_media), row_media, &arr, n_out);
+		if (rc == MH_OK)
+			*out = arr;
+	}
+	mh_buf_free(&list);
+	return rc;
+}
+
 enum mh_store_rc mh_store_media_by_stem(struct mh_store *s, struct mh_arena *a, struct mh_str stem,
 					struct mh_media **out)
 {
@@ -2300,7 +2446,7 @@ enum mh_store_rc mh_store_section_remove(struct mh_store *s, int64_t id, int64_t
 		rc = MH_CONFLICT;
 	}
 	if (rc == MH_OK) {
-		rc = s->ops->exec(s, MH_Q_SECTION_DEL, &a, NULL, NULL, &changed, err, NULL, NULL);
+		rc = exec(s, MH_Q_SECTION_DEL, &a, NULL, NULL, &changed, err, NULL, NULL);
 		rc = no_such(changed_one(rc, changed, MH_NOT_FOUND), "section", id, err);
 	}
 	if (articles != NULL)
@@ -2405,7 +2551,7 @@ static enum mh_store_rc end_sessions(struct mh_store *s, int64_t id, int64_t now
 	mh_store_arg_int(&a, id);
 	mh_store_arg_int(&a, now);
 	int64_t changed = 0;
-	enum mh_store_rc rc = s->ops->exec(s, MH_Q_USER_CUT_SESSIONS, &a, NULL, NULL, &changed, err, NULL, NULL);
+	enum mh_store_rc rc = exec(s, MH_Q_USER_CUT_SESSIONS, &a, NULL, NULL, &changed, err, NULL, NULL);
 	rc = changed_one(rc, changed, MH_NOT_FOUND);
 	if (rc == MH_OK) {
 		a.n = 1;
@@ -2503,7 +2649,7 @@ static enum mh_store_rc set_password(struct mh_store *s, int64_t id, const char 
 	mh_store_arg_text(&a, hash);
 	mh_store_arg_int(&a, now);
 	int64_t changed = 0;
-	enum mh_store_rc rc = s->ops->exec(s, MH_Q_USER_PASSWORD, &a, NULL, NULL, &changed, err, NULL, NULL);
+	enum mh_store_rc rc = exec(s, MH_Q_USER_PASSWORD, &a, NULL, NULL, &changed, err, NULL, NULL);
 	rc = changed_one(rc, changed, MH_NOT_FOUND);
 	if (rc == MH_OK && end)
 		rc = end_sessions(s, id, now, err);

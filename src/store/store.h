@@ -254,6 +254,11 @@ struct mh_article_query {
 	 * ASCII letters; '%' and '_' are plain characters); NULL or "" = any.
 	 * A filter on the rows the keyset range reads: no text index. */
 	const char *headline_has;
+	/* leave authors and tags out (n_authors = n_tags = 0): a page that
+	 * reads several lists fills them all at once with
+	 * mh_store_articles_relations, one statement each instead of two per
+	 * list; a list read only for its cursors needs none */
+	bool without_relations;
 };
 enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const struct mh_article_query *q,
 				   struct mh_article **out, size_t *n);
@@ -261,6 +266,16 @@ enum mh_store_rc mh_store_articles_count(struct mh_store *s, const struct mh_art
 /* Any status; with body. */
 enum mh_store_rc mh_store_article_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
 					  struct mh_article **out);
+/* The same without its authors and tags (n_authors = n_tags = 0): the
+ * article page reads them with its stream's, through
+ * mh_store_articles_relations. */
+enum mh_store_rc mh_store_article_row_by_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					      struct mh_article **out);
+/* Fills the authors and tags of arts[0..n) (in arena a) with one statement
+ * each, whatever n: the articles of a page's lists, read without them,
+ * gathered in one array. */
+enum mh_store_rc mh_store_articles_relations(struct mh_store *s, struct mh_arena *a, struct mh_article *arts,
+					     size_t n);
 enum mh_store_rc mh_store_article_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_article **out);
 /* Inserts (id 0) or updates an article with its authors (by id, in order) and
  * tags (by id) in one transaction; sets id, created_at, updated_at. The caller
@@ -467,6 +482,11 @@ enum mh_store_rc mh_store_media_add(struct mh_store *s, struct mh_media *m, stru
 /* Without the bytes; MH_NOT_FOUND when there is none. */
 enum mh_store_rc mh_store_media_by_name(struct mh_store *s, struct mh_arena *a, struct mh_str name,
 					struct mh_media **out);
+/* The items of several names with one statement (the stored images of a
+ * page's cards), without their bytes, in no particular order; names that are
+ * malformed or not stored are left out. None well-formed: no statement. */
+enum mh_store_rc mh_store_media_by_names(struct mh_store *s, struct mh_arena *a, const struct mh_str *names,
+					 size_t n, struct mh_media **out, size_t *n_out);
 /* The item whose name is stem plus any of the four extensions (a size's
  * address names the stem and the format it wants). */
 enum mh_store_rc mh_store_media_by_stem(struct mh_store *s, struct mh_arena *a, struct mh_str stem,
@@ -532,6 +552,11 @@ enum mh_store_plan_of {
  * pick a scan for any). */
 enum mh_store_rc mh_store_plan(struct mh_store *s, enum mh_store_plan_of which, const struct mh_article_query *q,
 			       struct mh_buf *out);
+
+/* How many statements this handle has run since it was opened (each one
+ * store.c hands to the backend: a page's cost, for /metrics and the tests
+ * that hold a page to its count). Any thread may read it. */
+uint64_t mh_store_statements(struct mh_store *s);
 
 /* Which backend s talks to: "sqlite" or "postgres" (for messages and
  * tests; callers must not branch on it). */

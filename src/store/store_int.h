@@ -30,7 +30,7 @@ extern const size_t mh_store_n_migrations;
 enum mh_store_stmt {
 	MH_Q_MIG_VERSION, /* -> max(version) or 0 */
 	MH_Q_MIG_RECORD,  /* version, applied_at */
-	MH_Q_SECTIONS,    /* -> MH_STORE_SECTION_COLS, in navigation order */
+	MH_Q_SECTIONS,    /* -> MH_STORE_SECTION_COLS (store.c puts them in navigation order) */
 	MH_Q_SECTION_BY_SLUG,
 	MH_Q_SECTION_INSERT, /* slug, name, description, position, kind -> id */
 	MH_Q_SECTION_UPDATE, /* the same, id -> id */
@@ -124,6 +124,8 @@ enum mh_store_stmt {
 	/* the admin's media library screen (issue 7) */
 	MH_Q_MEDIA_LIST_BEFORE, /* created_at, id, limit -> MH_STORE_MEDIA_COLS older than (created_at, id), newest first */
 	MH_Q_MEDIA_SET_ALT,   /* id, alt */
+	/* the fast path (issue 6): the stored images of a page's cards at once */
+	MH_Q_MEDIA_BY_NAMES,  /* names as a JSON array of strings -> MH_STORE_MEDIA_COLS */
 	MH_Q__COUNT
 };
 
@@ -223,6 +225,10 @@ struct mh_store_ops {
 /* Every backend's handle starts with this. */
 struct mh_store {
 	const struct mh_store_ops *ops;
+	/* Statements run through this handle (store.c counts them where it
+	 * hands them to the backend). Written only by the handle's own
+	 * thread, read by any (mh_store_statements): relaxed atomics. */
+	_Atomic uint64_t statements;
 };
 
 /* ---- backends ---- */
@@ -261,8 +267,10 @@ enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, 
 	" u.created_at, u.updated_at, u.sessions_valid_after"
 #define MH_STORE_SESSION_COLS "s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at"
 /* The relation queries of a list page: article_id, then an author's or a
- * tag's columns, grouped by article id. */
-#define MH_STORE_BATCH_AUTHOR_COLS "aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url"
+ * tag's columns (and the author's position), in any order (store.c orders
+ * them). */
+#define MH_STORE_BATCH_AUTHOR_COLS "aa.article_id, au.id, au.slug, au.name, au.bio, au.avatar_url, aa.position"
+#define MH_STORE_BATCH_AUTHOR_POSITION 6 /* aa.position's column: store.c orders the byline by it */
 #define MH_STORE_BATCH_TAG_COLS "at.article_id, t.id, t.slug, t.name"
 
 /* One result row, as the backend's driver holds it. */

@@ -50,6 +50,20 @@ void mh_buf_append_ch(struct mh_buf *b, char c)
 	b->ptr[b->len++] = c;
 }
 
+void mh_buf_append_i64(struct mh_buf *b, int64_t v)
+{
+	char d[24];
+	size_t n = 0;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		d[sizeof d - ++n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		d[sizeof d - ++n] = '-';
+	mh_buf_append(b, d + sizeof d - n, n);
+}
+
 void mh_buf_vprintf(struct mh_buf *b, const char *fmt, va_list ap)
 {
 	va_list ap2;

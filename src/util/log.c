@@ -199,7 +199,16 @@ bool mh_log_access(struct mh_log_buf *lb, const struct mh_log_access *a)
 		mh_log_sanitize(b, a->method);
 		mh_buf_append_ch(b, ' ');
 		mh_log_sanitize(b, a->path.len ? a->path : MH_STR("-"));
-		mh_buf_printf(b, " %d %" PRIu64 " %" PRId64 "us %s\n", a->status, a->bytes, a->duration_us, a->cache);
+		/* numbers without a format string: this runs for every request */
+		mh_buf_append_ch(b, ' ');
+		mh_buf_append_i64(b, a->status);
+		mh_buf_append_ch(b, ' ');
+		mh_buf_append_i64(b, a->bytes > INT64_MAX ? INT64_MAX : (int64_t)a->bytes);
+		mh_buf_append_ch(b, ' ');
+		mh_buf_append_i64(b, a->duration_us);
+		mh_buf_append_c(b, "us ");
+		mh_buf_append_c(b, a->cache);
+		mh_buf_append_ch(b, '\n');
 	}
 	/* a batch is written once it fills one atomic write (the flush
 	 * splits it at line boundaries) */

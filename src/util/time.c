@@ -92,8 +92,28 @@ void mh_time_rfc3339(struct mh_buf *b, int64_t unix_seconds)
 		mh_buf_append_c(b, "1970-01-01T00:00:00Z");
 		return;
 	}
-	mh_buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		      tm.tm_min, tm.tm_sec);
+	/* "YYYY-MM-DDTHH:MM:SSZ" written digit by digit: pages carry several
+	 * of these and a format string costs more than the date itself */
+	int year = tm.tm_year + 1900;
+	if (year < 0 || year > 9999) {
+		mh_buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			      tm.tm_min, tm.tm_sec);
+		return;
+	}
+	const int part[6] = { year / 100, year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min };
+	static const char after[6] = { 0, '-', '-', 'T', ':', ':' };
+	char s[20];
+	size_t n = 0;
+	for (int i = 0; i < 6; i++) {
+		s[n++] = (char)('0' + part[i] / 10);
+		s[n++] = (char)('0' + part[i] % 10);
+		if (after[i])
+			s[n++] = after[i];
+	}
+	s[n++] = (char)('0' + tm.tm_sec / 10);
+	s[n++] = (char)('0' + tm.tm_sec % 10);
+	s[n++] = 'Z';
+	mh_buf_append(b, s, n);
 }
 
 /* Reads exactly n digits at s->ptr[*i]. */

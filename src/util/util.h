@@ -45,6 +45,9 @@ void mh_buf_append(struct mh_buf *b, const void *p, size_t n);
 void mh_buf_append_str(struct mh_buf *b, struct mh_str s);
 void mh_buf_append_c(struct mh_buf *b, const char *s);
 void mh_buf_append_ch(struct mh_buf *b, char c);
+/* v in decimal ("-12"): what "%lld" prints, without a format string to
+ * parse (rendering and the access log do this for every number they write) */
+void mh_buf_append_i64(struct mh_buf *b, int64_t v);
 void mh_buf_printf(struct mh_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void mh_buf_vprintf(struct mh_buf *b, const char *fmt, va_list ap);
@@ -59,6 +62,15 @@ struct mh_arena;
 struct mh_arena *mh_arena_new(void);
 void mh_arena_free(struct mh_arena *a); /* runs deferred destructors, LIFO */
 void *mh_arena_alloc(struct mh_arena *a, size_t n); /* 16-aligned, zeroed */
+void *mh_arena_alloc_raw(struct mh_arena *a, size_t n); /* 16-aligned, not zeroed: bytes about to be written */
+/* Runs the destructors and empties the arena, keeping its chunks for the
+ * next user (the HTTP engine's per-worker arena); what it held is gone. */
+void mh_arena_reset(struct mh_arena *a);
+/* parts[0..n) (n <= 8; NULL as "") joined, NUL-terminated: a path or a key
+ * without a format string. */
+char *mh_arena_concat(struct mh_arena *a, const char *const *parts, size_t n);
+#define MH_ARENA_CONCAT(a, ...) \
+	mh_arena_concat((a), (const char *const[]){ __VA_ARGS__ }, sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
 char *mh_arena_strndup(struct mh_arena *a, const char *s, size_t n);
 char *mh_arena_strdup(struct mh_arena *a, const char *s); /* NULL -> NULL */
 struct mh_str mh_arena_str(struct mh_arena *a, struct mh_str s); /* copy, NUL-terminated */

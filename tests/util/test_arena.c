@@ -122,3 +122,67 @@ Test(arena, new_macros)
 	cr_assert_eq(arr[48].y, 0);
 	mh_arena_free(a);
 }
+
+/* ---- reuse (mh_arena_reset): what the HTTP engine does between requests ---- */
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) && !defined(__SANITIZE_ADDRESS__)
+#define __SANITIZE_ADDRESS__ 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
+
+static int deferred_runs;
+static void count_run(void *arg)
+{
+	(void)arg;
+	deferred_runs++;
+}
+
+Test(arena, reset_runs_destructors_and_reuses_its_chunks)
+{
+	struct mh_arena *a = mh_arena_new();
+	deferred_runs = 0;
+	unsigned char *first = mh_arena_alloc(a, 1000);
+	mh_arena_defer(a, count_run, NULL);
+	/* fill several chunks, as a big page does */
+	for (int i = 0; i < 40; i++)
+		memset(mh_arena_alloc_raw(a, 1000), 0xAB, 1000);
+	mh_arena_reset(a);
+	cr_assert_eq(deferred_runs, 1, "the destructor ran at the reset");
+	/* the chunks come back: the next allocations are in memory the arena
+	 * already had, and what mh_arena_alloc hands out is zeroed again */
+	bool reused = false;
+	for (int i = 0; i < 40; i++) {
+		unsigned char *p = mh_arena_alloc(a, 1000);
+		for (int k = 0; k < 1000; k++)
+			cr_assert_eq(p[k], 0, "byte %d of a reused block is not zero", k);
+		reused = reused || p == first;
+	}
+	cr_assert(reused, "a reset arena bumps its kept chunks again");
+	mh_arena_reset(a);
+	char *s = mh_arena_strndup(a, "abc", 3);
+	cr_assert_str_eq(s, "abc", "NUL-terminated in a dirty chunk");
+	cr_assert_str_eq(MH_ARENA_CONCAT(a, "/articles/", "x", NULL, "-y"), "/articles/x-y");
+	mh_arena_free(a);
+	cr_assert_eq(deferred_runs, 1, "nothing left to run at the free");
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+/* Under ASan a reset arena is poisoned: a pointer kept from before the
+ * reset (a use after the request ended) is reported, and so is a read past
+ * an allocation into the unused rest of its chunk. */
+Test(arena, asan_sees_use_after_reset_and_overruns)
+{
+	struct mh_arena *a = mh_arena_new();
+	unsigned char *p = mh_arena_alloc(a, 32);
+	cr_assert(!__asan_address_is_poisoned(p + 31), "the allocation itself is usable");
+	cr_assert(__asan_address_is_poisoned(p + 48), "past it, the unused chunk is poisoned");
+	mh_arena_reset(a);
+	cr_assert(__asan_address_is_poisoned(p), "after the reset the old memory is poisoned");
+	cr_assert(__asan_region_is_poisoned(p, 32) != NULL);
+	mh_arena_free(a);
+}
+#endif
