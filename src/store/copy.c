@@ -45,6 +45,7 @@ static const struct copy_table tables[] = {
 	{ "sessions", "token_hash, user_id, created_at, last_seen_at, expires_at", 5, "token_hash", false },
 	{ "auth_tokens", "token_hash, user_id, purpose, created_at, expires_at, used_at", 6, "token_hash", false },
 	{ "site_secrets", "name, value, created_at", 3, "name", false },
+	{ "site_settings", "key, value, updated_at, updated_by", 4, "key", false },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -116,6 +116,11 @@ enum mh_store_stmt {
 	MH_Q_SECRET_GET,      /* name -> value */
 	MH_Q_SECTION_ARTICLES, /* section_id -> count of its articles, any status */
 	MH_Q_SECTION_DEL,     /* id */
+	/* site settings and invitations (migration 8) */
+	MH_Q_SITE_SETTINGS,   /* -> key, value, by key */
+	MH_Q_SITE_SETTING_PUT, /* key, value, now, by: inserted or replaced */
+	MH_Q_TOKENS_OF_USER_DEL, /* user_id, purpose: every link of that purpose goes */
+	MH_Q_USERS_LAST_SEEN, /* -> user_id, max(last_seen_at) of their live sessions */
 	MH_Q__COUNT
 };
 

@@ -70,63 +70,9 @@ class Backend:
 
 # ---------------------------------------------------------------- HTTP helpers
 
-class Client:
-    """A browser of sorts: its own cookies, its own source address."""
-
-    def __init__(self, srv, source="127.0.0.1"):
-        self.srv, self.source, self.cookies = srv, source, {}
-
-    def request(self, method, path, form=None, headers=None):
-        h = dict(headers or {})
-        if self.cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60, source_address=(self.source, 0))
-        r = harness.request(self.srv.port, method, path, h, body, conn=c)
-        c.close()
-        for sc in r.header_all("set-cookie"):
-            name, _, rest = sc.partition("=")
-            value = rest.split(";", 1)[0]
-            if "Max-Age=0" in sc:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        return r
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, form, **kw):
-        return self.request("POST", path, form=form, **kw)
-
-    def login_token(self):
-        r = self.get("/admin/login")
-        if r.status != 200:
-            raise CaseFailed(f"GET /admin/login: {r.status}")
-        return form_value(r.text(), "csrf")
-
-    def login(self, email, password, expect=303):
-        tok = self.login_token()
-        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": password, "next": "/admin"})
-        if r.status != expect:
-            raise CaseFailed(f"login {email}: expected {expect}, got {r.status}: {r.text()[:400]!r}")
-        return r
-
-    def session_csrf(self):
-        r = self.get("/admin")
-        if r.status != 200:
-            raise CaseFailed(f"GET /admin: {r.status}")
-        return form_value(r.text(), "csrf")
-
-
-def form_value(html, name):
-    m = re.search(r'name="%s" value="([^"]*)"' % re.escape(name), html)
-    if not m:
-        raise CaseFailed(f"no field {name!r} in {html[:600]!r}")
-    return m.group(1)
+# A browser of sorts, and a form field's value (shared: harness.py)
+Client = harness.AdminClient
+form_value = harness.form_value
 
 
 def session_cookie(c):

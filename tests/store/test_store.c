@@ -22,8 +22,8 @@
 
 /* the newest migration: 1 content tables, 2 the change log, 3 the job
  * queue, 4 the change log's time index, 5 review, revisions and old slugs,
- * 6 the media library, 7 accounts */
-#define SCHEMA_VERSION 7
+ * 6 the media library, 7 accounts, 8 site settings */
+#define SCHEMA_VERSION 8
 
 static char dir[64];
 static char url[512];  /* what every open in this file uses */
