@@ -390,6 +390,30 @@ def suite(b):
         t.contains(r.text(), "Email:")
         t.eq(b.query(site, "SELECT count(*) FROM users WHERE name = 'X' OR name = 'Ed Again'"), [["0"]])
 
+    with t.case(P + "settings CLI: list and get show what is in effect and where it comes from"):
+        p = mh("settings", "list", "--site", site)
+        t.eq(p.returncode, 0, p.stderr)
+        t.contains(p.stdout, "timezone\tEurope/Berlin\tdatabase")
+        t.contains(p.stdout, 'title\tHarbour <script>alert("t")</script> Gazette\tdatabase')
+        p = mh("settings", "get", "tagline", "--site", site)
+        t.eq((p.returncode, p.stdout), (0, "News & <i>tides</i>\n"), p.stderr)
+
+    with t.case(P + "settings CLI: set goes through the change log to the running server"):
+        p = mh("settings", "set", "tagline", "Set from a shell", "--site", site)
+        t.eq(p.returncode, 0, p.stderr)
+        harness.wait_for(lambda: "Set from a shell" in srv.get("/").text(), 5, "the running server shows it")
+
+    with t.case(P + "settings CLI: a bad value or key exits 2 naming it, and changes nothing"):
+        before = settings_rows(b, site)
+        for args, word in ((["set", "timezone", "Mars/Olympus"], "unknown time zone"),
+                           (["set", "social", "X=javascript:alert(1)"], "social"),
+                           (["set", "base_url", "https://x.example"], "KEY"),
+                           (["get"], "KEY"), (["frob"], "frob")):
+            p = mh("settings", *args, "--site", site)
+            t.eq(p.returncode, 2, f"{args}: {p.stderr}")
+            t.contains(p.stderr, word)
+        t.eq(settings_rows(b, site), before)
+
     with t.case(P + "a restarted server keeps the settings (and takes the saved time zone)"):
         srv.restart()
         h = srv.get("/").text()
