@@ -17,6 +17,10 @@
 /* How long an invitation link works. */
 #define INVITE_HOURS 72
 
+/* A form field without surrounding blanks, NUL-terminated in the arena.
+ * A NUL byte inside (%00) becomes 0x01, so that the checks after, which
+ * read C strings, refuse it as a control character instead of seeing a
+ * shorter value. */
 static struct mh_str form_trimmed(struct mh_site_req *r, const char *name)
 {
 	struct mh_str v = MH_STR("");
@@ -25,7 +29,11 @@ static struct mh_str form_trimmed(struct mh_site_req *r, const char *name)
 		v.ptr++, v.len--;
 	while (v.len > 0 && (v.ptr[v.len - 1] == ' ' || v.ptr[v.len - 1] == '\t'))
 		v.len--;
-	return mh_arena_str(r->a, v);
+	struct mh_str c = mh_arena_str(r->a, v);
+	for (size_t i = 0; i < c.len; i++)
+		if (c.ptr[i] == '\0')
+			((char *)c.ptr)[i] = 0x01;
+	return c;
 }
 
 static void send_message(struct mh_site_req *r, int status, const char *title, const char *text, const char *back)
@@ -139,14 +147,18 @@ void mh_site_admin_settings(struct mh_site_req *r, struct mh_str arg)
 		return;
 	}
 	/* every field checked before anything is saved: one bad field keeps
-	 * the form as typed and changes nothing */
+	 * the form as typed and changes nothing. Only changed values are
+	 * saved: one left alone keeps following site.ini. */
 	struct mh_site_setting kv[MH_SITE_DB_KEYS];
-	size_t bad = 0;
+	size_t bad = 0, changed = 0;
 	for (size_t i = 0; i < MH_SITE_DB_KEYS; i++) {
 		struct mh_str v = form_trimmed(r, FIELDS[i].key);
 		values[i] = v.ptr;
-		kv[i].key = FIELDS[i].key;
-		kv[i].value = v.ptr;
+		if (strcmp(v.ptr, current_value(r, rows, n, FIELDS[i].key)) != 0) {
+			kv[changed].key = FIELDS[i].key;
+			kv[changed].value = v.ptr;
+			changed++;
+		}
 		struct mh_buf why = MH_BUF_INIT;
 		if (!mh_site_setting_check(FIELDS[i].key, v.ptr, &why)) {
 			errors[i] = mh_arena_printf(r->a, "%s: %s", FIELDS[i].label, mh_buf_cstr(&why));
@@ -162,8 +174,12 @@ void mh_site_admin_settings(struct mh_site_req *r, struct mh_str arg)
 			      mh_arena_printf(r->a, "Nothing was saved. %s", first));
 		return;
 	}
+	if (changed == 0) {
+		see_other(r, "/admin/settings?saved=1");
+		return;
+	}
 	struct mh_buf err = MH_BUF_INIT;
-	int failed = mh_content_site_settings_save(r->store, kv, MH_SITE_DB_KEYS, r->user->email, &err);
+	int failed = mh_content_site_settings_save(r->store, kv, changed, r->user->email, &err);
 	if (failed) {
 		mh_log(MH_LOG_ERROR, "site settings: not saved: %s", mh_buf_cstr(&err));
 		mh_buf_free(&err);

@@ -147,6 +147,8 @@ def suite(b):
             t.absent(h, '<script>alert("t")', p)
             t.contains(h, "https://example.social/@gazette", p)
         rows = dict(settings_rows(b, site))
+        t.eq(sorted(rows), ["social", "tagline", "title", "video_channel_url"],
+             "only what changed is saved: the time zone still follows site.ini")
         t.eq(rows.get("title"), 'Harbour <script>alert("t")</script> Gazette')
         t.eq(rows.get("tagline"), "News & <i>tides</i>")
         t.eq(rows.get("social"), "Mastodon=https://example.social/@gazette")
@@ -165,6 +167,16 @@ def suite(b):
 
     with t.case(P + "site.ini is left as it was; the CLI reads the database's settings over it"):
         t.eq(harness.ini_get(os.path.join(site, "site.ini"), "site", "title"), "Old Gazette")
+
+    with t.case(P + "a value with a NUL byte or a line break is refused, not cut short"):
+        before = settings_rows(b, site)
+        for v in ("Cut\x00short", "Two\nlines"):
+            f = settings_form(owner)
+            f["title"] = v
+            r = owner.post("/admin/settings", f)
+            t.eq(r.status, 422, repr(v))
+            t.contains(r.text(), "Title: control character")
+        t.eq(settings_rows(b, site), before)
 
     bad = [
         ("timezone", "Mars/Olympus_Mons", "Time zone"),
