@@ -229,6 +229,16 @@ static struct mh_site_settings *make_layer(struct mh_site *s)
 	return set;
 }
 
+bool mh_site_setting_stored(struct mh_site *s, const char *key)
+{
+	bool found = false;
+	pthread_mutex_lock(&s->reload_mu);
+	for (size_t i = 0; !found && i < s->n_db_rows; i++)
+		found = strcmp(s->db_rows[i].key, key) == 0;
+	pthread_mutex_unlock(&s->reload_mu);
+	return found;
+}
+
 enum mh_store_rc mh_site_settings_reload(struct mh_site *s, struct mh_store *st)
 {
 	struct mh_arena *a = mh_arena_new();
@@ -276,10 +286,11 @@ bool mh_site_reload(struct mh_site *s, const struct mh_site_reload *n, struct mh
 	MH_ASSERT(owned != NULL && old_theme != NULL);
 	owned->owner = n->owner;
 	owned->owner_free = n->owner_free;
-	owned->cache_control = malloc(160);
-	MH_ASSERT(owned->cache_control != NULL);
-	snprintf(owned->cache_control, 160, "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d",
+	char *cache_control = malloc(160);
+	MH_ASSERT(cache_control != NULL);
+	snprintf(cache_control, 160, "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d",
 		 n->cache->max_age_s, n->cache->s_maxage_s, n->cache->stale_while_revalidate_s);
+	owned->cache_control = cache_control;
 	pthread_mutex_lock(&s->reload_mu);
 	old_theme->theme = atomic_exchange(&s->theme, t);
 	s->file = n->settings;
@@ -295,7 +306,7 @@ bool mh_site_reload(struct mh_site *s, const struct mh_site_reload *n, struct mh
 		atomic_store(&s->settings, n->settings);
 	}
 	atomic_store(&s->server, n->server);
-	atomic_store(&s->cache_control, owned->cache_control);
+	atomic_store(&s->cache_control, cache_control);
 	struct retired *last = owned;
 	while (last->next != NULL)
 		last = last->next;

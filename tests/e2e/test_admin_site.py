@@ -12,6 +12,7 @@ without it that half FAILS."""
 import html
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -434,6 +435,14 @@ def suite(b):
         c = Client(srv)
         c.login("owner@example.org", OWNER_PW)
         t.contains(c.get("/admin/settings").text(), "now show dates in Europe/Berlin")
+
+    with t.case(P + "SIGHUP reads site.ini again and keeps the database's settings over it"):
+        srv.proc.send_signal(signal.SIGHUP)
+        harness.wait_for(lambda: "reload: site.ini and theme read again" in srv.stderr(), 10, "the reload's log line")
+        r = srv.get("/")
+        t.contains(r.text(), "Harbour &lt;script&gt;")
+        t.true(r.header("cache-control", "").startswith("public, max-age="), r.header("cache-control"))
+        t.absent(srv.stderr(), "[site] timezone changed", "the admin's zone wins: site.ini's is no change")
 
     with t.case(P + "the server exits 0 on SIGTERM (under make test-asan: no leak, no sanitizer report)"):
         t.eq(srv.stop(), 0, srv.stderr()[-3000:])
