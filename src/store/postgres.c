@@ -982,26 +982,35 @@ static enum mh_store_rc pg_raw_rows(struct mh_store *base, const char *sql, int 
 	enum mh_store_rc rc = ensure(s, err);
 	if (rc != MH_OK)
 		return rc;
-	PGresult *r = PQexec(s->conn, sql);
-	if (!res_ok(r)) {
-		rc = fail(s, r, err, NULL, NULL);
-		PQclear(r);
-		return rc;
-	}
-	MH_ASSERT(ncols <= 32 && PQnfields(r) == ncols);
+	/* One row at a time (libpq's single-row mode): a table of media
+	 * bytes must not be held whole in memory. */
+	if (!PQsendQuery(s->conn, sql) || !PQsetSingleRowMode(s->conn))
+		return fail(s, NULL, err, NULL, NULL);
 	const char *vals[32];
-	int rows = PQntuples(r);
-	for (int i = 0; i < rows && rc == MH_OK; i++) {
-		for (int c = 0; c < ncols; c++) {
-			const char *v = PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
-			/* booleans travel as 0/1, SQLite's way */
-			if (v != NULL && PQftype(r, c) == 16 /* bool */)
-				v = v[0] == 't' ? "1" : "0";
-			vals[c] = v;
+	PGresult *r;
+	/* every result is read, also after a failure, so that the connection
+	 * is ready for the next statement */
+	while ((r = PQgetResult(s->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_SINGLE_TUPLE && rc == MH_OK) {
+			MH_ASSERT(ncols <= 32 && PQnfields(r) == ncols);
+			for (int c = 0; c < ncols; c++) {
+				const char *v = PQgetisnull(r, 0, c) ? NULL : PQgetvalue(r, 0, c);
+				/* booleans travel as 0/1, SQLite's way */
+				if (v != NULL && PQftype(r, c) == 16 /* bool */)
+					v = v[0] == 't' ? "1" : "0";
+				vals[c] = v;
+			}
+			rc = row(ctx, vals);
+		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == MH_OK) {
+			rc = fail(s, r, err, NULL, NULL);
+			if (s->conn == NULL) { /* dropped as broken: nothing more to read */
+				PQclear(r);
+				break;
+			}
 		}
-		rc = row(ctx, vals);
+		PQclear(r);
 	}
-	PQclear(r);
 	return rc;
 }
 
