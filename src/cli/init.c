@@ -141,6 +141,21 @@ int mh_cli_site_open(const char *dir, struct mh_config *cfg, struct mh_store **s
 		mh_config_free(cfg);
 		return 1;
 	}
+	/* what the admin set in the database wins over site.ini's [site] */
+	struct mh_arena *a = mh_arena_new();
+	struct mh_site_setting *rows = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = mh_store_site_settings(*store, a, &rows, &n);
+	if (rc == MH_OK)
+		mh_site_settings_overlay(&cfg->site, rows, n, true);
+	mh_arena_free(a);
+	if (rc != MH_OK) {
+		mh_buf_printf(err, "cannot read the site settings from the database");
+		mh_store_close(*store);
+		*store = NULL;
+		mh_config_free(cfg);
+		return 1;
+	}
 	return 0;
 }
 

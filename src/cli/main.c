@@ -29,6 +29,7 @@ static const struct {
 	{ "user", mh_cli_user, "the newsroom's accounts: add, list, passwd, role, disable, reset" },
 	{ "section", mh_cli_section, "the site's sections: add, list, update, remove" },
 	{ "author", mh_cli_author, "authors' profiles: add, list, update" },
+	{ "settings", mh_cli_settings, "the site settings the admin sets: list, get, set" },
 };
 
 static void usage(FILE *f)

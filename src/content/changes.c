@@ -263,3 +263,31 @@ int mh_content_revision_restore(struct mh_store *s, struct mh_arena *a, int64_t 
 	sv->note = given;
 	return r;
 }
+
+int mh_content_site_settings_save(struct mh_store *s, const struct mh_site_setting *kv, size_t n, const char *by,
+				  struct mh_buf *err)
+{
+	enum mh_store_rc rc = mh_store_begin(s);
+	if (rc != MH_OK) {
+		mh_buf_printf(err, "the database is busy; try again");
+		return 1;
+	}
+	for (size_t i = 0; rc == MH_OK && i < n; i++)
+		rc = mh_store_site_setting_put(s, kv[i].key, kv[i].value, by, err);
+	/* every node reloads the settings from the log's entry; the caches in
+	 * front drop every page through the purge queue (as for articles) */
+	if (rc == MH_OK)
+		rc = mh_store_change_add(s, mh_str_c(MH_CONTENT_SITE_KEY));
+	if (rc == MH_OK)
+		rc = mh_store_job_add(s, "purge", mh_str_c(MH_CONTENT_SITE_KEY), mh_time_now(), NULL, NULL);
+	if (rc == MH_OK)
+		rc = mh_store_commit(s);
+	else
+		mh_store_rollback(s);
+	if (rc != MH_OK) {
+		if (err->len == 0)
+			mh_buf_printf(err, "saving failed (%s)", rc == MH_UNAVAILABLE ? "database busy" : "database error");
+		return 1;
+	}
+	return 0;
+}

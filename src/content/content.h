@@ -150,6 +150,18 @@ enum mh_store_rc mh_content_article_change_keys(struct mh_store *s, struct mh_ar
 int mh_content_article_commit(struct mh_store *s, struct mh_arena *a, const struct mh_article *before,
 			      struct mh_article *art, struct mh_buf *err);
 
+/* The cache key every public page carries (site/): what the site settings
+ * show (title, tagline, links) is on every page. */
+#define MH_CONTENT_SITE_KEY "site"
+/* Saves the site settings in kv (n of them; their values checked by the
+ * caller, site/, which owns what they mean) in one transaction with the
+ * change-log entry MH_CONTENT_SITE_KEY (every node's watcher reloads the
+ * settings and drops its whole page cache) and a purge of that key at the
+ * caches in front. by is who (kept with each value). Returns 0, or 1 with a
+ * message in err; nothing is saved then. */
+int mh_content_site_settings_save(struct mh_store *s, const struct mh_site_setting *kv, size_t n, const char *by,
+				  struct mh_buf *err);
+
 /* ---- saving with who and against what, restoring a revision ----
  * (changes.c) What the admin's editor needs around mh_content_article_commit:
  * who saves (kept in the revision), the revision the edit started from, and

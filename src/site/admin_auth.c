@@ -171,6 +171,9 @@ static struct mh_val *admin_ctx(struct mh_site_req *r, const char *title)
 		mh_val_set_cstr(r->a, u, "name", r->user->name);
 		mh_val_set_cstr(r->a, u, "email", r->user->email);
 		mh_val_set_cstr(r->a, u, "role", mh_role_name(r->user->role));
+		/* the owner's screens' links (admin_site.c) */
+		mh_val_set_bool(r->a, u, "may_settings", mh_role_may(r->user->role, MH_PERM_SETTINGS));
+		mh_val_set_bool(r->a, u, "may_users", mh_role_may(r->user->role, MH_PERM_MANAGE_USERS));
 		mh_val_set(r->a, ctx, "user", u);
 		mh_val_set_cstr(r->a, ctx, "csrf", r->csrf);
 	}
@@ -455,6 +458,23 @@ static const char *client_address(struct mh_site_req *r)
 	return mh_arena_strndup(r->a, buf, strlen(buf));
 }
 
+/* A new session for user_id: stored (hashed) and its cookie set, the
+ * login cookie dropped. False when the database did not take it. */
+static bool start_session(struct mh_site_req *r, int64_t user_id)
+{
+	struct mh_site_auth *au = mh_site_auth(r->site);
+	char token[MH_TOKEN_CHARS + 1], thash[MH_TOKEN_HASH_CHARS + 1];
+	mh_auth_token_new(token);
+	mh_auth_token_hash(mh_str_c(token), thash);
+	int64_t now = mh_time_now(), max_age = (int64_t)au->settings.session_max_days * 86400;
+	mh_store_sessions_prune(r->store, now);
+	if (mh_store_session_add(r->store, thash, user_id, now + max_age) != MH_OK)
+		return false;
+	set_cookie(r, SESSION_COOKIE, token, max_age);
+	set_cookie(r, LOGIN_COOKIE, "", 0);
+	return true;
+}
+
 static void login_post(struct mh_site_req *r)
 {
 	struct mh_site_auth *au = mh_site_auth(r->site);
@@ -494,18 +514,15 @@ static void login_post(struct mh_site_req *r)
 	}
 	bool fits = password.len > 0 && password.len <= MH_PASSWORD_MAX_BYTES;
 	/* one argon2id verify either way: an unknown email costs what a known one does */
-	const char *hash = rc == MH_OK ? user->password_hash : dummy_hash(au);
+	/* an invited account has no password yet: as if it did not exist */
+	bool pending = rc == MH_OK && strcmp(user->password_hash, MH_USER_INVITED_HASH) == 0;
+	const char *hash = rc == MH_OK && !pending ? user->password_hash : dummy_hash(au);
 	bool right = mh_auth_password_verify(hash, fits ? password : mh_str_c("-")) && fits;
-	if (rc != MH_OK || !right || user->disabled) {
+	if (rc != MH_OK || !right || pending || user->disabled) {
 		login_form(r, 401, email, next, "Email or password is wrong.", NULL);
 		return;
 	}
-	char token[MH_TOKEN_CHARS + 1], thash[MH_TOKEN_HASH_CHARS + 1];
-	mh_auth_token_new(token);
-	mh_auth_token_hash(mh_str_c(token), thash);
-	int64_t now = mh_time_now(), max_age = (int64_t)au->settings.session_max_days * 86400;
-	mh_store_sessions_prune(r->store, now);
-	if (mh_store_session_add(r->store, thash, user->id, now + max_age) != MH_OK) {
+	if (!start_session(r, user->id)) {
 		unavailable(r);
 		return;
 	}
@@ -515,8 +532,6 @@ static void login_post(struct mh_site_req *r)
 			mh_store_user_set_password(r->store, user->id, mh_buf_cstr(&b), false);
 		mh_buf_free(&b);
 	}
-	set_cookie(r, SESSION_COOKIE, token, max_age);
-	set_cookie(r, LOGIN_COOKIE, "", 0);
 	const char *to = safe_next(next);
 	redirect(r, to != NULL ? to : mh_arena_strndup(r->a, next.ptr, next.len));
 }
@@ -657,6 +672,103 @@ void mh_site_admin_reset(struct mh_site_req *r, struct mh_str arg)
 			set_cookie(r, SESSION_COOKIE, "", 0);
 			redirect(r, "/admin/login?reset=done");
 		}
+	}
+	mh_buf_free(&why);
+}
+
+/* ---- accepting an invitation (admin_site.c makes them) ---- */
+
+static void invite_gone(struct mh_site_req *r)
+{
+	send_message(r, 410, "This invitation no longer works",
+		     "An invitation link works once and for a few days; this one has been used, has expired, has been "
+		     "replaced by a newer one, or is not a link we made. Nothing was changed. Ask an owner of the "
+		     "site to invite you again.",
+		     "/admin/login", "Log in");
+}
+
+static void invite_form(struct mh_site_req *r, int status, struct mh_str token, const struct mh_user *u,
+			const char *error)
+{
+	const char *csrf = login_form_token(r);
+	if (csrf == NULL) {
+		unavailable(r);
+		return;
+	}
+	admin_ctx(r, "Welcome: choose your password");
+	struct mh_val *f = mh_val_map(r->a);
+	mh_val_set_cstr(r->a, f, "email", u->email);
+	mh_val_set_cstr(r->a, f, "name", u->name);
+	mh_val_set_cstr(r->a, f, "role", mh_role_name(u->role));
+	mh_val_set(r->a, f, "token", mh_val_str(r->a, token));
+	mh_val_set_cstr(r->a, f, "csrf", csrf);
+	mh_val_set_int(r->a, f, "min_chars", MH_PASSWORD_MIN_CHARS);
+	mh_val_set(r->a, r->ctx, "form", f);
+	if (error != NULL)
+		mh_val_set_cstr(r->a, r->ctx, "error", error);
+	mh_site_admin_send(r, status, "invite");
+}
+
+void mh_site_admin_invite(struct mh_site_req *r, struct mh_str arg)
+{
+	(void)arg;
+	bool post = is_post(r);
+	struct mh_str token = MH_STR("");
+	if (post)
+		mh_request_form(r->http, "token", &token);
+	else
+		mh_request_query(r->http, "token", &token);
+	if (!mh_auth_token_valid(token)) {
+		invite_gone(r);
+		return;
+	}
+	r->store = mh_site_store(r);
+	if (r->store == NULL) {
+		unavailable(r);
+		return;
+	}
+	char hash[MH_TOKEN_HASH_CHARS + 1];
+	mh_auth_token_hash(token, hash);
+	int64_t uid = 0, now = mh_time_now();
+	struct mh_user *u = NULL;
+	enum mh_store_rc rc = mh_store_auth_token_peek(r->store, hash, "invite", now, &uid);
+	if (rc == MH_OK)
+		rc = mh_store_user_by_id(r->store, r->a, uid, &u);
+	if (rc == MH_OK && u->disabled)
+		rc = MH_NOT_FOUND; /* disabled since: the invitation is withdrawn */
+	if (rc == MH_NOT_FOUND) {
+		invite_gone(r);
+		return;
+	}
+	if (rc != MH_OK) {
+		unavailable(r);
+		return;
+	}
+	if (!post) {
+		invite_form(r, 200, token, u, NULL);
+		return;
+	}
+	struct mh_str pw = MH_STR(""), pw2 = MH_STR("");
+	mh_request_form(r->http, "password", &pw);
+	mh_request_form(r->http, "password2", &pw2);
+	struct mh_buf why = MH_BUF_INIT;
+	if (pw.len != pw2.len || memcmp(pw.ptr, pw2.ptr, pw.len) != 0) {
+		invite_form(r, 422, token, u, "The two passwords differ. Type the same one twice.");
+	} else if (!mh_auth_password_acceptable(pw, mh_str_c(u->email), &why)) {
+		invite_form(r, 422, token, u, mh_arena_strndup(r->a, why.ptr != NULL ? why.ptr : "", why.len));
+	} else {
+		struct mh_buf h = MH_BUF_INIT;
+		if (!mh_auth_password_hash(pw, &h))
+			rc = MH_ERROR;
+		else
+			rc = mh_store_invite_accept(r->store, hash, mh_buf_cstr(&h), now, NULL);
+		mh_buf_free(&h);
+		if (rc == MH_NOT_FOUND)
+			invite_gone(r);
+		else if (rc != MH_OK || !start_session(r, u->id))
+			unavailable(r);
+		else
+			redirect(r, "/admin");
 	}
 	mh_buf_free(&why);
 }

@@ -36,6 +36,16 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Whether a change's keys name MH_CONTENT_SITE_KEY (a whole word). */
+static bool names_site_key(const char *keys)
+{
+	size_t kn = strlen(MH_CONTENT_SITE_KEY);
+	for (const char *p = keys; (p = strstr(p, MH_CONTENT_SITE_KEY)) != NULL; p += kn)
+		if ((p == keys || p[-1] == ' ') && (p[kn] == ' ' || p[kn] == '\0'))
+			return true;
+	return false;
+}
+
 /* Applies everything logged since the cursor; returns how many entries. */
 size_t mh_site_watch_poll(struct mh_site_watch *w)
 {
@@ -49,12 +59,28 @@ size_t mh_site_watch_poll(struct mh_site_watch *w)
 			mh_log(MH_LOG_WARN, "change log: cannot read it (will retry)");
 		if (rc == MH_UNAVAILABLE)
 			w->lost = true;
+		size_t applied = 0;
 		for (size_t i = 0; i < n; i++) {
-			mh_site_invalidate(w->site, mh_str_c(c[i].keys));
+			if (names_site_key(c[i].keys)) {
+				/* the site settings changed: read them again (this
+				 * drops every page); a failure is retried with the
+				 * entry, as a lost connection is */
+				enum mh_store_rc src = mh_site_settings_reload(w->site, w->store);
+				if (src != MH_OK) {
+					mh_log(MH_LOG_WARN, "change log: cannot read the site settings (will retry)");
+					if (src == MH_UNAVAILABLE)
+						w->lost = true;
+					rc = src;
+					break;
+				}
+			} else {
+				mh_site_invalidate(w->site, mh_str_c(c[i].keys));
+			}
 			w->cursor = c[i].id;
+			applied++;
 		}
 		mh_arena_free(a);
-		total += n;
+		total += applied;
 		if (rc != MH_OK || n < WATCH_BATCH)
 			return total;
 	}
@@ -67,9 +93,10 @@ static bool recover(struct mh_site_watch *w)
 	int64_t last = 0;
 	if (mh_store_change_last(w->store, &last) != MH_OK)
 		return false;
-	struct mh_cache *cache = mh_site_cache(w->site);
-	if (cache != NULL)
-		mh_cache_clear(cache);
+	/* a settings change may be among the missed ones: read them again
+	 * (which drops every page) */
+	if (mh_site_settings_reload(w->site, w->store) != MH_OK)
+		return false;
 	w->cursor = last;
 	w->lost = false;
 	mh_log(MH_LOG_INFO, "change log: database back; page cache dropped (changes may have been missed)");
@@ -117,8 +144,10 @@ struct mh_site_watch *mh_site_watch_start(struct mh_site *site, int interval_ms,
 	MH_ASSERT(w != NULL);
 	w->site = site;
 	w->interval_ms = interval_ms;
+	/* the cursor first: a settings change logged after it is read again */
 	if (mh_site_store_open(site, &w->store, err) != MH_OK ||
-	    mh_store_change_last(w->store, &w->cursor) != MH_OK) {
+	    mh_store_change_last(w->store, &w->cursor) != MH_OK ||
+	    mh_site_settings_reload(site, w->store) != MH_OK) {
 		if (err->len == 0)
 			mh_buf_append_c(err, "cannot read the change log");
 		if (w->store != NULL)

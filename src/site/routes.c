@@ -58,6 +58,10 @@ static const struct mh_site_route routes[] = {
 	{ "/admin/media/remove", true, P, MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, MH_CSRF_SESSION, false, false, NULL,
 	  mh_site_admin_media_remove },
 	{ "/admin/media/", false, G | P,  WRITERS,   MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_media_item },
+	/* site settings, users and invitations (admin_site.c; the invitee's page in admin_auth.c) */
+	{ "/admin/settings", true, G | P, MH_ACCESS_PERMISSION, MH_PERM_SETTINGS, MH_CSRF_SESSION, false, false, NULL, mh_site_admin_settings },
+	{ "/admin/users",  true,  G | P,  MH_ACCESS_PERMISSION, MH_PERM_MANAGE_USERS, MH_CSRF_SESSION, false, false, NULL, mh_site_admin_users },
+	{ "/admin/invite", true,  G | P,  ANYONE,    MH_CSRF_LOGIN, false, false, NULL,               mh_site_admin_invite },
 };
 #undef G
 #undef P

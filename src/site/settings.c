@@ -4,6 +4,7 @@
  * A new key is one row below and one field in struct mh_site_settings.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "site/site.h"
@@ -89,3 +90,96 @@ const struct mh_settings_table mh_site_settings_table =
 	MH_SETTINGS_TABLE("site", NULL, site_rows, struct mh_site_settings);
 const struct mh_settings_table mh_site_theme_settings_table =
 	MH_SETTINGS_TABLE("theme", NULL, theme_rows, struct mh_site_settings);
+
+/* ---- the settings the admin sets (stored in the database) ---- */
+
+const char *const mh_site_db_keys[MH_SITE_DB_KEYS] = { "title", "tagline", "timezone", "video_channel_url", "social" };
+
+static bool db_key(const char *key)
+{
+	for (size_t i = 0; i < MH_SITE_DB_KEYS; i++)
+		if (strcmp(key, mh_site_db_keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* mh_settings_apply's message is "NAME: [site] key: problem"; the form
+ * names the field itself, so only the problem is kept. */
+static void problem_only(struct mh_buf *why, struct mh_buf *msg, const char *key)
+{
+	const char *m = mh_buf_cstr(msg);
+	const char *p = strstr(m, "] ");
+	if (p != NULL && strncmp(p + 2, key, strlen(key)) == 0 && strncmp(p + 2 + strlen(key), ": ", 2) == 0)
+		m = p + 2 + strlen(key) + 2;
+	mh_buf_append_c(why, m);
+}
+
+bool mh_site_setting_check(const char *key, const char *value, struct mh_buf *why)
+{
+	if (!db_key(key)) {
+		mh_buf_append_c(why, "not a setting the admin sets (expected title, tagline, timezone, "
+				     "video_channel_url or social)");
+		return false;
+	}
+	struct mh_site_settings scratch;
+	struct mh_settings_slot slot = { &mh_site_settings_table, &scratch };
+	mh_settings_defaults(&slot, 1);
+	struct mh_buf msg = MH_BUF_INIT;
+	bool ok = mh_settings_apply(&slot, 1, "database", "site", key, value, &msg);
+	if (!ok)
+		problem_only(why, &msg, key);
+	mh_buf_free(&msg);
+	mh_settings_free(&slot, 1);
+	return ok;
+}
+
+void mh_site_settings_overlay(struct mh_site_settings *set, const struct mh_site_setting *rows, size_t n,
+			      bool with_zone)
+{
+	struct mh_settings_slot slot = { &mh_site_settings_table, set };
+	for (size_t i = 0; i < n; i++) {
+		if (!db_key(rows[i].key) || (!with_zone && strcmp(rows[i].key, "timezone") == 0))
+			continue;
+		struct mh_buf err = MH_BUF_INIT;
+		/* checked when saved; a value an older or newer version let in
+		 * and this one refuses keeps site.ini's, said in the log */
+		if (!mh_settings_apply(&slot, 1, "database", "site", rows[i].key, rows[i].value, &err))
+			mh_log(MH_LOG_WARN, "site settings: %s (site.ini's value stays)", mh_buf_cstr(&err));
+		mh_buf_free(&err);
+	}
+}
+
+struct mh_site_settings *mh_site_settings_layer(const struct mh_site_settings *file,
+						const struct mh_site_setting *rows, size_t n, bool with_zone)
+{
+	struct mh_site_settings *set = calloc(1, sizeof(*set));
+	MH_ASSERT(set != NULL);
+	const struct mh_settings_table *tables[] = { &mh_site_settings_table, &mh_site_theme_settings_table };
+	struct mh_settings_slot slots[] = { { tables[0], set }, { tables[1], set } };
+	mh_settings_defaults(slots, 2);
+	/* a copy of every value (each table's rows are all text), so this
+	 * struct owns its strings whatever happens to file's */
+	for (size_t t = 0; t < 2; t++) {
+		for (size_t i = 0; i < tables[t]->n_rows; i++) {
+			const struct mh_setting *row = &tables[t]->rows[i];
+			const char *v = *(const char *const *)((const char *)file + row->offset);
+			struct mh_buf err = MH_BUF_INIT;
+			bool ok = mh_settings_apply(&slots[t], 1, "site.ini", tables[t]->section, row->key, v != NULL ? v : "",
+						    &err);
+			MH_ASSERT(ok); /* file's values passed these very checks */
+			mh_buf_free(&err);
+		}
+	}
+	mh_site_settings_overlay(set, rows, n, with_zone);
+	return set;
+}
+
+void mh_site_settings_layer_free(void *p)
+{
+	struct mh_site_settings *set = p;
+	if (set == NULL)
+		return;
+	struct mh_settings_slot slots[] = { { &mh_site_settings_table, set }, { &mh_site_theme_settings_table, set } };
+	mh_settings_free(slots, 2);
+	free(set);
+}

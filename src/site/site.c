@@ -50,6 +50,15 @@ struct mh_site {
 	struct mh_site_metrics *metrics;
 	struct mh_site_auth *auth; /* sessions, the admin theme, login rate limits */
 	struct mh_media_settings media; /* [media], copied at start */
+	/* The settings are site.ini's [site] (file: swapped by SIGHUP) with the
+	 * database's rows laid over (the admin's settings screen): settings
+	 * points at a layer made of both (owned, retired when replaced), or at
+	 * file itself before the database was first read. Under reload_mu. */
+	const struct mh_site_settings *file;
+	struct mh_arena *db_arena; /* holds db_rows */
+	struct mh_site_setting *db_rows;
+	size_t n_db_rows;
+	char *zone; /* the time zone the process started with: fixed (TZ) */
 };
 
 const struct mh_media_settings *mh_site_media_settings(struct mh_site *s)
@@ -136,6 +145,9 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 	struct mh_site *s = calloc(1, sizeof(*s));
 	MH_ASSERT(s != NULL);
 	s->settings = opt->settings;
+	s->file = opt->settings;
+	s->zone = strdup(opt->settings->timezone);
+	MH_ASSERT(s->zone != NULL);
 	s->server = opt->server;
 	s->database = opt->database;
 	s->dir = opt->dir;
@@ -199,6 +211,12 @@ void mh_site_free(struct mh_site *s)
 	mh_site_auth_free(s->auth);
 	free(s->default_theme_dir);
 	free(s->override_theme_dir);
+	free(s->zone);
+	if (s->db_arena != NULL) {
+		/* the live settings are a layer of ours (see make_layer) */
+		mh_site_settings_layer_free((void *)s->settings);
+		mh_arena_free(s->db_arena);
+	}
 	for (struct retired *r = s->retired, *next; r != NULL; r = next) {
 		next = r->next;
 		if (r->owner != NULL)
@@ -214,6 +232,64 @@ void mh_site_free(struct mh_site *s)
 	free(s);
 }
 
+/* The file's settings with the database's rows over them, in the zone the
+ * process started with. Under reload_mu. */
+static struct mh_site_settings *make_layer(struct mh_site *s)
+{
+	struct mh_site_settings *set = mh_site_settings_layer(s->file, s->db_rows, s->n_db_rows, false);
+	const struct mh_site_setting zone = { "timezone", s->zone };
+	mh_site_settings_overlay(set, &zone, 1, true);
+	return set;
+}
+
+bool mh_site_setting_stored(struct mh_site *s, const char *key)
+{
+	bool found = false;
+	pthread_mutex_lock(&s->reload_mu);
+	for (size_t i = 0; !found && i < s->n_db_rows; i++)
+		found = strcmp(s->db_rows[i].key, key) == 0;
+	pthread_mutex_unlock(&s->reload_mu);
+	return found;
+}
+
+enum mh_store_rc mh_site_settings_reload(struct mh_site *s, struct mh_store *st)
+{
+	struct mh_arena *a = mh_arena_new();
+	struct mh_site_setting *rows = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = mh_store_site_settings(st, a, &rows, &n);
+	if (rc != MH_OK) {
+		mh_arena_free(a);
+		return rc;
+	}
+	struct retired *old = calloc(1, sizeof(*old));
+	MH_ASSERT(old != NULL);
+	old->owner_free = mh_site_settings_layer_free;
+	pthread_mutex_lock(&s->reload_mu);
+	struct mh_arena *old_rows = s->db_arena;
+	bool first = old_rows == NULL;
+	s->db_arena = a;
+	s->db_rows = rows;
+	s->n_db_rows = n;
+	const struct mh_site_settings *prev = atomic_exchange(&s->settings, make_layer(s));
+	if (!first) {
+		/* a request may still read the old layer: kept until the end */
+		old->owner = (void *)prev;
+		old->next = s->retired;
+		s->retired = old;
+	}
+	pthread_mutex_unlock(&s->reload_mu);
+	if (first)
+		free(old); /* prev is the file's, owned by the caller */
+	if (old_rows != NULL)
+		mh_arena_free(old_rows);
+	/* pages made with the old settings go; a render that began before
+	 * this cannot put its page back (the cache's generation) */
+	if (s->cache != NULL)
+		mh_cache_clear(s->cache);
+	return MH_OK;
+}
+
 bool mh_site_reload(struct mh_site *s, const struct mh_site_reload *n, struct mh_buf *err)
 {
 	struct mh_theme *t = mh_theme_load(s->default_theme_dir, s->override_theme_dir, err);
@@ -223,16 +299,31 @@ bool mh_site_reload(struct mh_site *s, const struct mh_site_reload *n, struct mh
 	MH_ASSERT(owned != NULL && old_theme != NULL);
 	owned->owner = n->owner;
 	owned->owner_free = n->owner_free;
-	owned->cache_control = malloc(160);
-	MH_ASSERT(owned->cache_control != NULL);
-	snprintf(owned->cache_control, 160, "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d",
+	char *cache_control = malloc(160);
+	MH_ASSERT(cache_control != NULL);
+	snprintf(cache_control, 160, "public, max-age=%d, s-maxage=%d, stale-while-revalidate=%d",
 		 n->cache->max_age_s, n->cache->s_maxage_s, n->cache->stale_while_revalidate_s);
+	owned->cache_control = cache_control;
 	pthread_mutex_lock(&s->reload_mu);
 	old_theme->theme = atomic_exchange(&s->theme, t);
-	atomic_store(&s->settings, n->settings);
+	s->file = n->settings;
+	if (s->db_arena != NULL) {
+		/* the database's settings stay laid over the file's */
+		struct retired *old_layer = calloc(1, sizeof(*old_layer));
+		MH_ASSERT(old_layer != NULL);
+		old_layer->owner = (void *)atomic_exchange(&s->settings, make_layer(s));
+		old_layer->owner_free = mh_site_settings_layer_free;
+		old_layer->next = owned;
+		owned = old_layer;
+	} else {
+		atomic_store(&s->settings, n->settings);
+	}
 	atomic_store(&s->server, n->server);
-	atomic_store(&s->cache_control, owned->cache_control);
-	owned->next = s->retired;
+	atomic_store(&s->cache_control, cache_control);
+	struct retired *last = owned;
+	while (last->next != NULL)
+		last = last->next;
+	last->next = s->retired;
 	old_theme->next = owned;
 	s->retired = old_theme;
 	pthread_mutex_unlock(&s->reload_mu);

@@ -24,6 +24,28 @@ struct mh_site_settings {
 extern const struct mh_settings_table mh_site_settings_table;       /* [site] */
 extern const struct mh_settings_table mh_site_theme_settings_table; /* [theme] */
 
+/* The [site] keys the admin's settings screen sets: stored in the
+ * database (store.h's site settings), they overlay site.ini's. base_url,
+ * language, [theme] and every other section stay the file's. */
+#define MH_SITE_DB_KEYS 5
+extern const char *const mh_site_db_keys[MH_SITE_DB_KEYS]; /* title, tagline, timezone, video_channel_url, social */
+/* Whether value may be [site] key (one of mh_site_db_keys), by the same
+ * checks as site.ini's; false with the problem, "... (expected ...)", in
+ * why. */
+bool mh_site_setting_check(const char *key, const char *value, struct mh_buf *why);
+/* Lays the database's rows over set (whose strings belong to the settings
+ * engine: a loaded config, or a layer below). Keys the admin does not set
+ * are skipped; a value that does not pass is logged and skipped. Without
+ * with_zone the time zone stays set's (a running server's zone is fixed at
+ * its start: it is the process's TZ). */
+void mh_site_settings_overlay(struct mh_site_settings *set, const struct mh_site_setting *rows, size_t n,
+			      bool with_zone);
+/* A new copy of file with rows laid over, owning its strings; free it with
+ * mh_site_settings_layer_free. */
+struct mh_site_settings *mh_site_settings_layer(const struct mh_site_settings *file,
+						const struct mh_site_setting *rows, size_t n, bool with_zone);
+void mh_site_settings_layer_free(void *p);
+
 /* Pointers here are kept: what they point to must outlive the site. */
 struct mh_site_options {
 	const struct mh_site_settings *settings;
@@ -67,6 +89,16 @@ struct mh_site_reload {
 /* False with a message in err when the new theme does not load; nothing
  * changes then (and owner stays the caller's). */
 bool mh_site_reload(struct mh_site *s, const struct mh_site_reload *n, struct mh_buf *err);
+
+/* Reads the site settings the admin set from the database (st: the
+ * caller's connection), lays them over site.ini's and drops the whole page
+ * cache: what the change-log watcher does when a change names
+ * MH_CONTENT_SITE_KEY, and the settings screen after a save. The time zone
+ * stays the one the server started with. */
+enum mh_store_rc mh_site_settings_reload(struct mh_site *s, struct mh_store *st);
+/* Whether the database sets [site] key (as last read): site.ini's value of
+ * it does not count then. */
+bool mh_site_setting_stored(struct mh_site *s, const char *key);
 
 /* Drops the cached pages tagged with each space-separated key in keys. */
 void mh_site_invalidate(struct mh_site *s, struct mh_str keys);
@@ -205,6 +237,9 @@ void mh_site_admin_login(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_logout(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_logout_everywhere(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_reset(struct mh_site_req *r, struct mh_str arg);
+/* /admin/invite?token=...: an invited account chooses its password and is
+ * signed in (the link works once, until it expires) */
+void mh_site_admin_invite(struct mh_site_req *r, struct mh_str arg);
 /* Renders admin template name (themes/admin/) with r->ctx into r->body
  * and sends it with status, never cached, never indexed. */
 void mh_site_admin_send(struct mh_site_req *r, int status, const char *name);
@@ -236,6 +271,9 @@ void mh_site_admin_media(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_media_upload(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_media_remove(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_media_item(struct mh_site_req *r, struct mh_str arg);
+/* admin_site.c: the owner's screens, site settings and users (invitations) */
+void mh_site_admin_settings(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_users(struct mh_site_req *r, struct mh_str arg);
 /* The site's state for accounts (site.c owns it; admin_auth.c uses it). */
 struct mh_site_auth;
 struct mh_site_auth *mh_site_auth_new(const struct mh_auth_settings *settings, const char *themes_dir,

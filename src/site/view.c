@@ -68,6 +68,8 @@ void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *ti
 		mh_val_set_cstr(a, site, "video_channel_url", cfg->video_channel_url);
 	mh_val_set(a, site, "social", social_links(r, cfg->social_links));
 	mh_val_set(a, r->ctx, "site", site);
+	/* every page shows the site settings: a change of them names this */
+	mh_site_key(r, MH_CONTENT_SITE_KEY);
 
 	struct mh_val *nav = mh_val_list(a);
 	for (size_t i = 0; i < r->n_sections; i++) {

@@ -425,6 +425,21 @@ const struct mh_store_migration mh_store_migrations[] = {
 		" value TEXT NOT NULL,"
 		" created_at BIGINT NOT NULL);\n",
 	},
+	{
+		/* ---- issue 7's site settings screen ---- */
+		8,
+		"site settings set in the admin (title, tagline, time zone, links), overlaying site.ini",
+		"CREATE TABLE site_settings ("
+		" key TEXT PRIMARY KEY,"
+		" value TEXT NOT NULL,"
+		" updated_at INTEGER NOT NULL,"
+		" updated_by TEXT NOT NULL DEFAULT '') WITHOUT ROWID;\n",
+		"CREATE TABLE site_settings ("
+		" key TEXT PRIMARY KEY,"
+		" value TEXT NOT NULL,"
+		" updated_at BIGINT NOT NULL,"
+		" updated_by TEXT NOT NULL DEFAULT '');\n",
+	},
 };
 
 const size_t mh_store_n_migrations = sizeof(mh_store_migrations) / sizeof(mh_store_migrations[0]);

@@ -185,6 +185,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 				   " WHERE created_at < ?1 OR (created_at = ?1 AND id < ?2)"
 				   " ORDER BY created_at DESC, id DESC LIMIT ?3",
 	[MH_Q_MEDIA_SET_ALT] = "UPDATE media SET alt = ?2 WHERE id = ?1",
+	[MH_Q_SITE_SETTINGS] = "SELECT key, value FROM site_settings ORDER BY key",
+	[MH_Q_SITE_SETTING_PUT] = "INSERT INTO site_settings(key, value, updated_at, updated_by) VALUES (?1, ?2, ?3, ?4)"
+				" ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at,"
+				" updated_by = excluded.updated_by",
+	[MH_Q_TOKENS_OF_USER_DEL] = "DELETE FROM auth_tokens WHERE user_id = ?1 AND purpose = ?2",
+	[MH_Q_USERS_LAST_SEEN] = "SELECT user_id, max(last_seen_at) FROM sessions GROUP BY user_id ORDER BY user_id",
 };
 
 struct sq {

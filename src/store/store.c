@@ -1777,7 +1777,7 @@ enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int6
 static const char *const countable[] = {
 	"sections", "authors", "tags", "articles", "article_authors", "article_tags", "schema_migrations", "changes",
 	"jobs", "article_revisions", "article_slugs", "media", "media_sizes", "users", "sessions", "auth_tokens",
-	"site_secrets",
+	"site_secrets", "site_settings",
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)
@@ -2812,8 +2812,9 @@ enum mh_store_rc mh_store_auth_token_peek(struct mh_store *s, const char *token_
 	return token_run(s, MH_Q_TOKEN_PEEK, token_hash, purpose, now, user_id);
 }
 
-enum mh_store_rc mh_store_password_reset(struct mh_store *s, const char *token_hash, const char *password_hash,
-					 int64_t now, int64_t *user_id)
+/* A link of purpose used to set a password, in one transaction. */
+static enum mh_store_rc token_password(struct mh_store *s, const char *purpose, const char *token_hash,
+				       const char *password_hash, int64_t now, int64_t *user_id)
 {
 	if (str_empty(password_hash))
 		return MH_INVALID;
@@ -2821,13 +2822,98 @@ enum mh_store_rc mh_store_password_reset(struct mh_store *s, const char *token_h
 	enum mh_store_rc rc = s->ops->write_begin(s, NULL);
 	if (rc != MH_OK)
 		return rc;
-	rc = token_run(s, MH_Q_TOKEN_USE, token_hash, "reset", now, &uid);
+	rc = token_run(s, MH_Q_TOKEN_USE, token_hash, purpose, now, &uid);
 	if (rc == MH_OK)
 		rc = set_password(s, uid, password_hash, true, now, NULL);
 	rc = s->ops->write_end(s, rc, NULL);
 	if (rc == MH_OK && user_id != NULL)
 		*user_id = uid;
 	return rc;
+}
+
+enum mh_store_rc mh_store_password_reset(struct mh_store *s, const char *token_hash, const char *password_hash,
+					 int64_t now, int64_t *user_id)
+{
+	return token_password(s, "reset", token_hash, password_hash, now, user_id);
+}
+
+enum mh_store_rc mh_store_invite_accept(struct mh_store *s, const char *token_hash, const char *password_hash,
+				       int64_t now, int64_t *user_id)
+{
+	return token_password(s, "invite", token_hash, password_hash, now, user_id);
+}
+
+enum mh_store_rc mh_store_auth_tokens_drop(struct mh_store *s, int64_t user_id, const char *purpose)
+{
+	if (user_id <= 0 || !purpose_ok(purpose))
+		return MH_INVALID;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, user_id);
+	mh_store_arg_text(&a, purpose);
+	return run(s, MH_Q_TOKENS_OF_USER_DEL, &a, NULL, NULL, NULL, NULL, NULL);
+}
+
+static void item_seen(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	(void)a;
+	struct mh_user_seen *u = out;
+	u->user_id = r->i64(r->ctx, 0);
+	u->last_seen_at = r->i64(r->ctx, 1);
+}
+
+enum mh_store_rc mh_store_users_last_seen(struct mh_store *s, struct mh_arena *a, struct mh_user_seen **out,
+					  size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return collect(s, MH_Q_USERS_LAST_SEEN, NULL, a, sizeof(struct mh_user_seen), item_seen, (void **)out, n);
+}
+
+/* ---- site settings ---- */
+
+static void item_site_setting(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_site_setting *kv = out;
+	kv->key = r->str(r->ctx, a, 0);
+	kv->value = r->str(r->ctx, a, 1);
+}
+
+enum mh_store_rc mh_store_site_settings(struct mh_store *s, struct mh_arena *a, struct mh_site_setting **out,
+					size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return collect(s, MH_Q_SITE_SETTINGS, NULL, a, sizeof(struct mh_site_setting), item_site_setting,
+		       (void **)out, n);
+}
+
+enum mh_store_rc mh_store_site_setting_put(struct mh_store *s, const char *key, const char *value, const char *by,
+					   struct mh_buf *err)
+{
+	size_t kn = key != NULL ? strlen(key) : 0;
+	bool key_ok = kn >= 1 && kn <= 64;
+	for (size_t i = 0; key_ok && i < kn; i++)
+		key_ok = (key[i] >= 'a' && key[i] <= 'z') || key[i] == '_';
+	if (!key_ok) {
+		mh_store_set_err(err, "key: expected 1-64 lower-case letters or '_'");
+		return MH_INVALID;
+	}
+	if (value == NULL || strlen(value) > 4000) {
+		mh_store_set_err(err, "%s: longer than 4000 bytes", key);
+		return MH_INVALID;
+	}
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			mh_store_set_err(err, "%s: must not contain control characters", key);
+			return MH_INVALID;
+		}
+	}
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, key);
+	mh_store_arg_text(&a, value);
+	mh_store_arg_int(&a, mh_time_now());
+	mh_store_arg_text(&a, by != NULL ? by : "");
+	return run(s, MH_Q_SITE_SETTING_PUT, &a, NULL, NULL, err, NULL, NULL);
 }
 
 static void secret_row(void *ctx, const struct mh_store_row *r)

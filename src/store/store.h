@@ -214,6 +214,41 @@ enum mh_store_rc mh_store_auth_token_peek(struct mh_store *s, const char *token_
 enum mh_store_rc mh_store_password_reset(struct mh_store *s, const char *token_hash, const char *password_hash,
 					 int64_t now, int64_t *user_id);
 
+/* An account invited from the admin that has not chosen its password yet
+ * carries this in password_hash: no argon2id string, so no password ever
+ * matches it (the login treats it as an unknown account). */
+#define MH_USER_INVITED_HASH "!invited"
+/* Every link of that purpose the user has ("invite": a new invitation
+ * replaces the old). */
+enum mh_store_rc mh_store_auth_tokens_drop(struct mh_store *s, int64_t user_id, const char *purpose);
+/* Accepting an invitation, in one transaction: the "invite" link is used
+ * (once; a second use, an expired or unknown link are MH_NOT_FOUND) and the
+ * user gets password_hash. *user_id (may be NULL) is whose account it is. */
+enum mh_store_rc mh_store_invite_accept(struct mh_store *s, const char *token_hash, const char *password_hash,
+				       int64_t now, int64_t *user_id);
+/* When each account was last seen: the newest last_seen_at of its live
+ * sessions (a logged-out account's is gone), by user id. */
+struct mh_user_seen {
+	int64_t user_id, last_seen_at;
+};
+enum mh_store_rc mh_store_users_last_seen(struct mh_store *s, struct mh_arena *a, struct mh_user_seen **out,
+					  size_t *n);
+
+/* ---- site settings set in the admin (migration 8) ----
+ * Text values by key ("title", "timezone", ...), overlaying site.ini's
+ * [site] section; what a key may hold is site/'s to check, not the
+ * store's. Reads by key order. */
+struct mh_site_setting {
+	const char *key, *value;
+};
+enum mh_store_rc mh_store_site_settings(struct mh_store *s, struct mh_arena *a, struct mh_site_setting **out,
+					size_t *n);
+/* Inserts or replaces one; by is who (an email, or the CLI's login). Key:
+ * 1-64 bytes of [a-z_]; value: at most 4000 bytes without control
+ * characters (MH_INVALID naming the key otherwise). */
+enum mh_store_rc mh_store_site_setting_put(struct mh_store *s, const char *key, const char *value, const char *by,
+					   struct mh_buf *err);
+
 /* The site secret called name, shared by every node: the first node to ask
  * stores candidate (e.g. a new random key) and everyone gets the stored
  * one, into out (replaced). */

@@ -126,6 +126,11 @@ enum mh_store_stmt {
 	MH_Q_MEDIA_SET_ALT,   /* id, alt */
 	/* the fast path (issue 6): the stored images of a page's cards at once */
 	MH_Q_MEDIA_BY_NAMES,  /* names as a JSON array of strings -> MH_STORE_MEDIA_COLS */
+	/* site settings and invitations (migration 8) */
+	MH_Q_SITE_SETTINGS,   /* -> key, value, by key */
+	MH_Q_SITE_SETTING_PUT, /* key, value, now, by: inserted or replaced */
+	MH_Q_TOKENS_OF_USER_DEL, /* user_id, purpose: every link of that purpose goes */
+	MH_Q_USERS_LAST_SEEN, /* -> user_id, max(last_seen_at) of their live sessions */
 	MH_Q__COUNT
 };
 

@@ -254,6 +254,16 @@ def cluster(label, site, db):
                         3.0)
         t.true(took <= 1.0, f"took {took:.2f}s")
 
+    title = f"Settings Gazette {stamp}"
+    with t.case(f"[{label}] a site settings change: on both nodes and through Varnish after its purge"):
+        for path in ("/", f"/articles/{slug}"):
+            varnish.get(path)
+            t.eq(varnish.get(path).header("x-cache"), "HIT", f"{path} cached in Varnish")
+        p = mh("settings", "set", "title", title, "--site", site)
+        t.eq(p.returncode, 0, f"settings set ({p.stderr.strip()})")
+        # s-maxage is 300: only the purge of the key 'site' explains Varnish's fresh pages
+        wait_for("new title everywhere", lambda: shows(nodes + [V], ["/", f"/articles/{slug}"], title), 5.0)
+
     sslug = f"cluster-scheduled-{stamp}"
     shead = f"Lighthouse keeper retires {stamp}"
     with t.case(f"[{label}] a scheduled article goes out on time, exactly once, on both nodes"):

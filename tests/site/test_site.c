@@ -253,3 +253,58 @@ Test(routes, a_star_stands_for_one_segment_which_is_the_argument)
 	cr_assert_null(route("/admin/articles/42/revisions/x", &arg));
 	cr_assert_null(route("/admin/articles/42/revision", &arg));
 }
+
+Test(site, a_settings_change_in_the_log_reloads_them_and_drops_every_page)
+{
+	struct mh_site_options opt = { .settings = &cfg.site,
+					.cache = &cfg.cache,
+					.database = cfg.store.url,
+					.dir = cfg.dir,
+					.themes_dir = MH_SOURCE_THEMES, .threads = 1 };
+	struct mh_site *site = mh_site_new(&opt, &err);
+	cr_assert_not_null(site, "%s", mh_buf_cstr(&err));
+	struct mh_site_watch *w = mh_site_watch_start(site, 3600 * 1000, &err); /* polled by hand */
+	cr_assert_not_null(w, "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(mh_site_config(site)->title, "Test");
+	struct mh_cache *c = mh_site_cache(site);
+	put(c, "/", "home site");
+	put(c, "/section/video", "section:4 site");
+
+	/* another node (or the CLI) saves: through the change log */
+	struct mh_site_setting kv[] = { { "title", "Renamed" }, { "timezone", "Europe/Berlin" },
+					{ "social", "A=https://a.example" } };
+	cr_assert_eq(mh_content_site_settings_save(st, kv, 3, "t@example.org", &err), 0, "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(mh_site_config(site)->title, "Test", "not before the log is read");
+	cr_assert_eq(mh_site_watch_poll(w), 1);
+	cr_assert_str_eq(mh_site_config(site)->title, "Renamed");
+	cr_assert_str_eq(mh_site_config(site)->social_links, "A=https://a.example");
+	cr_assert_str_eq(mh_site_config(site)->timezone, "UTC", "the running zone stays until a restart");
+	cr_assert_str_eq(mh_site_config(site)->base_url, cfg.site.base_url, "site.ini's own keys stay");
+	cr_assert_not(cached(c, "/"));
+	cr_assert_not(cached(c, "/section/video"));
+	cr_assert_eq(mh_site_watch_poll(w), 0, "each entry is applied once");
+
+	/* a SIGHUP reload of site.ini keeps the database's values over it */
+	struct mh_site_reload n = { .settings = &cfg.site, .server = NULL, .cache = &cfg.cache };
+	cr_assert(mh_site_reload(site, &n, &err), "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(mh_site_config(site)->title, "Renamed");
+	mh_site_watch_stop(w);
+	mh_site_free(site);
+}
+
+Test(site, the_settings_checks_are_site_ini_s)
+{
+	struct mh_buf why = MH_BUF_INIT;
+	cr_assert(mh_site_setting_check("timezone", "Europe/Berlin", &why));
+	cr_assert_not(mh_site_setting_check("timezone", "Mars/Olympus", &why));
+	cr_assert(strstr(mh_buf_cstr(&why), "unknown time zone") != NULL, "%s", mh_buf_cstr(&why));
+	cr_assert(strstr(mh_buf_cstr(&why), "[site]") == NULL, "the problem only: %s", mh_buf_cstr(&why));
+	mh_buf_reset(&why);
+	cr_assert_not(mh_site_setting_check("social", "X=javascript:alert(1)", &why));
+	cr_assert(strstr(mh_buf_cstr(&why), "link list") != NULL, "%s", mh_buf_cstr(&why));
+	cr_assert_not(mh_site_setting_check("title", "", &why));
+	cr_assert(mh_site_setting_check("tagline", "", &why));
+	cr_assert_not(mh_site_setting_check("base_url", "https://x.example", &why), "not one the admin sets");
+	cr_assert_not(mh_site_setting_check("video_channel_url", "ftp://x", &why));
+	mh_buf_free(&why);
+}

@@ -22,8 +22,8 @@
 
 /* the newest migration: 1 content tables, 2 the change log, 3 the job
  * queue, 4 the change log's time index, 5 review, revisions and old slugs,
- * 6 the media library, 7 accounts */
-#define SCHEMA_VERSION 7
+ * 6 the media library, 7 accounts, 8 site settings */
+#define SCHEMA_VERSION 8
 
 static char dir[64];
 static char url[512];  /* what every open in this file uses */
@@ -2026,4 +2026,78 @@ Test(store, a_section_with_articles_is_not_removed)
 	cr_assert_eq(mh_store_section_remove(st, sec_opinion, &n, &err), MH_OK, "%s", mh_buf_cstr(&err));
 	cr_assert_eq(mh_store_section_by_slug(st, ar, mh_str_c("opinion"), &sec), MH_NOT_FOUND);
 	cr_assert_eq(mh_store_section_remove(st, sec_opinion, &n, &err), MH_NOT_FOUND);
+}
+
+Test(store, an_invite_link_works_once_and_a_new_one_replaces_it)
+{
+	int64_t uid = add_user("i@example.org", MH_ROLE_AUTHOR);
+	int64_t now = mh_time_now(), who = 0;
+	cr_assert_eq(mh_store_auth_token_add(st, hash_of('a'), uid, "invite", now + 3600), MH_OK);
+	cr_assert_eq(mh_store_auth_token_add(st, hash_of('e'), uid, "reset", now + 3600), MH_OK);
+	/* inviting again: the old invitation goes, the reset link stays */
+	cr_assert_eq(mh_store_auth_tokens_drop(st, uid, "invite"), MH_OK);
+	cr_assert_eq(mh_store_auth_token_add(st, hash_of('b'), uid, "invite", now + 3600), MH_OK);
+	cr_assert_eq(mh_store_auth_token_peek(st, hash_of('a'), "invite", now, &who), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_auth_token_peek(st, hash_of('e'), "reset", now, &who), MH_OK);
+	cr_assert_eq(mh_store_invite_accept(st, hash_of('e'), "$argon2id$x", now, &who), MH_NOT_FOUND,
+		     "a reset link is no invitation");
+	cr_assert_eq(mh_store_invite_accept(st, hash_of('b'), "$argon2id$mine", now, &who), MH_OK);
+	cr_assert_eq(who, uid);
+	struct mh_user *u = NULL;
+	cr_assert_eq(mh_store_user_by_id(st, ar, uid, &u), MH_OK);
+	cr_assert_str_eq(u->password_hash, "$argon2id$mine");
+	cr_assert_eq(mh_store_invite_accept(st, hash_of('b'), "$argon2id$again", now, &who), MH_NOT_FOUND,
+		     "the second use");
+	cr_assert_eq(mh_store_auth_tokens_drop(st, uid, "bogus"), MH_INVALID);
+	/* expired */
+	cr_assert_eq(mh_store_auth_token_add(st, hash_of('c'), uid, "invite", now + 60), MH_OK);
+	cr_assert_eq(mh_store_invite_accept(st, hash_of('c'), "$argon2id$late", now + 61, &who), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_user_by_id(st, ar, uid, &u), MH_OK);
+	cr_assert_str_eq(u->password_hash, "$argon2id$mine");
+}
+
+Test(store, last_seen_is_the_newest_session_of_each_account)
+{
+	int64_t a = add_user("a@example.org", MH_ROLE_AUTHOR), b = add_user("b@example.org", MH_ROLE_EDITOR);
+	add_user("c@example.org", MH_ROLE_EDITOR); /* never logged in */
+	int64_t now = mh_time_now();
+	cr_assert_eq(mh_store_session_add(st, hash_of('1'), a, now + 3600), MH_OK);
+	cr_assert_eq(mh_store_session_add(st, hash_of('2'), a, now + 3600), MH_OK);
+	cr_assert_eq(mh_store_session_add(st, hash_of('3'), b, now + 3600), MH_OK);
+	struct mh_user_seen *seen = NULL;
+	size_t n = 0;
+	cr_assert_eq(mh_store_users_last_seen(st, ar, &seen, &n), MH_OK);
+	cr_assert_eq(n, 2, "one row per account with a session");
+	cr_assert_eq(seen[0].user_id, a);
+	cr_assert_eq(seen[1].user_id, b);
+	cr_assert(seen[0].last_seen_at >= now && seen[1].last_seen_at >= now);
+}
+
+Test(store, site_settings_are_replaced_by_key_and_checked)
+{
+	struct mh_site_setting *kv = NULL;
+	size_t n = 9;
+	cr_assert_eq(mh_store_site_settings(st, ar, &kv, &n), MH_OK);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(mh_store_site_setting_put(st, "title", "First", "o@example.org", &err), MH_OK, "%s",
+		     mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_site_setting_put(st, "tagline", "", "o@example.org", &err), MH_OK);
+	cr_assert_eq(mh_store_site_setting_put(st, "title", "Second <b>", "p@example.org", &err), MH_OK);
+	cr_assert_eq(mh_store_site_settings(st, ar, &kv, &n), MH_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(kv[0].key, "tagline");
+	cr_assert_str_eq(kv[0].value, "");
+	cr_assert_str_eq(kv[1].key, "title");
+	cr_assert_str_eq(kv[1].value, "Second <b>");
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_store_site_setting_put(st, "title", "line\nbreak", NULL, &err), MH_INVALID);
+	cr_assert(strstr(mh_buf_cstr(&err), "title") != NULL, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_site_setting_put(st, "Bad Key", "x", NULL, &err), MH_INVALID);
+	cr_assert_eq(mh_store_site_setting_put(st, "", "x", NULL, &err), MH_INVALID);
+	cr_assert_eq(mh_store_site_settings(st, ar, &kv, &n), MH_OK);
+	cr_assert_eq(n, 2, "nothing refused was stored");
+	cr_assert_str_eq(kv[1].value, "Second <b>");
+	int64_t rows = 0;
+	cr_assert_eq(mh_store_count(st, "site_settings", &rows), MH_OK);
+	cr_assert_eq(rows, 2);
 }
