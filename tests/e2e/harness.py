@@ -715,68 +715,6 @@ def strip_tags(h):
     return re.sub(r"\s+", " ", t).strip()
 
 
-# ---------------------------------------------------------------- the admin, as a browser
-
-class AdminClient:
-    """A browser of sorts for the admin: its own cookies, its own source
-    address; logs in and reads the forms' CSRF tokens."""
-
-    def __init__(self, srv, source="127.0.0.1"):
-        self.srv, self.source, self.cookies = srv, source, {}
-
-    def request(self, method, path, form=None, headers=None):
-        h = dict(headers or {})
-        if self.cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60, source_address=(self.source, 0))
-        r = request(self.srv.port, method, path, h, body, conn=c)
-        c.close()
-        for sc in r.header_all("set-cookie"):
-            name, _, rest = sc.partition("=")
-            value = rest.split(";", 1)[0]
-            if "Max-Age=0" in sc:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = value
-        return r
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, form, **kw):
-        return self.request("POST", path, form=form, **kw)
-
-    def login_token(self):
-        r = self.get("/admin/login")
-        if r.status != 200:
-            raise CaseFailed(f"GET /admin/login: {r.status}")
-        return form_value(r.text(), "csrf")
-
-    def login(self, email, password, expect=303):
-        tok = self.login_token()
-        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": password, "next": "/admin"})
-        if r.status != expect:
-            raise CaseFailed(f"login {email}: expected {expect}, got {r.status}: {r.text()[:400]!r}")
-        return r
-
-    def session_csrf(self):
-        r = self.get("/admin")
-        if r.status != 200:
-            raise CaseFailed(f"GET /admin: {r.status}")
-        return form_value(r.text(), "csrf")
-
-
-def form_value(html, name):
-    m = re.search(r'name="%s" value="([^"]*)"' % re.escape(name), html)
-    if not m:
-        raise CaseFailed(f"no field {name!r} in {html[:600]!r}")
-    return m.group(1)
-
-
 def binary_from_argv():
     if len(sys.argv) < 2:
         print("usage: TEST.py PATH/TO/masthead", file=sys.stderr)
