@@ -171,6 +171,7 @@ static struct mh_val *admin_ctx(struct mh_site_req *r, const char *title)
 		mh_val_set_cstr(r->a, u, "name", r->user->name);
 		mh_val_set_cstr(r->a, u, "email", r->user->email);
 		mh_val_set_cstr(r->a, u, "role", mh_role_name(r->user->role));
+		mh_val_set_bool(r->a, u, "curate", mh_role_may(r->user->role, MH_PERM_CURATE));
 		mh_val_set(r->a, ctx, "user", u);
 		mh_val_set_cstr(r->a, ctx, "csrf", r->csrf);
 	}

@@ -19,6 +19,7 @@
 #define SIGNED_IN MH_ACCESS_SIGNED_IN, 0
 #define NO_CSRF MH_CSRF_NONE
 #define WRITERS MH_ACCESS_PERMISSION, MH_PERM_WRITE_OWN
+#define CURATORS MH_ACCESS_PERMISSION, MH_PERM_CURATE
 static const struct mh_site_route routes[] = {
 	/* prefix          exact  methods access     csrf         page   cache  page handler             raw handler */
 	{ "/",             true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_page_home,    NULL },
@@ -42,6 +43,14 @@ static const struct mh_site_route routes[] = {
 	{ "/admin/articles/new", true, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,           mh_site_admin_article_new },
 	{ "/admin/articles/", false, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_article },
 	{ "/admin/reset",  true,  G | P,  ANYONE,    MH_CSRF_LOGIN, false, false, NULL,               mh_site_admin_reset },
+	/* the taxonomy screens (admin_taxonomy.c): sections, tags, authors, Staff Picks */
+	{ "/admin/sections", true, G | P, CURATORS, MH_CSRF_SESSION, false, false, NULL,              mh_site_admin_sections },
+	{ "/admin/sections/", false, G | P, CURATORS, MH_CSRF_SESSION, false, false, NULL,            mh_site_admin_section },
+	{ "/admin/tags",   true,  G,      CURATORS,  NO_CSRF,     false, false, NULL,                 mh_site_admin_tags },
+	{ "/admin/tags/",  false, G | P,  CURATORS,  MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_tag },
+	{ "/admin/authors", true, G | P,  CURATORS,  MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_authors },
+	{ "/admin/authors/", false, G | P, CURATORS, MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_author },
+	{ "/admin/picks",  true,  G | P,  CURATORS,  MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_picks },
 };
 #undef G
 #undef P
@@ -49,6 +58,7 @@ static const struct mh_site_route routes[] = {
 #undef SIGNED_IN
 #undef NO_CSRF
 #undef WRITERS
+#undef CURATORS
 
 size_t mh_site_route_count(void)
 {

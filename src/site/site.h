@@ -204,6 +204,14 @@ struct mh_val *mh_site_admin_ctx(struct mh_site_req *r, const char *title);
 void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_article_new(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_article(struct mh_site_req *r, struct mh_str arg);
+/* admin_taxonomy.c: sections, tags, authors' profiles and Staff Picks */
+void mh_site_admin_sections(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_section(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_tags(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_tag(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_authors(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_author(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_picks(struct mh_site_req *r, struct mh_str arg);
 /* The site's state for accounts (site.c owns it; admin_auth.c uses it). */
 struct mh_site_auth;
 struct mh_site_auth *mh_site_auth_new(const struct mh_auth_settings *settings, const char *themes_dir,
@@ -265,5 +273,8 @@ int mh_site_media_upload(struct mh_store *s, const struct mh_media_settings *set
 /* Articles per page on fronts, and per batch of the Continue Reading stream. */
 #define MH_SITE_PER_PAGE 20
 #define MH_SITE_STREAM_BATCH MH_CONTENT_STREAM_BATCH
+/* Staff Picks on their front (one page, in the editors' order), and the
+ * most the Staff Picks screen orders. */
+#define MH_SITE_PICKS_MAX 100
 
 #endif

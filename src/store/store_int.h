@@ -116,6 +116,20 @@ enum mh_store_stmt {
 	MH_Q_SECRET_GET,      /* name -> value */
 	MH_Q_SECTION_ARTICLES, /* section_id -> count of its articles, any status */
 	MH_Q_SECTION_DEL,     /* id */
+	/* the tags screen (migration 9): tags read as MH_STORE_TAG_COLS */
+	MH_Q_TAGS_LIST,       /* filter ('' = all), after_slug, limit -> MH_STORE_TAG_COLS, article count; by slug */
+	MH_Q_TAG_BY_ID,       /* id */
+	MH_Q_TAG_UPDATE,      /* slug, name, id -> id */
+	MH_Q_TAG_MERGE_LINKS, /* from, into: every article of from gets into, once */
+	MH_Q_TAG_LINKS_DEL,   /* tag_id */
+	MH_Q_TAG_DEL,         /* id */
+	MH_Q_TAG_OLD_SET,     /* slug, tag_id, created_at (replaces the slug's row) */
+	MH_Q_TAG_OLD_MOVE,    /* from, into: from's old addresses lead to into */
+	MH_Q_TAG_OLD_DEL,     /* slug */
+	MH_Q_TAG_BY_OLD_SLUG, /* slug -> MH_STORE_TAG_COLS */
+	/* the Staff Picks screen (migration 9) */
+	MH_Q_PICK_RANK,       /* id, pick_rank */
+	MH_Q_HEADLINE_SEARCH, /* text, now, limit -> id, slug, headline, published_at, staff_pick of published ones */
 	MH_Q__COUNT
 };
 

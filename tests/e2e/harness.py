@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 
 # ---------------------------------------------------------------- TAP output
 
@@ -401,6 +402,56 @@ class Server:
         if r.status != 200:
             raise CaseFailed(f"GET {path}: expected 200, got {r.status}: {r.text()[:300]!r}")
         return Page(r.text(), path)
+
+
+class AdminClient:
+    """A browser of the newsroom's admin on srv: keeps its cookies, posts
+    forms (urlencoded), logs in through the login form."""
+
+    def __init__(self, srv):
+        self.srv, self.cookies = srv, {}
+
+    def request(self, method, path, form=None, headers=None):
+        h = dict(headers or {})
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60)
+        r = request(self.srv.port, method, path, h, body, conn=c)
+        c.close()
+        for sc in r.header_all("set-cookie"):
+            name, _, rest = sc.partition("=")
+            if "Max-Age=0" in sc:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = rest.split(";", 1)[0]
+        return r
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, form):
+        return self.request("POST", path, form=form)
+
+    def login(self, email, password):
+        r = self.get("/admin/login")
+        tok = form_value(r.text(), "csrf")
+        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": password, "next": "/admin"})
+        if r.status != 303:
+            raise CaseFailed(f"login {email}: {r.status} {r.text()[:300]!r}")
+        return self
+
+
+def form_value(html, name):
+    """The value of the form field called name (the first one) in html, as
+    written (HTML-escaped); fails the case when there is none."""
+    m = re.search(r'name="%s"[^>]* value="([^"]*)"' % re.escape(name), html)
+    if not m:
+        raise CaseFailed(f"no field {name!r} in {html[:600]!r}")
+    return m.group(1)
 
 
 def _drain(stream, sink):
