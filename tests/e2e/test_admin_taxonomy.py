@@ -166,7 +166,9 @@ def suite(name):
         if name == "postgres":
             two_nodes(P, site, srv, db)
     finally:
-        srv.stop()
+        rc = srv.stop()
+        # under `make test-asan` a sanitizer report or a leak shows here
+        t.ok(rc == 0, P + "the server stops cleanly on SIGTERM", f"exit status {rc}: {srv.stderr()[-2000:]}")
 
 
 def cases(P, site, srv, db):
@@ -491,7 +493,8 @@ def two_nodes(P, site, srv, db):
             sees_other(r, "/admin/tags?done=renamed")
             public(other, "/tag/works", "Public Works")
     finally:
-        other.stop()
+        rc = other.stop()
+        t.ok(rc == 0, P + "the second node stops cleanly on SIGTERM", f"exit status {rc}: {other.stderr()[-2000:]}")
 
 
 suite("sqlite")
