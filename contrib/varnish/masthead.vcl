@@ -1,7 +1,8 @@
 # Varnish 7.1 (Debian 12) in front of Masthead nodes.
 #
-# - Two nodes behind a round-robin director, each with a health probe: a node
-#   that stops answering is left out until it answers again.
+# - Two nodes behind a round-robin director, each with a health probe on
+#   /readyz: a node that stops answering, or cannot reach its database, is
+#   left out until it answers again.
 # - Pages are cached for as long as Masthead's Cache-Control says (s-maxage),
 #   and served stale while refetched for stale-while-revalidate (grace), which
 #   also covers every node being down.
@@ -20,7 +21,7 @@ import directors;
 import std;
 
 probe masthead_up {
-	.request = "HEAD / HTTP/1.1"
+	.request = "GET /readyz HTTP/1.1"
 	           "Host: localhost"
 	           "User-Agent: varnish-probe"
 	           "Connection: close";

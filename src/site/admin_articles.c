@@ -16,8 +16,6 @@
 #include "site/site.h"
 
 #define LIST_PER_PAGE 20
-#define LIST_BATCH 100 /* rows read per step while filtering by status */
-#define LIST_MAX_STEPS 50
 
 static struct mh_str form(struct mh_site_req *r, const char *name)
 {
@@ -103,12 +101,67 @@ static struct mh_val *list_row(struct mh_site_req *r, const struct mh_article *a
 	return row;
 }
 
+static int newest_first(const void *x, const void *y)
+{
+	const struct mh_article *a = x, *b = y;
+	if (a->published_at != b->published_at)
+		return a->published_at > b->published_at ? -1 : 1;
+	return a->id > b->id ? -1 : a->id < b->id;
+}
+
+/* Every status at once, as the list without a status filter shows them:
+ * each status's range read through its index (up to q->limit rows past the
+ * cursor), merged newest first and cut at q->limit: the same rows as one
+ * query over every status, without a scan and sort of the whole table
+ * (there is no index on the publication time alone). */
+static enum mh_store_rc list_every_status(struct mh_site_req *r, const struct mh_article_query *q,
+					  struct mh_article **out, size_t *n)
+{
+	size_t max = (size_t)q->limit * (MH_ARTICLE_STATUS_LAST + 1), total = 0;
+	struct mh_article *all = MH_NEW_ARRAY(r->a, struct mh_article, max);
+	for (int st = 0; st <= MH_ARTICLE_STATUS_LAST; st++) {
+		struct mh_article_query one = *q;
+		one.status_only = true;
+		one.status = (enum mh_article_status)st;
+		struct mh_article *arts = NULL;
+		size_t k = 0;
+		enum mh_store_rc rc = mh_store_articles(r->store, r->a, &one, &arts, &k);
+		if (rc != MH_OK)
+			return rc;
+		MH_ASSERT(total + k <= max);
+		memcpy(all + total, arts, k * sizeof(*arts));
+		total += k;
+	}
+	qsort(all, total, sizeof(*all), newest_first);
+	*out = all;
+	*n = total < (size_t)q->limit ? total : (size_t)q->limit;
+	return MH_OK;
+}
+
+/* Appends "&name=value" (value percent-encoded) when value is not empty. */
+static void query_arg(struct mh_buf *b, const char *name, struct mh_str value)
+{
+	if (value.len == 0)
+		return;
+	mh_buf_printf(b, "%s%s=", b->len > 0 ? "&" : "", name);
+	mh_escape_url(b, value);
+}
+
+/* /admin/articles?status=&section=&author=&q=&before=AT-ID: one keyset
+ * page through the store's list query, every filter in its WHERE (status
+ * and section through their indexes, the headline text on the rows of that
+ * range; without a status, one read per status, merged). Contributors and
+ * authors see only articles with their byline. */
 void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg)
 {
 	(void)arg;
-	struct mh_str status_q = MH_STR(""), before = MH_STR("");
+	struct mh_str status_q = MH_STR(""), before = MH_STR(""), section_q = MH_STR(""), author_q = MH_STR(""),
+		      text_q = MH_STR("");
 	mh_request_query(r->http, "status", &status_q);
 	mh_request_query(r->http, "before", &before);
+	mh_request_query(r->http, "section", &section_q);
+	mh_request_query(r->http, "author", &author_q);
+	mh_request_query(r->http, "q", &text_q);
 	enum mh_article_status want = MH_ARTICLE_DRAFT;
 	bool filter = status_q.len > 0;
 	if (filter && !mh_article_status_parse(status_q, &want)) {
@@ -116,7 +169,15 @@ void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg)
 			     "The status filter must be draft, review, scheduled or published.");
 		return;
 	}
-	struct mh_article_query q = { .any_status = true, .limit = LIST_BATCH };
+	if (text_q.len > 200 || memchr(text_q.ptr, '\0', text_q.len) != NULL) {
+		send_message(r, 400, "Search too long",
+			     "Search the headlines with at most 200 characters of text.");
+		return;
+	}
+	struct mh_article_query q = { .any_status = true, .limit = LIST_PER_PAGE + 1, .status_only = filter,
+				      .status = want };
+	text_q = mh_arena_str(r->a, text_q); /* NUL-terminated for the store */
+	q.headline_has = text_q.ptr;
 	if (before.len > 0) {
 		char *s = mh_arena_strndup(r->a, before.ptr, before.len), *end = NULL;
 		long long at = strtoll(s, &end, 10), id = 0;
@@ -130,45 +191,60 @@ void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg)
 		q.before_id = id;
 		q.before_set = true;
 	}
+	enum mh_store_rc rc = mh_store_sections(r->store, r->a, &r->sections, &r->n_sections);
+	if (rc != MH_OK) {
+		unavailable(r);
+		return;
+	}
+	for (size_t i = 0; section_q.len > 0 && i < r->n_sections; i++)
+		if (r->sections[i].kind == MH_SECTION_PLAIN && mh_str_eq_c(section_q, r->sections[i].slug))
+			q.section_id = r->sections[i].id;
+	if (section_q.len > 0 && q.section_id == 0) {
+		send_message(r, 400, "Unknown section",
+			     "The section filter must be the short name (slug) of one of the site's sections.");
+		return;
+	}
+	struct mh_author *authors = NULL;
+	size_t n_authors = 0;
+	if ((rc = mh_store_authors(r->store, r->a, &authors, &n_authors)) != MH_OK) {
+		unavailable(r);
+		return;
+	}
 	bool everyone = mh_role_may(r->user->role, MH_PERM_EDIT_ANY);
+	if (author_q.len > 0 && everyone) {
+		for (size_t i = 0; i < n_authors; i++)
+			if (mh_str_eq_c(author_q, authors[i].slug))
+				q.author_id = authors[i].id;
+		if (q.author_id == 0) {
+			send_message(r, 400, "Unknown author",
+				     "The author filter must be the short name (slug) of one of the site's authors.");
+			return;
+		}
+	}
 	if (!everyone)
-		q.author_id = r->user->author_id;
-	struct mh_val *rows = mh_val_list(r->a);
-	size_t shown = 0;
-	const struct mh_article *last = NULL;
-	bool more = false;
-	/* keyset steps: newest first by (publication time, id), drafts last */
-	for (int step = 0; step < LIST_MAX_STEPS && (everyone || q.author_id != 0); step++) {
-		struct mh_article *arts = NULL;
-		size_t n = 0;
-		enum mh_store_rc rc = mh_store_articles(r->store, r->a, &q, &arts, &n);
+		q.author_id = r->user->author_id; /* only their own, whatever was asked */
+	struct mh_article *arts = NULL;
+	size_t n = 0;
+	if (everyone || q.author_id != 0) {
+		rc = filter ? mh_store_articles(r->store, r->a, &q, &arts, &n) : list_every_status(r, &q, &arts, &n);
 		if (rc != MH_OK) {
 			unavailable(r);
 			return;
 		}
-		for (size_t i = 0; i < n; i++) {
-			if (filter && arts[i].status != want)
-				continue;
-			if (shown == LIST_PER_PAGE) {
-				more = true;
-				break;
-			}
-			mh_val_push(r->a, rows, list_row(r, &arts[i]));
-			last = &arts[i];
-			shown++;
-		}
-		if (more || n < (size_t)LIST_BATCH)
-			break;
-		q.before_published_at = arts[n - 1].published_at;
-		q.before_id = arts[n - 1].id;
-		q.before_set = true;
-		if (step == LIST_MAX_STEPS - 1)
-			more = true; /* not every row read yet: let the next page go on */
 	}
+	bool more = n > LIST_PER_PAGE;
+	if (more)
+		n = LIST_PER_PAGE;
+	struct mh_val *rows = mh_val_list(r->a);
+	for (size_t i = 0; i < n; i++)
+		mh_val_push(r->a, rows, list_row(r, &arts[i]));
 	mh_site_admin_ctx(r, "Articles");
 	mh_val_set(r->a, r->ctx, "articles", rows);
-	mh_val_set_bool(r->a, r->ctx, "empty", shown == 0);
+	mh_val_set_bool(r->a, r->ctx, "empty", n == 0);
 	mh_val_set_cstr(r->a, r->ctx, "status", filter ? mh_article_status_name(want) : "");
+	mh_val_set(r->a, r->ctx, "q", mh_val_str(r->a, text_q));
+	bool filtered = filter || section_q.len > 0 || (everyone && author_q.len > 0) || text_q.len > 0;
+	mh_val_set_bool(r->a, r->ctx, "filtered", filtered);
 	struct mh_val *filters = mh_val_list(r->a);
 	for (int st = 0; st <= MH_ARTICLE_STATUS_LAST; st++) {
 		struct mh_val *f = mh_val_map(r->a);
@@ -177,11 +253,41 @@ void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg)
 		mh_val_push(r->a, filters, f);
 	}
 	mh_val_set(r->a, r->ctx, "statuses", filters);
-	if (more && last != NULL)
+	struct mh_val *secs = mh_val_list(r->a);
+	for (size_t i = 0; i < r->n_sections; i++) {
+		if (r->sections[i].kind != MH_SECTION_PLAIN)
+			continue;
+		struct mh_val *sv = mh_val_map(r->a);
+		mh_val_set_cstr(r->a, sv, "slug", r->sections[i].slug);
+		mh_val_set_cstr(r->a, sv, "name", r->sections[i].name);
+		mh_val_set_bool(r->a, sv, "selected", q.section_id == r->sections[i].id);
+		mh_val_push(r->a, secs, sv);
+	}
+	mh_val_set(r->a, r->ctx, "sections", secs);
+	if (everyone) {
+		struct mh_val *aus = mh_val_list(r->a);
+		for (size_t i = 0; i < n_authors; i++) {
+			struct mh_val *av = mh_val_map(r->a);
+			mh_val_set_cstr(r->a, av, "slug", authors[i].slug);
+			mh_val_set_cstr(r->a, av, "name", authors[i].name);
+			mh_val_set_bool(r->a, av, "selected", q.author_id == authors[i].id);
+			mh_val_push(r->a, aus, av);
+		}
+		mh_val_set(r->a, r->ctx, "authors", aus);
+	}
+	mh_val_set_bool(r->a, r->ctx, "author_filter", everyone);
+	if (more) {
+		struct mh_buf u = MH_BUF_INIT;
+		query_arg(&u, "status", filter ? mh_str_c(mh_article_status_name(want)) : MH_STR(""));
+		query_arg(&u, "section", section_q);
+		query_arg(&u, "author", everyone ? author_q : MH_STR(""));
+		query_arg(&u, "q", text_q);
+		mh_buf_printf(&u, "%sbefore=%lld-%lld", u.len > 0 ? "&" : "", (long long)arts[n - 1].published_at,
+			      (long long)arts[n - 1].id);
 		mh_val_set_cstr(r->a, r->ctx, "older_url",
-				mh_arena_printf(r->a, "/admin/articles?%s%s%sbefore=%lld-%lld", filter ? "status=" : "",
-						filter ? mh_article_status_name(want) : "", filter ? "&" : "",
-						(long long)last->published_at, (long long)last->id));
+				mh_arena_printf(r->a, "/admin/articles?%s", mh_buf_cstr(&u)));
+		mh_buf_free(&u);
+	}
 	mh_site_admin_send(r, 200, "articles");
 }
 
@@ -605,6 +711,14 @@ static void editor_page(struct mh_site_req *r, int64_t id)
 		unavailable(r);
 		return;
 	}
+	/* the body's HTML and lead, rendered from the Markdown as every other
+	 * writer does (without it the public page showed an empty body) */
+	if (mh_content_prepare_article(r->a, &art, &err) != MH_OK) {
+		const char *msg = save_error(r, mh_arena_strndup(r->a, err.ptr != NULL ? err.ptr : "", err.len));
+		mh_buf_free(&err);
+		editor(r, 422, before, &f, form_base, msg, NULL, NULL);
+		return;
+	}
 	struct mh_revision_note note = { .user_id = r->user->id, .user_name = r->user->name };
 	struct mh_content_save sv = { .note = &note, .base_revision_id = before != NULL ? form_base : 0 };
 	int res = mh_content_article_save(r->store, r->a, before, &art, &sv, &err);
@@ -660,4 +774,14 @@ void mh_site_admin_article(struct mh_site_req *r, struct mh_str arg)
 		return;
 	}
 	editor_page(r, id);
+}
+
+bool mh_site_admin_may_open(const struct mh_site_req *r, const struct mh_article *art)
+{
+	return may_see(r, art);
+}
+
+bool mh_site_admin_may_change(const struct mh_site_req *r, const struct mh_article *art)
+{
+	return may_see(r, art) && (!mh_article_status_dated(art->status) || may_publish(r, art));
 }

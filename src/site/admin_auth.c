@@ -418,13 +418,6 @@ bool mh_site_access_check(struct mh_site_req *r, const struct mh_site_route *rt)
 
 /* ---- /admin ---- */
 
-void mh_site_admin_home(struct mh_site_req *r, struct mh_str arg)
-{
-	(void)arg;
-	admin_ctx(r, "Newsroom");
-	mh_site_admin_send(r, 200, "home");
-}
-
 /* ---- login ---- */
 
 static void login_form(struct mh_site_req *r, int status, struct mh_str email, struct mh_str next,

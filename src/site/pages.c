@@ -294,6 +294,11 @@ enum mh_store_rc mh_site_page_article(struct mh_site_req *r, struct mh_str slug)
 			return MH_OK;
 		}
 		r->location = mh_arena_printf(r->a, "/articles/%s", art->slug);
+		/* it points elsewhere until the article is renamed again or
+		 * withdrawn (its key), or any save gives the slug to another
+		 * article (every save names home) */
+		mh_site_key(r, "article:%lld", (long long)art->id);
+		mh_site_key(r, "home");
 		r->status = 301;
 		r->cacheable = false;
 		return MH_OK;

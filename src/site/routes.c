@@ -2,6 +2,9 @@
  * Every URL the site answers, in one table (cgit's cmd.c, lwan's routes).
  * A prefix route takes the rest of the path as its argument, which must be a
  * single non-empty segment: "/articles/a/b" and "/articles/" match nothing.
+ * An exact route may hold one '*' standing for one non-empty segment, which
+ * becomes its argument ("/admin/articles/ * /revisions" without the spaces);
+ * rows are tried in order, so it comes before a prefix it shares.
  */
 #include <string.h>
 
@@ -41,6 +44,8 @@ static const struct mh_site_route routes[] = {
 	{ "/admin/logout-everywhere", true, P, SIGNED_IN, MH_CSRF_SESSION, false, false, NULL,        mh_site_admin_logout_everywhere },
 	{ "/admin/articles", true, G,     WRITERS,   NO_CSRF,     false, false, NULL,                 mh_site_admin_articles },
 	{ "/admin/articles/new", true, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,           mh_site_admin_article_new },
+	/* the desk (admin_desk.c): an article's revisions, compared and restored */
+	{ "/admin/articles/*/revisions", true, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,  mh_site_admin_revisions },
 	{ "/admin/articles/", false, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_article },
 	{ "/admin/reset",  true,  G | P,  ANYONE,    MH_CSRF_LOGIN, false, false, NULL,               mh_site_admin_reset },
 	/* the taxonomy screens (admin_taxonomy.c): sections, tags, authors, Staff Picks */
@@ -81,6 +86,18 @@ const struct mh_site_route *mh_site_route_find(struct mh_str path, struct mh_str
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct mh_site_route *rt = &routes[i];
 		size_t plen = strlen(rt->prefix);
+		const char *star = rt->exact ? strchr(rt->prefix, '*') : NULL;
+		if (star != NULL) {
+			size_t head = (size_t)(star - rt->prefix), tail = plen - head - 1;
+			if (path.len <= head + tail || memcmp(path.ptr, rt->prefix, head) != 0 ||
+			    memcmp(path.ptr + path.len - tail, star + 1, tail) != 0)
+				continue;
+			struct mh_str seg = { path.ptr + head, path.len - head - tail };
+			if (memchr(seg.ptr, '/', seg.len) != NULL)
+				continue;
+			*arg = seg;
+			return rt;
+		}
 		if (rt->exact) {
 			if (path.len == plen && memcmp(path.ptr, rt->prefix, plen) == 0) {
 				*arg = MH_STR("");

@@ -574,6 +574,9 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		 * list's articles: where those articles are now */
 		mh_response_header_c(req, "location", r->location);
 		mh_response_header_c(req, "cache-control", r->site->cache_control);
+		/* a cache in front may keep it: until what it points at changes */
+		if (r->keys.len > 0)
+			mh_response_header(req, "surrogate-key", mh_arena_str(r->a, mh_buf_str(&r->keys)));
 		mh_buf_reset(&r->body);
 		mh_buf_append_c(&r->body, "<!doctype html><title>Moved</title><a href=\"");
 		mh_escape_attr(&r->body, mh_str_c(r->location));

@@ -189,7 +189,7 @@ struct mh_store *mh_site_store(struct mh_site_req *r);
  * needed); false when it has answered (a redirect to the login page, 403,
  * 503). */
 bool mh_site_access_check(struct mh_site_req *r, const struct mh_site_route *rt);
-void mh_site_admin_home(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_home(struct mh_site_req *r, struct mh_str arg); /* in admin_desk.c */
 void mh_site_admin_login(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_logout(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_logout_everywhere(struct mh_site_req *r, struct mh_str arg);
@@ -204,6 +204,15 @@ struct mh_val *mh_site_admin_ctx(struct mh_site_req *r, const char *title);
 void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_article_new(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_article(struct mh_site_req *r, struct mh_str arg);
+/* The editor's rules, for the other screens of an article: whether the
+ * account may open art (its byline, or any for editors and owners), and
+ * may change it as it stands (a live or scheduled article counts as
+ * publishing: authors their own, editors and owners any). */
+bool mh_site_admin_may_open(const struct mh_site_req *r, const struct mh_article *art);
+bool mh_site_admin_may_change(const struct mh_site_req *r, const struct mh_article *art);
+/* admin_desk.c: the dashboard (/admin, mh_site_admin_home) and an
+ * article's revisions (/admin/articles/ID/revisions: list, compare, restore) */
+void mh_site_admin_revisions(struct mh_site_req *r, struct mh_str arg);
 /* admin_taxonomy.c: sections, tags, authors' profiles and Staff Picks */
 void mh_site_admin_sections(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_section(struct mh_site_req *r, struct mh_str arg);

@@ -1,9 +1,12 @@
 /*
  * copy.c: mh_store_copy, the engine of `masthead db copy`: every table of a
  * site from one store to another, whatever the two backends, ids kept. The
- * table list below is the whole schema (migrations 1-5); a migration that
+ * table list below is the whole schema (migrations 1-7); a migration that
  * adds a table or a column adds it here too (tests/store compares counts of
- * every table after a copy).
+ * every table after a copy). raw_rows hands every value over as text, so a
+ * BLOB column (the media library's bytes) travels as hex: hex() or
+ * encode(..., 'hex') on the way out, mh_unhex() (sqlite.c) or decode() on
+ * the way in; the source is read a row at a time.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +19,7 @@ struct copy_table {
 	int ncols;
 	const char *order; /* a stable order: the key */
 	bool identity;     /* has an id column whose sequence must follow */
+	const char *blob;  /* the one BLOB column in cols, or NULL */
 };
 
 /* Parents before children (foreign keys); the target is emptied the other way. */
@@ -46,6 +50,8 @@ static const struct copy_table tables[] = {
 	{ "sessions", "token_hash, user_id, created_at, last_seen_at, expires_at", 5, "token_hash", false },
 	{ "auth_tokens", "token_hash, user_id, purpose, created_at, expires_at, used_at", 6, "token_hash", false },
 	{ "site_secrets", "name, value, created_at", 3, "name", false },
+	{ "media", "id, name, type, width, height, size, alt, uploader_id, created_at, bytes", 10, "id", true, "bytes" },
+	{ "media_sizes", "id, media_id, width, format, bytes", 5, "id", true, "bytes" },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 
@@ -83,6 +89,58 @@ static void blame(struct mh_buf *err, const char *side, const char *table)
 	mh_buf_free(&b);
 }
 
+/* Column number c (from 0) of t->cols, as name and length. */
+static void column(const struct copy_table *t, int c, const char **name, int *len)
+{
+	const char *p = t->cols;
+	for (int i = 0; i < c; i++)
+		p = strchr(p, ',') + 2; /* ", " */
+	const char *e = strchr(p, ',');
+	*name = p;
+	*len = e != NULL ? (int)(e - p) : (int)strlen(p);
+}
+
+static bool is_blob(const struct copy_table *t, const char *name, int len)
+{
+	return t->blob != NULL && (int)strlen(t->blob) == len && memcmp(t->blob, name, (size_t)len) == 0;
+}
+
+static void select_sql(struct mh_store *from, const struct copy_table *t, char *out, size_t size)
+{
+	int k = snprintf(out, size, "SELECT ");
+	for (int c = 0; c < t->ncols; c++) {
+		const char *name;
+		int len;
+		column(t, c, &name, &len);
+		const char *sep = c ? ", " : "";
+		if (!is_blob(t, name, len))
+			k += snprintf(out + k, size - (size_t)k, "%s%.*s", sep, len, name);
+		else if (is_pg(from))
+			k += snprintf(out + k, size - (size_t)k, "%sencode(%.*s, 'hex')", sep, len, name);
+		else
+			k += snprintf(out + k, size - (size_t)k, "%shex(%.*s)", sep, len, name);
+	}
+	snprintf(out + k, size - (size_t)k, " FROM %s ORDER BY %s", t->name, t->order);
+}
+
+static void insert_sql(struct mh_store *to, const struct copy_table *t, char *out, size_t size)
+{
+	int k = snprintf(out, size, "INSERT INTO %s(%s) VALUES (", t->name, t->cols);
+	for (int c = 0; c < t->ncols; c++) {
+		const char *name;
+		int len;
+		column(t, c, &name, &len);
+		const char *sep = c ? ", " : "";
+		if (!is_blob(t, name, len))
+			k += snprintf(out + k, size - (size_t)k, "%s$%d", sep, c + 1);
+		else if (is_pg(to))
+			k += snprintf(out + k, size - (size_t)k, "%sdecode($%d, 'hex')", sep, c + 1);
+		else
+			k += snprintf(out + k, size - (size_t)k, "%smh_unhex($%d)", sep, c + 1);
+	}
+	snprintf(out + k, size - (size_t)k, ")");
+}
+
 enum mh_store_rc mh_store_copy(struct mh_store *from, struct mh_store *to, bool force,
 			       void (*report)(void *ctx, const char *table, int64_t from_n, int64_t to_n), void *ctx,
 			       struct mh_buf *err)
@@ -104,16 +162,6 @@ enum mh_store_rc mh_store_copy(struct mh_store *from, struct mh_store *to, bool 
 	if (vf != vt) {
 		mh_store_set_err(err, "source has %lld migrations applied, target %lld: migrate both first",
 				 (long long)vf, (long long)vt);
-		return MH_INVALID;
-	}
-	/* The media library's bytes do not fit raw_rows' text values: refuse
-	 * rather than leave the images behind. */
-	int64_t media = 0;
-	if (mh_store_count(from, "media", &media) == MH_OK && media > 0) {
-		mh_store_set_err(err,
-				 "source holds %lld media items, which db copy does not copy yet: copy the database "
-				 "with its own tools (sqlite3 .backup, pg_dump) instead",
-				 (long long)media);
 		return MH_INVALID;
 	}
 	/* One snapshot of the source for every table. */
@@ -157,11 +205,8 @@ enum mh_store_rc mh_store_copy(struct mh_store *from, struct mh_store *to, bool 
 	for (size_t i = 0; i < N_TABLES; i++) {
 		const struct copy_table *t = &tables[i];
 		char ins[1024];
-		int k = snprintf(ins, sizeof(ins), "INSERT INTO %s(%s) VALUES (", t->name, t->cols);
-		for (int c = 0; c < t->ncols; c++)
-			k += snprintf(ins + k, sizeof(ins) - (size_t)k, "%s$%d", c ? ", " : "", c + 1);
-		snprintf(ins + k, sizeof(ins) - (size_t)k, ")");
-		snprintf(sql, sizeof(sql), "SELECT %s FROM %s ORDER BY %s", t->cols, t->name, t->order);
+		select_sql(from, t, sql, sizeof(sql));
+		insert_sql(to, t, ins, sizeof(ins));
 		struct mh_buf row_err = MH_BUF_INIT;
 		struct copy_ctx c = { .to = to, .insert_sql = ins, .ncols = t->ncols, .err = &row_err };
 		rc = from->ops->raw_rows(from, sql, t->ncols, copy_row, &c, err);

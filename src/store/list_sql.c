@@ -4,7 +4,9 @@
  * future), the filters and the keyset bounds of each variant (LQ_*), the
  * order. A backend gives only its dialect: how it names the values and the
  * two spellings that differ. The values come from mh_store_list_values, in
- * the same order, so a backend binds without knowing what they mean.
+ * the same order, so a backend binds without knowing what they mean; the
+ * two text values (a status word, a headline pattern) from
+ * mh_store_list_texts.
  */
 #include "store/store_int.h"
 
@@ -23,6 +25,21 @@ void mh_store_list_values(const struct mh_article_query *q, int64_t v[MH_STORE_L
 	v[MH_LP_OFFSET] = q->offset;
 }
 
+void mh_store_list_texts(const struct mh_article_query *q, struct mh_buf *pattern,
+			 const char *t[MH_STORE_LIST_NTEXTS])
+{
+	t[MH_LT_STATUS] = mh_article_status_name(q->status_only ? q->status : MH_ARTICLE_PUBLISHED);
+	mh_buf_reset(pattern);
+	mh_buf_append_ch(pattern, '%');
+	for (const char *c = q->headline_has != NULL ? q->headline_has : ""; *c != '\0'; c++) {
+		if (*c == '%' || *c == '_' || *c == '\\')
+			mh_buf_append_ch(pattern, '\\');
+		mh_buf_append_ch(pattern, *c);
+	}
+	mh_buf_append_ch(pattern, '%');
+	t[MH_LT_HEADLINE] = mh_buf_cstr(pattern);
+}
+
 void mh_store_list_sql(struct mh_buf *out, const struct mh_store_list_dialect *d, unsigned f, bool count)
 {
 	const char *const *p = d->param;
@@ -32,7 +49,9 @@ void mh_store_list_sql(struct mh_buf *out, const struct mh_store_list_dialect *d
 		mh_buf_printf(out, "SELECT " MH_STORE_ART_COLS "%s" MH_STORE_ART_FROM,
 			      (f & LQ_BODY) ? MH_STORE_ART_BODY : "");
 	/* Only published articles whose time has come, unless every one is asked for. */
-	if (f & LQ_SCHEDULED)
+	if (f & LQ_STATUS)
+		mh_buf_printf(out, " WHERE a.status = %s", d->text_param[MH_LT_STATUS]);
+	else if (f & LQ_SCHEDULED)
 		mh_buf_printf(out, " WHERE a.status = 'scheduled' AND %s", d->any_status);
 	else if (f & LQ_ANY)
 		mh_buf_printf(out, " WHERE %s", d->any_status);
@@ -47,6 +66,9 @@ void mh_store_list_sql(struct mh_buf *out, const struct mh_store_list_dialect *d
 			      p[MH_LP_AUTHOR]);
 	if (f & LQ_TAG)
 		mh_buf_printf(out, " AND a.id IN (SELECT article_id FROM article_tags WHERE tag_id = %s)", p[MH_LP_TAG]);
+	if (f & LQ_HEADLINE) {
+		mh_buf_printf(out, " AND a.headline %s %s ESCAPE '\\'", d->like_nocase, d->text_param[MH_LT_HEADLINE]);
+	}
 	if (f & LQ_CURSOR)
 		mh_buf_printf(out, " AND (a.published_at, a.id) < (%s, %s)", p[MH_LP_BEFORE_AT], p[MH_LP_BEFORE_ID]);
 	if (f & LQ_CURSOR_TIME)

@@ -757,6 +757,8 @@ static struct mh_store_row row_of(struct pg_row *x)
  * the ones a variant does not use are fine. */
 static const struct mh_store_list_dialect list_dialect = {
 	.param = { "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11" },
+	.text_param = { "$12", "$13" },
+	.like_nocase = "ILIKE",
 	.any_status = "$1::bigint IS NOT NULL",
 	.is_pick = "a.staff_pick",
 };
@@ -792,22 +794,27 @@ static enum mh_store_rc query_stmt(struct pg *s, unsigned f, bool count, char na
 		return MH_OK;
 	struct mh_buf sql = MH_BUF_INIT;
 	mh_store_postgres_list_sql(&sql, f, count);
-	Oid types[LQ_NPARAMS];
-	for (int i = 0; i < LQ_NPARAMS; i++)
-		types[i] = 20; /* int8 */
-	enum mh_store_rc rc = prepare(s, name, mh_buf_cstr(&sql), LQ_NPARAMS, types, NULL);
+	Oid types[LQ_NPARAMS + MH_STORE_LIST_NTEXTS];
+	for (int i = 0; i < LQ_NPARAMS + MH_STORE_LIST_NTEXTS; i++)
+		types[i] = i < LQ_NPARAMS ? 20 : 25; /* int8, then text */
+	enum mh_store_rc rc = prepare(s, name, mh_buf_cstr(&sql), LQ_NPARAMS + MH_STORE_LIST_NTEXTS, types, NULL);
 	mh_buf_free(&sql);
 	if (rc == MH_OK)
 		s->lists[f] |= bit;
 	return rc;
 }
 
-static void query_params(struct params *p, const struct mh_article_query *q)
+/* The text values point into pattern, which the caller frees after the run. */
+static void query_params(struct params *p, const struct mh_article_query *q, struct mh_buf *pattern)
 {
 	int64_t v[LQ_NPARAMS];
 	mh_store_list_values(q, v);
 	for (int i = 0; i < LQ_NPARAMS; i++)
 		p_int(p, v[i]);
+	const char *t[MH_STORE_LIST_NTEXTS];
+	mh_store_list_texts(q, pattern, t);
+	for (int i = 0; i < MH_STORE_LIST_NTEXTS; i++)
+		p_strn(p, t[i], strlen(t[i]));
 }
 
 static enum mh_store_rc run_query_once(struct pg *s, const struct mh_article_query *q, unsigned f, bool count,
@@ -820,8 +827,11 @@ static enum mh_store_rc run_query_once(struct pg *s, const struct mh_article_que
 	if ((rc = query_stmt(s, f, count, name)) != MH_OK)
 		return rc;
 	struct params p = { 0 };
-	query_params(&p, q);
-	return exec_named(s, name, &p, r, NULL, NULL, NULL);
+	struct mh_buf pattern = MH_BUF_INIT;
+	query_params(&p, q, &pattern);
+	rc = exec_named(s, name, &p, r, NULL, NULL, NULL);
+	mh_buf_free(&pattern);
+	return rc;
 }
 
 static enum mh_store_rc run_query(struct pg *s, const struct mh_article_query *q, unsigned f, bool count,
@@ -996,26 +1006,35 @@ static enum mh_store_rc pg_raw_rows(struct mh_store *base, const char *sql, int 
 	enum mh_store_rc rc = ensure(s, err);
 	if (rc != MH_OK)
 		return rc;
-	PGresult *r = PQexec(s->conn, sql);
-	if (!res_ok(r)) {
-		rc = fail(s, r, err, NULL, NULL);
-		PQclear(r);
-		return rc;
-	}
-	MH_ASSERT(ncols <= 32 && PQnfields(r) == ncols);
+	/* One row at a time (libpq's single-row mode): a table of media
+	 * bytes must not be held whole in memory. */
+	if (!PQsendQuery(s->conn, sql) || !PQsetSingleRowMode(s->conn))
+		return fail(s, NULL, err, NULL, NULL);
 	const char *vals[32];
-	int rows = PQntuples(r);
-	for (int i = 0; i < rows && rc == MH_OK; i++) {
-		for (int c = 0; c < ncols; c++) {
-			const char *v = PQgetisnull(r, i, c) ? NULL : PQgetvalue(r, i, c);
-			/* booleans travel as 0/1, SQLite's way */
-			if (v != NULL && PQftype(r, c) == 16 /* bool */)
-				v = v[0] == 't' ? "1" : "0";
-			vals[c] = v;
+	PGresult *r;
+	/* every result is read, also after a failure, so that the connection
+	 * is ready for the next statement */
+	while ((r = PQgetResult(s->conn)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_SINGLE_TUPLE && rc == MH_OK) {
+			MH_ASSERT(ncols <= 32 && PQnfields(r) == ncols);
+			for (int c = 0; c < ncols; c++) {
+				const char *v = PQgetisnull(r, 0, c) ? NULL : PQgetvalue(r, 0, c);
+				/* booleans travel as 0/1, SQLite's way */
+				if (v != NULL && PQftype(r, c) == 16 /* bool */)
+					v = v[0] == 't' ? "1" : "0";
+				vals[c] = v;
+			}
+			rc = row(ctx, vals);
+		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == MH_OK) {
+			rc = fail(s, r, err, NULL, NULL);
+			if (s->conn == NULL) { /* dropped as broken: nothing more to read */
+				PQclear(r);
+				break;
+			}
 		}
-		rc = row(ctx, vals);
+		PQclear(r);
 	}
-	PQclear(r);
 	return rc;
 }
 
@@ -1050,11 +1069,23 @@ static enum mh_store_rc pg_plan(struct mh_store *base, int id, unsigned f, const
 		if ((rc = query_stmt(s, f, false, name)) != MH_OK)
 			return rc;
 		struct params p = { 0 };
-		query_params(&p, q);
+		struct mh_buf pattern = MH_BUF_INIT;
+		query_params(&p, q, &pattern);
 		mh_buf_printf(&sql, "EXPLAIN EXECUTE %s(", name);
-		for (int k = 0; k < p.n; k++)
+		for (int k = 0; k < LQ_NPARAMS; k++)
 			mh_buf_printf(&sql, "%s%s", k ? ", " : "", p.v[k]); /* our own decimal numbers */
+		for (int k = LQ_NPARAMS; k < p.n; k++) {
+			char *lit = PQescapeLiteral(s->conn, p.v[k], (size_t)p.len[k]);
+			if (lit == NULL) {
+				mh_buf_free(&pattern);
+				mh_buf_free(&sql);
+				return MH_ERROR;
+			}
+			mh_buf_printf(&sql, ", %s", lit);
+			PQfreemem(lit);
+		}
 		mh_buf_append_ch(&sql, ')');
+		mh_buf_free(&pattern);
 	} else {
 		snprintf(name, sizeof(name), "s%d", id);
 		if (!s->prepared[id]) {

@@ -473,6 +473,8 @@ static enum mh_store_rc sq_write_end(struct mh_store *base, enum mh_store_rc rc,
 static const struct mh_store_list_dialect list_dialect = {
 	.param = { ":now", ":section", ":author", ":tag", ":before_at", ":before_id", ":exclude", ":after_at",
 		   ":after_id", ":limit", ":offset" },
+	.text_param = { ":status", ":headline" },
+	.like_nocase = "LIKE", /* SQLite's LIKE ignores ASCII case */
 	.any_status = "1",
 	.is_pick = "a.staff_pick = 1",
 };
@@ -498,6 +500,15 @@ static void bind_query(sqlite3_stmt *st, const struct mh_article_query *q)
 		if (at > 0)
 			sqlite3_bind_int64(st, at, v[i]);
 	}
+	struct mh_buf pattern = MH_BUF_INIT;
+	const char *t[MH_STORE_LIST_NTEXTS];
+	mh_store_list_texts(q, &pattern, t);
+	for (int i = 0; i < MH_STORE_LIST_NTEXTS; i++) {
+		int at = sqlite3_bind_parameter_index(st, list_dialect.text_param[i]);
+		if (at > 0)
+			sqlite3_bind_text(st, at, t[i], -1, SQLITE_TRANSIENT);
+	}
+	mh_buf_free(&pattern);
 }
 
 /* ---- running statements ---- */
@@ -648,6 +659,48 @@ static enum mh_store_rc sq_raw_insert(struct mh_store *base, const char *sql, in
 	enum mh_store_rc rc = r == SQLITE_DONE ? MH_OK : fail(s, r, err, NULL, NULL);
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/* mh_unhex(TEXT): the bytes a hex string spells, for mh_store_copy, which
+ * carries BLOBs as hex text (every value of raw_rows is text). SQLite has
+ * unhex() only from 3.41; Debian 12 ships 3.40. A bad string is an error,
+ * never a silently shorter BLOB. */
+static int hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static void sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	const unsigned char *h = sqlite3_value_text(argv[0]);
+	int n = sqlite3_value_bytes(argv[0]);
+	if (h == NULL || n % 2 != 0) {
+		sqlite3_result_error(ctx, "mh_unhex: expected an even number of hex digits", -1);
+		return;
+	}
+	unsigned char *b = sqlite3_malloc64((sqlite3_uint64)n / 2 + 1);
+	if (b == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	for (int i = 0; i < n; i += 2) {
+		int hi = hex_digit(h[i]), lo = hex_digit(h[i + 1]);
+		if (hi < 0 || lo < 0) {
+			sqlite3_free(b);
+			sqlite3_result_error(ctx, "mh_unhex: not a hex digit", -1);
+			return;
+		}
+		b[i / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	sqlite3_result_blob64(ctx, b, (sqlite3_uint64)n / 2, sqlite3_free);
 }
 
 /* ---- operations: backup and integrity (backup.c) ---- */
@@ -843,6 +896,8 @@ enum mh_store_rc mh_store_sqlite_open(const char *path, bool create, struct mh_s
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, 5000);
+	sqlite3_create_function(db, "mh_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+				sql_unhex, NULL, NULL);
 	if (!pragma(db, "PRAGMA journal_mode=WAL", memory ? "memory" : "wal", err, path) ||
 	    !pragma(db, "PRAGMA synchronous=FULL", NULL, err, path) ||
 	    !pragma(db, "PRAGMA foreign_keys=ON", NULL, err, path)) {

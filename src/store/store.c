@@ -1249,6 +1249,8 @@ static enum mh_store_rc check_query(const struct mh_article_query *q)
 		return MH_INVALID;
 	if (q->after_published_at != 0 && q->before_published_at != 0)
 		return MH_INVALID; /* one direction at a time */
+	if (q->status_only && ((unsigned)q->status > MH_ARTICLE_STATUS_LAST || q->scheduled_only))
+		return MH_INVALID;
 	return MH_OK;
 }
 
@@ -2133,6 +2135,10 @@ unsigned mh_store_query_flags(const struct mh_article_query *q)
 		f |= LQ_ANY;
 	if (q->scheduled_only)
 		f |= LQ_SCHEDULED;
+	if (q->status_only)
+		f |= LQ_STATUS;
+	if (q->headline_has != NULL && q->headline_has[0] != '\0')
+		f |= LQ_HEADLINE;
 	return f;
 }
 

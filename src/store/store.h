@@ -294,6 +294,15 @@ struct mh_article_query {
 	 * sweep); newest first, through the (status, published_at, id) index,
 	 * so with the keyset cursor it reads only the scheduled rows */
 	bool scheduled_only;
+	/* the newsroom's filters (admin list, dashboard): only articles of
+	 * this status, any time (through the (status, published_at, id)
+	 * index; any_status is then implied) */
+	bool status_only;
+	enum mh_article_status status;
+	/* only headlines holding this text, as typed (case-insensitive for
+	 * ASCII letters; '%' and '_' are plain characters); NULL or "" = any.
+	 * A filter on the rows the keyset range reads: no text index. */
+	const char *headline_has;
 };
 enum mh_store_rc mh_store_articles(struct mh_store *s, struct mh_arena *a, const struct mh_article_query *q,
 				   struct mh_article **out, size_t *n);

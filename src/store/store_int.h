@@ -315,8 +315,16 @@ enum {
 	MH_STORE_LIST_NPARAMS
 };
 void mh_store_list_values(const struct mh_article_query *q, int64_t v[MH_STORE_LIST_NPARAMS]);
+/* The text values, after the integers (a backend binds them as text): the
+ * status word (LQ_STATUS) and the headline's LIKE pattern (LQ_HEADLINE),
+ * escaped with '\\' and written into pattern, which holds it until freed. */
+enum { MH_LT_STATUS, MH_LT_HEADLINE, MH_STORE_LIST_NTEXTS };
+void mh_store_list_texts(const struct mh_article_query *q, struct mh_buf *pattern,
+			 const char *t[MH_STORE_LIST_NTEXTS]);
 struct mh_store_list_dialect {
 	const char *param[MH_STORE_LIST_NPARAMS]; /* each value's name in SQL */
+	const char *text_param[MH_STORE_LIST_NTEXTS];
+	const char *like_nocase; /* LIKE ignoring ASCII case: "LIKE" (SQLite's is), "ILIKE" */
 	const char *any_status;                   /* the WHERE of LQ_ANY (every row) */
 	const char *is_pick;                      /* the staff-pick test (its index's spelling) */
 };
@@ -337,7 +345,9 @@ enum {
 	LQ_AFTER = 1 << 8,       /* (published_at, id) > (after_at, after_id), ascending */
 	LQ_ANY = 1 << 9,         /* every status, any time */
 	LQ_SCHEDULED = 1 << 10,  /* scheduled articles only, any time (the start-up sweep) */
-	LQ__VARIANTS = 1 << 11,
+	LQ_STATUS = 1 << 11,     /* one status, any time (the newsroom's filter) */
+	LQ_HEADLINE = 1 << 12,   /* headline LIKE the pattern */
+	LQ__VARIANTS = 1 << 13,
 };
 unsigned mh_store_query_flags(const struct mh_article_query *q);
 /* The rows a list returns: limit, 20 when 0, at most 1000 (store.h). */

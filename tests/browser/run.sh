@@ -41,7 +41,10 @@ MASTHEAD_URL=http://127.0.0.1:$port
 # the demo's owner, printed once by `masthead demo`, for the admin's tests
 MASTHEAD_ADMIN_EMAIL=$(sed -n 's/^ *email: *//p' "$work/demo.log")
 MASTHEAD_ADMIN_PASSWORD=$(sed -n 's/^ *password: *//p' "$work/demo.log")
-export MASTHEAD_URL MASTHEAD_ADMIN_EMAIL MASTHEAD_ADMIN_PASSWORD
+# the binary and the site, for tests that add accounts with the CLI
+MASTHEAD_BIN=$bin
+MASTHEAD_SITE=$work/site
+export MASTHEAD_URL MASTHEAD_ADMIN_EMAIL MASTHEAD_ADMIN_PASSWORD MASTHEAD_BIN MASTHEAD_SITE
 # Wait (up to 20 s) for the server to answer.
 if ! node -e '
 const url = process.env.MASTHEAD_URL + "/";

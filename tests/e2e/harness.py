@@ -404,56 +404,6 @@ class Server:
         return Page(r.text(), path)
 
 
-class AdminClient:
-    """A browser of the newsroom's admin on srv: keeps its cookies, posts
-    forms (urlencoded), logs in through the login form."""
-
-    def __init__(self, srv):
-        self.srv, self.cookies = srv, {}
-
-    def request(self, method, path, form=None, headers=None):
-        h = dict(headers or {})
-        if self.cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60)
-        r = request(self.srv.port, method, path, h, body, conn=c)
-        c.close()
-        for sc in r.header_all("set-cookie"):
-            name, _, rest = sc.partition("=")
-            if "Max-Age=0" in sc:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = rest.split(";", 1)[0]
-        return r
-
-    def get(self, path):
-        return self.request("GET", path)
-
-    def post(self, path, form):
-        return self.request("POST", path, form=form)
-
-    def login(self, email, password):
-        r = self.get("/admin/login")
-        tok = form_value(r.text(), "csrf")
-        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": password, "next": "/admin"})
-        if r.status != 303:
-            raise CaseFailed(f"login {email}: {r.status} {r.text()[:300]!r}")
-        return self
-
-
-def form_value(html, name):
-    """The value of the form field called name (the first one) in html, as
-    written (HTML-escaped); fails the case when there is none."""
-    m = re.search(r'name="%s"[^>]* value="([^"]*)"' % re.escape(name), html)
-    if not m:
-        raise CaseFailed(f"no field {name!r} in {html[:600]!r}")
-    return m.group(1)
-
-
 def _drain(stream, sink):
     for chunk in iter(lambda: stream.read1(65536), b""):
         sink.append(chunk)
@@ -676,3 +626,95 @@ def binary_from_argv():
         print(f"Bail out! no masthead binary at {b}")
         sys.exit(1)
     return b
+
+
+# ---------------------------------------------------------------- the admin
+
+
+class AdminClient:
+    """One person in the admin: their cookies, kept between requests (moved
+    here from test_admin_articles.py for every admin test file)."""
+
+    def __init__(self, srv, password):
+        self.srv, self.password, self.cookies = srv, password, {}
+
+    def request(self, method, path, form=None, headers=None):
+        h = dict(headers or {})
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60)
+        r = request(self.srv.port, method, path, h, body, conn=c)
+        c.close()
+        for sc in r.header_all("set-cookie"):
+            name, _, rest = sc.partition("=")
+            if "Max-Age=0" in sc:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = rest.split(";", 1)[0]
+        return r
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, form):
+        return self.request("POST", path, form=form)
+
+    def login(self, email):
+        r = self.get("/admin/login")
+        tok = form_value(r.text(), "csrf")
+        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": self.password, "next": "/admin"})
+        if r.status != 303:
+            raise CaseFailed(f"login {email}: {r.status} {r.text()[:300]!r}")
+        return self
+
+    def editor(self, path):
+        r = self.get(path)
+        if r.status != 200:
+            raise CaseFailed(f"GET {path}: {r.status} {r.text()[:300]!r}")
+        return r.text(), form_value(r.text(), "csrf"), form_value(r.text(), "base_revision")
+
+    def save(self, path, action, **fields):
+        """Opens the editor at path, then posts its form with fields changed."""
+        page, csrf, base = self.editor(path)
+        form = {"csrf": csrf, "base_revision": base, "action": action}
+        for name in ("headline", "dek", "slug", "tags", "authors", "via", "image", "image_alt"):
+            form[name] = html.unescape(form_value(page, name))
+        m = re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>', page, re.S)
+        form["body"] = html.unescape(m.group(1)) if m else ""
+        sel = re.search(r'<option value="([^"]*)" selected>', page)
+        form["section"] = sel.group(1) if sel else ""
+        form.update(fields)
+        return self.post(path, form)
+
+
+def form_value(page, name):
+    """The value attribute of the field called name in an HTML page."""
+    m = re.search(r'name="%s"[^>]* value="([^"]*)"' % re.escape(name), page)
+    if not m:
+        raise CaseFailed(f"no field {name!r} in {page[:600]!r}")
+    return m.group(1)
+
+
+def article_id(r):
+    """The id of the article an editor's save redirected to (a 303)."""
+    m = re.match(r"/admin/articles/(\d+)\?saved=", r.header("location") or "")
+    if r.status != 303 or not m:
+        alert = re.findall(r'role="alert">([^<]*)', r.text())
+        raise CaseFailed(f"expected 303 to the editor, got {r.status} {r.header('location')} {alert!r}")
+    return m.group(1)
+
+
+def public_page(srv, path, want):
+    """The public page once it shows want: a running server drops its cached
+    copy when it reads the change log (within a second or so)."""
+    r = None
+    for _ in range(100):
+        r = srv.get(path)
+        if want in r.text():
+            return r
+        time.sleep(0.1)
+    raise CaseFailed(f"{path} never showed {want!r}: {r.status} {r.text()[:300]!r}")

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -40,51 +39,11 @@ def psql(sql, db):
     return p.stdout.strip()
 
 
-class Client(harness.AdminClient):
-    def login(self, email):
-        return super().login(email, PW)
-
-    def editor(self, path):
-        r = self.get(path)
-        if r.status != 200:
-            raise CaseFailed(f"GET {path}: {r.status} {r.text()[:300]!r}")
-        return r.text(), form_value(r.text(), "csrf"), form_value(r.text(), "base_revision")
-
-    def save(self, path, action, **fields):
-        """Opens the editor at path, then posts its form with fields changed."""
-        page, csrf, base = self.editor(path)
-        form = {"csrf": csrf, "base_revision": base, "action": action}
-        for name in ("headline", "dek", "slug", "tags", "authors", "via", "image", "image_alt"):
-            form[name] = htmllib.unescape(form_value(page, name))
-        m = re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>', page, re.S)
-        form["body"] = htmllib.unescape(m.group(1)) if m else ""
-        sel = re.search(r'<option value="([^"]*)" selected>', page)
-        form["section"] = sel.group(1) if sel else ""
-        form.update(fields)
-        return self.post(path, form)
+def Client(srv):
+    return harness.AdminClient(srv, PW)
 
 
-def public_page(srv, path, want):
-    """The public page once it shows want: a running server drops its cached
-    copy when it reads the change log (within a second or so)."""
-    r = None
-    for _ in range(100):
-        r = Client(srv).get(path)
-        if want in r.text():
-            return r
-        time.sleep(0.1)
-    raise CaseFailed(f"{path} never showed {want!r}: {r.status} {r.text()[:300]!r}")
-
-
-form_value = harness.form_value
-
-
-def article_id(r):
-    m = re.match(r"/admin/articles/(\d+)\?saved=", r.header("location") or "")
-    if r.status != 303 or not m:
-        alert = re.findall(r'role="alert">([^<]*)', r.text())
-        raise CaseFailed(f"expected 303 to the editor, got {r.status} {r.header('location')} {alert!r}")
-    return m.group(1)
+form_value, article_id, public_page = harness.form_value, harness.article_id, harness.public_page
 
 
 def status_of(site, slug):

@@ -9,7 +9,8 @@ them with contrib/varnish/masthead.vcl (backend ports substituted):
 - an update: Varnish serves the new text after the purge, not after its TTL;
 - a scheduled article goes out on time, exactly once (one done publish job,
   one change-log entry), on both nodes;
-- SIGKILL one node under load: the other answers every request, and takes
+- SIGKILL one node under load: the other answers every request, Varnish's
+  /readyz probe leaves the dead node out, and the survivor takes
   over a job the dead node held once its lease ([jobs] lease = 3) runs out;
 - with Varnish down, purge jobs fail, are retried, and a parked one shows in
   `masthead jobs`.
@@ -319,6 +320,17 @@ def cluster(label, site, db):
         (ended,) = db.query(f"SELECT updated_at FROM jobs WHERE id = {jid}")[0]
         t.true(int(ended) >= now + LEASE, f"finished at +{int(ended) - now}s: before the dead node's lease ran out")
         t.eq(b.get("/").status, 200)
+
+    with t.case(f"[{label}] Varnish's /readyz probe leaves the dead node out: every request it passes is answered"):
+        # /admin/login is never cached, so each request goes to a node in
+        # turn; until the probe marks the dead one sick, every other fails
+        streak = [0]
+
+        def all_answered():
+            r = varnish.get("/admin/login")
+            streak[0] = streak[0] + 1 if r.status == 200 else 0
+            return streak[0] >= 10 or f"{r.status} after {streak[0]} answered"
+        wait_for("ten requests in a row answered through Varnish", all_answered, 15.0)
 
     with t.case(f"[{label}] Varnish down: purges fail and are retried; a parked one shows in `masthead jobs`"):
         varnish.stop()

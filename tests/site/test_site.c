@@ -227,3 +227,29 @@ Test(site, a_save_from_a_stale_read_is_refused_and_loses_nothing)
 	cr_assert_eq(mh_content_article_commit(st, ar, fresh_base, fresh, &err), 0, "%s", mh_buf_cstr(&err));
 	cr_assert_str_eq(load(ids[2])->headline, "My headline");
 }
+
+/* ---- the route table's matching (routes.c) ---- */
+
+static const struct mh_site_route *route(const char *path, struct mh_str *arg)
+{
+	return mh_site_route_find(mh_str_c(path), arg);
+}
+
+Test(routes, a_star_stands_for_one_segment_which_is_the_argument)
+{
+	struct mh_str arg;
+	const struct mh_site_route *rt = route("/admin/articles/42/revisions", &arg);
+	cr_assert_not_null(rt);
+	cr_assert_str_eq(rt->prefix, "/admin/articles/*/revisions");
+	cr_assert(mh_str_eq_c(arg, "42"));
+	/* the editor keeps its single segment */
+	rt = route("/admin/articles/42", &arg);
+	cr_assert_not_null(rt);
+	cr_assert_str_eq(rt->prefix, "/admin/articles/");
+	cr_assert(mh_str_eq_c(arg, "42"));
+	/* an empty or a two-segment star, or anything after, matches nothing */
+	cr_assert_null(route("/admin/articles//revisions", &arg));
+	cr_assert_null(route("/admin/articles/4/2/revisions", &arg));
+	cr_assert_null(route("/admin/articles/42/revisions/x", &arg));
+	cr_assert_null(route("/admin/articles/42/revision", &arg));
+}

@@ -1551,6 +1551,48 @@ Test(store, db_copy_takes_revisions_and_old_slugs)
 	drop_second_db("copy");
 }
 
+/* Media bytes travel as hex through db copy: every byte value, a NUL
+ * included, and the derived sizes with them. */
+Test(store, db_copy_takes_media_bytes)
+{
+	seed();
+	unsigned char raw[512];
+	for (size_t i = 0; i < sizeof(raw); i++)
+		raw[i] = (unsigned char)(i * 7 + (i >> 8));
+	struct mh_media m = { .name = "c0ffee.png", .type = "image/png", .width = 3, .height = 2, .alt = "A cup",
+			      .created_at = NOW, .bytes = { (const char *)raw, sizeof(raw) } };
+	cr_assert_eq(mh_store_media_add(st, &m, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	const char small[] = "\x00\xff\x00webp";
+	cr_assert_eq(mh_store_media_size_put(st, m.id, 480, "webp", (struct mh_str){ small, sizeof(small) - 1 }, &err),
+		     MH_OK, "%s", mh_buf_cstr(&err));
+	char to_url[600];
+	second_db("copym", to_url, sizeof(to_url));
+	struct mh_store *to = NULL;
+	int v = 0;
+	cr_assert_eq(mh_store_open(to_url, dir, true, &to, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_migrate(to, &v, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_copy(st, to, false, NULL, NULL, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	struct mh_media *got = NULL;
+	cr_assert_eq(mh_store_media_by_name(to, ar, MH_STR("c0ffee.png"), &got), MH_OK);
+	cr_assert_eq(got->id, m.id);
+	cr_assert_str_eq(got->alt, "A cup");
+	cr_assert_eq(got->size, (int64_t)sizeof(raw));
+	struct mh_str bytes = { 0 };
+	cr_assert_eq(mh_store_media_bytes(to, ar, m.id, &bytes), MH_OK);
+	cr_assert_eq(bytes.len, sizeof(raw));
+	cr_assert(memcmp(bytes.ptr, raw, sizeof(raw)) == 0, "the original's bytes, every one");
+	cr_assert_eq(mh_store_media_size_get(to, ar, m.id, 480, "webp", &bytes), MH_OK);
+	cr_assert_eq(bytes.len, sizeof(small) - 1);
+	cr_assert(memcmp(bytes.ptr, small, sizeof(small) - 1) == 0, "the derived size's bytes");
+	/* the next upload on the copy gets a fresh id (the sequence followed) */
+	struct mh_media m2 = { .name = "beef.gif", .type = "image/gif", .width = 1, .height = 1, .created_at = NOW,
+			       .bytes = { "GIF89a", 6 } };
+	cr_assert_eq(mh_store_media_add(to, &m2, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_gt(m2.id, m.id);
+	mh_store_close(to);
+	drop_second_db("copym");
+}
+
 /* ---- content over the store: a stale save, a restore (both backends) ---- */
 
 static struct mh_article *prepared(const char *slug, const char *headline, const char *body)
