@@ -76,11 +76,12 @@ static int open_site(const char *what, const char *dir, struct mh_config *cfg, s
 	return rc;
 }
 
-/* Saves with the change's cache keys logged in the same transaction. */
+/* Saves with the change's cache keys logged in the same transaction (and
+ * their purge queued for the caches in front), as the admin's screens do. */
 static enum mh_store_rc commit_with_keys(struct mh_store *s, enum mh_store_rc rc, const char *keys)
 {
 	if (rc == MH_OK)
-		rc = mh_store_change_add(s, mh_str_c(keys));
+		rc = mh_content_change_log(s, mh_str_c(keys));
 	if (rc == MH_OK)
 		return mh_store_commit(s);
 	mh_store_rollback(s);
@@ -217,7 +218,7 @@ int mh_cli_section(int argc, char **argv)
 		int64_t articles = 0;
 		if ((r = mh_store_begin(s)) == MH_OK)
 			r = commit_with_keys(s, mh_store_section_remove(s, sec->id, &articles, &err),
-					     mh_arena_printf(a, "home section:%lld", (long long)sec->id));
+					     mh_arena_printf(a, "nav section:%lld", (long long)sec->id));
 		if (r == MH_CONFLICT) {
 			mh_buf_reset(&err);
 			mh_buf_printf(&err, "section '%s' still has %lld article%s; move %s to another section first",
@@ -232,7 +233,7 @@ int mh_cli_section(int argc, char **argv)
 		goto out;
 	if ((r = mh_store_begin(s)) == MH_OK) {
 		r = mh_store_section_save(s, sec, &err);
-		r = commit_with_keys(s, r, mh_arena_printf(a, "home section:%lld", (long long)sec->id));
+		r = commit_with_keys(s, r, mh_arena_printf(a, "nav section:%lld", (long long)sec->id));
 	}
 	if (r != MH_OK) {
 		if (err.len == 0)
@@ -338,7 +339,7 @@ int mh_cli_author(int argc, char **argv)
 		au->avatar_url = f.avatar;
 	if ((r = mh_store_begin(s)) == MH_OK) {
 		r = mh_store_author_save(s, au, &err);
-		r = commit_with_keys(s, r, mh_arena_printf(a, "author:%lld", (long long)au->id));
+		r = commit_with_keys(s, r, mh_arena_printf(a, "author:%lld byline:%lld", (long long)au->id, (long long)au->id));
 	}
 	if (r != MH_OK) {
 		if (err.len == 0)

@@ -291,3 +291,11 @@ int mh_content_site_settings_save(struct mh_store *s, const struct mh_site_setti
 	}
 	return 0;
 }
+
+enum mh_store_rc mh_content_change_log(struct mh_store *s, struct mh_str keys)
+{
+	enum mh_store_rc rc = mh_store_change_add(s, keys);
+	if (rc == MH_OK && keys.len > 0)
+		rc = mh_store_job_add(s, "purge", keys, mh_time_now(), NULL, NULL);
+	return rc;
+}

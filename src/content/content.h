@@ -253,4 +253,11 @@ void mh_content_revision_diff(struct mh_arena *a, const struct mh_article *x, co
  * "+after", or for the body "@@ -a,b +c,d @@" hunks of " ", "-", "+" lines. */
 void mh_diff_field_text(struct mh_buf *out, const struct mh_diff_field *f, size_t n);
 
+/* A change other than an article save (sections, tags, authors): inside the
+ * caller's transaction (mh_store_begin), logs keys so every node drops
+ * those pages, and queues the purge of the caches in front, as an article
+ * save does. Keys: "nav" is on every public page (its header lists the
+ * sections); see content/changes.c for the others. */
+enum mh_store_rc mh_content_change_log(struct mh_store *s, struct mh_str keys);
+
 #endif

@@ -159,6 +159,32 @@ static enum mh_store_rc list_page(struct mh_site_req *r, struct mh_article_query
 	return mh_site_render(r, kind);
 }
 
+/* The Staff Picks front: the picks in the editors' order (store.h), one
+ * page of at most MH_SITE_PICKS_MAX. A ?before= or ?page= address (from
+ * before the picks had an order) answers 301 to it. */
+static enum mh_store_rc picks_page(struct mh_site_req *r, const struct mh_section *sec, struct mh_val *front)
+{
+	const char *base = mh_arena_printf(r->a, "/section/%s", sec->slug);
+	if (r->before_at != 0 || r->legacy_page > 0) {
+		r->location = base;
+		r->status = 301;
+		r->cacheable = false;
+		return MH_OK;
+	}
+	struct mh_article_query q = { .staff_picks_only = true, .limit = MH_SITE_PICKS_MAX };
+	struct mh_article *arts = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = mh_store_articles(r->store, r->a, &q, &arts, &n);
+	if (rc != MH_OK)
+		return rc;
+	mh_site_view_common(r, "front", sec->name, sec->description, base, sec);
+	mh_val_set(r->a, front, "url", mh_val_cstr(r->a, base));
+	mh_val_set(r->a, r->ctx, "front", front);
+	mh_val_set(r->a, r->ctx, "articles", mh_site_view_articles(r, arts, n));
+	mh_site_view_pagination(r, NULL, NULL);
+	return mh_site_render(r, "front");
+}
+
 enum mh_store_rc mh_site_page_section(struct mh_site_req *r, struct mh_str slug)
 {
 	const struct mh_section *sec = NULL;
@@ -177,6 +203,8 @@ enum mh_store_rc mh_site_page_section(struct mh_site_req *r, struct mh_str slug)
 	mh_val_set_cstr(r->a, front, "name", sec->name);
 	mh_val_set_cstr(r->a, front, "slug", sec->slug);
 	mh_val_set_cstr(r->a, front, "description", sec->description);
+	if (sec->kind == MH_SECTION_PICKS)
+		return picks_page(r, sec, front);
 	return list_page(r, &q, mh_arena_printf(r->a, "/section/%s", sec->slug), "front", sec->name,
 			 sec->description, sec, "front", front);
 }
@@ -203,6 +231,17 @@ enum mh_store_rc mh_site_page_tag(struct mh_site_req *r, struct mh_str slug)
 {
 	struct mh_tag *tag = NULL;
 	enum mh_store_rc rc = mh_store_tag_by_slug(r->store, r->a, slug, &tag);
+	if (rc == MH_NOT_FOUND) {
+		/* a renamed or merged tag's address: 301 to the tag it became.
+		 * Not cached: a new tag may take the slug any time. */
+		rc = mh_store_tag_by_old_slug(r->store, r->a, slug, &tag);
+		if (rc != MH_OK)
+			return rc;
+		r->location = mh_arena_printf(r->a, "/tag/%s", tag->slug);
+		r->status = 301;
+		r->cacheable = false;
+		return MH_OK;
+	}
 	if (rc != MH_OK)
 		return rc;
 	struct mh_article_query q = { .tag_id = tag->id };

@@ -22,6 +22,7 @@
 #define SIGNED_IN MH_ACCESS_SIGNED_IN, 0
 #define NO_CSRF MH_CSRF_NONE
 #define WRITERS MH_ACCESS_PERMISSION, MH_PERM_WRITE_OWN
+#define CURATORS MH_ACCESS_PERMISSION, MH_PERM_CURATE
 static const struct mh_site_route routes[] = {
 	/* prefix          exact  methods access     csrf         page   cache  page handler             raw handler */
 	{ "/",             true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_page_home,    NULL },
@@ -62,6 +63,14 @@ static const struct mh_site_route routes[] = {
 	{ "/admin/settings", true, G | P, MH_ACCESS_PERMISSION, MH_PERM_SETTINGS, MH_CSRF_SESSION, false, false, NULL, mh_site_admin_settings },
 	{ "/admin/users",  true,  G | P,  MH_ACCESS_PERMISSION, MH_PERM_MANAGE_USERS, MH_CSRF_SESSION, false, false, NULL, mh_site_admin_users },
 	{ "/admin/invite", true,  G | P,  ANYONE,    MH_CSRF_LOGIN, false, false, NULL,               mh_site_admin_invite },
+	/* the taxonomy screens (admin_taxonomy.c): sections, tags, authors, Staff Picks */
+	{ "/admin/sections", true, G | P, CURATORS, MH_CSRF_SESSION, false, false, NULL,              mh_site_admin_sections },
+	{ "/admin/sections/", false, G | P, CURATORS, MH_CSRF_SESSION, false, false, NULL,            mh_site_admin_section },
+	{ "/admin/tags",   true,  G,      CURATORS,  NO_CSRF,     false, false, NULL,                 mh_site_admin_tags },
+	{ "/admin/tags/",  false, G | P,  CURATORS,  MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_tag },
+	{ "/admin/authors", true, G | P,  CURATORS,  MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_authors },
+	{ "/admin/authors/", false, G | P, CURATORS, MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_author },
+	{ "/admin/picks",  true,  G | P,  CURATORS,  MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_picks },
 };
 #undef G
 #undef P
@@ -69,6 +78,7 @@ static const struct mh_site_route routes[] = {
 #undef SIGNED_IN
 #undef NO_CSRF
 #undef WRITERS
+#undef CURATORS
 
 size_t mh_site_route_count(void)
 {

@@ -274,6 +274,14 @@ void mh_site_admin_media_item(struct mh_site_req *r, struct mh_str arg);
 /* admin_site.c: the owner's screens, site settings and users (invitations) */
 void mh_site_admin_settings(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_users(struct mh_site_req *r, struct mh_str arg);
+/* admin_taxonomy.c: sections, tags, authors' profiles and Staff Picks */
+void mh_site_admin_sections(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_section(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_tags(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_tag(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_authors(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_author(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_picks(struct mh_site_req *r, struct mh_str arg);
 /* The site's state for accounts (site.c owns it; admin_auth.c uses it). */
 struct mh_site_auth;
 struct mh_site_auth *mh_site_auth_new(const struct mh_auth_settings *settings, const char *themes_dir,
@@ -350,5 +358,8 @@ int mh_site_media_upload(struct mh_store *s, const struct mh_media_settings *set
 /* Articles per page on fronts, and per batch of the Continue Reading stream. */
 #define MH_SITE_PER_PAGE 20
 #define MH_SITE_STREAM_BATCH MH_CONTENT_STREAM_BATCH
+/* Staff Picks on their front (one page, in the editors' order), and the
+ * most the Staff Picks screen orders. */
+#define MH_SITE_PICKS_MAX 100
 
 #endif

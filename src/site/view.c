@@ -57,6 +57,8 @@ void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *ti
 {
 	const struct mh_site_settings *cfg = mh_site_config(r->site);
 	struct mh_arena *a = r->a;
+	/* the header lists the sections: a section change drops every page */
+	mh_site_key(r, "nav");
 	r->ctx = mh_val_map(a);
 
 	struct mh_val *site = mh_val_map(a);
@@ -170,6 +172,11 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 	}
 	/* the page shows this article: any change to it makes the page stale */
 	mh_site_key_id(r, "article:", art->id);
+	/* and its byline's and tags' names: a renamed author or tag too */
+	for (size_t i = 0; i < art->n_authors; i++)
+		mh_site_key_id(r, "byline:", art->authors[i].id);
+	for (size_t i = 0; i < art->n_tags; i++)
+		mh_site_key_id(r, "tagged:", art->tags[i].id);
 	return m;
 }
 

@@ -29,8 +29,8 @@ static const struct copy_table tables[] = {
 	{ "tags", "id, slug, name", 3, "id", true },
 	{ "articles",
 	  "id, slug, headline, dek, body_md, body_html, lead_html, section_id, image_url, image_alt, via_name,"
-	  " via_url, staff_pick, status, published_at, updated_at, created_at, was_published, views",
-	  19, "id", true },
+	  " via_url, staff_pick, status, published_at, updated_at, created_at, was_published, views, pick_rank",
+	  20, "id", true },
 	{ "article_authors", "article_id, author_id, position", 3, "article_id, author_id", false },
 	{ "article_tags", "article_id, tag_id", 2, "article_id, tag_id", false },
 	{ "article_revisions",
@@ -38,6 +38,7 @@ static const struct copy_table tables[] = {
 	  " author_ids, tag_ids, via_name, via_url, image_url, image_alt, staff_pick, status, published_at, body_md",
 	  21, "id", true },
 	{ "article_slugs", "slug, article_id, created_at", 3, "slug", false },
+	{ "tag_slugs", "slug, tag_id, created_at", 3, "slug", false },
 	{ "changes", "id, keys, created_at", 3, "id", true },
 	{ "jobs",
 	  "id, kind, payload, state, run_at, attempts, max_attempts, owner, lease_until, last_error, dedupe,"

@@ -79,9 +79,14 @@ void mh_store_list_sql(struct mh_buf *out, const struct mh_store_list_dialect *d
 	if (f & LQ_AFTER)
 		mh_buf_printf(out, " AND a.published_at >= %s AND (a.published_at, a.id) > (%s, %s)",
 			      p[MH_LP_AFTER_AT], p[MH_LP_AFTER_AT], p[MH_LP_AFTER_ID]);
-	/* newest first; the other way (LQ_AFTER), nearest first */
+	/* newest first; the other way (LQ_AFTER), nearest first; the picks
+	 * in the editors' order first (higher pick_rank), then newest first */
+	if (!count && (f & LQ_PICKS) && !(f & (LQ_CURSOR | LQ_CURSOR_TIME | LQ_AFTER)))
+		mh_buf_append_c(out, " ORDER BY a.pick_rank DESC,");
+	else if (!count)
+		mh_buf_append_c(out, " ORDER BY");
 	if (!count)
-		mh_buf_printf(out, " ORDER BY a.published_at %s, a.id %s LIMIT %s OFFSET %s",
+		mh_buf_printf(out, " a.published_at %s, a.id %s LIMIT %s OFFSET %s",
 			      (f & LQ_AFTER) ? "ASC" : "DESC", (f & LQ_AFTER) ? "ASC" : "DESC", p[MH_LP_LIMIT],
 			      p[MH_LP_OFFSET]);
 }

@@ -440,6 +440,26 @@ const struct mh_store_migration mh_store_migrations[] = {
 		" updated_at BIGINT NOT NULL,"
 		" updated_by TEXT NOT NULL DEFAULT '');\n",
 	},
+	{
+		/* ---- issue 7's tags and Staff Picks screens ---- */
+		9,
+		"old tag addresses (a renamed or merged tag's slug still leads to the tag it became), "
+		"and the editors' order of the Staff Picks (pick_rank: higher first, then newest)",
+		"CREATE TABLE tag_slugs ("
+		" slug TEXT PRIMARY KEY,"
+		" tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,"
+		" created_at INTEGER NOT NULL) WITHOUT ROWID;\n"
+		"CREATE INDEX tag_slugs_tag ON tag_slugs(tag_id);\n"
+		"ALTER TABLE articles ADD COLUMN pick_rank INTEGER NOT NULL DEFAULT 0;\n"
+		"CREATE INDEX articles_pick_order ON articles(staff_pick, status, pick_rank DESC, published_at DESC, id DESC);\n",
+		"CREATE TABLE tag_slugs ("
+		" slug TEXT PRIMARY KEY,"
+		" tag_id BIGINT NOT NULL REFERENCES tags(id) ON DELETE CASCADE,"
+		" created_at BIGINT NOT NULL);\n"
+		"CREATE INDEX tag_slugs_tag ON tag_slugs(tag_id);\n"
+		"ALTER TABLE articles ADD COLUMN pick_rank INTEGER NOT NULL DEFAULT 0;\n"
+		"CREATE INDEX articles_pick_order ON articles(staff_pick, status, pick_rank DESC, published_at DESC, id DESC);\n",
+	},
 };
 
 const size_t mh_store_n_migrations = sizeof(mh_store_migrations) / sizeof(mh_store_migrations[0]);

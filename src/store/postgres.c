@@ -190,6 +190,26 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 				" updated_by = excluded.updated_by",
 	[MH_Q_TOKENS_OF_USER_DEL] = "DELETE FROM auth_tokens WHERE user_id = $1 AND purpose = $2",
 	[MH_Q_USERS_LAST_SEEN] = "SELECT user_id, max(last_seen_at) FROM sessions GROUP BY user_id ORDER BY user_id",
+	[MH_Q_TAGS_LIST] = "SELECT t.id, t.slug, t.name, (SELECT count(*) FROM article_tags x WHERE x.tag_id = t.id)"
+			 " FROM tags t WHERE t.slug > $2 AND ($1 = '' OR strpos(lower(t.name), lower($1)) > 0"
+			 " OR strpos(t.slug, lower($1)) > 0) ORDER BY t.slug LIMIT $3",
+	[MH_Q_TAG_BY_ID] = "SELECT " MH_STORE_TAG_COLS " FROM tags WHERE id = $1",
+	[MH_Q_TAG_UPDATE] = "UPDATE tags SET slug = $1, name = $2 WHERE id = $3 RETURNING id",
+	[MH_Q_TAG_MERGE_LINKS] = "INSERT INTO article_tags(article_id, tag_id) SELECT article_id, $2 FROM article_tags"
+			       " WHERE tag_id = $1 AND article_id NOT IN"
+			       " (SELECT article_id FROM article_tags WHERE tag_id = $2)",
+	[MH_Q_TAG_LINKS_DEL] = "DELETE FROM article_tags WHERE tag_id = $1",
+	[MH_Q_TAG_DEL] = "DELETE FROM tags WHERE id = $1",
+	[MH_Q_TAG_OLD_SET] = "INSERT INTO tag_slugs(slug, tag_id, created_at) VALUES ($1, $2, $3)"
+			   " ON CONFLICT (slug) DO UPDATE SET tag_id = excluded.tag_id, created_at = excluded.created_at",
+	[MH_Q_TAG_OLD_MOVE] = "UPDATE tag_slugs SET tag_id = $2 WHERE tag_id = $1",
+	[MH_Q_TAG_OLD_DEL] = "DELETE FROM tag_slugs WHERE slug = $1",
+	[MH_Q_TAG_BY_OLD_SLUG] = "SELECT t.id, t.slug, t.name FROM tags t JOIN tag_slugs o ON o.tag_id = t.id"
+			       " WHERE o.slug = $1",
+	[MH_Q_PICK_RANK] = "UPDATE articles SET pick_rank = $2 WHERE id = $1",
+	[MH_Q_HEADLINE_SEARCH] = "SELECT id, slug, headline, published_at, staff_pick FROM articles"
+			       " WHERE status = 'published' AND published_at <= $2 AND strpos(lower(headline), lower($1)) > 0"
+			       " ORDER BY published_at DESC, id DESC LIMIT $3",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS

@@ -618,7 +618,14 @@ static enum mh_store_rc tag_insert(struct mh_store *s, const char *slug, const c
 	mh_store_arg_text(&a, slug);
 	mh_store_arg_text(&a, name);
 	*id = 0;
-	return save_row(s, MH_Q_TAG_INSERT, MH_Q_TAG_INSERT, &a, id, slug, NULL, err);
+	enum mh_store_rc rc = save_row(s, MH_Q_TAG_INSERT, MH_Q_TAG_INSERT, &a, id, slug, NULL, err);
+	/* a slug a tag takes stops being another's old address */
+	if (rc == MH_OK) {
+		struct mh_store_args b = { 0 };
+		mh_store_arg_text(&b, slug);
+		rc = run(s, MH_Q_TAG_OLD_DEL, &b, NULL, NULL, err, NULL, NULL);
+	}
+	return rc;
 }
 
 /* Fills authors and tags of arts[0..n) with one query each, whose rows come
@@ -1124,6 +1131,204 @@ enum mh_store_rc mh_store_tag_ensure(struct mh_store *s, struct mh_tag *tag, str
 	mh_arena_free(a);
 	mh_buf_free(&slug);
 	return rc;
+}
+
+/* ---- the tags screen: lists with counts, rename, merge, old addresses ---- */
+
+enum mh_store_rc mh_store_section_articles(struct mh_store *s, int64_t id, int64_t *n)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	return run_first(s, MH_Q_SECTION_ARTICLES, &a, n, NULL, NULL, NULL);
+}
+
+static void item_tag_use(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_tag_use *u = out;
+	row_tag(r, a, 0, &u->tag);
+	u->articles = r->i64(r->ctx, 3);
+}
+
+enum mh_store_rc mh_store_tags(struct mh_store *s, struct mh_arena *a, struct mh_str filter, struct mh_str after_slug,
+			       int limit, struct mh_tag_use **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > 1000 || filter.len > 200)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_str(&args, filter);
+	mh_store_arg_str(&args, after_slug);
+	mh_store_arg_int(&args, limit);
+	return collect(s, MH_Q_TAGS_LIST, &args, a, sizeof(struct mh_tag_use), item_tag_use, (void **)out, n);
+}
+
+enum mh_store_rc mh_store_tag_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_tag **out)
+{
+	*out = NULL;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	void *arr = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = collect(s, MH_Q_TAG_BY_ID, &args, a, sizeof(struct mh_tag), item_tag, &arr, &n);
+	if (rc == MH_OK && n == 0)
+		return MH_NOT_FOUND;
+	if (rc == MH_OK)
+		*out = arr;
+	return rc;
+}
+
+enum mh_store_rc mh_store_tag_by_old_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					  struct mh_tag **out)
+{
+	*out = NULL;
+	if (slug.len == 0)
+		return MH_NOT_FOUND;
+	return one_by_slug(s, MH_Q_TAG_BY_OLD_SLUG, a, slug, sizeof(struct mh_tag), item_tag, (void **)out);
+}
+
+static enum mh_store_rc tag_old_slug(struct mh_store *s, enum mh_store_stmt id, const char *slug, int64_t tag_id,
+				     struct mh_buf *err)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, slug);
+	if (id == MH_Q_TAG_OLD_SET) {
+		mh_store_arg_int(&a, tag_id);
+		mh_store_arg_int(&a, mh_time_now());
+	}
+	return run(s, id, &a, NULL, NULL, err, NULL, NULL);
+}
+
+/* The rename's checks and writes, inside write_begin/write_end. */
+static enum mh_store_rc tag_rename(struct mh_store *s, const struct mh_tag *tag, struct mh_buf *err)
+{
+	struct mh_arena *a = mh_arena_new();
+	struct mh_tag *old = NULL;
+	enum mh_store_rc rc = mh_store_tag_by_id(s, a, tag->id, &old);
+	if (rc == MH_NOT_FOUND)
+		no_such(rc, "tag", tag->id, err);
+	if (rc == MH_OK && strcmp(old->slug, tag->slug) != 0)
+		rc = tag_old_slug(s, MH_Q_TAG_OLD_SET, old->slug, tag->id, err);
+	if (rc == MH_OK) {
+		struct mh_store_args args = { 0 };
+		mh_store_arg_text(&args, tag->slug);
+		mh_store_arg_text(&args, tag->name);
+		int64_t id = tag->id;
+		rc = no_such(save_row(s, MH_Q_TAG_UPDATE, MH_Q_TAG_UPDATE, &args, &id, tag->slug, NULL, err), "tag",
+			     tag->id, err);
+	}
+	/* the slug is a live address now: nobody's old one */
+	if (rc == MH_OK)
+		rc = tag_old_slug(s, MH_Q_TAG_OLD_DEL, tag->slug, 0, err);
+	mh_arena_free(a);
+	return rc;
+}
+
+enum mh_store_rc mh_store_tag_rename(struct mh_store *s, const struct mh_tag *tag, struct mh_buf *err)
+{
+	if (tag->id <= 0)
+		return no_such(MH_NOT_FOUND, "tag", tag->id, err);
+	if (str_empty(tag->name)) {
+		mh_store_set_err(err, "name: required");
+		return MH_INVALID;
+	}
+	if (str_empty(tag->slug)) {
+		mh_store_set_err(err, "slug: required");
+		return MH_INVALID;
+	}
+	enum mh_store_rc rc = s->ops->write_begin(s, err);
+	if (rc != MH_OK)
+		return rc;
+	return s->ops->write_end(s, tag_rename(s, tag, err), err);
+}
+
+static enum mh_store_rc tag_merge(struct mh_store *s, int64_t from, int64_t into, struct mh_buf *err)
+{
+	struct mh_arena *a = mh_arena_new();
+	struct mh_tag *f = NULL, *t = NULL;
+	enum mh_store_rc rc = mh_store_tag_by_id(s, a, from, &f);
+	if (rc == MH_OK)
+		rc = mh_store_tag_by_id(s, a, into, &t);
+	if (rc == MH_NOT_FOUND)
+		mh_store_set_err(err, "id: no tag with id %lld", (long long)(f == NULL ? from : into));
+	struct mh_store_args pair = { 0 };
+	mh_store_arg_int(&pair, from);
+	mh_store_arg_int(&pair, into);
+	struct mh_store_args one = { 0 };
+	mh_store_arg_int(&one, from);
+	if (rc == MH_OK)
+		rc = run(s, MH_Q_TAG_MERGE_LINKS, &pair, NULL, NULL, err, NULL, NULL);
+	if (rc == MH_OK)
+		rc = run(s, MH_Q_TAG_LINKS_DEL, &one, NULL, NULL, err, NULL, NULL);
+	/* from's addresses, old and current, lead to into from now on */
+	if (rc == MH_OK)
+		rc = run(s, MH_Q_TAG_OLD_MOVE, &pair, NULL, NULL, err, NULL, NULL);
+	if (rc == MH_OK)
+		rc = run(s, MH_Q_TAG_DEL, &one, NULL, NULL, err, NULL, NULL);
+	if (rc == MH_OK)
+		rc = tag_old_slug(s, MH_Q_TAG_OLD_SET, f->slug, into, err);
+	mh_arena_free(a);
+	return rc;
+}
+
+enum mh_store_rc mh_store_tag_merge(struct mh_store *s, int64_t from, int64_t into, struct mh_buf *err)
+{
+	if (from <= 0 || into <= 0)
+		return no_such(MH_NOT_FOUND, "tag", from <= 0 ? from : into, err);
+	if (from == into) {
+		mh_store_set_err(err, "into: a tag cannot be merged into itself");
+		return MH_INVALID;
+	}
+	enum mh_store_rc rc = s->ops->write_begin(s, err);
+	if (rc != MH_OK)
+		return rc;
+	return s->ops->write_end(s, tag_merge(s, from, into, err), err);
+}
+
+/* ---- the Staff Picks screen ---- */
+
+enum mh_store_rc mh_store_pick_ranks(struct mh_store *s, const int64_t *ids, size_t n)
+{
+	enum mh_store_rc rc = s->ops->write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	for (size_t i = 0; rc == MH_OK && i < n; i++) {
+		struct mh_store_args a = { 0 };
+		int64_t changed = 0;
+		mh_store_arg_int(&a, ids[i]);
+		mh_store_arg_int(&a, (int64_t)(n - i));
+		rc = run_changed(s, MH_Q_PICK_RANK, &a, &changed);
+		if (rc == MH_OK && changed == 0)
+			rc = MH_NOT_FOUND;
+	}
+	return s->ops->write_end(s, rc, NULL);
+}
+
+static void item_found(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_article *art = out;
+	art->id = r->i64(r->ctx, 0);
+	art->slug = r->str(r->ctx, a, 1);
+	art->headline = r->str(r->ctx, a, 2);
+	art->published_at = r->i64(r->ctx, 3);
+	art->staff_pick = r->flag(r->ctx, 4);
+	art->status = MH_ARTICLE_PUBLISHED;
+	art->dek = art->body_md = art->body_html = art->lead_html = "";
+	art->image_url = art->image_alt = art->via_name = art->via_url = "";
+}
+
+enum mh_store_rc mh_store_articles_by_headline(struct mh_store *s, struct mh_arena *a, struct mh_str text, int limit,
+					       struct mh_article **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (text.len == 0 || text.len > 200 || limit < 1 || limit > 1000)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_str(&args, text);
+	mh_store_arg_int(&args, mh_time_now());
+	mh_store_arg_int(&args, limit);
+	return collect(s, MH_Q_HEADLINE_SEARCH, &args, a, sizeof(struct mh_article), item_found, (void **)out, n);
 }
 
 /* ---- articles ---- */
@@ -1777,7 +1982,7 @@ enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int6
 static const char *const countable[] = {
 	"sections", "authors", "tags", "articles", "article_authors", "article_tags", "schema_migrations", "changes",
 	"jobs", "article_revisions", "article_slugs", "media", "media_sizes", "users", "sessions", "auth_tokens",
-	"site_secrets", "site_settings",
+	"site_secrets", "site_settings", "tag_slugs",
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)

@@ -149,6 +149,55 @@ enum mh_store_rc mh_store_tag_ensure(struct mh_store *s, struct mh_tag *tag, str
  * id is MH_NOT_FOUND. */
 enum mh_store_rc mh_store_section_remove(struct mh_store *s, int64_t id, int64_t *articles, struct mh_buf *err);
 
+/* The number of articles (any status) filed in the section. */
+enum mh_store_rc mh_store_section_articles(struct mh_store *s, int64_t id, int64_t *n);
+
+/* ---- the tags screen (migration 9) ----
+ * A renamed tag's slug, and a merged tag's slugs, are kept as old
+ * addresses of the tag they became (mh_store_tag_by_old_slug); a slug a
+ * tag takes stops being anyone's old address. Rename and merge run in one
+ * transaction each (a savepoint inside mh_store_begin). */
+struct mh_tag_use {
+	struct mh_tag tag;
+	int64_t articles; /* articles carrying it, any status */
+};
+/* Tags by slug, those with a slug after after_slug ("" = from the first),
+ * whose name or slug contains filter (case-insensitive for ASCII; "" =
+ * every tag), up to limit (1..1000): the next page starts after the last
+ * slug of this one. filter longer than 200 bytes: MH_INVALID. */
+enum mh_store_rc mh_store_tags(struct mh_store *s, struct mh_arena *a, struct mh_str filter, struct mh_str after_slug,
+			       int limit, struct mh_tag_use **out, size_t *n);
+enum mh_store_rc mh_store_tag_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_tag **out);
+/* The tag a renamed or merged tag's slug leads to now: MH_NOT_FOUND when
+ * none. A tag that has the slug now (mh_store_tag_by_slug) wins. */
+enum mh_store_rc mh_store_tag_by_old_slug(struct mh_store *s, struct mh_arena *a, struct mh_str slug,
+					  struct mh_tag **out);
+/* New slug and name for tag->id (both required; the caller checks the
+ * slug's shape); the old slug becomes an old address when it changes. A
+ * slug another tag has: MH_CONFLICT "slug 'x' is already used"; an unknown
+ * id MH_NOT_FOUND. */
+enum mh_store_rc mh_store_tag_rename(struct mh_store *s, const struct mh_tag *tag, struct mh_buf *err);
+/* Merges tag from into tag into: every article carrying from carries into
+ * (once), from is deleted and its slugs (current and old) lead to into.
+ * from == into: MH_INVALID "into: a tag cannot be merged into itself";
+ * either unknown: MH_NOT_FOUND. */
+enum mh_store_rc mh_store_tag_merge(struct mh_store *s, int64_t from, int64_t into, struct mh_buf *err);
+
+/* ---- the Staff Picks' order (migration 9) ----
+ * The picks (articles with staff_pick) list in the editors' order: a
+ * higher pick_rank first, then newest first; a new pick has rank 0, so it
+ * comes after the ordered ones until they are ordered again. A list of
+ * picks (mh_article_query.staff_picks_only) without a cursor reads in that
+ * order; with one (before or after) it is by time, as every list. */
+/* Ranks ids[0..n) n, n-1, ..., 1 (the first shown first), in one
+ * transaction; an unknown id: MH_NOT_FOUND and nothing changed. */
+enum mh_store_rc mh_store_pick_ranks(struct mh_store *s, const int64_t *ids, size_t n);
+/* Published articles whose headline contains text (case-insensitive for
+ * ASCII; 1-200 bytes, else MH_INVALID), newest first, up to limit
+ * (1..1000): only id, slug, headline, published_at and staff_pick filled. */
+enum mh_store_rc mh_store_articles_by_headline(struct mh_store *s, struct mh_arena *a, struct mh_str text, int limit,
+					       struct mh_article **out, size_t *n);
+
 /* ---- accounts: users, sessions, one-time links, site secrets ----
  * Roles are auth.h's. An email is stored and looked up lower-cased (ASCII),
  * so it is unique whatever its case. Sessions and links are found by the
@@ -630,7 +679,7 @@ enum mh_store_rc mh_store_check(struct mh_store *s, struct mh_buf *err);
 /* Row counts per table, for tests and `db copy` verification. Only sections,
  * authors, tags, articles, article_authors, article_tags, schema_migrations,
  * changes, jobs, article_revisions, article_slugs, media, media_sizes, users, sessions, auth_tokens,
- * site_secrets;
+ * site_secrets, tag_slugs;
  * any other name is MH_INVALID. */
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
 

@@ -131,6 +131,20 @@ enum mh_store_stmt {
 	MH_Q_SITE_SETTING_PUT, /* key, value, now, by: inserted or replaced */
 	MH_Q_TOKENS_OF_USER_DEL, /* user_id, purpose: every link of that purpose goes */
 	MH_Q_USERS_LAST_SEEN, /* -> user_id, max(last_seen_at) of their live sessions */
+	/* the tags screen (migration 9): tags read as MH_STORE_TAG_COLS */
+	MH_Q_TAGS_LIST,       /* filter ('' = all), after_slug, limit -> MH_STORE_TAG_COLS, article count; by slug */
+	MH_Q_TAG_BY_ID,       /* id */
+	MH_Q_TAG_UPDATE,      /* slug, name, id -> id */
+	MH_Q_TAG_MERGE_LINKS, /* from, into: every article of from gets into, once */
+	MH_Q_TAG_LINKS_DEL,   /* tag_id */
+	MH_Q_TAG_DEL,         /* id */
+	MH_Q_TAG_OLD_SET,     /* slug, tag_id, created_at (replaces the slug's row) */
+	MH_Q_TAG_OLD_MOVE,    /* from, into: from's old addresses lead to into */
+	MH_Q_TAG_OLD_DEL,     /* slug */
+	MH_Q_TAG_BY_OLD_SLUG, /* slug -> MH_STORE_TAG_COLS */
+	/* the Staff Picks screen (migration 9) */
+	MH_Q_PICK_RANK,       /* id, pick_rank */
+	MH_Q_HEADLINE_SEARCH, /* text, now, limit -> id, slug, headline, published_at, staff_pick of published ones */
 	MH_Q__COUNT
 };
 

@@ -22,8 +22,9 @@
 
 /* the newest migration: 1 content tables, 2 the change log, 3 the job
  * queue, 4 the change log's time index, 5 review, revisions and old slugs,
- * 6 the media library, 7 accounts, 8 site settings */
-#define SCHEMA_VERSION 8
+ * 6 the media library, 7 accounts, 8 site settings, 9 old tag addresses and the
+ * picks' order */
+#define SCHEMA_VERSION 9
 
 static char dir[64];
 static char url[512];  /* what every open in this file uses */
@@ -148,11 +149,11 @@ Test(store, migrations_are_idempotent)
 	cr_assert_eq(v, SCHEMA_VERSION);
 	int64_t n = 0;
 	cr_assert_eq(mh_store_count(st, "schema_migrations", &n), MH_OK);
-	cr_assert_eq(n, SCHEMA_VERSION);
+	cr_assert_eq(n, (int64_t)mh_store_n_migrations);
 	mh_store_close(st);
 	open_store(); /* reopen + migrate again */
 	cr_assert_eq(mh_store_count(st, "schema_migrations", &n), MH_OK);
-	cr_assert_eq(n, SCHEMA_VERSION);
+	cr_assert_eq(n, (int64_t)mh_store_n_migrations);
 	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
 	cr_assert_eq(n, 0);
 }
@@ -2100,4 +2101,143 @@ Test(store, site_settings_are_replaced_by_key_and_checked)
 	int64_t rows = 0;
 	cr_assert_eq(mh_store_count(st, "site_settings", &rows), MH_OK);
 	cr_assert_eq(rows, 2);
+}
+
+/* ---- migration 9: the tags screen and the picks' order ---- */
+
+Test(store, tags_listed_by_slug_with_counts_and_a_filter)
+{
+	seed();
+	add("t1", sec_news, 10, false, 0, tag_rail);
+	add("t2", sec_news, 20, false, 0, tag_rail);
+	add("t3", sec_news, 30, false, 0, tag_court);
+	struct mh_tag_use *tags = NULL;
+	size_t n = 0;
+	cr_assert_eq(mh_store_tags(st, ar, mh_str_c(""), mh_str_c(""), 10, &tags, &n), MH_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(tags[0].tag.slug, "courts-law");
+	cr_assert_eq(tags[0].articles, 1);
+	cr_assert_str_eq(tags[1].tag.slug, "rail");
+	cr_assert_eq(tags[1].articles, 2);
+	/* the next page starts after the last slug; the filter ignores case */
+	cr_assert_eq(mh_store_tags(st, ar, mh_str_c(""), mh_str_c("courts-law"), 10, &tags, &n), MH_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(tags[0].tag.slug, "rail");
+	cr_assert_eq(mh_store_tags(st, ar, mh_str_c("LAW"), mh_str_c(""), 10, &tags, &n), MH_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(tags[0].tag.name, "Courts & Law");
+	cr_assert_eq(mh_store_tags(st, ar, mh_str_c(""), mh_str_c(""), 0, &tags, &n), MH_INVALID);
+}
+
+Test(store, a_renamed_tag_keeps_its_old_address)
+{
+	seed();
+	add("r1", sec_news, 10, false, 0, tag_rail);
+	struct mh_tag t = { .id = tag_rail, .slug = "railways", .name = "Railways" };
+	cr_assert_eq(mh_store_tag_rename(st, &t, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	struct mh_tag *got = NULL;
+	cr_assert_eq(mh_store_tag_by_slug(st, ar, mh_str_c("railways"), &got), MH_OK);
+	cr_assert_str_eq(got->name, "Railways");
+	cr_assert_eq(mh_store_tag_by_slug(st, ar, mh_str_c("rail"), &got), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_tag_by_old_slug(st, ar, mh_str_c("rail"), &got), MH_OK);
+	cr_assert_eq(got->id, tag_rail);
+	/* a taken slug, an empty name, an unknown tag: refused, nothing changed */
+	struct mh_tag clash = { .id = tag_rail, .slug = "courts-law", .name = "X" };
+	cr_assert_eq(mh_store_tag_rename(st, &clash, &err), MH_CONFLICT);
+	cr_assert(strstr(mh_buf_cstr(&err), "slug 'courts-law' is already used"), "%s", mh_buf_cstr(&err));
+	struct mh_tag empty = { .id = tag_rail, .slug = "x", .name = "" };
+	cr_assert_eq(mh_store_tag_rename(st, &empty, &err), MH_INVALID);
+	struct mh_tag nobody = { .id = 99999, .slug = "x", .name = "X" };
+	cr_assert_eq(mh_store_tag_rename(st, &nobody, &err), MH_NOT_FOUND);
+	cr_assert_eq(mh_store_tag_by_id(st, ar, tag_rail, &got), MH_OK);
+	cr_assert_str_eq(got->slug, "railways");
+	/* a tag that takes an old slug wins it: it is nobody's old address any more */
+	struct mh_tag again = { .slug = "rail", .name = "Rail again" };
+	cr_assert_eq(mh_store_tag_ensure(st, &again, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_tag_by_old_slug(st, ar, mh_str_c("rail"), &got), MH_NOT_FOUND);
+}
+
+Test(store, a_merged_tag_gives_its_articles_and_addresses_to_the_other)
+{
+	seed();
+	int64_t both = add("m1", sec_news, 10, false, 0, tag_rail);
+	int64_t only = add("m2", sec_news, 20, false, 0, tag_court);
+	struct mh_article *a = NULL;
+	cr_assert_eq(mh_store_article_by_id(st, ar, both, &a), MH_OK);
+	struct mh_tag two[2] = { { .id = tag_rail }, { .id = tag_court } };
+	a->tags = two;
+	a->n_tags = 2;
+	cr_assert_eq(mh_store_article_save(st, a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	struct mh_tag t = { .id = tag_court, .slug = "law", .name = "Law" };
+	cr_assert_eq(mh_store_tag_rename(st, &t, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_tag_merge(st, tag_court, tag_court, &err), MH_INVALID);
+	cr_assert(strstr(mh_buf_cstr(&err), "into itself"), "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_tag_merge(st, tag_court, 99999, &err), MH_NOT_FOUND);
+	int64_t links = 0;
+	cr_assert_eq(mh_store_count(st, "article_tags", &links), MH_OK);
+	cr_assert_eq(links, 3, "nothing changed by the refusals");
+	cr_assert_eq(mh_store_tag_merge(st, tag_court, tag_rail, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	struct mh_tag *got = NULL;
+	cr_assert_eq(mh_store_tag_by_id(st, ar, tag_court, &got), MH_NOT_FOUND, "A is gone");
+	cr_assert_eq(mh_store_count(st, "article_tags", &links), MH_OK);
+	cr_assert_eq(links, 2, "each article carries B once");
+	for (int64_t id = both; id != 0; id = id == both ? only : 0) {
+		cr_assert_eq(mh_store_article_by_id(st, ar, id, &a), MH_OK);
+		cr_assert_eq(a->n_tags, 1);
+		cr_assert_eq(a->tags[0].id, tag_rail);
+	}
+	/* both of A's addresses, its slug and its old one, lead to B */
+	cr_assert_eq(mh_store_tag_by_old_slug(st, ar, mh_str_c("law"), &got), MH_OK);
+	cr_assert_eq(got->id, tag_rail);
+	cr_assert_eq(mh_store_tag_by_old_slug(st, ar, mh_str_c("courts-law"), &got), MH_OK);
+	cr_assert_eq(got->id, tag_rail);
+	int64_t n = 0;
+	cr_assert_eq(mh_store_count(st, "tag_slugs", &n), MH_OK);
+	cr_assert_eq(n, 2);
+}
+
+Test(store, picks_list_in_the_editors_order_then_newest)
+{
+	seed();
+	int64_t p1 = add("p1", sec_news, 10, true, 0, 0);
+	int64_t p2 = add("p2", sec_news, 20, true, 0, 0);
+	int64_t p3 = add("p3", sec_news, 30, true, 0, 0);
+	int64_t p4 = add("p4", sec_news, 40, true, 0, 0);
+	struct mh_article *arts = NULL;
+	cr_assert_eq(list((struct mh_article_query){ .staff_picks_only = true }, &arts), 4);
+	cr_assert_eq(arts[0].id, p1, "unordered: newest first");
+	int64_t order[] = { p3, p1 };
+	cr_assert_eq(mh_store_pick_ranks(st, order, 2), MH_OK);
+	cr_assert_eq(list((struct mh_article_query){ .staff_picks_only = true }, &arts), 4);
+	int64_t want[] = { p3, p1, p2, p4 };
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(arts[i].id, want[i], "position %d", i);
+	/* an unknown id: nothing changed */
+	int64_t bad[] = { p4, 99999 };
+	cr_assert_eq(mh_store_pick_ranks(st, bad, 2), MH_NOT_FOUND);
+	cr_assert_eq(list((struct mh_article_query){ .staff_picks_only = true }, &arts), 4);
+	cr_assert_eq(arts[0].id, p3);
+	/* the headline search finds articles that are public now (p1-p4 are
+	 * dated NOW, still ahead), newest first, whatever the case */
+	struct mh_article past = {
+		.slug = "past", .headline = "The Past Pick", .body_md = "b", .body_html = "<p>b</p>",
+		.lead_html = "<p>b</p>", .section_id = sec_news, .staff_pick = true, .status = MH_ARTICLE_PUBLISHED,
+		.published_at = mh_time_now() - 60,
+	};
+	cr_assert_eq(mh_store_article_save(st, &past, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	struct mh_article draft = past;
+	draft.id = 0;
+	draft.slug = "past-draft";
+	draft.status = MH_ARTICLE_DRAFT;
+	draft.published_at = 0;
+	cr_assert_eq(mh_store_article_save(st, &draft, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	struct mh_article *found = NULL;
+	size_t n = 0;
+	cr_assert_eq(mh_store_articles_by_headline(st, ar, mh_str_c("past p"), 10, &found, &n), MH_OK);
+	cr_assert_eq(n, 1, "the published one only");
+	cr_assert_str_eq(found[0].slug, "past");
+	cr_assert(found[0].staff_pick);
+	cr_assert_eq(mh_store_articles_by_headline(st, ar, mh_str_c("p1"), 10, &found, &n), MH_OK);
+	cr_assert_eq(n, 0, "not public yet");
+	cr_assert_eq(mh_store_articles_by_headline(st, ar, mh_str_c(""), 10, &found, &n), MH_INVALID);
 }
