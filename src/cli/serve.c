@@ -209,6 +209,7 @@ int mh_cli_serve(int argc, char **argv)
 	struct mh_http_server *srv = NULL;
 	struct mh_site_watch *watch = NULL;
 	struct mh_jobs *jobs = NULL;
+	struct mh_views *views = NULL;
 	struct reloader rl = { .dir = dir, .running = &cfg };
 	bool rl_started = false;
 	mh_log_set_format((enum mh_log_format)cfg.server.log_format);
@@ -226,6 +227,14 @@ int mh_cli_serve(int argc, char **argv)
 	if (dev)
 		threads = 1;
 
+	/* reads counted by beacons, flushed every [views] flush_interval */
+	if (cfg.views.enabled) {
+		views = mh_views_start(&cfg.views, threads, cfg.store.url, cfg.dir, &err);
+		if (views == NULL) {
+			fprintf(stderr, "masthead serve: %s\n", mh_buf_cstr(&err));
+			goto out;
+		}
+	}
 	struct mh_site_options so = {
 		.settings = &cfg.site,
 		.server = &cfg.server,
@@ -236,6 +245,8 @@ int mh_cli_serve(int argc, char **argv)
 		.themes_dir = mh_site_default_themes_dir(),
 		.threads = threads,
 		.dev = dev,
+		.views = views,
+		.views_settings = &cfg.views,
 	};
 	site = mh_site_new(&so, &err);
 	if (site == NULL) {
@@ -304,6 +315,8 @@ out:
 	mh_site_watch_stop(watch);
 	if (srv != NULL)
 		mh_http_free(srv);
+	/* after the workers have stopped: the last flush holds every read */
+	mh_views_stop(views);
 	mh_site_free(site);
 	mh_store_close(store);
 	mh_config_free(&cfg);

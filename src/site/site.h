@@ -7,6 +7,7 @@
 #ifndef MH_SITE_H
 #define MH_SITE_H
 
+#include "audience/audience.h"
 #include "cache/cache.h"
 #include "content/content.h"
 #include "http/http.h"
@@ -35,6 +36,8 @@ struct mh_site_options {
 	const struct mh_auth_settings *auth; /* [auth]; NULL = its defaults */
 	int threads;                  /* worker threads (one store each) */
 	bool dev;                     /* reload changed templates (forces one thread) */
+	struct mh_views *views;       /* counts reads (beacons); NULL = not counted */
+	const struct mh_views_settings *views_settings; /* [views]; NULL with views */
 };
 
 struct mh_site;
@@ -216,6 +219,11 @@ const struct mh_theme *mh_site_admin_theme(struct mh_site *s);
 /* Whether the site is served over TLS (server tls_cert set, or base_url https):
  * cookies are then Secure and __Host- prefixed. */
 bool mh_site_tls(struct mh_site *s);
+
+/* views.c: the view-count beacon and a page's count (issue 8) */
+void mh_site_views_beacon(struct mh_site_req *r, struct mh_str arg);
+struct mh_views *mh_site_views(struct mh_site *s); /* NULL: not counting */
+const struct mh_views_settings *mh_site_views_settings(struct mh_site *s);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

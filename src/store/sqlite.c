@@ -176,6 +176,14 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[MH_Q_SECRET_GET] = "SELECT value FROM site_secrets WHERE name = ?1",
 	[MH_Q_SECTION_ARTICLES] = "SELECT count(*) FROM articles WHERE section_id = ?1",
 	[MH_Q_SECTION_DEL] = "DELETE FROM sections WHERE id = ?1",
+	[MH_Q_VIEWS_ADD_TOTAL] = "INSERT INTO article_views(article_id, views) SELECT ?1, ?2"
+				 " WHERE EXISTS (SELECT 1 FROM articles WHERE id = ?1 AND status = 'published')"
+				 " ON CONFLICT(article_id) DO UPDATE SET views = article_views.views + excluded.views",
+	[MH_Q_VIEWS_ADD_HOUR] = "INSERT INTO article_view_hours(article_id, hour, views) SELECT ?1, ?2, ?3"
+				" WHERE EXISTS (SELECT 1 FROM articles WHERE id = ?1 AND status = 'published')"
+				" ON CONFLICT(article_id, hour) DO UPDATE SET views = article_view_hours.views + excluded.views",
+	[MH_Q_VIEWS_GET] = "SELECT a.views + coalesce((SELECT v.views FROM article_views v WHERE v.article_id = a.id), 0)"
+			   " FROM articles a WHERE a.id = ?1 AND a.status = 'published' AND a.published_at <= ?2",
 };
 
 struct sq {

@@ -116,6 +116,11 @@ enum mh_store_stmt {
 	MH_Q_SECRET_GET,      /* name -> value */
 	MH_Q_SECTION_ARTICLES, /* section_id -> count of its articles, any status */
 	MH_Q_SECTION_DEL,     /* id */
+	/* issue 8's view counts (migration 10); each adds to a published
+	 * article only: an unknown id changes nothing */
+	MH_Q_VIEWS_ADD_TOTAL, /* article_id, n */
+	MH_Q_VIEWS_ADD_HOUR,  /* article_id, hour (unix seconds, a multiple of 3600), n */
+	MH_Q_VIEWS_GET,       /* article_id, now -> the demo's views + counted, if published by now */
 	MH_Q__COUNT
 };
 

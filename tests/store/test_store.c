@@ -23,7 +23,7 @@
 /* the newest migration: 1 content tables, 2 the change log, 3 the job
  * queue, 4 the change log's time index, 5 review, revisions and old slugs,
  * 6 the media library, 7 accounts */
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 10
 
 static char dir[64];
 static char url[512];  /* what every open in this file uses */
@@ -148,11 +148,11 @@ Test(store, migrations_are_idempotent)
 	cr_assert_eq(v, SCHEMA_VERSION);
 	int64_t n = 0;
 	cr_assert_eq(mh_store_count(st, "schema_migrations", &n), MH_OK);
-	cr_assert_eq(n, SCHEMA_VERSION);
+	cr_assert_eq(n, (int64_t)mh_store_n_migrations); /* numbers may skip (10 came before 8 and 9) */
 	mh_store_close(st);
 	open_store(); /* reopen + migrate again */
 	cr_assert_eq(mh_store_count(st, "schema_migrations", &n), MH_OK);
-	cr_assert_eq(n, SCHEMA_VERSION);
+	cr_assert_eq(n, (int64_t)mh_store_n_migrations); /* numbers may skip (10 came before 8 and 9) */
 	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
 	cr_assert_eq(n, 0);
 }
