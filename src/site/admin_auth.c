@@ -171,6 +171,8 @@ static struct mh_val *admin_ctx(struct mh_site_req *r, const char *title)
 		mh_val_set_cstr(r->a, u, "name", r->user->name);
 		mh_val_set_cstr(r->a, u, "email", r->user->email);
 		mh_val_set_cstr(r->a, u, "role", mh_role_name(r->user->role));
+		/* for the nav: links to the screens of editors and owners */
+		mh_val_set_bool(r->a, u, "may_edit_any", mh_role_may(r->user->role, MH_PERM_EDIT_ANY));
 		mh_val_set(r->a, ctx, "user", u);
 		mh_val_set_cstr(r->a, ctx, "csrf", r->csrf);
 	}

@@ -47,6 +47,8 @@ static const struct mh_site_route routes[] = {
 	{ "/admin/articles/new", true, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,           mh_site_admin_article_new },
 	{ "/admin/articles/", false, G | P, WRITERS, MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_article },
 	{ "/admin/reset",  true,  G | P,  ANYONE,    MH_CSRF_LOGIN, false, false, NULL,               mh_site_admin_reset },
+	/* views (admin_views.c): the most-read articles, a chart per article */
+	{ "/admin/views",  true,  G,      MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, NO_CSRF, false, false, NULL, mh_site_admin_views },
 };
 #undef G
 #undef P

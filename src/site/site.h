@@ -207,6 +207,8 @@ struct mh_val *mh_site_admin_ctx(struct mh_site_req *r, const char *title);
 void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_article_new(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_article(struct mh_site_req *r, struct mh_str arg);
+/* admin_views.c: the most-read articles and a chart of one's daily reads */
+void mh_site_admin_views(struct mh_site_req *r, struct mh_str arg);
 /* The site's state for accounts (site.c owns it; admin_auth.c uses it). */
 struct mh_site_auth;
 struct mh_site_auth *mh_site_auth_new(const struct mh_auth_settings *settings, const char *themes_dir,

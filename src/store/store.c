@@ -2717,3 +2717,44 @@ enum mh_store_rc mh_store_views_get(struct mh_store *s, int64_t article_id, int6
 	*total = vr.v;
 	return vr.found ? MH_OK : MH_NOT_FOUND;
 }
+
+static void decode_view_top(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_view_top *t = out;
+	t->article_id = r->i64(r->ctx, 0);
+	t->headline = r->str(r->ctx, a, 1);
+	t->slug = r->str(r->ctx, a, 2);
+	t->views = r->i64(r->ctx, 3);
+}
+
+enum mh_store_rc mh_store_views_top(struct mh_store *s, struct mh_arena *a, int64_t since, size_t limit,
+				    struct mh_view_top **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit == 0 || limit > 1000)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, since);
+	mh_store_arg_int(&args, (int64_t)limit);
+	return collect(s, MH_Q_VIEWS_TOP, &args, a, sizeof(struct mh_view_top), decode_view_top, (void **)out, n);
+}
+
+static void decode_view_day(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	(void)a;
+	struct mh_view_day *d = out;
+	d->day = r->i64(r->ctx, 0);
+	d->views = r->i64(r->ctx, 1);
+}
+
+enum mh_store_rc mh_store_views_daily(struct mh_store *s, struct mh_arena *a, int64_t article_id, int64_t since,
+				      struct mh_view_day **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, article_id);
+	mh_store_arg_int(&args, since);
+	return collect(s, MH_Q_VIEWS_DAILY, &args, a, sizeof(struct mh_view_day), decode_view_day, (void **)out, n);
+}

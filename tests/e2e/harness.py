@@ -33,6 +33,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.parse
 
 # ---------------------------------------------------------------- TAP output
 
@@ -499,6 +500,57 @@ def read_response(sock, head=False):
             raise CaseFailed(f"connection closed after {len(rest)} of {n} body bytes")
         rest += b
     return status, hdrs, rest[:n], rest[n:]
+
+
+# ---------------------------------------------------------------- the admin
+
+
+class Client:
+    """A browser-like client of the admin: keeps its cookies, posts forms."""
+
+    def __init__(self, srv):
+        self.srv, self.cookies = srv, {}
+
+    def request(self, method, path, form=None, headers=None):
+        h = dict(headers or {})
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form).encode()
+            h["Content-Type"] = "application/x-www-form-urlencoded"
+        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60)
+        r = request(self.srv.port, method, path, h, body, conn=c)
+        c.close()
+        for sc in r.header_all("set-cookie"):
+            name, _, rest = sc.partition("=")
+            if "Max-Age=0" in sc:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = rest.split(";", 1)[0]
+        return r
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, form):
+        return self.request("POST", path, form=form)
+
+    def login(self, email, password):
+        r = self.get("/admin/login")
+        tok = form_value(r.text(), "csrf")
+        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": password, "next": "/admin"})
+        if r.status != 303:
+            raise CaseFailed(f"login {email}: {r.status} {r.text()[:300]!r}")
+        return self
+
+
+def form_value(html, name):
+    """The value of the form field called name (as in the page, escaped)."""
+    m = re.search(r'name="%s"[^>]* value="([^"]*)"' % re.escape(name), html)
+    if not m:
+        raise CaseFailed(f"no field {name!r} in {html[:600]!r}")
+    return m.group(1)
 
 
 # ---------------------------------------------------------------- HTML

@@ -42,42 +42,11 @@ def psql(sql, db):
     return p.stdout.strip()
 
 
-class Client:
-    def __init__(self, srv):
-        self.srv, self.cookies = srv, {}
-
-    def request(self, method, path, form=None, headers=None):
-        h = dict(headers or {})
-        if self.cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            h["Content-Type"] = "application/x-www-form-urlencoded"
-        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60)
-        r = harness.request(self.srv.port, method, path, h, body, conn=c)
-        c.close()
-        for sc in r.header_all("set-cookie"):
-            name, _, rest = sc.partition("=")
-            if "Max-Age=0" in sc:
-                self.cookies.pop(name, None)
-            else:
-                self.cookies[name] = rest.split(";", 1)[0]
-        return r
-
-    def get(self, path):
-        return self.request("GET", path)
-
-    def post(self, path, form):
-        return self.request("POST", path, form=form)
+class Client(harness.Client):
+    """harness.Client with this file's password, and the editor's form."""
 
     def login(self, email):
-        r = self.get("/admin/login")
-        tok = form_value(r.text(), "csrf")
-        r = self.post("/admin/login", {"csrf": tok, "email": email, "password": PW, "next": "/admin"})
-        if r.status != 303:
-            raise CaseFailed(f"login {email}: {r.status} {r.text()[:300]!r}")
-        return self
+        return super().login(email, PW)
 
     def editor(self, path):
         r = self.get(path)
@@ -111,11 +80,7 @@ def public_page(srv, path, want):
     raise CaseFailed(f"{path} never showed {want!r}: {r.status} {r.text()[:300]!r}")
 
 
-def form_value(html, name):
-    m = re.search(r'name="%s"[^>]* value="([^"]*)"' % re.escape(name), html)
-    if not m:
-        raise CaseFailed(f"no field {name!r} in {html[:600]!r}")
-    return m.group(1)
+form_value = harness.form_value
 
 
 def article_id(r):

@@ -195,6 +195,69 @@ with t.case("dedupe: the same reader again within 30 minutes is not counted"):
     counted_after_flush(art, harness.db_query(SITE, "SELECT views FROM articles WHERE id = ?", (art,))[0]["views"] + 2)
     t.eq(db.counted(art), 2, "one per reader")
 
+PW = "tidal-harbour-lantern-41"
+
+
+def add_user(site, email, role):
+    p = harness.run([BIN, "user", "add", email, "--name", email.split("@")[0].title(), "--role", role,
+                     "--site", site], input=PW + "\n")
+    if p.returncode != 0:
+        raise CaseFailed(f"user add {email}: {p.stderr.strip()}")
+
+
+def admin_views_cases(P, srv, art, n, headline):
+    """/admin/views once art has been read n times today, the most of all."""
+    with t.case(P + "/admin/views: editors see the top articles and a chart of reads per day"):
+        ed = harness.Client(srv).login("ed@example.org", PW)
+        r = ed.get("/admin/views")
+        t.eq(r.status, 200)
+        body = r.text()
+        t.eq(r.header("cache-control"), "no-store")
+        for title in ("Today", "This week", "This month"):
+            t.contains(body, f"<h2>Top articles: {title}</h2>")
+        today = body[body.index("Top articles: Today"):body.index("Top articles: This week")]
+        first = re.search(r"<li>(.*?)</li>", today, re.S).group(1)
+        t.contains(first, f'href="/admin/views?article={art}"')
+        t.contains(first, f"{n:,} views")
+        t.contains(first, html_escape(headline))
+        # the chart: the month's most read, 30 bars, today's bar the tallest
+        t.contains(body, '<svg class="views-chart__svg"')
+        t.eq(body.count('<rect class="views-chart__bar"'), 30)
+        t.absent(body, "<script")
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        t.contains(body, f"<tr><td>{day}</td><td>{n:,}</td></tr>")
+        t.contains(body, f'height="160"><title>{day}: {n:,} views</title>')
+        # another article's chart by its number
+        r = ed.get(f"/admin/views?article={art}")
+        t.eq(r.status, 200)
+        t.contains(r.text(), html_escape(headline))
+        t.contains(ed.get("/admin").text(), '<a href="/admin/views">Views</a>')
+
+    with t.case(P + "/admin/views: authors get 403, strangers the login, bad numbers a clear 4xx"):
+        au = harness.Client(srv).login("al@example.org", PW)
+        r = au.get("/admin/views")
+        t.eq(r.status, 403)
+        t.absent(au.get("/admin").text(), '<a href="/admin/views">')
+        r = srv.get("/admin/views")
+        t.true(r.status in (302, 303), f"a stranger: {r.status}")
+        t.contains(r.header("location", ""), "/admin/login")
+        ed = harness.Client(srv).login("ed@example.org", PW)
+        for q, want, text in (("abc", 400, "article= value"), ("0", 400, "article= value"),
+                              ("", 400, "article= value"), (str(10 ** 12), 404, "no article with this number")):
+            r = ed.get(f"/admin/views?article={q}")
+            t.eq(r.status, want, q)
+            t.contains(r.text(), text)
+
+
+def html_escape(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;") \
+        .replace("'", "&#39;")
+
+
+def db_headline(site, art):
+    return harness.db_query(site, "SELECT headline FROM articles WHERE id = ?", (art,))[0]["headline"]
+
+
 BOTS = [
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
     "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
@@ -217,6 +280,10 @@ def not_counted(art, send, marker_tag):
     counted_after_flush(art, base + before + 1)
     t.eq(db.counted(art), before + 1, "only the marker")
 
+
+add_user(SITE, "ed@example.org", "editor")
+add_user(SITE, "al@example.org", "author")
+admin_views_cases("", srv, ARTS[5], 200, db_headline(SITE, ARTS[5]))
 
 with t.case("bots and crawlers (the isbot list) and no user agent are not counted"):
     def send():
@@ -385,6 +452,10 @@ else:
                 base = int(harness.psql(f"SELECT views FROM articles WHERE id = {art}", url))
                 t.eq(views_json(a, art)["views"], base + before + n)
                 t.eq(views_json(b, art)["views"], base + before + n)
+        add_user(d, "ed@example.org", "editor")
+        add_user(d, "al@example.org", "author")
+        admin_views_cases("[postgres] ", a, parts[2], 400,
+                          harness.psql(f"SELECT headline FROM articles WHERE id = {parts[2]}", url))
         with t.case("[postgres] a graceful stop of both nodes loses nothing"):
             art = parts[3]
             before = pdb.counted(art)
