@@ -213,6 +213,7 @@ int mh_cli_serve(int argc, char **argv)
 	struct mh_http_server *srv = NULL;
 	struct mh_site_watch *watch = NULL;
 	struct mh_jobs *jobs = NULL;
+	struct mh_views *views = NULL;
 	struct reloader rl = { .dir = dir, .running = &cfg };
 	bool rl_started = false;
 	mh_log_set_format((enum mh_log_format)cfg.server.log_format);
@@ -230,6 +231,14 @@ int mh_cli_serve(int argc, char **argv)
 	if (dev)
 		threads = 1;
 
+	/* reads counted by beacons, flushed every [views] flush_interval */
+	if (cfg.views.enabled) {
+		views = mh_views_start(&cfg.views, threads, cfg.store.url, cfg.dir, &err);
+		if (views == NULL) {
+			fprintf(stderr, "masthead serve: %s\n", mh_buf_cstr(&err));
+			goto out;
+		}
+	}
 	struct mh_site_options so = {
 		.settings = &cfg.site,
 		.server = &cfg.server,
@@ -241,6 +250,8 @@ int mh_cli_serve(int argc, char **argv)
 		.themes_dir = mh_site_default_themes_dir(),
 		.threads = threads,
 		.dev = dev,
+		.views = views,
+		.views_settings = &cfg.views,
 	};
 	/* the engine refuses a body over max_body before any handler sees it,
 	 * with a bare 413 that cannot name the media limit */
@@ -316,6 +327,8 @@ out:
 	mh_site_watch_stop(watch);
 	if (srv != NULL)
 		mh_http_free(srv);
+	/* after the workers have stopped: the last flush holds every read */
+	mh_views_stop(views);
 	mh_site_free(site);
 	mh_store_close(store);
 	mh_config_free(&cfg);

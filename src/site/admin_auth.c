@@ -175,6 +175,8 @@ static struct mh_val *admin_ctx(struct mh_site_req *r, const char *title)
 		mh_val_set_bool(r->a, u, "may_settings", mh_role_may(r->user->role, MH_PERM_SETTINGS));
 		mh_val_set_bool(r->a, u, "may_users", mh_role_may(r->user->role, MH_PERM_MANAGE_USERS));
 		mh_val_set_bool(r->a, u, "curate", mh_role_may(r->user->role, MH_PERM_CURATE));
+		/* for the nav: links to the screens of editors and owners */
+		mh_val_set_bool(r->a, u, "may_edit_any", mh_role_may(r->user->role, MH_PERM_EDIT_ANY));
 		mh_val_set(r->a, ctx, "user", u);
 		mh_val_set_cstr(r->a, ctx, "csrf", r->csrf);
 	}

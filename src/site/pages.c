@@ -341,6 +341,11 @@ enum mh_store_rc mh_site_page_article(struct mh_site_req *r, struct mh_str slug)
 		return rc;
 	art = &all[0];
 	mh_site_media_prefetch(r, all, n + 1);
+	/* the total as of this render: the starting views plus every read
+	 * counted (issue 8); the page's script keeps it fresh afterwards */
+	rc = mh_store_views_get(r->store, art->id, &art->views);
+	if (rc != MH_OK)
+		return rc;
 	const struct mh_section *sec = NULL;
 	for (size_t i = 0; i < r->n_sections; i++)
 		if (r->sections[i].id == art->section_id)

@@ -33,6 +33,11 @@ static const struct mh_site_route routes[] = {
 	{ "/stream/",      false, G,      ANYONE,    NO_CSRF,     false, true,  mh_site_page_stream,  NULL },
 	{ "/static/",      false, G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_static },
 	{ "/media/",       false, G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_media },
+	/* views (views.c): the read beacon and a page's count. The beacon's
+	 * POST carries no CSRF token: it comes from cached pages with no
+	 * session, changes nothing a person owns, and a forged one is held
+	 * off by the reader dedupe, the bot list and the rate limit instead */
+	{ "/views/",       false, G | P,  ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_views_beacon },
 	/* for operators (ops.c): never cached */
 	{ "/healthz",      true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_healthz },
 	{ "/readyz",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_readyz },
@@ -71,6 +76,8 @@ static const struct mh_site_route routes[] = {
 	{ "/admin/authors", true, G | P,  CURATORS,  MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_authors },
 	{ "/admin/authors/", false, G | P, CURATORS, MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_author },
 	{ "/admin/picks",  true,  G | P,  CURATORS,  MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_picks },
+	/* views (admin_views.c): the most-read articles, a chart per article */
+	{ "/admin/views",  true,  G,      MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, NO_CSRF, false, false, NULL, mh_site_admin_views },
 };
 #undef G
 #undef P

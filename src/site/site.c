@@ -59,6 +59,8 @@ struct mh_site {
 	struct mh_site_setting *db_rows;
 	size_t n_db_rows;
 	char *zone; /* the time zone the process started with: fixed (TZ) */
+	struct mh_views *views;    /* not owned (serve starts and stops it) */
+	const struct mh_views_settings *views_settings;
 };
 
 const struct mh_media_settings *mh_site_media_settings(struct mh_site *s)
@@ -77,6 +79,16 @@ bool mh_site_tls(struct mh_site *s)
 	const struct mh_site_settings *set = s->settings;
 	return (server != NULL && server->tls_cert != NULL && server->tls_cert[0] != '\0') ||
 	       strncmp(set->base_url, "https://", 8) == 0;
+}
+
+struct mh_views *mh_site_views(struct mh_site *s)
+{
+	return s->views;
+}
+
+const struct mh_views_settings *mh_site_views_settings(struct mh_site *s)
+{
+	return s->views_settings;
 }
 
 struct mh_site_metrics *mh_site_metrics(struct mh_site *s)
@@ -159,6 +171,8 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 		struct mh_settings_slot slot = { &mh_media_settings_table, &s->media };
 		mh_settings_defaults(&slot, 1);
 	}
+	s->views = opt->views;
+	s->views_settings = opt->views_settings;
 	struct mh_buf b = MH_BUF_INIT;
 	mh_buf_printf(&b, "%s/default", opt->themes_dir);
 	s->default_theme_dir = strdup(mh_buf_cstr(&b));

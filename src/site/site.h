@@ -7,6 +7,7 @@
 #ifndef MH_SITE_H
 #define MH_SITE_H
 
+#include "audience/audience.h"
 #include "cache/cache.h"
 #include "content/content.h"
 #include "http/http.h"
@@ -58,6 +59,8 @@ struct mh_site_options {
 	const struct mh_media_settings *media; /* [media] (uploads); NULL = its defaults */
 	int threads;                  /* worker threads (one store each) */
 	bool dev;                     /* reload changed templates (forces one thread) */
+	struct mh_views *views;       /* counts reads (beacons); NULL = not counted */
+	const struct mh_views_settings *views_settings; /* [views]; NULL with views */
 };
 
 struct mh_media_settings;
@@ -282,6 +285,8 @@ void mh_site_admin_tag(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_authors(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_author(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_picks(struct mh_site_req *r, struct mh_str arg);
+/* admin_views.c: the most-read articles and a chart of one's daily reads */
+void mh_site_admin_views(struct mh_site_req *r, struct mh_str arg);
 /* The site's state for accounts (site.c owns it; admin_auth.c uses it). */
 struct mh_site_auth;
 struct mh_site_auth *mh_site_auth_new(const struct mh_auth_settings *settings, const char *themes_dir,
@@ -294,6 +299,11 @@ const struct mh_theme *mh_site_admin_theme(struct mh_site *s);
 /* Whether the site is served over TLS (server tls_cert set, or base_url https):
  * cookies are then Secure and __Host- prefixed. */
 bool mh_site_tls(struct mh_site *s);
+
+/* views.c: the view-count beacon and a page's count (issue 8) */
+void mh_site_views_beacon(struct mh_site_req *r, struct mh_str arg);
+struct mh_views *mh_site_views(struct mh_site *s); /* NULL: not counting */
+const struct mh_views_settings *mh_site_views_settings(struct mh_site *s);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

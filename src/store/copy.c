@@ -1,7 +1,7 @@
 /*
  * copy.c: mh_store_copy, the engine of `masthead db copy`: every table of a
  * site from one store to another, whatever the two backends, ids kept. The
- * table list below is the whole schema (migrations 1-8); a migration that
+ * table list below is the whole schema (migrations 1-10); a migration that
  * adds a table or a column adds it here too (tests/store compares counts of
  * every table after a copy). raw_rows hands every value over as text, so a
  * BLOB column (the media library's bytes) travels as hex: hex() or
@@ -53,6 +53,8 @@ static const struct copy_table tables[] = {
 	{ "media", "id, name, type, width, height, size, alt, uploader_id, created_at, bytes", 10, "id", true, "bytes" },
 	{ "media_sizes", "id, media_id, width, format, bytes", 5, "id", true, "bytes" },
 	{ "site_settings", "key, value, updated_at, updated_by", 4, "key", false, NULL },
+	{ "article_views", "article_id, views", 2, "article_id", false, NULL },
+	{ "article_view_hours", "article_id, hour, views", 3, "article_id, hour", false, NULL },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -460,6 +460,30 @@ const struct mh_store_migration mh_store_migrations[] = {
 		"ALTER TABLE articles ADD COLUMN pick_rank INTEGER NOT NULL DEFAULT 0;\n"
 		"CREATE INDEX articles_pick_order ON articles(staff_pick, status, pick_rank DESC, published_at DESC, id DESC);\n",
 	},
+	{
+		/* ---- issue 8's view counts ---- */
+		10,
+		"view counts: reads counted by the beacon, a total per article and hourly "
+		"buckets, added to by every node (articles.views stays the starting point)",
+		"CREATE TABLE article_views ("
+		" article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,"
+		" views INTEGER NOT NULL DEFAULT 0 CHECK (views >= 0));\n"
+		"CREATE TABLE article_view_hours ("
+		" article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+		" hour INTEGER NOT NULL,"
+		" views INTEGER NOT NULL DEFAULT 0 CHECK (views >= 0),"
+		" PRIMARY KEY (article_id, hour)) WITHOUT ROWID;\n"
+		"CREATE INDEX article_view_hours_hour ON article_view_hours(hour);\n",
+		"CREATE TABLE article_views ("
+		" article_id BIGINT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,"
+		" views BIGINT NOT NULL DEFAULT 0 CHECK (views >= 0));\n"
+		"CREATE TABLE article_view_hours ("
+		" article_id BIGINT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,"
+		" hour BIGINT NOT NULL,"
+		" views BIGINT NOT NULL DEFAULT 0 CHECK (views >= 0),"
+		" PRIMARY KEY (article_id, hour));\n"
+		"CREATE INDEX article_view_hours_hour ON article_view_hours(hour);\n",
+	},
 };
 
 const size_t mh_store_n_migrations = sizeof(mh_store_migrations) / sizeof(mh_store_migrations[0]);

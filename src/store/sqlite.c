@@ -211,6 +211,20 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[MH_Q_HEADLINE_SEARCH] = "SELECT id, slug, headline, published_at, staff_pick FROM articles"
 			       " WHERE status = 'published' AND published_at <= ?2 AND instr(lower(headline), lower(?1)) > 0"
 			       " ORDER BY published_at DESC, id DESC LIMIT ?3",
+	[MH_Q_VIEWS_ADD_TOTAL] = "INSERT INTO article_views(article_id, views) SELECT ?1, ?2"
+				 " WHERE EXISTS (SELECT 1 FROM articles WHERE id = ?1 AND status = 'published')"
+				 " ON CONFLICT(article_id) DO UPDATE SET views = article_views.views + excluded.views",
+	[MH_Q_VIEWS_ADD_HOUR] = "INSERT INTO article_view_hours(article_id, hour, views) SELECT ?1, ?2, ?3"
+				" WHERE EXISTS (SELECT 1 FROM articles WHERE id = ?1 AND status = 'published')"
+				" ON CONFLICT(article_id, hour) DO UPDATE SET views = article_view_hours.views + excluded.views",
+	[MH_Q_VIEWS_GET] = "SELECT a.views + coalesce((SELECT v.views FROM article_views v WHERE v.article_id = a.id), 0)"
+			   " FROM articles a WHERE a.id = ?1 AND a.status = 'published' AND a.published_at <= ?2",
+	[MH_Q_VIEWS_TOP] = "SELECT a.id, a.headline, a.slug, sum(h.views) AS n FROM article_view_hours h"
+			   " JOIN articles a ON a.id = h.article_id WHERE h.hour >= ?1"
+			   " GROUP BY a.id, a.headline, a.slug, a.published_at"
+			   " ORDER BY n DESC, a.published_at DESC, a.id DESC LIMIT ?2",
+	[MH_Q_VIEWS_DAILY] = "SELECT h.hour - h.hour % 86400 AS day, sum(h.views) FROM article_view_hours h"
+			     " WHERE h.article_id = ?1 AND h.hour >= ?2 GROUP BY day ORDER BY day",
 };
 
 struct sq {

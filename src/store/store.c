@@ -1982,7 +1982,7 @@ enum mh_store_rc mh_store_article_set_views(struct mh_store *s, int64_t id, int6
 static const char *const countable[] = {
 	"sections", "authors", "tags", "articles", "article_authors", "article_tags", "schema_migrations", "changes",
 	"jobs", "article_revisions", "article_slugs", "media", "media_sizes", "users", "sessions", "auth_tokens",
-	"site_secrets", "site_settings", "tag_slugs",
+	"site_secrets", "site_settings", "tag_slugs", "article_views", "article_view_hours",
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)
@@ -3147,4 +3147,110 @@ enum mh_store_rc mh_store_site_secret(struct mh_store *s, const char *name, cons
 	if (rc == MH_OK && out->len == 0)
 		rc = MH_ERROR;
 	return rc;
+}
+
+/* ---- view counts ---- */
+
+enum mh_store_rc mh_store_views_add(struct mh_store *s, const struct mh_view_count *c, size_t n, int64_t *added)
+{
+	if (added != NULL)
+		*added = 0;
+	if (n == 0)
+		return MH_OK;
+	for (size_t i = 0; i < n; i++)
+		if (c[i].n <= 0 || c[i].hour < 0 || c[i].hour % 3600 != 0)
+			return MH_INVALID;
+	enum mh_store_rc rc = s->ops->write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	int64_t kept = 0;
+	for (size_t i = 0; i < n && rc == MH_OK; i++) {
+		if (c[i].article_id <= 0)
+			continue; /* no such article: dropped */
+		struct mh_store_args a = { 0 };
+		mh_store_arg_int(&a, c[i].article_id);
+		mh_store_arg_int(&a, c[i].n);
+		int64_t changed = 0;
+		rc = run_changed(s, MH_Q_VIEWS_ADD_TOTAL, &a, &changed);
+		if (rc != MH_OK || changed == 0)
+			continue;
+		kept += c[i].n;
+		a.n = 1;
+		mh_store_arg_int(&a, c[i].hour);
+		mh_store_arg_int(&a, c[i].n);
+		rc = run(s, MH_Q_VIEWS_ADD_HOUR, &a, NULL, NULL, NULL, NULL, NULL);
+	}
+	rc = s->ops->write_end(s, rc, NULL);
+	if (rc == MH_OK && added != NULL)
+		*added = kept;
+	return rc;
+}
+
+struct views_row {
+	int64_t v;
+	bool found;
+};
+
+static void views_row(void *ctx, const struct mh_store_row *r)
+{
+	struct views_row *vr = ctx;
+	vr->v = r->i64(r->ctx, 0);
+	vr->found = true;
+}
+
+enum mh_store_rc mh_store_views_get(struct mh_store *s, int64_t article_id, int64_t *total)
+{
+	*total = 0;
+	if (article_id <= 0)
+		return MH_NOT_FOUND;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, article_id);
+	mh_store_arg_int(&a, mh_time_now());
+	struct views_row vr = { 0, false };
+	enum mh_store_rc rc = run(s, MH_Q_VIEWS_GET, &a, views_row, &vr, NULL, NULL, NULL);
+	if (rc != MH_OK)
+		return rc;
+	*total = vr.v;
+	return vr.found ? MH_OK : MH_NOT_FOUND;
+}
+
+static void decode_view_top(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_view_top *t = out;
+	t->article_id = r->i64(r->ctx, 0);
+	t->headline = r->str(r->ctx, a, 1);
+	t->slug = r->str(r->ctx, a, 2);
+	t->views = r->i64(r->ctx, 3);
+}
+
+enum mh_store_rc mh_store_views_top(struct mh_store *s, struct mh_arena *a, int64_t since, size_t limit,
+				    struct mh_view_top **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit == 0 || limit > 1000)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, since);
+	mh_store_arg_int(&args, (int64_t)limit);
+	return collect(s, MH_Q_VIEWS_TOP, &args, a, sizeof(struct mh_view_top), decode_view_top, (void **)out, n);
+}
+
+static void decode_view_day(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	(void)a;
+	struct mh_view_day *d = out;
+	d->day = r->i64(r->ctx, 0);
+	d->views = r->i64(r->ctx, 1);
+}
+
+enum mh_store_rc mh_store_views_daily(struct mh_store *s, struct mh_arena *a, int64_t article_id, int64_t since,
+				      struct mh_view_day **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, article_id);
+	mh_store_arg_int(&args, since);
+	return collect(s, MH_Q_VIEWS_DAILY, &args, a, sizeof(struct mh_view_day), decode_view_day, (void **)out, n);
 }

@@ -679,8 +679,41 @@ enum mh_store_rc mh_store_check(struct mh_store *s, struct mh_buf *err);
 /* Row counts per table, for tests and `db copy` verification. Only sections,
  * authors, tags, articles, article_authors, article_tags, schema_migrations,
  * changes, jobs, article_revisions, article_slugs, media, media_sizes, users, sessions, auth_tokens,
- * site_secrets, tag_slugs;
+ * site_secrets, tag_slugs, article_views, article_view_hours;
  * any other name is MH_INVALID. */
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
+
+/* ---- view counts (issue 8): src/audience/ counts, these keep ---- */
+struct mh_view_count {
+	int64_t article_id;
+	int64_t hour; /* unix seconds of the hour's start (a multiple of 3600) */
+	int64_t n;    /* reads counted, > 0 */
+};
+/* Adds every count to its article's total and hour bucket, in one
+ * transaction (all or nothing), as increments: several nodes adding at once
+ * add up exactly. A count for an id that is not a published article is
+ * dropped (a forged beacon); *added (may be NULL) is how many reads were
+ * kept. Empty: MH_OK, nothing written. */
+enum mh_store_rc mh_store_views_add(struct mh_store *s, const struct mh_view_count *c, size_t n, int64_t *added);
+/* Admin's views (since: unix seconds): the most-read articles since then
+ * (at most limit, 1..1000, most read first, newer first on a tie), and one
+ * article's reads per UTC day since then (days without reads left out).
+ * Arrays in a. */
+struct mh_view_top {
+	int64_t article_id;
+	const char *headline, *slug;
+	int64_t views;
+};
+struct mh_view_day {
+	int64_t day; /* unix seconds of 00:00 UTC */
+	int64_t views;
+};
+enum mh_store_rc mh_store_views_top(struct mh_store *s, struct mh_arena *a, int64_t since, size_t limit,
+				    struct mh_view_top **out, size_t *n);
+enum mh_store_rc mh_store_views_daily(struct mh_store *s, struct mh_arena *a, int64_t article_id, int64_t since,
+				      struct mh_view_day **out, size_t *n);
+/* The total shown for a published article: its starting views (the demo's,
+ * an import's) plus every read counted. MH_NOT_FOUND unless published by now. */
+enum mh_store_rc mh_store_views_get(struct mh_store *s, int64_t article_id, int64_t *total);
 
 #endif

@@ -145,6 +145,13 @@ enum mh_store_stmt {
 	/* the Staff Picks screen (migration 9) */
 	MH_Q_PICK_RANK,       /* id, pick_rank */
 	MH_Q_HEADLINE_SEARCH, /* text, now, limit -> id, slug, headline, published_at, staff_pick of published ones */
+	/* issue 8's view counts (migration 10); each adds to a published
+	 * article only: an unknown id changes nothing */
+	MH_Q_VIEWS_ADD_TOTAL, /* article_id, n */
+	MH_Q_VIEWS_ADD_HOUR,  /* article_id, hour (unix seconds, a multiple of 3600), n */
+	MH_Q_VIEWS_GET,       /* article_id, now -> the demo's views + counted, if published by now */
+	MH_Q_VIEWS_TOP,       /* since (hour), limit -> article_id, headline, slug, views; most first */
+	MH_Q_VIEWS_DAILY,     /* article_id, since (hour) -> day (unix seconds of 00:00 UTC), views; by day */
 	MH_Q__COUNT
 };
 

@@ -1,0 +1,76 @@
+/*
+ * audience: the newsroom's readers. Views: each read of an article reaches
+ * the server as a beacon (however the page itself was served); this module
+ * judges it (a bot, a prefetch, the same reader again within 30 minutes),
+ * counts it in memory per worker thread and flushes the counts in batches
+ * into the store from a thread of its own.
+ * Memory: a struct mh_views lives from mh_views_start to mh_views_stop;
+ * nothing it returns points into it. No raw address is kept anywhere: a
+ * reader is a keyed hash (libsodium's generichash) of address and
+ * user agent, under a key derived from the site secret and the day.
+ */
+#ifndef MH_AUDIENCE_H
+#define MH_AUDIENCE_H
+
+#include "util/util.h"
+
+/* [views] in site.ini (settings.c); every field is a row there. */
+struct mh_views_settings {
+	bool enabled;
+	int flush_interval_s; /* seconds between flushes into the database */
+	int refresh_s;        /* seconds a page's count (ID.json) may be kept by browsers and caches */
+	int beacon_rate;      /* beacons per second one address may send */
+	int beacon_burst;     /* beacons one address may send at once */
+};
+extern const struct mh_settings_table mh_views_settings_table;
+
+/* How a beacon was judged. Only MH_VIEW_COUNTED adds a read. */
+enum mh_view_verdict {
+	MH_VIEW_COUNTED = 0,
+	MH_VIEW_BOT,      /* user agent on the bot list, or none */
+	MH_VIEW_PREFETCH, /* Sec-Purpose/Purpose: prefetch or prerender; or Sec-Fetch-Dest
+			   * says it is no page's beacon (a document, a script, ...) */
+	MH_VIEW_REPEAT,   /* the same reader read it within 30 minutes */
+	MH_VIEW_LIMITED,  /* the address sends more than beacon_rate/burst allow */
+	MH_VIEW_INVALID,  /* not an article id */
+	MH_VIEW_OFF,      /* [views] enabled = false */
+};
+const char *mh_view_verdict_name(enum mh_view_verdict v);
+
+/* One beacon, as the request gave it (pointers live as long as the call). */
+struct mh_view_read {
+	int64_t article_id;
+	struct mh_str address;    /* the peer address's bytes (never stored) */
+	struct mh_str user_agent; /* User-Agent, maybe empty */
+	struct mh_str purpose;    /* Sec-Purpose, else Purpose, else X-Moz; maybe empty */
+	struct mh_str fetch_dest; /* Sec-Fetch-Dest; maybe empty */
+	int64_t now;              /* unix seconds */
+	int64_t now_us;           /* monotonic microseconds, for the rate limit */
+};
+
+/* Opens its own connection to the database (url, site_dir as for
+ * mh_store_open), reads the site secret "views_key" (made by the first node
+ * that asks) and starts the flusher. threads: the HTTP workers. NULL with a
+ * sentence in err when the database cannot be opened. */
+struct mh_views;
+struct mh_views *mh_views_start(const struct mh_views_settings *set, int threads, const char *url,
+				const char *site_dir, struct mh_buf *err);
+/* Stops the flusher after a last flush (a graceful stop loses no counted
+ * read while the database answers) and frees everything. NULL is fine. */
+void mh_views_stop(struct mh_views *v);
+
+/* Judges a beacon and, if it counts, adds it to worker's counts (until the
+ * next flush). worker: 0..threads-1 (the HTTP worker). With
+ * MH_VIEW_LIMITED, *retry_after_s is when the address may send again. */
+enum mh_view_verdict mh_views_count(struct mh_views *v, int worker, const struct mh_view_read *rd,
+				    int *retry_after_s);
+
+/* Flushes every worker's counts now, in one transaction; returns the reads
+ * written (counts kept for the next try when the database fails). */
+int64_t mh_views_flush(struct mh_views *v);
+
+/* Whether a user agent is a known bot or crawler (bots.txt, one compiled
+ * regular expression), or empty. Pure and thread-safe; fuzzed. */
+bool mh_views_is_bot(struct mh_str user_agent);
+
+#endif
