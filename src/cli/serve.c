@@ -255,7 +255,7 @@ int mh_cli_serve(int argc, char **argv)
 	};
 	/* the engine refuses a body over max_body before any handler sees it,
 	 * with a bare 413 that cannot name the media limit */
-	if (cfg.server.max_body_bytes < cfg.media.max_upload)
+	if (cfg.server.max_body_bytes < cfg.media.max_upload + 64 * 1024)
 		mh_log(MH_LOG_WARN,
 		       "[server] max_body (%zu bytes) is below [media] max_upload (%zu bytes): uploads are "
 		       "limited to max_body; raise max_body above max_upload (plus 64k for the form) to take them",

@@ -49,7 +49,7 @@ Test(config, defaults)
 	cr_assert_eq(cfg.server.threads, 0);
 	cr_assert_not(cfg.server.http2);
 	cr_assert_eq(cfg.server.max_connections, 1024);
-	cr_assert_eq(cfg.server.max_body_bytes, 1 << 20);
+	cr_assert_eq(cfg.server.max_body_bytes, 21 << 20);
 	cr_assert_eq(cfg.server.max_header_bytes, 16 << 10);
 	cr_assert_eq(cfg.server.header_timeout_s, 10);
 	cr_assert_eq(cfg.server.idle_timeout_s, 60);
