@@ -8,6 +8,7 @@
 #define MH_HTTP_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 
 #include <h2o.h>
@@ -88,6 +89,10 @@ struct mh_http_server {
 	atomic_int stop_requested;
 	int stop_pipe[2]; /* mh_http_stop -> mh_http_wait */
 	bool joined;
+	/* SIGTERM/SIGINT stop the server from before it listens until
+	 * mh_http_wait returns; the actions they had before */
+	bool signals_set;
+	struct sigaction old_term, old_int;
 	/* start-up handshake with the workers */
 	pthread_mutex_t mu;
 	pthread_cond_t cond;

@@ -766,8 +766,51 @@ static char *dup_or_null(const char *s)
 	return d;
 }
 
+/* The server SIGTERM and SIGINT stop; a signal before it can be stopped
+ * (it is still being made) is kept in signal_early and acted on once it
+ * can. Only write(2), atomics and sig_atomic_t in the handler. */
+static struct mh_http_server *volatile signal_server;
+static volatile sig_atomic_t signal_early;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	struct mh_http_server *s = signal_server;
+	if (s != NULL)
+		mh_http_stop(s);
+	else
+		signal_early = 1;
+}
+
+/* From before the port is open: a supervisor (or a test) that sees it
+ * answer and sends SIGTERM at once gets a graceful stop, never the
+ * default action's sudden death. */
+static void signals_set(struct mh_http_server *s)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	signal_early = 0;
+	sigaction(SIGTERM, &sa, &s->old_term);
+	sigaction(SIGINT, &sa, &s->old_int);
+	s->signals_set = true;
+}
+
+static void signals_restore(struct mh_http_server *s)
+{
+	if (!s->signals_set)
+		return;
+	sigaction(SIGTERM, &s->old_term, NULL);
+	sigaction(SIGINT, &s->old_int, NULL);
+	signal_server = NULL;
+	s->signals_set = false;
+}
+
 static void free_server(struct mh_http_server *s)
 {
+	signals_restore(s);
 	for (int i = 0; i < s->nworkers; i++) {
 		if (s->workers[i].listen_fd >= 0)
 			close(s->workers[i].listen_fd);
@@ -812,6 +855,7 @@ struct mh_http_server *mh_http_start(const struct mh_http_config *cfg, struct mh
 	s->cfg.tls_cert = dup_or_null(cfg->tls_cert);
 	s->cfg.tls_key = dup_or_null(cfg->tls_key);
 	s->stop_pipe[0] = s->stop_pipe[1] = -1;
+	signals_set(s);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	s->nworkers = cfg->threads;
@@ -843,6 +887,11 @@ struct mh_http_server *mh_http_start(const struct mh_http_config *cfg, struct mh
 		}
 	}
 	setup_h2o(s);
+	/* from here the server can be stopped: by a signal too, also one
+	 * that came while it was being made */
+	signal_server = s;
+	if (signal_early)
+		mh_http_stop(s);
 	/* A peer that resets a connection must not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -901,29 +950,10 @@ void mh_http_stop(struct mh_http_server *s)
 	(void)r;
 }
 
-static struct mh_http_server *volatile signal_server;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	struct mh_http_server *s = signal_server;
-	if (s != NULL)
-		mh_http_stop(s);
-}
-
 void mh_http_wait(struct mh_http_server *s)
 {
 	if (s->joined)
 		return;
-	struct sigaction sa, old_term, old_int;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	signal_server = s;
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGINT, &sa, &old_int);
-
 	/* Block until mh_http_stop (called directly or by the signal handler). */
 	while (!atomic_load(&s->stop_requested)) {
 		struct pollfd p = { .fd = s->stop_pipe[0], .events = POLLIN };
@@ -931,9 +961,7 @@ void mh_http_wait(struct mh_http_server *s)
 			break;
 	}
 	join_all(s);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGINT, &old_int, NULL);
-	signal_server = NULL;
+	signals_restore(s);
 }
 
 void mh_http_free(struct mh_http_server *s)

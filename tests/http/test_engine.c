@@ -1422,3 +1422,21 @@ Test(engine, unreadable_file_is_500_without_validators)
 	cr_assert_not_null(strstr(r->body, "could not be read"));
 	mh_http_free(s);
 }
+
+/* A SIGTERM as soon as the port answers (before mh_http_wait, while the
+ * caller still sets other things up) is a graceful stop: the default
+ * action would end the process, and this test with it. Once the server is
+ * gone, the signals' earlier actions are back. */
+Test(engine, sigterm_between_start_and_wait_stops_gracefully)
+{
+	struct mh_http_config cfg = base_config();
+	struct mh_http_server *s = start(&cfg);
+	struct resp *r = get(mh_http_port(s), "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+	cr_assert_eq(r->status, 200, "the port answers");
+	cr_assert_eq(raise(SIGTERM), 0);
+	mh_http_wait(s); /* returns: the signal asked for the stop */
+	mh_http_free(s);
+	struct sigaction now;
+	cr_assert_eq(sigaction(SIGTERM, NULL, &now), 0);
+	cr_assert(now.sa_handler == SIG_DFL, "SIGTERM's default action is back");
+}
