@@ -49,16 +49,7 @@ static bool may_publish(const struct mh_site_req *r, const struct mh_article *ar
 
 static void send_message(struct mh_site_req *r, int status, const char *title, const char *text)
 {
-	mh_site_admin_ctx(r, title);
-	struct mh_val *m = mh_val_map(r->a);
-	mh_val_set_cstr(r->a, m, "title", title);
-	mh_val_set_cstr(r->a, m, "text", text);
-	mh_val_set_cstr(r->a, m, "link", "/admin/articles");
-	mh_val_set_cstr(r->a, m, "link_text", "Back to the articles");
-	mh_val_set(r->a, r->ctx, "message", m);
-	if (status == 503)
-		mh_response_header_c(r->http, "retry-after", "5");
-	mh_site_admin_send(r, status, "message");
+	mh_site_admin_message(r, status, title, text, "/admin/articles", "Back to the articles");
 }
 
 static void unavailable(struct mh_site_req *r)

@@ -214,8 +214,9 @@ void mh_site_admin_send(struct mh_site_req *r, int status, const char *name)
 	mh_response_send(r->http, status, "text/html; charset=utf-8", mh_buf_str(&r->body));
 }
 
-/* A short page saying why (status 403, 410, 503 ...). */
-static void send_message(struct mh_site_req *r, int status, const char *title, const char *text, const char *link,
+/* A short page saying why (status 403, 410, 503 ...), for every admin
+ * screen (site.h). */
+void mh_site_admin_message(struct mh_site_req *r, int status, const char *title, const char *text, const char *link,
 			 const char *link_text)
 {
 	admin_ctx(r, title);
@@ -234,7 +235,7 @@ static void send_message(struct mh_site_req *r, int status, const char *title, c
 
 static void unavailable(struct mh_site_req *r)
 {
-	send_message(r, 503, "Temporarily unavailable",
+	mh_site_admin_message(r, 503, "Temporarily unavailable",
 		     "The site's database is not answering right now. Please try again in a few seconds.", NULL, NULL);
 }
 
@@ -352,7 +353,7 @@ static const char *login_form_token(struct mh_site_req *r)
 
 static void refuse(struct mh_site_req *r, const char *why)
 {
-	send_message(r, 403, "Refused", why, "/admin", "Back to the newsroom");
+	mh_site_admin_message(r, 403, "Refused", why, "/admin", "Back to the newsroom");
 }
 
 bool mh_site_access_check(struct mh_site_req *r, const struct mh_site_route *rt)
@@ -589,7 +590,7 @@ void mh_site_admin_logout_everywhere(struct mh_site_req *r, struct mh_str arg)
 
 static void link_gone(struct mh_site_req *r)
 {
-	send_message(r, 410, "This link no longer works",
+	mh_site_admin_message(r, 410, "This link no longer works",
 		     "A password link works once and for 24 hours; this one has been used or has expired. Ask an "
 		     "owner of the site for a new one.",
 		     "/admin/login", "Log in");
@@ -683,7 +684,7 @@ void mh_site_admin_reset(struct mh_site_req *r, struct mh_str arg)
 
 static void invite_gone(struct mh_site_req *r)
 {
-	send_message(r, 410, "This invitation no longer works",
+	mh_site_admin_message(r, 410, "This invitation no longer works",
 		     "An invitation link works once and for a few days; this one has been used, has expired, has been "
 		     "replaced by a newer one, or is not a link we made. Nothing was changed. Ask an owner of the "
 		     "site to invite you again.",

@@ -21,24 +21,9 @@
 #define REVISIONS_PER_PAGE 50
 #define DIFF_CONTEXT 3     /* unchanged lines shown around a change */
 
-static void send_message(struct mh_site_req *r, int status, const char *title, const char *text, const char *link,
-			 const char *link_text)
-{
-	mh_site_admin_ctx(r, title);
-	struct mh_val *m = mh_val_map(r->a);
-	mh_val_set_cstr(r->a, m, "title", title);
-	mh_val_set_cstr(r->a, m, "text", text);
-	mh_val_set_cstr(r->a, m, "link", link);
-	mh_val_set_cstr(r->a, m, "link_text", link_text);
-	mh_val_set(r->a, r->ctx, "message", m);
-	if (status == 503)
-		mh_response_header_c(r->http, "retry-after", "5");
-	mh_site_admin_send(r, status, "message");
-}
-
 static void unavailable(struct mh_site_req *r)
 {
-	send_message(r, 503, "Temporarily unavailable",
+	mh_site_admin_message(r, 503, "Temporarily unavailable",
 		     "The site's database is not answering right now. Nothing was changed. Try again in a few seconds.",
 		     "/admin", "Back to the dashboard");
 }
@@ -327,7 +312,7 @@ static void compare(struct mh_site_req *r, const struct mh_revision *from, const
 static void restore(struct mh_site_req *r, const struct mh_article *art, const char *back)
 {
 	if (!mh_site_admin_may_change(r, art)) {
-		send_message(r, 403, "Not allowed",
+		mh_site_admin_message(r, 403, "Not allowed",
 			     mh_arena_printf(r->a, "Your role (%s) may not change this article as it stands (%s). "
 						   "Nothing was changed.",
 					     mh_role_name(r->user->role), mh_article_status_name(art->status)),
@@ -339,7 +324,7 @@ static void restore(struct mh_site_req *r, const struct mh_article *art, const c
 	mh_request_form(r->http, "base_revision", &base_s);
 	int64_t rev_id = 0, base = 0;
 	if (!parse_id(rev_s, &rev_id) || (base_s.len > 0 && !parse_id(base_s, &base))) {
-		send_message(r, 400, "Which revision?",
+		mh_site_admin_message(r, 400, "Which revision?",
 			     "Use a Restore button of the revisions list: the form names the revision to bring back. "
 			     "Nothing was changed.",
 			     back, "Back to the revisions");
@@ -350,7 +335,7 @@ static void restore(struct mh_site_req *r, const struct mh_article *art, const c
 	if (rc == MH_OK && rev->article_id != art->id)
 		rc = MH_NOT_FOUND;
 	if (rc == MH_NOT_FOUND) {
-		send_message(r, 404, "No such revision",
+		mh_site_admin_message(r, 404, "No such revision",
 			     "This article has no revision with that number. Nothing was changed.", back,
 			     "Back to the revisions");
 		return;
@@ -374,7 +359,7 @@ static void restore(struct mh_site_req *r, const struct mh_article *art, const c
 	const char *msg = mh_arena_strndup(r->a, err.ptr != NULL ? err.ptr : "", err.len);
 	mh_buf_free(&err);
 	if (res != 0 && (sv.conflict || (base != 0 && latest != base))) {
-		send_message(r, 409, "Saved by someone else meanwhile",
+		mh_site_admin_message(r, 409, "Saved by someone else meanwhile",
 			     "Someone saved this article after you opened its revisions, so the restore was refused "
 			     "and nothing was changed. Look at the list again and restore once more if you still want "
 			     "to.",
@@ -382,7 +367,7 @@ static void restore(struct mh_site_req *r, const struct mh_article *art, const c
 		return;
 	}
 	if (res != 0) {
-		send_message(r, 422, "Cannot restore that revision",
+		mh_site_admin_message(r, 422, "Cannot restore that revision",
 			     mh_arena_printf(r->a, "%s. Nothing was changed.", msg), back, "Back to the revisions");
 		return;
 	}
@@ -396,14 +381,14 @@ void mh_site_admin_revisions(struct mh_site_req *r, struct mh_str arg)
 {
 	int64_t id = 0;
 	if (!parse_id(arg, &id)) {
-		send_message(r, 404, "No such article", "An article's revisions are at /admin/articles/NUMBER/revisions.",
+		mh_site_admin_message(r, 404, "No such article", "An article's revisions are at /admin/articles/NUMBER/revisions.",
 			     "/admin/articles", "Back to the articles");
 		return;
 	}
 	struct mh_article *art = NULL;
 	enum mh_store_rc rc = mh_store_article_by_id(r->store, r->a, id, &art);
 	if (rc == MH_NOT_FOUND) {
-		send_message(r, 404, "No such article", "There is no article with that number.", "/admin/articles",
+		mh_site_admin_message(r, 404, "No such article", "There is no article with that number.", "/admin/articles",
 			     "Back to the articles");
 		return;
 	}
@@ -412,7 +397,7 @@ void mh_site_admin_revisions(struct mh_site_req *r, struct mh_str arg)
 		return;
 	}
 	if (!mh_site_admin_may_open(r, art)) {
-		send_message(r, 403, "Not allowed",
+		mh_site_admin_message(r, 403, "Not allowed",
 			     "This is another person's article: you may see the revisions only of articles with your "
 			     "byline.",
 			     "/admin/articles", "Back to the articles");
@@ -427,7 +412,7 @@ void mh_site_admin_revisions(struct mh_site_req *r, struct mh_str arg)
 	struct mh_str before_s = MH_STR("");
 	int64_t before = 0;
 	if (mh_request_query(r->http, "before", &before_s) && before_s.len > 0 && !parse_id(before_s, &before)) {
-		send_message(r, 400, "Bad page address", "The before= value must be a revision number.", back,
+		mh_site_admin_message(r, 400, "Bad page address", "The before= value must be a revision number.", back,
 			     "Back to the revisions");
 		return;
 	}
@@ -438,12 +423,12 @@ void mh_site_admin_revisions(struct mh_site_req *r, struct mh_str arg)
 	if (rc == MH_OK)
 		rc = revision_param(r, "to", id, &to);
 	if (rc == MH_INVALID) {
-		send_message(r, 400, "Bad revision number", "from= and to= must be revision numbers of this article.",
+		mh_site_admin_message(r, 400, "Bad revision number", "from= and to= must be revision numbers of this article.",
 			     back, "Back to the revisions");
 		return;
 	}
 	if (rc == MH_NOT_FOUND) {
-		send_message(r, 404, "No such revision", "This article has no revision with that number.", back,
+		mh_site_admin_message(r, 404, "No such revision", "This article has no revision with that number.", back,
 			     "Back to the revisions");
 		return;
 	}

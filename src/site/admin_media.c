@@ -20,24 +20,9 @@
 #define GRID_PER_PAGE 24
 #define THUMB_WIDTH 480 /* the smallest derived size */
 
-static void send_message(struct mh_site_req *r, int status, const char *title, const char *text, const char *link,
-			 const char *link_text)
-{
-	mh_site_admin_ctx(r, title);
-	struct mh_val *m = mh_val_map(r->a);
-	mh_val_set_cstr(r->a, m, "title", title);
-	mh_val_set_cstr(r->a, m, "text", text);
-	mh_val_set_cstr(r->a, m, "link", link);
-	mh_val_set_cstr(r->a, m, "link_text", link_text);
-	mh_val_set(r->a, r->ctx, "message", m);
-	if (status == 503)
-		mh_response_header_c(r->http, "retry-after", "5");
-	mh_site_admin_send(r, status, "message");
-}
-
 static void unavailable(struct mh_site_req *r)
 {
-	send_message(r, 503, "Temporarily unavailable",
+	mh_site_admin_message(r, 503, "Temporarily unavailable",
 		     "The site's database is not answering right now. Nothing was changed. Try again in a few seconds.",
 		     "/admin/media", "Back to the media library");
 }
@@ -138,7 +123,7 @@ void mh_site_admin_media(struct mh_site_req *r, struct mh_str arg)
 		if (end != NULL && *end == '-')
 			id = strtoll(end + 1, &end, 10);
 		if (end == NULL || *end != '\0' || at < 0 || id <= 0) {
-			send_message(r, 400, "Bad page address", "The before= value must be two numbers, AT-ID.",
+			mh_site_admin_message(r, 400, "Bad page address", "The before= value must be two numbers, AT-ID.",
 				     "/admin/media", "The newest images");
 			return;
 		}
@@ -226,7 +211,7 @@ void mh_site_admin_media_upload(struct mh_site_req *r, struct mh_str arg)
 			    : status == 415 ? "Not an image this site takes"
 			    : status == 503 ? "Temporarily unavailable"
 					    : "Upload refused";
-	send_message(r, status, title, why, "/admin/media", "Back to the media library");
+	mh_site_admin_message(r, status, title, why, "/admin/media", "Back to the media library");
 }
 
 /* ---- one image ---- */
@@ -288,7 +273,7 @@ void mh_site_admin_media_item(struct mh_site_req *r, struct mh_str arg)
 	struct mh_media *m = NULL;
 	enum mh_store_rc rc = mh_store_media_by_name(r->store, r->a, arg, &m);
 	if (rc == MH_NOT_FOUND) {
-		send_message(r, 404, "No such image",
+		mh_site_admin_message(r, 404, "No such image",
 			     "There is no image of that name in the media library; it may have been removed.",
 			     "/admin/media", "Back to the media library");
 		return;
@@ -322,7 +307,7 @@ void mh_site_admin_media_item(struct mh_site_req *r, struct mh_str arg)
 	}
 	mh_buf_free(&err);
 	if (rc == MH_NOT_FOUND)
-		send_message(r, 404, "No such image", "The image was removed meanwhile; nothing was saved.", "/admin/media",
+		mh_site_admin_message(r, 404, "No such image", "The image was removed meanwhile; nothing was saved.", "/admin/media",
 			     "Back to the media library");
 	else
 		unavailable(r);
@@ -344,10 +329,10 @@ void mh_site_admin_media_remove(struct mh_site_req *r, struct mh_str arg)
 	const char *back = rc == MH_CONFLICT ? mh_arena_printf(r->a, "/admin/media/%.*s", (int)name.len, name.ptr)
 					     : "/admin/media";
 	if (rc == MH_CONFLICT)
-		send_message(r, 409, "The image is in use",
+		mh_site_admin_message(r, 409, "The image is in use",
 			     mh_arena_printf(r->a, "Nothing was removed: %s.", why), back, "Back to the image");
 	else if (rc == MH_NOT_FOUND)
-		send_message(r, 404, "No such image",
+		mh_site_admin_message(r, 404, "No such image",
 			     "There is no image of that name in the media library; it may have been removed already.",
 			     back, "Back to the media library");
 	else

@@ -40,16 +40,7 @@ static const char *day_text(struct mh_arena *a, int64_t day, const char *fmt)
 
 static void message(struct mh_site_req *r, int status, const char *title, const char *text)
 {
-	mh_site_admin_ctx(r, title);
-	struct mh_val *m = mh_val_map(r->a);
-	mh_val_set_cstr(r->a, m, "title", title);
-	mh_val_set_cstr(r->a, m, "text", text);
-	mh_val_set_cstr(r->a, m, "link", "/admin/views");
-	mh_val_set_cstr(r->a, m, "link_text", "Back to the views");
-	mh_val_set(r->a, r->ctx, "message", m);
-	if (status == 503)
-		mh_response_header_c(r->http, "retry-after", "5");
-	mh_site_admin_send(r, status, "message");
+	mh_site_admin_message(r, status, title, text, "/admin/views", "Back to the views");
 }
 
 /* One top list: {title, rows: [{headline, url, chart_url, views}], empty}. */

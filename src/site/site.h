@@ -248,6 +248,10 @@ void mh_site_admin_invite(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_send(struct mh_site_req *r, int status, const char *name);
 /* A new admin template context in r->ctx (site, page.title, assets, and for
  * a signed-in account user and csrf); returns it. */
+/* A short admin page saying why (403, 404, 409, 410, 503 ...), with a link
+ * back (link NULL: none); 503 says Retry-After. */
+void mh_site_admin_message(struct mh_site_req *r, int status, const char *title, const char *text, const char *link,
+			   const char *link_text);
 struct mh_val *mh_site_admin_ctx(struct mh_site_req *r, const char *title);
 /* admin_articles.c: the article list and the editor */
 void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg);
