@@ -616,31 +616,41 @@ static void reset_form(struct mh_site_req *r, int status, struct mh_str token, c
 	mh_site_admin_send(r, status, "reset");
 }
 
+/* The one-time link of a reset or an invitation: its token (from the form
+ * on POST, else the query), that token's hash, and the account it is for
+ * while unused and unexpired. MH_NOT_FOUND for a malformed, unknown, used
+ * or expired link; MH_UNAVAILABLE (or another code) when the database is
+ * not answering. Reading it does not use it up. */
+static enum mh_store_rc one_time_link(struct mh_site_req *r, bool post, const char *purpose, int64_t now,
+				      struct mh_str *token, char hash[MH_TOKEN_HASH_CHARS + 1], struct mh_user **user)
+{
+	*token = MH_STR("");
+	if (post)
+		mh_request_form(r->http, "token", token);
+	else
+		mh_request_query(r->http, "token", token);
+	if (!mh_auth_token_valid(*token))
+		return MH_NOT_FOUND;
+	r->store = mh_site_store(r);
+	if (r->store == NULL)
+		return MH_UNAVAILABLE;
+	mh_auth_token_hash(*token, hash);
+	int64_t uid = 0;
+	enum mh_store_rc rc = mh_store_auth_token_peek(r->store, hash, purpose, now, &uid);
+	if (rc == MH_OK)
+		rc = mh_store_user_by_id(r->store, r->a, uid, user);
+	return rc;
+}
+
 void mh_site_admin_reset(struct mh_site_req *r, struct mh_str arg)
 {
 	(void)arg;
 	bool post = is_post(r);
-	struct mh_str token = MH_STR("");
-	if (post)
-		mh_request_form(r->http, "token", &token);
-	else
-		mh_request_query(r->http, "token", &token);
-	if (!mh_auth_token_valid(token)) {
-		link_gone(r);
-		return;
-	}
-	r->store = mh_site_store(r);
-	if (r->store == NULL) {
-		unavailable(r);
-		return;
-	}
+	struct mh_str token;
 	char hash[MH_TOKEN_HASH_CHARS + 1];
-	mh_auth_token_hash(token, hash);
-	int64_t uid = 0, now = mh_time_now();
 	struct mh_user *u = NULL;
-	enum mh_store_rc rc = mh_store_auth_token_peek(r->store, hash, "reset", now, &uid);
-	if (rc == MH_OK)
-		rc = mh_store_user_by_id(r->store, r->a, uid, &u);
+	int64_t now = mh_time_now();
+	enum mh_store_rc rc = one_time_link(r, post, "reset", now, &token, hash, &u);
 	if (rc == MH_NOT_FOUND) {
 		link_gone(r);
 		return;
@@ -717,27 +727,11 @@ void mh_site_admin_invite(struct mh_site_req *r, struct mh_str arg)
 {
 	(void)arg;
 	bool post = is_post(r);
-	struct mh_str token = MH_STR("");
-	if (post)
-		mh_request_form(r->http, "token", &token);
-	else
-		mh_request_query(r->http, "token", &token);
-	if (!mh_auth_token_valid(token)) {
-		invite_gone(r);
-		return;
-	}
-	r->store = mh_site_store(r);
-	if (r->store == NULL) {
-		unavailable(r);
-		return;
-	}
+	struct mh_str token;
 	char hash[MH_TOKEN_HASH_CHARS + 1];
-	mh_auth_token_hash(token, hash);
-	int64_t uid = 0, now = mh_time_now();
 	struct mh_user *u = NULL;
-	enum mh_store_rc rc = mh_store_auth_token_peek(r->store, hash, "invite", now, &uid);
-	if (rc == MH_OK)
-		rc = mh_store_user_by_id(r->store, r->a, uid, &u);
+	int64_t now = mh_time_now();
+	enum mh_store_rc rc = one_time_link(r, post, "invite", now, &token, hash, &u);
 	if (rc == MH_OK && u->disabled)
 		rc = MH_NOT_FOUND; /* disabled since: the invitation is withdrawn */
 	if (rc == MH_NOT_FOUND) {
