@@ -94,7 +94,7 @@ test('restore a revision', async () => {
 		await eddy.waitForURL(/\/admin\/articles\/\d+\?saved=publish$/);
 		await publicShows(s, '/articles/harbour-wall-repaired', 'mended with granite');
 		await eddy.getByLabel('Body').fill('The second text: the wall is patched with concrete.');
-		await eddy.getByRole('button', { name: 'Save draft' }).click();
+		await eddy.getByRole('button', { name: 'Update', exact: true }).click();
 		await eddy.waitForURL(/\/admin\/articles\/\d+\?saved=save$/);
 		await publicShows(s, '/articles/harbour-wall-repaired', 'patched with concrete');
 

@@ -213,6 +213,21 @@ def cases(P, site, srv, db):
                          rpage), "in review: Ctrl+S keeps it there")
         t.absent(rpage, "data-autosave=", "only drafts autosave")
 
+    with t.case(P + "a live article's editor offers Update and Unpublish, not Save draft, review or Publish"):
+        lid = article_id(aldo.save("/admin/articles/new", "publish", headline="Live piece", section="news", body="b"))
+        lpage, _, _ = aldo.editor(f"/admin/articles/{lid}")
+        t.true(re.search(r'value="draft" aria-keyshortcuts="Control\+S Meta\+S" data-save>Update<', lpage),
+               "Update saves it as it is, with the shortcut")
+        t.eq(lpage.count("data-save>"), 1, "one button takes the shortcut")
+        for gone in (">Save draft<", ">Submit for review<", ">Publish<", ">Publish now<", ">Schedule<"):
+            t.absent(lpage, gone)
+        t.contains(lpage, ">Unpublish</button>")
+        r = aldo.post(f"/admin/articles/{lid}", dict(editor_form(aldo, f"/admin/articles/{lid}")[1],
+                                                     action="draft", body="Updated text"))
+        t.eq(r.status, 303, r.text())
+        t.true(r.header("location").endswith("?saved=save"), r.header("location"))
+        t.eq(db.value(f"SELECT status FROM articles WHERE id = {lid}"), "published", "Update keeps it live")
+
     with t.case(P + "autosave: saves a draft, answers the time and the new version token"):
         page, form = editor_form(aldo, f"/admin/articles/{aid}")
         t.contains(page, f'data-autosave="/admin/autosave/{aid}"')
