@@ -144,6 +144,10 @@ def cases(P, site, srv, db):
         t.contains(page, "<strong>on Friday</strong>")
         t.contains(page, "Aldo Author", "the byline, from the author's slug")
         t.contains(page, "Preview-only tag")
+        # an article not yet read shows no view count, and the frame sends no beacon
+        t.absent(page, " Views</p>", "no '0 Views' in the preview")
+        t.absent(page, "/views/", "no views beacon or pixel")
+        t.contains(public.text(), " Views</p>", "the public page does show its count")
         # the public theme: its stylesheet and its page frame, not the admin's
         css = re.search(r'<link rel="stylesheet" href="([^"]+)"', public.text())
         t.true(css, "the public page links a stylesheet")
