@@ -88,6 +88,9 @@ static struct mh_val *list_row(struct mh_site_req *r, const struct mh_article *a
 		mh_buf_printf(&names, "%s%s", i > 0 ? ", " : "", art->authors[i].name);
 	mh_val_set_cstr(r->a, row, "authors", mh_arena_strndup(r->a, names.ptr != NULL ? names.ptr : "", names.len));
 	mh_buf_free(&names);
+	/* the list's order: the publication time (the time set for a
+	 * scheduled piece; a draft's is when it was started) */
+	mh_val_set_cstr(r->a, row, "dated", fmt_time(r, art->published_at, "%Y-%m-%d %H:%M"));
 	mh_val_set_cstr(r->a, row, "updated", fmt_time(r, art->updated_at, "%Y-%m-%d %H:%M"));
 	return row;
 }
