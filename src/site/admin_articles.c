@@ -291,6 +291,8 @@ void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg)
 struct fields {
 	struct mh_str headline, dek, slug, section, tags, authors, via, image, image_alt, body, publish_at;
 	bool staff_pick;
+	int staff_pick_was; /* the box as the editor was first opened (-1: not known): the Staff Picks
+			     * screen may have changed the article's pick since */
 };
 
 static void fields_from_article(struct mh_site_req *r, const struct mh_article *art, struct fields *f)
@@ -315,6 +317,7 @@ static void fields_from_article(struct mh_site_req *r, const struct mh_article *
 	f->image_alt = mh_str_c(art->image_alt);
 	f->body = mh_str_c(art->body_md);
 	f->staff_pick = art->staff_pick;
+	f->staff_pick_was = art->staff_pick;
 	f->publish_at = mh_str_c(art->status == MH_ARTICLE_SCHEDULED ? fmt_time(r, art->published_at, "%Y-%m-%dT%H:%M")
 								     : "");
 }
@@ -333,6 +336,8 @@ static void fields_from_form(struct mh_site_req *r, struct fields *f)
 	f->body = form(r, "body");
 	f->publish_at = form(r, "publish_at");
 	f->staff_pick = form(r, "staff_pick").len > 0;
+	struct mh_str was = form(r, "staff_pick_was");
+	f->staff_pick_was = mh_str_eq_c(was, "1") ? 1 : mh_str_eq_c(was, "0") ? 0 : -1;
 }
 
 /* Renders the editor. art: the stored article (NULL for a new one);
@@ -353,6 +358,7 @@ static void editor(struct mh_site_req *r, int status, const struct mh_article *a
 	mh_val_set(r->a, fv, "body", mh_val_str(r->a, f->body));
 	mh_val_set(r->a, fv, "publish_at", mh_val_str(r->a, f->publish_at));
 	mh_val_set_bool(r->a, fv, "staff_pick", f->staff_pick);
+	mh_val_set_bool(r->a, fv, "staff_pick_was", f->staff_pick_was >= 0 ? f->staff_pick_was == 1 : f->staff_pick);
 	mh_val_set_int(r->a, fv, "base_revision", base_revision);
 	mh_val_set_cstr(r->a, fv, "action", art != NULL ? mh_arena_printf(r->a, "/admin/articles/%lld", (long long)art->id)
 							: "/admin/articles/new");
@@ -510,7 +516,10 @@ static enum mh_store_rc build(struct mh_site_req *r, const struct fields *f, enu
 	}
 	art->image_url = f->image.ptr;
 	art->image_alt = f->image_alt.ptr;
-	if (mh_role_may(r->user->role, MH_PERM_CURATE))
+	/* the box left as the editor first showed it: the save does not touch
+	 * the pick, which the Staff Picks screen may have changed meanwhile */
+	bool untouched = before != NULL && f->staff_pick_was >= 0 && (f->staff_pick_was == 1) == f->staff_pick;
+	if (mh_role_may(r->user->role, MH_PERM_CURATE) && !untouched)
 		art->staff_pick = f->staff_pick;
 	/* authors, by slug, in byline order */
 	size_t n = 0;

@@ -14,7 +14,7 @@ import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BASE, openContext, discover, findVideoArticle, adminLogin, writeArticle } from './lib.mjs';
+import { BASE, openContext, discover, findVideoArticle, adminLogin, writeArticle, masthead, ADMIN_EMAIL } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const VNU_JAR = path.join(path.dirname(require.resolve('vnu-jar/package.json')), 'build/dist/vnu.jar');
@@ -168,6 +168,11 @@ before(async () => {
 	// The admin: the login page signed out, then every page reachable signed in.
 	const door = await adminCtx.context.newPage();
 	await check(door, 'admin login', '/admin/login');
+	// the password reset page, through a one-time link the CLI prints (the
+	// link is not used, so the owner's password stays as it is)
+	const reset = /\/admin\/reset\?token=[A-Za-z0-9_-]+/.exec(await masthead(['user', 'reset', ADMIN_EMAIL]));
+	assert.ok(reset, '`masthead user reset` prints a reset link');
+	await check(door, 'admin password reset', reset[0]);
 	await door.close();
 	const page = await adminLogin(adminCtx.context);
 	// a draft of our own, so that the conflict below touches no public page

@@ -463,6 +463,40 @@ def cases(P, site, srv, db):
         public(srv, "/section/staff-picks", slug_b, absent=slug_a)
         t.eq(db.one(f"SELECT staff_pick FROM articles WHERE id = {a_id}") in ("0", "f"), True)
 
+    with t.case(P + "picks: an editor open from before a picks change does not undo it when saved again"):
+        def opened(aid):
+            page = ed.get(f"/admin/articles/{aid}").text()
+            form = {n: htmllib.unescape(form_value(page, n)) for n in (
+                "csrf", "base_revision", "headline", "dek", "slug", "tags", "authors", "via", "image", "image_alt",
+                "staff_pick_was")}
+            form["section"] = re.search(r'<option value="([^"]*)" selected>', page).group(1)
+            form["body"] = htmllib.unescape(re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>',
+                                                      page, re.S).group(1))
+            if re.search(r'id="staff_pick"[^>]* checked', page):
+                form["staff_pick"] = "1"
+            return form
+        shown = opened(b_id)  # B is a pick as the editor opens
+        t.eq(shown.get("staff_pick"), "1")
+        t.eq(shown["staff_pick_was"], "1")
+        sees_other(ed.send("/admin/picks", action="remove", id=b_id), "/admin/picks?done=removed")
+        # the picks change is a revision: the open editor's save is refused
+        # (409, both texts kept), and its second save, on the new revision,
+        # keeps the box as the editor left it: untouched, so still removed
+        r = ed.post(f"/admin/articles/{b_id}", dict(shown, action="draft", dek="A later edit of the dek"))
+        t.eq(r.status, 409, "the stale save is a conflict")
+        again = r.text()
+        t.eq(form_value(again, "staff_pick_was"), "1", "the box as first shown, kept through the conflict")
+        r = ed.post(f"/admin/articles/{b_id}", dict(shown, action="draft", dek="A later edit of the dek",
+                                                     base_revision=form_value(again, "base_revision")))
+        t.eq(r.status, 303, r.text()[:300])
+        t.eq(db.one(f"SELECT staff_pick FROM articles WHERE id = {b_id}") in ("0", "f"), True,
+             "the removal on the picks screen stands")
+        t.eq(db.one(f"SELECT dek FROM articles WHERE id = {b_id}"), "A later edit of the dek")
+        # a box the editor did change is saved
+        ticked = dict(opened(b_id), action="draft", staff_pick="1")
+        t.eq(ed.post(f"/admin/articles/{b_id}", ticked).status, 303)
+        t.eq(db.one(f"SELECT staff_pick FROM articles WHERE id = {b_id}") in ("1", "t"), True, "ticked: a pick")
+
     with t.case(P + "picks: a draft cannot be added (422, nothing changed)"):
         page = ed.get("/admin/articles/new").text()
         r = ed.post("/admin/articles/new", {
