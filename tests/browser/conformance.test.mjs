@@ -230,7 +230,7 @@ test('the admin crawl reached the dashboard, the article list and an article\'s 
 
 const NAMES = ['home', 'section front', 'section front, page 2', 'author', 'tag', 'article', 'another article',
 	'article with a video', '404', 'stream fragment', 'admin login', 'admin editor after a save', 'admin editor, new article',
-	'admin conflict'];
+	'admin conflict', 'admin password reset'];
 
 // Test names are fixed before the pages are loaded; the crawled admin pages
 // are checked together in one test each for the Nu checker and axe.
