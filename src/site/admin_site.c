@@ -64,8 +64,8 @@ static const struct {
 	{ "title", "Title", "The site's name, at the top of every page." },
 	{ "tagline", "Tagline", "One line under the name; also the description of pages that have none." },
 	{ "timezone", "Time zone",
-	  "An IANA name such as Europe/Berlin: dates are shown and scheduled in it. A change takes effect when "
-	  "each server is restarted." },
+	  "An IANA name such as Europe/Berlin: dates are shown and scheduled in it, on every server as soon as "
+	  "it is saved." },
 	{ "social", "Social links", "Name=https://...; separated by ';', e.g. Mastodon=https://example.social/@us" },
 	{ "video_channel_url", "Video channel", "The address of the video channel (empty: none)." },
 };
