@@ -226,6 +226,9 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 			     " WHERE h.article_id = $1 AND h.hour >= $2 GROUP BY day ORDER BY day",
 	[MH_Q_OWNERS_LOCK] = "SELECT id FROM users WHERE role = 'owner' AND NOT disabled AND password_hash <> $1"
 			     " ORDER BY id FOR UPDATE",
+	[MH_Q_TAG_REV_MOVE] = "UPDATE article_revisions SET tag_ids ="
+			      " btrim(replace(',' || tag_ids || ',', ',' || $1::text || ',', ',' || $2::text || ','), ',')"
+			      " WHERE ',' || tag_ids || ',' LIKE '%,' || $1::text || ',%'",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS

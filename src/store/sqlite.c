@@ -226,6 +226,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[MH_Q_VIEWS_DAILY] = "SELECT h.hour - h.hour % 86400 AS day, sum(h.views) FROM article_view_hours h"
 			     " WHERE h.article_id = ?1 AND h.hour >= ?2 GROUP BY day ORDER BY day",
 	[MH_Q_OWNERS_LOCK] = "SELECT id FROM users WHERE role = 'owner' AND disabled = 0 AND password_hash <> ?1",
+	[MH_Q_TAG_REV_MOVE] = "UPDATE article_revisions SET tag_ids ="
+			      " trim(replace(',' || tag_ids || ',', ',' || ?1 || ',', ',' || ?2 || ','), ',')"
+			      " WHERE ',' || tag_ids || ',' LIKE '%,' || ?1 || ',%'",
 };
 
 struct sq {

@@ -1263,6 +1263,11 @@ static enum mh_store_rc tag_merge(struct mh_store *s, int64_t from, int64_t into
 	/* from's addresses, old and current, lead to into from now on */
 	if (rc == MH_OK)
 		rc = run(s, MH_Q_TAG_OLD_MOVE, &pair, NULL, NULL, err, NULL, NULL);
+	/* and the revisions that named from name into: a restore brings back
+	 * the merged tag, not an id without a row (one pass over the
+	 * revisions; merges are rare) */
+	if (rc == MH_OK)
+		rc = run(s, MH_Q_TAG_REV_MOVE, &pair, NULL, NULL, err, NULL, NULL);
 	if (rc == MH_OK)
 		rc = run(s, MH_Q_TAG_DEL, &one, NULL, NULL, err, NULL, NULL);
 	if (rc == MH_OK)

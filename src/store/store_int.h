@@ -153,6 +153,7 @@ enum mh_store_stmt {
 	MH_Q_VIEWS_TOP,       /* since (hour), limit -> article_id, headline, slug, views; most first */
 	MH_Q_VIEWS_DAILY,     /* article_id, since (hour) -> day (unix seconds of 00:00 UTC), views; by day */
 	MH_Q_OWNERS_LOCK,     /* invited hash -> id of each active owner, locked (PostgreSQL: FOR UPDATE) */
+	MH_Q_TAG_REV_MOVE,    /* from, into: revisions naming tag from name into (tag_ids "1,2,3") */
 	MH_Q__COUNT
 };
 

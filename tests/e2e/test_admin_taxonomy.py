@@ -381,6 +381,31 @@ def cases(P, site, srv, db):
             t.eq((r.status, r.header("location")), (301, "/tag/port"), old)
         t.eq(ed.get(f"/admin/tags/{harbor}").status, 404)
 
+    with t.case(P + "tags: after a merge, an older revision naming both tags restores with B once"):
+        m_id = publish(ed, "Merge keeps history", "Gulls, Seabirds")
+        gulls = db.one("SELECT id FROM tags WHERE slug = 'gulls'")
+        birds = db.one("SELECT id FROM tags WHERE slug = 'seabirds'")
+        both = db.one(f"SELECT id FROM article_revisions WHERE article_id = {m_id} ORDER BY id DESC LIMIT 1")
+        t.eq(sorted(db.one(f"SELECT tag_ids FROM article_revisions WHERE id = {both}").split(",")),
+             sorted([gulls, birds]))
+        # a later save without Gulls, then Gulls merged into Seabirds
+        page = ed.get(f"/admin/articles/{m_id}").text()
+        r = ed.post(f"/admin/articles/{m_id}", {
+            "csrf": form_value(page, "csrf"), "base_revision": form_value(page, "base_revision"), "action": "draft",
+            "headline": "Merge keeps history", "dek": "", "slug": "merge-keeps-history", "section": "news",
+            "tags": "Seabirds", "authors": "aldo", "via": "", "image": "", "image_alt": "", "body": "Second text."})
+        t.eq(r.status, 303, alert(r))
+        sees_other(ed.send(f"/admin/tags/{gulls}", action="merge", into="seabirds"), "/admin/tags?done=merged")
+        ids = db.one(f"SELECT tag_ids FROM article_revisions WHERE id = {both}").split(",")
+        t.eq(ids, [birds, birds], f"the old revision names the tag Gulls went into (Gulls {gulls})")
+        page = ed.get(f"/admin/articles/{m_id}/revisions").text()
+        r = ed.post(f"/admin/articles/{m_id}/revisions", {
+            "csrf": form_value(page, "csrf"), "restore": both, "base_revision": form_value(page, "base_revision")})
+        t.eq(r.status, 303, r.text()[:400])
+        t.eq(db.one(f"SELECT body_md FROM articles WHERE id = {m_id}"), "Merge keeps history: the story.")
+        t.eq(db.one(f"SELECT count(*) FROM article_tags WHERE article_id = {m_id}"), "1", "Seabirds, once")
+        t.eq(db.one(f"SELECT tag_id FROM article_tags WHERE article_id = {m_id}"), birds)
+
     # ---- authors
     with t.case(P + "authors: add one; markup is text; a duplicate slug 422 with input kept; empty name 422"):
         r = ed.send("/admin/authors", name="Bea <i>Writer</i>", slug="bea")
