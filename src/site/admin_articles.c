@@ -399,9 +399,9 @@ static void editor(struct mh_site_req *r, int status, const struct mh_article *a
 	if (art != NULL && art->status == MH_ARTICLE_DRAFT)
 		mh_val_set_cstr(r->a, fv, "autosave", mh_arena_printf(r->a, "/admin/autosave/%lld", (long long)art->id));
 	mh_val_set_bool(r->a, fv, "save_is_review", art != NULL && art->status == MH_ARTICLE_REVIEW);
-	/* a live or scheduled piece is saved as it is ("Update"), not turned
-	 * back into a draft or sent for review; a live one is not published
-	 * or scheduled again, only updated or unpublished */
+	/* a live piece's changes go out with Publish (its date kept), a
+	 * scheduled one's with Schedule: neither is turned back into a draft
+	 * or sent for review from here, only unpublished */
 	bool dated = art != NULL && mh_article_status_dated(art->status);
 	mh_val_set_bool(r->a, fv, "dated", dated);
 	mh_val_set_bool(r->a, fv, "live", art != NULL && art->status == MH_ARTICLE_PUBLISHED);

@@ -94,8 +94,14 @@ test('restore a revision', async () => {
 		await eddy.waitForURL(/\/admin\/articles\/\d+\?saved=publish$/);
 		await publicShows(s, '/articles/harbour-wall-repaired', 'mended with granite');
 		await eddy.getByLabel('Body').fill('The second text: the wall is patched with concrete.');
-		await eddy.getByRole('button', { name: 'Update', exact: true }).click();
-		await eddy.waitForURL(/\/admin\/articles\/\d+\?saved=save$/);
+		// a live article's changes go out with Publish (the address already
+		// ends ?saved=publish: wait for the form's answer, then its page)
+		await Promise.all([
+			eddy.waitForResponse((r) => r.request().method() === 'POST'),
+			eddy.getByRole('button', { name: 'Publish', exact: true }).click(),
+		]);
+		await eddy.waitForLoadState('load');
+		assert.equal(await eddy.getByRole('button', { name: 'Save draft' }).count(), 0, 'no Save draft on a live article');
 		await publicShows(s, '/articles/harbour-wall-repaired', 'patched with concrete');
 
 		await eddy.getByRole('link', { name: 'Revisions' }).click();
