@@ -66,6 +66,7 @@ struct mh_http_settings {
 	bool access_log;
 	int log_format;            /* enum mh_log_format: text or json (reloaded by SIGHUP) */
 	const char *metrics_allow; /* addresses/CIDRs that may read /metrics (reloaded by SIGHUP) */
+	const char *trusted_proxies; /* addresses/CIDRs whose X-Forwarded-For names the client (SIGHUP too) */
 };
 extern const struct mh_settings_table mh_http_settings_table;
 

@@ -73,6 +73,10 @@ static const struct mh_setting rows[] = {
 	{ .key = "metrics_allow", .type = MH_SETTING_TEXT, .flags = MH_SETTING_OPTIONAL, .offset = F(metrics_allow),
 	  .def = "127.0.0.1 ::1", .check = check_addr_list,
 	  .comment = "addresses (and /PREFIX ranges) that may read /metrics; others get 404" },
+	{ .key = "trusted_proxies", .type = MH_SETTING_TEXT, .flags = MH_SETTING_OPTIONAL, .offset = F(trusted_proxies),
+	  .def = "", .check = check_addr_list,
+	  .comment = "proxies in front (Varnish, a load balancer): from these, the client is read from "
+		     "X-Forwarded-For, for view counts and rate limits" },
 };
 #undef F
 

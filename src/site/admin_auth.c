@@ -448,12 +448,13 @@ static void login_form(struct mh_site_req *r, int status, struct mh_str email, s
 	mh_site_admin_send(r, status, "login");
 }
 
-/* The client's address as text, for the rate limits' keys. */
+/* The client's address as text (behind a trusted proxy, the client it
+ * forwards for), for the rate limits' keys. */
 static const char *client_address(struct mh_site_req *r)
 {
 	struct sockaddr_storage ss;
 	char buf[INET6_ADDRSTRLEN] = "unknown";
-	if (mh_request_peer(r->http, &ss)) {
+	if (mh_site_client_addr(r, &ss)) {
 		if (ss.ss_family == AF_INET)
 			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, sizeof(buf));
 		else if (ss.ss_family == AF_INET6)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,6 +110,19 @@ const struct mh_site_settings *mh_site_config(struct mh_site *s)
 const struct mh_http_settings *mh_site_server(struct mh_site *s)
 {
 	return s->server;
+}
+
+bool mh_site_client_addr(struct mh_site_req *r, struct sockaddr_storage *out)
+{
+	struct sockaddr_storage peer;
+	if (!mh_request_peer(r->http, &peer)) {
+		memset(out, 0, sizeof(*out));
+		return false;
+	}
+	const struct mh_http_settings *server = mh_site_server(r->site);
+	(void)mh_addr_forwarded_client(server != NULL ? server->trusted_proxies : NULL, &peer,
+				       mh_request_header(r->http, "x-forwarded-for"), out);
+	return true;
 }
 
 const char *mh_site_dir(struct mh_site *s)

@@ -342,6 +342,11 @@ const struct mh_theme *mh_site_theme(struct mh_site *s);
 const struct mh_site_settings *mh_site_config(struct mh_site *s); /* [site], [theme] */
 const char *mh_site_dir(struct mh_site *s); /* the site folder, absolute */
 const struct mh_http_settings *mh_site_server(struct mh_site *s); /* [server]: metrics_allow */
+/* The reader's address: the connection's peer, or behind a proxy listed in
+ * [server] trusted_proxies the client X-Forwarded-For names
+ * (mh_addr_forwarded_client). For view counts and rate limits; never
+ * stored. False when the connection has no address. */
+bool mh_site_client_addr(struct mh_site_req *r, struct sockaddr_storage *out);
 /* Opens a new connection to the site's database (mh_store_open). */
 enum mh_store_rc mh_site_store_open(struct mh_site *s, struct mh_store **out, struct mh_buf *err);
 

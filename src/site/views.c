@@ -43,12 +43,13 @@ static bool parse_id(struct mh_str arg, const char *ext, int64_t *id)
 	return mh_str_to_i64(digits, id) && *id > 0;
 }
 
-/* The peer address's bytes (4 for IPv4, 16 for IPv6): the reader's and
- * the rate limit's key; never stored or logged. */
+/* The reader's address's bytes (4 for IPv4, 16 for IPv6; behind a trusted
+ * proxy the client it forwards for): the reader's and the rate limit's
+ * key; never stored or logged. */
 static struct mh_str peer_bytes(struct mh_site_req *r)
 {
 	struct sockaddr_storage ss;
-	if (!mh_request_peer(r->http, &ss))
+	if (!mh_site_client_addr(r, &ss))
 		return MH_STR("");
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *in = (struct sockaddr_in *)&ss;

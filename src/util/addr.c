@@ -4,7 +4,8 @@
  * and whether a peer's address falls in one. inet_pton does the parsing;
  * only the "/prefix" and the bit comparison are ours (libc has no CIDR
  * matcher). An IPv4 peer seen through a dual-stack socket (::ffff:a.b.c.d)
- * matches the IPv4 entries.
+ * matches the IPv4 entries. Also the client behind trusted proxies, from
+ * X-Forwarded-For (mh_addr_forwarded_client).
  */
 #include "util/util.h"
 
@@ -127,4 +128,57 @@ bool mh_addr_list_match(const char *list, const struct sockaddr *sa)
 	if (!each_net(list, match_one, &p, NULL))
 		return false;
 	return p.matched;
+}
+
+/* One address token of X-Forwarded-For, trimmed, as a sockaddr. */
+static bool parse_hop(const char *p, size_t n, struct sockaddr_storage *out)
+{
+	while (n > 0 && (*p == ' ' || *p == '\t'))
+		p++, n--;
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	char tok[INET6_ADDRSTRLEN + 1];
+	if (n == 0 || n >= sizeof(tok))
+		return false;
+	memcpy(tok, p, n);
+	tok[n] = '\0';
+	memset(out, 0, sizeof(*out));
+	struct sockaddr_in *in = (struct sockaddr_in *)out;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+	if (inet_pton(AF_INET, tok, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, tok, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+bool mh_addr_forwarded_client(const char *trusted, const struct sockaddr_storage *peer, struct mh_str xff,
+			      struct sockaddr_storage *out)
+{
+	*out = *peer;
+	if (trusted == NULL || trusted[0] == '\0' || !mh_addr_list_match(trusted, (const struct sockaddr *)peer))
+		return false;
+	/* right to left: each proxy appends the address it was reached from,
+	 * so the first one not ours is the client; what is left of it was
+	 * written by the client and proves nothing */
+	size_t end = xff.len;
+	bool took = false;
+	while (end > 0) {
+		size_t start = end;
+		while (start > 0 && xff.ptr[start - 1] != ',')
+			start--;
+		struct sockaddr_storage hop;
+		if (!parse_hop(xff.ptr + start, end - start, &hop))
+			return took; /* not an address: keep the last one we trust */
+		*out = hop;
+		took = true;
+		if (!mh_addr_list_match(trusted, (const struct sockaddr *)&hop))
+			return true;
+		end = start > 0 ? start - 1 : 0;
+	}
+	return took;
 }

@@ -162,6 +162,14 @@ struct sockaddr;
 bool mh_addr_list_valid(const char *list, struct mh_str *bad);
 /* True if sa (AF_INET/AF_INET6; v4-mapped v6 counts as v4) is in the list. */
 bool mh_addr_list_match(const char *list, const struct sockaddr *sa);
+struct sockaddr_storage;
+/* The client's address: the peer's, unless the peer is in trusted (a list
+ * as above, e.g. site.ini's [server] trusted_proxies); then the rightmost
+ * address of xff (X-Forwarded-For, "client, proxy1, proxy2") that is not
+ * itself trusted, stopping at a token that is not an address (the last
+ * trusted hop is kept then). *out is always set; true when it came from xff. */
+bool mh_addr_forwarded_client(const char *trusted, const struct sockaddr_storage *peer, struct mh_str xff,
+			      struct sockaddr_storage *out);
 
 /* ---- deterministic PRNG (demo content) ---- */
 struct mh_rng {

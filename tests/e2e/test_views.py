@@ -362,6 +362,30 @@ with t.case("a beacon flood from one address: 429 with Retry-After, pages still 
     t.eq(srv.stop(), 0)
     t.eq(db.counted(art), before + ok, "exactly the beacons answered 204")
 
+# ---- behind a proxy: readers told apart by X-Forwarded-For, only from a proxy we trust
+for trusted, want in (("", 2), ("127.0.0.1", 4)):
+    art = ARTS[12 if trusted else 13]
+    harness.ini_set(ini, "views", "beacon_rate", "100000")
+    harness.ini_set(ini, "views", "beacon_burst", "100000")
+    harness.ini_set(ini, "views", "flush_interval", "1")
+    harness.ini_set(ini, "server", "trusted_proxies", trusted)
+    srv = harness.Server(BIN, SITE).start()
+    with t.case(f"[server] trusted_proxies = '{trusted}': three readers behind a proxy count as {want - 1}"):
+        base = db.counted(art)
+        for i in range(3):
+            r = beacon(srv, art, BROWSER, {"X-Forwarded-For": f"6.6.6.6, 198.51.100.{i + 1}"})
+            t.eq(r.status, 204)
+        # a reader of its own afterwards, as the marker that the flush has happened
+        t.eq(beacon(srv, art, reader(0, f"behind{len(trusted)}")).status, 204)
+        harness.wait_for(lambda: db.counted(art) == base + want or db.counted(art), 20,
+                         f"article {art} at {base + want} counted")
+        time.sleep(1.5)  # one more flush interval: nothing else arrives
+        t.eq(db.counted(art), base + want,
+             "the client behind the trusted proxy, not what it claims (6.6.6.6)" if trusted
+             else "from a peer not trusted the header is ignored: one reader")
+    t.eq(srv.stop(), 0)
+harness.ini_set(ini, "server", "trusted_proxies", "")
+
 # ---- graceful stop in the middle of a flood
 harness.ini_set(ini, "views", "beacon_rate", "100000")
 harness.ini_set(ini, "views", "beacon_burst", "100000")

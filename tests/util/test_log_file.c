@@ -231,3 +231,60 @@ Test(addr, lists)
 	cr_assert(mh_addr_list_match("127.0.0.1 fd00::/8", (struct sockaddr *)&v6));
 	cr_assert_not(mh_addr_list_match("127.0.0.1 ::1", (struct sockaddr *)&v6));
 }
+
+/* The client behind trusted proxies, as text ("" when out is not an address). */
+static const char *client_of(const char *trusted, const char *peer, const char *xff, bool *from_xff)
+{
+	static char buf[INET6_ADDRSTRLEN];
+	struct sockaddr_storage p = { 0 }, out;
+	if (strchr(peer, ':') != NULL) {
+		p.ss_family = AF_INET6;
+		inet_pton(AF_INET6, peer, &((struct sockaddr_in6 *)&p)->sin6_addr);
+	} else {
+		p.ss_family = AF_INET;
+		inet_pton(AF_INET, peer, &((struct sockaddr_in *)&p)->sin_addr);
+	}
+	*from_xff = mh_addr_forwarded_client(trusted, &p, mh_str_c(xff), &out);
+	buf[0] = '\0';
+	if (out.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&out)->sin_addr, buf, sizeof(buf));
+	else if (out.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&out)->sin6_addr, buf, sizeof(buf));
+	return buf;
+}
+
+Test(addr, forwarded_client_only_through_trusted_proxies)
+{
+	static const struct {
+		const char *trusted, *peer, *xff, *want;
+		bool from_xff;
+	} cases[] = {
+		/* no proxy trusted, or the peer is not one: the header is the client's word, ignored */
+		{ "", "127.0.0.1", "9.9.9.9", "127.0.0.1", false },
+		{ "10.0.0.0/8", "203.0.113.7", "9.9.9.9", "203.0.113.7", false },
+		/* through one proxy */
+		{ "127.0.0.1", "127.0.0.1", "198.51.100.4", "198.51.100.4", true },
+		{ "127.0.0.1", "127.0.0.1", " 198.51.100.4 ", "198.51.100.4", true },
+		/* a client sending its own header: only the hop our proxy added counts */
+		{ "127.0.0.1", "127.0.0.1", "6.6.6.6, 198.51.100.4", "198.51.100.4", true },
+		/* two proxies of ours: the first address not ours */
+		{ "127.0.0.1 10.0.0.0/8", "127.0.0.1", "198.51.100.4, 10.1.1.1", "198.51.100.4", true },
+		/* every hop ours: the leftmost */
+		{ "127.0.0.1 10.0.0.0/8", "127.0.0.1", "10.2.2.2, 10.1.1.1", "10.2.2.2", true },
+		/* a token that is not an address stops the walk at the last hop trusted */
+		{ "127.0.0.1 10.0.0.0/8", "127.0.0.1", "198.51.100.4, unknown, 10.1.1.1", "10.1.1.1", true },
+		{ "127.0.0.1", "127.0.0.1", "198.51.100.4, ", "127.0.0.1", false },
+		{ "127.0.0.1", "127.0.0.1", "", "127.0.0.1", false },
+		{ "127.0.0.1", "127.0.0.1", ",,,", "127.0.0.1", false },
+		{ "127.0.0.1", "127.0.0.1", "198.51.100.4:5000", "127.0.0.1", false },
+		/* IPv6 */
+		{ "::1", "::1", "2001:db8::7", "2001:db8::7", true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool from = !cases[i].from_xff;
+		const char *got = client_of(cases[i].trusted, cases[i].peer, cases[i].xff, &from);
+		cr_assert_str_eq(got, cases[i].want, "case %zu (%s via %s, XFF '%s')", i, cases[i].trusted,
+				 cases[i].peer, cases[i].xff);
+		cr_assert_eq(from, cases[i].from_xff, "case %zu", i);
+	}
+}
