@@ -175,12 +175,16 @@ export async function adminLogin(context, email = ADMIN_EMAIL, password = ADMIN_
 	if (!email || !password) {
 		throw new Error('MASTHEAD_ADMIN_EMAIL/PASSWORD are not set: run the tests through tests/browser/run.sh');
 	}
-	const page = await context.newPage();
-	await page.goto(`${BASE}/admin/login`);
+	return signIn(await context.newPage(), BASE, email, password);
+}
+
+// Signs in through the login form of the site at base; leaves page on /admin.
+export async function signIn(page, base, email, password) {
+	await page.goto(`${base}/admin/login`);
 	await page.getByLabel('Email').fill(email);
 	await page.getByLabel('Password').fill(password);
 	await page.getByRole('button', { name: 'Log in' }).click();
-	await page.waitForURL(`${BASE}/admin`);
+	await page.waitForURL(`${base}/admin`);
 	return page;
 }
 

@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { signIn } from './lib.mjs';
 
 const BIN = process.env.MASTHEAD_BIN;
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -85,13 +86,8 @@ export async function freshSite({ zone = null, ownerName = 'Fresh Owner' } = {})
 		base, dir, site, masthead, newContext, context,
 		log: () => readFileSync(log, 'utf8'),
 		// Signs in through the login form; leaves page on /admin.
-		async logIn(page, email = OWNER_EMAIL, password = OWNER_PASSWORD) {
-			await page.goto(`${base}/admin/login`);
-			await page.getByLabel('Email').fill(email);
-			await page.getByLabel('Password').fill(password);
-			await page.getByRole('button', { name: 'Log in' }).click();
-			await page.waitForURL(`${base}/admin`);
-			return page;
+		logIn(page, email = OWNER_EMAIL, password = OWNER_PASSWORD) {
+			return signIn(page, base, email, password);
 		},
 		async close() {
 			for (const c of contexts) {
