@@ -116,6 +116,8 @@ bool mh_redirects_find(const struct mh_redirects *t, struct mh_str path, struct 
 {
 	if (t == NULL || path.len == 0)
 		return false;
+	while (path.len > 1 && path.ptr[0] == '/' && path.ptr[1] == '/')
+		path.ptr++, path.len--; /* "//x" is "/x" to a rule (a rule's FROM never starts "//") */
 	const struct rule *r = NULL;
 	struct mh_str rest = MH_STR_NULL;
 	if (query.len > 0 && t->n_exact > 0) {

@@ -66,6 +66,18 @@ size_t mh_site_watch_poll(struct mh_site_watch *w)
 			w->lost = true;
 		size_t applied = 0;
 		for (size_t i = 0; i < n; i++) {
+			/* issue 9: the redirect rules changed: load them again
+			 * (retried with the entry when it fails) */
+			if (names_key(c[i].keys, MH_CONTENT_REDIRECTS_KEY)) {
+				enum mh_store_rc rrc = mh_site_redirects_reload(w->site, w->store);
+				if (rrc != MH_OK) {
+					mh_log(MH_LOG_WARN, "change log: cannot read the redirects (will retry)");
+					if (rrc == MH_UNAVAILABLE)
+						w->lost = true;
+					rc = rrc;
+					break;
+				}
+			}
 			if (names_site_key(c[i].keys)) {
 				/* the site settings changed: read them again (this
 				 * drops every page); a failure is retried with the
@@ -78,18 +90,6 @@ size_t mh_site_watch_poll(struct mh_site_watch *w)
 					rc = src;
 					break;
 				}
-			} else if (names_key(c[i].keys, MH_CONTENT_REDIRECTS_KEY)) {
-				/* issue 9: the redirect rules changed: load them
-				 * again (retried with the entry when it fails) */
-				enum mh_store_rc rrc = mh_site_redirects_reload(w->site, w->store);
-				if (rrc != MH_OK) {
-					mh_log(MH_LOG_WARN, "change log: cannot read the redirects (will retry)");
-					if (rrc == MH_UNAVAILABLE)
-						w->lost = true;
-					rc = rrc;
-					break;
-				}
-				mh_site_invalidate(w->site, mh_str_c(c[i].keys));
 			} else {
 				mh_site_invalidate(w->site, mh_str_c(c[i].keys));
 			}
