@@ -32,6 +32,7 @@ static const struct {
 	{ "settings", mh_cli_settings, "the site settings the admin sets: list, get, set" },
 	/* issue 9's redirects, issue 11's WordPress import */
 	{ "redirect", mh_cli_redirect, "redirects of old addresses: add, list, remove" },
+	{ "import", mh_cli_import, "bring a site in: import wordpress FILE.xml" },
 };
 
 static void usage(FILE *f)
