@@ -65,6 +65,8 @@ fuzz: deps $(BUILD_FUZZ)/build.ninja
 bench: release
 	@scripts/deps bench
 	@bench/run $(BUILD_REL)/masthead
+	@# issue 11: the WordPress import of 100,000 generated posts (time, peak memory)
+	@bench/wpimport $(BUILD_REL)/masthead
 
 clean:
 	rm -rf $(BUILD) $(BUILD_REL) $(BUILD_ASAN) $(BUILD_FUZZ)

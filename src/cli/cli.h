@@ -73,6 +73,8 @@ int mh_cli_user(int argc, char **argv);
 int mh_cli_section(int argc, char **argv);
 int mh_cli_author(int argc, char **argv);
 int mh_cli_settings(int argc, char **argv);
+int mh_cli_redirect(int argc, char **argv); /* issue 9 */
+int mh_cli_import(int argc, char **argv);   /* issue 11 */
 
 /* ---- accounts (user.c) ---- */
 /* The password for a new account or a changed one: generated (and printed

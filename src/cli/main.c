@@ -30,6 +30,9 @@ static const struct {
 	{ "section", mh_cli_section, "the site's sections: add, list, update, remove" },
 	{ "author", mh_cli_author, "authors' profiles: add, list, update" },
 	{ "settings", mh_cli_settings, "the site settings the admin sets: list, get, set" },
+	/* issue 9's redirects, issue 11's WordPress import */
+	{ "redirect", mh_cli_redirect, "redirects of old addresses: add, list, remove" },
+	{ "import", mh_cli_import, "bring a site in: import wordpress FILE.xml" },
 };
 
 static void usage(FILE *f)

@@ -260,4 +260,33 @@ void mh_diff_field_text(struct mh_buf *out, const struct mh_diff_field *f, size_
  * sections); see content/changes.c for the others. */
 enum mh_store_rc mh_content_change_log(struct mh_store *s, struct mh_str keys);
 
+/* ---- redirects (issue 9; redirects.c) ----
+ * The rules as one immutable table per node, looked up where a page would
+ * be a 404. Reference counted: whoever holds one releases it. */
+/* The change-log key of a change to the rules: every node's watcher loads
+ * them again (site/changes.c). */
+#define MH_CONTENT_REDIRECTS_KEY "redirects"
+struct mh_redirects;
+/* A table of rules[0..n) (copied); never NULL. */
+struct mh_redirects *mh_redirects_build(const struct mh_redirect *rules, size_t n);
+/* The same from the store's rules (*out NULL unless MH_OK). */
+enum mh_store_rc mh_redirects_load(struct mh_store *s, struct mh_redirects **out);
+void mh_redirects_hold(struct mh_redirects *t);
+void mh_redirects_release(struct mh_redirects *t); /* NULL: nothing */
+size_t mh_redirects_count(const struct mh_redirects *t);
+/* Where a request for path (and query, "" for none) goes: an exact rule for
+ * "path?query", for path, or for path with its trailing '/' added or taken
+ * away; else the longest prefix rule, the rest of path appended to its to.
+ * True with location (replaced) and status filled; t may be NULL. */
+bool mh_redirects_find(const struct mh_redirects *t, struct mh_str path, struct mh_str query, struct mh_buf *location,
+		       int *status);
+/* Adds or replaces a rule, in one transaction with its change-log entry:
+ * checked as mh_store_redirect_problem says, and refused when following it
+ * through the other rules comes back to its from (a loop) or goes on for
+ * more than 10 hops. Returns 0, 2 for a rule refused (err "FIELD: why"),
+ * 1 when the database failed. */
+int mh_content_redirect_add(struct mh_store *s, const struct mh_redirect *r, struct mh_buf *err);
+/* Removes the rule for from: 0, or 1 with err (no such rule, or the database). */
+int mh_content_redirect_remove(struct mh_store *s, struct mh_str from, struct mh_buf *err);
+
 #endif

@@ -36,14 +36,19 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Whether a change's keys name MH_CONTENT_SITE_KEY (a whole word). */
-static bool names_site_key(const char *keys)
+/* Whether a change's keys name key (a whole word). */
+static bool names_key(const char *keys, const char *key)
 {
-	size_t kn = strlen(MH_CONTENT_SITE_KEY);
-	for (const char *p = keys; (p = strstr(p, MH_CONTENT_SITE_KEY)) != NULL; p += kn)
+	size_t kn = strlen(key);
+	for (const char *p = keys; (p = strstr(p, key)) != NULL; p += kn)
 		if ((p == keys || p[-1] == ' ') && (p[kn] == ' ' || p[kn] == '\0'))
 			return true;
 	return false;
+}
+
+static bool names_site_key(const char *keys)
+{
+	return names_key(keys, MH_CONTENT_SITE_KEY);
 }
 
 /* Applies everything logged since the cursor; returns how many entries. */
@@ -61,6 +66,18 @@ size_t mh_site_watch_poll(struct mh_site_watch *w)
 			w->lost = true;
 		size_t applied = 0;
 		for (size_t i = 0; i < n; i++) {
+			/* issue 9: the redirect rules changed: load them again
+			 * (retried with the entry when it fails) */
+			if (names_key(c[i].keys, MH_CONTENT_REDIRECTS_KEY)) {
+				enum mh_store_rc rrc = mh_site_redirects_reload(w->site, w->store);
+				if (rrc != MH_OK) {
+					mh_log(MH_LOG_WARN, "change log: cannot read the redirects (will retry)");
+					if (rrc == MH_UNAVAILABLE)
+						w->lost = true;
+					rc = rrc;
+					break;
+				}
+			}
 			if (names_site_key(c[i].keys)) {
 				/* the site settings changed: read them again (this
 				 * drops every page); a failure is retried with the
@@ -96,6 +113,8 @@ static bool recover(struct mh_site_watch *w)
 	/* a settings change may be among the missed ones: read them again
 	 * (which drops every page) */
 	if (mh_site_settings_reload(w->site, w->store) != MH_OK)
+		return false;
+	if (mh_site_redirects_reload(w->site, w->store) != MH_OK) /* issue 9 */
 		return false;
 	w->cursor = last;
 	w->lost = false;
@@ -147,7 +166,8 @@ struct mh_site_watch *mh_site_watch_start(struct mh_site *site, int interval_ms,
 	/* the cursor first: a settings change logged after it is read again */
 	if (mh_site_store_open(site, &w->store, err) != MH_OK ||
 	    mh_store_change_last(w->store, &w->cursor) != MH_OK ||
-	    mh_site_settings_reload(site, w->store) != MH_OK) {
+	    mh_site_settings_reload(site, w->store) != MH_OK ||
+	    mh_site_redirects_reload(site, w->store) != MH_OK) { /* issue 9 */
 		if (err->len == 0)
 			mh_buf_append_c(err, "cannot read the change log");
 		if (w->store != NULL)

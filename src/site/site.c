@@ -62,7 +62,13 @@ struct mh_site {
 	char *zone; /* the process's display zone (TZ) now: site.ini's, or the admin's over it */
 	struct mh_views *views;    /* not owned (serve starts and stops it) */
 	const struct mh_views_settings *views_settings;
+	struct mh_site_redirects *redirects; /* issue 9: the redirect rules (redirects.c) */
 };
+
+struct mh_site_redirects *mh_site_redirects_of(struct mh_site *s)
+{
+	return s->redirects;
+}
 
 const struct mh_media_settings *mh_site_media_settings(struct mh_site *s)
 {
@@ -215,6 +221,7 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 	s->cache_control = s->cache_control_first;
 	pthread_mutex_init(&s->reload_mu, NULL);
 	s->metrics = mh_site_metrics_new(s->threads);
+	s->redirects = mh_site_redirects_new();
 	s->stores = calloc((size_t)s->threads, sizeof(*s->stores));
 	s->reopen_at_us = calloc((size_t)s->threads, sizeof(*s->reopen_at_us));
 	s->reopen_backoff_ms = calloc((size_t)s->threads, sizeof(*s->reopen_backoff_ms));
@@ -237,6 +244,7 @@ void mh_site_free(struct mh_site *s)
 	if (s->theme != NULL)
 		mh_theme_free(s->theme);
 	mh_site_auth_free(s->auth);
+	mh_site_redirects_free(s->redirects);
 	free(s->default_theme_dir);
 	free(s->override_theme_dir);
 	free(s->zone);
@@ -636,10 +644,16 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 			mh_response_error(req, 405, "This address can only be read (GET or HEAD).");
 			return;
 		}
+		if (mh_site_redirect(r)) /* issue 9: an old address */
+			return;
 		r->store = worker_store(r);
 		send_error_page(r, 404, "Page not found", "There is no page at this address.");
 		return;
 	}
+	/* issue 11: an imported site's "/?p=123" (a query on the home page
+	 * only; a lookup in memory) */
+	if (rt->page == mh_site_page_home && req->query.len > 0 && mh_site_redirect(r))
+		return;
 	bool list_query;
 	bool parsed = parse_list_query(req, r, &list_query);
 	if (parsed && !rt->page_param && r->legacy_page == 1 && r->before_at == 0) {
@@ -713,6 +727,8 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 	case MH_OK:
 		break;
 	case MH_NOT_FOUND:
+		if (mh_site_redirect(r)) /* issue 9: an old address */
+			return;
 		send_error_page(r, 404, "Page not found", "There is no page at this address.");
 		return;
 	case MH_UNAVAILABLE:

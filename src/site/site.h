@@ -193,6 +193,19 @@ size_t mh_site_route_count(void);
 int mh_site_route_number(const struct mh_site_route *rt);
 const char *mh_site_route_name(size_t number); /* its prefix */
 
+/* redirects.c (issue 9): the node's redirect rules */
+struct mh_site_redirects;
+struct mh_site_redirects *mh_site_redirects_new(void);
+void mh_site_redirects_free(struct mh_site_redirects *sr);
+struct mh_site_redirects *mh_site_redirects_of(struct mh_site *s); /* site.c */
+/* Loads the rules from st and swaps them in (the watcher, at its start and
+ * when a change names MH_CONTENT_REDIRECTS_KEY). */
+enum mh_store_rc mh_site_redirects_reload(struct mh_site *s, struct mh_store *st);
+size_t mh_site_redirects_count(struct mh_site *s);
+/* Where a page would be a 404 (and on "/" with a query): answers the
+ * redirect a rule gives and returns true; false when no rule matches. */
+bool mh_site_redirect(struct mh_site_req *r);
+
 /* pages.c */
 enum mh_store_rc mh_site_page_home(struct mh_site_req *r, struct mh_str arg);
 enum mh_store_rc mh_site_page_section(struct mh_site_req *r, struct mh_str arg);

@@ -55,6 +55,10 @@ static const struct copy_table tables[] = {
 	{ "site_settings", "key, value, updated_at, updated_by", 4, "key", false, NULL },
 	{ "article_views", "article_id, views", 2, "article_id", false, NULL },
 	{ "article_view_hours", "article_id, hour, views", 3, "article_id, hour", false, NULL },
+	/* issue 9's redirects, issue 11's WordPress import (migration 13) */
+	{ "redirects", "from_path, to_url, status, prefix, created_at", 5, "from_path", false, NULL },
+	{ "wp_import_items", "source, kind, wp_id, target_id, state, detail, updated_at", 7, "source, kind, wp_id", false,
+	  NULL },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -484,6 +484,43 @@ const struct mh_store_migration mh_store_migrations[] = {
 		" PRIMARY KEY (article_id, hour));\n"
 		"CREATE INDEX article_view_hours_hour ON article_view_hours(hour);\n",
 	},
+	{
+		/* ---- issue 9's redirects and issue 11's WordPress import ---- */
+		13,
+		"redirects (an old path, exact or a prefix, answered 301 or 302 before the 404) and the "
+		"WordPress import's bookkeeping (each item brought in, keyed by its site and id, so a "
+		"second run changes nothing and an interrupted one goes on)",
+		"CREATE TABLE redirects ("
+		" from_path TEXT PRIMARY KEY,"
+		" to_url TEXT NOT NULL,"
+		" status INTEGER NOT NULL DEFAULT 301 CHECK (status IN (301, 302)),"
+		" prefix INTEGER NOT NULL DEFAULT 0 CHECK (prefix IN (0, 1)),"
+		" created_at INTEGER NOT NULL) WITHOUT ROWID;\n"
+		"CREATE TABLE wp_import_items ("
+		" source TEXT NOT NULL,"
+		" kind TEXT NOT NULL,"
+		" wp_id INTEGER NOT NULL,"
+		" target_id INTEGER NOT NULL DEFAULT 0,"
+		" state TEXT NOT NULL CHECK (state IN ('done', 'failed')),"
+		" detail TEXT NOT NULL DEFAULT '',"
+		" updated_at INTEGER NOT NULL,"
+		" PRIMARY KEY (source, kind, wp_id)) WITHOUT ROWID;\n",
+		"CREATE TABLE redirects ("
+		" from_path TEXT PRIMARY KEY,"
+		" to_url TEXT NOT NULL,"
+		" status INTEGER NOT NULL DEFAULT 301 CHECK (status IN (301, 302)),"
+		" prefix INTEGER NOT NULL DEFAULT 0 CHECK (prefix IN (0, 1)),"
+		" created_at BIGINT NOT NULL);\n"
+		"CREATE TABLE wp_import_items ("
+		" source TEXT NOT NULL,"
+		" kind TEXT NOT NULL,"
+		" wp_id BIGINT NOT NULL,"
+		" target_id BIGINT NOT NULL DEFAULT 0,"
+		" state TEXT NOT NULL CHECK (state IN ('done', 'failed')),"
+		" detail TEXT NOT NULL DEFAULT '',"
+		" updated_at BIGINT NOT NULL,"
+		" PRIMARY KEY (source, kind, wp_id));\n",
+	},
 };
 
 const size_t mh_store_n_migrations = sizeof(mh_store_migrations) / sizeof(mh_store_migrations[0]);

@@ -229,6 +229,18 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_TAG_REV_MOVE] = "UPDATE article_revisions SET tag_ids ="
 			      " btrim(replace(',' || tag_ids || ',', ',' || $1::text || ',', ',' || $2::text || ','), ',')"
 			      " WHERE ',' || tag_ids || ',' LIKE '%,' || $1::text || ',%'",
+			     " WHERE h.article_id = $1 AND h.hour >= $2 GROUP BY day ORDER BY day",	/* issue 9's redirects and issue 11's WordPress import (migration 13) */
+	[MH_Q_REDIRECT_PUT] = "INSERT INTO redirects(from_path, to_url, status, prefix, created_at)"
+			      " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (from_path) DO UPDATE SET"
+			      " to_url = excluded.to_url, status = excluded.status, prefix = excluded.prefix",
+	[MH_Q_REDIRECT_DEL] = "DELETE FROM redirects WHERE from_path = $1",
+	[MH_Q_REDIRECTS] = "SELECT from_path, to_url, status, prefix, created_at FROM redirects ORDER BY from_path",
+	[MH_Q_WP_ITEM_GET] = "SELECT target_id, state, detail FROM wp_import_items"
+			     " WHERE source = $1 AND kind = $2 AND wp_id = $3",
+	[MH_Q_WP_ITEM_PUT] = "INSERT INTO wp_import_items(source, kind, wp_id, target_id, state, detail, updated_at)"
+			     " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (source, kind, wp_id)"
+			     " DO UPDATE SET target_id = excluded.target_id, state = excluded.state,"
+			     " detail = excluded.detail, updated_at = excluded.updated_at",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS

@@ -1988,6 +1988,8 @@ static const char *const countable[] = {
 	"sections", "authors", "tags", "articles", "article_authors", "article_tags", "schema_migrations", "changes",
 	"jobs", "article_revisions", "article_slugs", "media", "media_sizes", "users", "sessions", "auth_tokens",
 	"site_secrets", "site_settings", "tag_slugs", "article_views", "article_view_hours",
+	/* issue 9's redirects, issue 11's WordPress import (migration 13) */
+	"redirects", "wp_import_items",
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)
@@ -3289,4 +3291,126 @@ enum mh_store_rc mh_store_views_daily(struct mh_store *s, struct mh_arena *a, in
 	mh_store_arg_int(&args, article_id);
 	mh_store_arg_int(&args, since);
 	return collect(s, MH_Q_VIEWS_DAILY, &args, a, sizeof(struct mh_view_day), decode_view_day, (void **)out, n);
+}
+
+/* ---- redirects (issue 9) and the WordPress import's bookkeeping (issue 11) ---- */
+
+const char *mh_store_redirect_problem(const struct mh_redirect *r, const char **field)
+{
+	struct mh_str from = mh_str_c(r->from != NULL ? r->from : "");
+	struct mh_str to = mh_str_c(r->to != NULL ? r->to : "");
+	*field = "FROM";
+	if (from.len == 0 || from.ptr[0] != '/' || (from.len > 1 && from.ptr[1] == '/'))
+		return "must be a path on this site starting with a single /";
+	if (from.len > URL_MAX)
+		return "longer than 2000 bytes";
+	for (size_t i = 0; i < from.len; i++) {
+		unsigned char c = (unsigned char)from.ptr[i];
+		if (c <= ' ' || c >= 0x7f)
+			return "must not contain spaces, control characters or non-ASCII bytes (percent-encode them)";
+		if (c == '"' || c == '<' || c == '>' || c == '\\' || c == '`' || c == '#' || c == '\'')
+			return "must not contain \" ' < > \\ ` or #";
+		if (c == '?' && r->prefix)
+			return "a prefix rule matches paths only: no ? in it";
+	}
+	*field = "TO";
+	if (to.len == 0)
+		return "must not be empty";
+	const char *why = url_problem(to);
+	if (why != NULL)
+		return why;
+	if (mh_str_eq(from, to))
+		return "is the same as FROM: the address would redirect to itself";
+	if (r->prefix && to.len >= from.len && memcmp(to.ptr, from.ptr, from.len) == 0)
+		return "starts with the prefix FROM: every address under it would redirect again, without end";
+	*field = "--status";
+	if (r->status != 301 && r->status != 302)
+		return "must be 301 or 302";
+	return NULL;
+}
+
+enum mh_store_rc mh_store_redirect_put(struct mh_store *s, const struct mh_redirect *r, struct mh_buf *err)
+{
+	const char *field, *why = mh_store_redirect_problem(r, &field);
+	if (why != NULL) {
+		mh_store_set_err(err, "%s: %s", field, why);
+		return MH_INVALID;
+	}
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, r->from);
+	mh_store_arg_text(&a, r->to);
+	mh_store_arg_int(&a, r->status);
+	mh_store_arg_int(&a, r->prefix ? 1 : 0);
+	mh_store_arg_int(&a, mh_time_now());
+	return run(s, MH_Q_REDIRECT_PUT, &a, NULL, NULL, err, r->from, NULL);
+}
+
+enum mh_store_rc mh_store_redirect_remove(struct mh_store *s, struct mh_str from)
+{
+	struct mh_store_args a = { 0 };
+	mh_store_arg_str(&a, from);
+	int64_t changed = 0;
+	enum mh_store_rc rc = run_changed(s, MH_Q_REDIRECT_DEL, &a, &changed);
+	return changed_one(rc, changed, MH_NOT_FOUND);
+}
+
+static void decode_redirect(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_redirect *d = out;
+	d->from = r->str(r->ctx, a, 0);
+	d->to = r->str(r->ctx, a, 1);
+	d->status = (int)r->i64(r->ctx, 2);
+	d->prefix = r->i64(r->ctx, 3) != 0;
+	d->created_at = r->i64(r->ctx, 4);
+}
+
+enum mh_store_rc mh_store_redirects(struct mh_store *s, struct mh_arena *a, struct mh_redirect **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return collect(s, MH_Q_REDIRECTS, NULL, a, sizeof(struct mh_redirect), decode_redirect, (void **)out, n);
+}
+
+struct wp_item_row {
+	struct mh_arena *a;
+	struct mh_wp_item *out;
+	bool found;
+};
+
+static void wp_item_row(void *ctx, const struct mh_store_row *r)
+{
+	struct wp_item_row *w = ctx;
+	w->out->target_id = r->i64(r->ctx, 0);
+	w->out->state = r->str(r->ctx, w->a, 1);
+	w->out->detail = r->str(r->ctx, w->a, 2);
+	w->found = true;
+}
+
+enum mh_store_rc mh_store_wp_item_get(struct mh_store *s, struct mh_arena *a, const char *source, const char *kind,
+				      int64_t wp_id, struct mh_wp_item *out)
+{
+	*out = (struct mh_wp_item){ 0, "", "" };
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, source);
+	mh_store_arg_text(&args, kind);
+	mh_store_arg_int(&args, wp_id);
+	struct wp_item_row w = { a, out, false };
+	enum mh_store_rc rc = run(s, MH_Q_WP_ITEM_GET, &args, wp_item_row, &w, NULL, NULL, NULL);
+	return rc == MH_OK && !w.found ? MH_NOT_FOUND : rc;
+}
+
+enum mh_store_rc mh_store_wp_item_put(struct mh_store *s, const char *source, const char *kind, int64_t wp_id,
+				      const struct mh_wp_item *item)
+{
+	if (strcmp(item->state, "done") != 0 && strcmp(item->state, "failed") != 0)
+		return MH_INVALID;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, source);
+	mh_store_arg_text(&a, kind);
+	mh_store_arg_int(&a, wp_id);
+	mh_store_arg_int(&a, item->target_id);
+	mh_store_arg_text(&a, item->state);
+	mh_store_arg_text(&a, item->detail);
+	mh_store_arg_int(&a, mh_time_now());
+	return run(s, MH_Q_WP_ITEM_PUT, &a, NULL, NULL, NULL, NULL, NULL);
 }

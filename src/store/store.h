@@ -720,4 +720,44 @@ enum mh_store_rc mh_store_views_daily(struct mh_store *s, struct mh_arena *a, in
  * an import's) plus every read counted. MH_NOT_FOUND unless published by now. */
 enum mh_store_rc mh_store_views_get(struct mh_store *s, int64_t article_id, int64_t *total);
 
+/* ---- redirects (issue 9) and the WordPress import's bookkeeping (issue 11), migration 13 ---- */
+/* An old address answered with a redirect before the 404: from is a site
+ * path (exact: the whole path, or the path and its query for "/?p=1"; or a
+ * prefix: every path starting with it, the rest appended to to). to is an
+ * http(s):// address or a site path. */
+struct mh_redirect {
+	const char *from, *to;
+	int status; /* 301 or 302 */
+	bool prefix;
+	int64_t created_at;
+};
+/* Why r may not be stored, or NULL: from must start with a single '/', in
+ * printable ASCII without spaces, quotes, angle brackets, backslashes,
+ * backquotes or '#' (a prefix also without '?'), at most 2000 bytes; to as
+ * mh_store_url_problem and not empty; status 301 or 302; and no loop on
+ * itself (to == from, or a prefix whose to starts with it on this site).
+ * *field is "FROM", "TO" or "--status". */
+const char *mh_store_redirect_problem(const struct mh_redirect *r, const char **field);
+/* Inserts or replaces the rule for r->from (checked as above: MH_INVALID
+ * "FIELD: why"). */
+enum mh_store_rc mh_store_redirect_put(struct mh_store *s, const struct mh_redirect *r, struct mh_buf *err);
+/* MH_NOT_FOUND when there is no rule for from. */
+enum mh_store_rc mh_store_redirect_remove(struct mh_store *s, struct mh_str from);
+/* Every rule (in a), in no promised order. */
+enum mh_store_rc mh_store_redirects(struct mh_store *s, struct mh_arena *a, struct mh_redirect **out, size_t *n);
+
+/* One item a WordPress import brought (or failed to): keyed by source (the
+ * WordPress site's address), kind ("post", "page", "attachment", ...) and
+ * the WordPress id. target_id: the article or media id made; state "done"
+ * or "failed" (detail says why; the next run tries again). */
+struct mh_wp_item {
+	int64_t target_id;
+	const char *state, *detail;
+};
+/* MH_NOT_FOUND when the item was never seen. */
+enum mh_store_rc mh_store_wp_item_get(struct mh_store *s, struct mh_arena *a, const char *source, const char *kind,
+				      int64_t wp_id, struct mh_wp_item *out);
+enum mh_store_rc mh_store_wp_item_put(struct mh_store *s, const char *source, const char *kind, int64_t wp_id,
+				      const struct mh_wp_item *item);
+
 #endif

@@ -154,6 +154,12 @@ enum mh_store_stmt {
 	MH_Q_VIEWS_DAILY,     /* article_id, since (hour) -> day (unix seconds of 00:00 UTC), views; by day */
 	MH_Q_OWNERS_LOCK,     /* invited hash -> id of each active owner, locked (PostgreSQL: FOR UPDATE) */
 	MH_Q_TAG_REV_MOVE,    /* from, into: revisions naming tag from name into (tag_ids "1,2,3") */
+	/* issue 9's redirects and issue 11's WordPress import (migration 13) */
+	MH_Q_REDIRECT_PUT,    /* from_path, to_url, status, prefix, now: inserted or replaced */
+	MH_Q_REDIRECT_DEL,    /* from_path */
+	MH_Q_REDIRECTS,       /* -> from_path, to_url, status, prefix, created_at; by from_path */
+	MH_Q_WP_ITEM_GET,     /* source, kind, wp_id -> target_id, state, detail */
+	MH_Q_WP_ITEM_PUT,     /* source, kind, wp_id, target_id, state, detail, now: inserted or replaced */
 	MH_Q__COUNT
 };
 
