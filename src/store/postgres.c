@@ -229,7 +229,7 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_TAG_REV_MOVE] = "UPDATE article_revisions SET tag_ids ="
 			      " btrim(replace(',' || tag_ids || ',', ',' || $1::text || ',', ',' || $2::text || ','), ',')"
 			      " WHERE ',' || tag_ids || ',' LIKE '%,' || $1::text || ',%'",
-			     " WHERE h.article_id = $1 AND h.hour >= $2 GROUP BY day ORDER BY day",	/* issue 9's redirects and issue 11's WordPress import (migration 13) */
+	/* issue 9's redirects and issue 11's WordPress import (migration 13) */
 	[MH_Q_REDIRECT_PUT] = "INSERT INTO redirects(from_path, to_url, status, prefix, created_at)"
 			      " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (from_path) DO UPDATE SET"
 			      " to_url = excluded.to_url, status = excluded.status, prefix = excluded.prefix",
