@@ -224,6 +224,11 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 			   " ORDER BY n DESC, a.published_at DESC, a.id DESC LIMIT $2",
 	[MH_Q_VIEWS_DAILY] = "SELECT h.hour - h.hour % 86400 AS day, sum(h.views) FROM article_view_hours h"
 			     " WHERE h.article_id = $1 AND h.hour >= $2 GROUP BY day ORDER BY day",
+	/* sitemaps (issue 9, feeds) */
+	[MH_Q_SITEMAP_ARTICLES] = "SELECT " ART_COLS ART_FROM " WHERE a.id > $1 AND a.id <= $2"
+				  " AND a.status = 'published' AND a.published_at <= $3 ORDER BY a.id LIMIT $4",
+	[MH_Q_SITEMAP_NEXT_ID] = "SELECT a.id FROM articles a WHERE a.id > $1 AND a.status = 'published'"
+				 " AND a.published_at <= $2 ORDER BY a.id LIMIT 1",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS

@@ -2286,7 +2286,7 @@ int mh_store_list_limit(const struct mh_article_query *q)
 enum mh_store_rc mh_store_plan(struct mh_store *s, enum mh_store_plan_of which, const struct mh_article_query *q,
 			       struct mh_buf *out)
 {
-	if ((unsigned)which > MH_STORE_PLAN_CHANGES_PRUNE || (which == MH_STORE_PLAN_ARTICLES && q == NULL) ||
+	if ((unsigned)which > MH_STORE_PLAN_SITEMAP_NEXT_ID || (which == MH_STORE_PLAN_ARTICLES && q == NULL) ||
 	    (q != NULL && check_query(q) != MH_OK))
 		return MH_INVALID;
 	static const int stmt_of[] = {
@@ -2297,6 +2297,8 @@ enum mh_store_rc mh_store_plan(struct mh_store *s, enum mh_store_plan_of which, 
 		[MH_STORE_PLAN_CHANGE_LAST] = MH_Q_CHANGE_LAST,
 		[MH_STORE_PLAN_CHANGES_SINCE] = MH_Q_CHANGES_SINCE,
 		[MH_STORE_PLAN_CHANGES_PRUNE] = MH_Q_CHANGES_PRUNE,
+		[MH_STORE_PLAN_SITEMAP_ARTICLES] = MH_Q_SITEMAP_ARTICLES,
+		[MH_STORE_PLAN_SITEMAP_NEXT_ID] = MH_Q_SITEMAP_NEXT_ID,
 	};
 	return s->ops->plan(s, stmt_of[which], q != NULL ? mh_store_query_flags(q) : 0, q, out);
 }
@@ -3253,4 +3255,42 @@ enum mh_store_rc mh_store_views_daily(struct mh_store *s, struct mh_arena *a, in
 	mh_store_arg_int(&args, article_id);
 	mh_store_arg_int(&args, since);
 	return collect(s, MH_Q_VIEWS_DAILY, &args, a, sizeof(struct mh_view_day), decode_view_day, (void **)out, n);
+}
+
+/* ---- sitemaps (issue 9, feeds) ---- */
+
+#define SITEMAP_MAX 50000 /* URLs a sitemap file may hold (sitemaps.org) */
+
+static void item_sitemap_article(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	row_article(r, a, out, false);
+}
+
+enum mh_store_rc mh_store_sitemap_articles(struct mh_store *s, struct mh_arena *a, int64_t after_id, int64_t upto_id,
+					   int limit, struct mh_article **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > SITEMAP_MAX || after_id < 0 || upto_id < after_id)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, after_id);
+	mh_store_arg_int(&args, upto_id);
+	mh_store_arg_int(&args, mh_time_now());
+	mh_store_arg_int(&args, limit);
+	enum mh_store_rc rc = collect(s, MH_Q_SITEMAP_ARTICLES, &args, a, sizeof(struct mh_article),
+				      item_sitemap_article, (void **)out, n);
+	if (rc == MH_OK)
+		report_withdrawn(*out, *n);
+	return rc;
+}
+
+enum mh_store_rc mh_store_sitemap_next_id(struct mh_store *s, int64_t after_id, int64_t *id)
+{
+	if (after_id < 0)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, after_id);
+	mh_store_arg_int(&args, mh_time_now());
+	return run_first(s, MH_Q_SITEMAP_NEXT_ID, &args, id, NULL, NULL, NULL);
 }

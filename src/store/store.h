@@ -627,6 +627,9 @@ enum mh_store_plan_of {
 	MH_STORE_PLAN_CHANGE_LAST,
 	MH_STORE_PLAN_CHANGES_SINCE,
 	MH_STORE_PLAN_CHANGES_PRUNE,
+	/* sitemaps (issue 9, feeds) */
+	MH_STORE_PLAN_SITEMAP_ARTICLES,
+	MH_STORE_PLAN_SITEMAP_NEXT_ID,
 };
 /* Appends to out the plan the backend chooses for that statement (q only for
  * MH_STORE_PLAN_ARTICLES, with its values bound), one step per line:
@@ -715,5 +718,17 @@ enum mh_store_rc mh_store_views_daily(struct mh_store *s, struct mh_arena *a, in
 /* The total shown for a published article: its starting views (the demo's,
  * an import's) plus every read counted. MH_NOT_FOUND unless published by now. */
 enum mh_store_rc mh_store_views_get(struct mh_store *s, int64_t article_id, int64_t *total);
+
+/* ---- sitemaps (issue 9, feeds) ----
+ * Pages of published articles by id, so that a page of a sitemap reads one
+ * range of the primary key, never the whole table (the plans are
+ * MH_STORE_PLAN_SITEMAP_*). */
+/* The published articles (published_at <= now) with after_id < id <=
+ * upto_id, by id, at most limit (1..50000), without body, authors or tags.
+ * Array in a. */
+enum mh_store_rc mh_store_sitemap_articles(struct mh_store *s, struct mh_arena *a, int64_t after_id, int64_t upto_id,
+					   int limit, struct mh_article **out, size_t *n);
+/* The smallest id of a published article above after_id; 0 when none. */
+enum mh_store_rc mh_store_sitemap_next_id(struct mh_store *s, int64_t after_id, int64_t *id);
 
 #endif
