@@ -224,11 +224,14 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 			   " ORDER BY n DESC, a.published_at DESC, a.id DESC LIMIT $2",
 	[MH_Q_VIEWS_DAILY] = "SELECT h.hour - h.hour % 86400 AS day, sum(h.views) FROM article_view_hours h"
 			     " WHERE h.article_id = $1 AND h.hour >= $2 GROUP BY day ORDER BY day",
-	/* sitemaps (issue 9, feeds) */
+	/* sitemaps (issue 9, feeds): the status and time tests are written as
+	 * expressions (no index matches them) so that the planner walks the
+	 * primary key's id range; through articles_stream it would read every
+	 * published article up to now and sort them */
 	[MH_Q_SITEMAP_ARTICLES] = "SELECT " ART_COLS ART_FROM " WHERE a.id > $1 AND a.id <= $2"
-				  " AND a.status = 'published' AND a.published_at <= $3 ORDER BY a.id LIMIT $4",
-	[MH_Q_SITEMAP_NEXT_ID] = "SELECT a.id FROM articles a WHERE a.id > $1 AND a.status = 'published'"
-				 " AND a.published_at <= $2 ORDER BY a.id LIMIT 1",
+				  " AND (a.status || '') = 'published' AND a.published_at + 0 <= $3 ORDER BY a.id LIMIT $4",
+	[MH_Q_SITEMAP_NEXT_ID] = "SELECT a.id FROM articles a WHERE a.id > $1 AND (a.status || '') = 'published'"
+				 " AND a.published_at + 0 <= $2 ORDER BY a.id LIMIT 1",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS
