@@ -575,6 +575,37 @@ def excerpt_and_pages_cases(site):
     srv.restart()
 
 
+def varnish_cases(site, varnish):
+    """Through Varnish in front of the nodes (contrib/varnish/masthead.vcl,
+    s-maxage 300: only a purge explains a fresh feed): a publish bans the
+    feeds of its section and not another section's."""
+    L = site.label
+    secs = [r[0] for r in site.query("SELECT slug FROM sections WHERE kind = 'plain' ORDER BY id")]
+    sec_a, sec_b = secs[0], secs[1]
+    author = feed_paths(site)["author"].rsplit("/", 1)[1]
+    with t.case(f"{L}through Varnish: a publish purges its section's feeds, not another section's"):
+        try:
+            varnish.start()
+        except Exception as e:  # noqa: BLE001
+            raise CaseFailed(f"Varnish cannot run here, so the case through it fails: {e}")
+        paths = [f"/section/{s}/{f}" for s in (sec_a, sec_b) for f in ("feed.xml", "atom.xml", "feed.json")]
+        for p in paths:
+            varnish.get(p)
+            r = varnish.get(p)
+            t.eq(r.status, 200, p)
+            t.eq(r.header("x-cache"), "HIT", f"{p} second fetch through Varnish")
+        headline = f"Feeds through Varnish {os.getpid()} {int(time.time())}"
+        slug = re.sub(r"[^a-z0-9]+", "-", headline.lower()).strip("-")
+        must(mh("article", "add", "--site", site.dir, article_file(site.files, slug, headline, sec_a, author)),
+             "article add")
+        for f in ("feed.xml", "atom.xml", "feed.json"):
+            harness.wait_for(lambda: True if slug in varnish.get(f"/section/{sec_a}/{f}").text() else "stale", 10,
+                             f"/section/{sec_a}/{f} through Varnish after the purge")
+            r = varnish.get(f"/section/{sec_b}/{f}")
+            t.eq(r.header("x-cache"), "HIT", f"/section/{sec_b}/{f} was purged by a publish in {sec_a}")
+            t.absent(r.text(), slug)
+
+
 # ------------------------------------------------------------------ SQLite
 
 try:
@@ -621,11 +652,21 @@ else:
         def pg_query(sql):
             out = harness.psql(sql, url)
             return [tuple(l.split("|")) for l in out.splitlines() if l]
+        vport = harness.free_port()
+        ini = os.path.join(d, "site.ini")
+        harness.ini_set(ini, "purge", "varnish", f"http://127.0.0.1:{vport}")
+        harness.ini_set(ini, "purge", "timeout", "2")
+        harness.ini_set(ini, "cache", "s_maxage", "300")
         a = harness.Server(BIN, d).start()
         b = harness.Server(BIN, d).start()
         pg = Site("[postgres] ", d, pg_query, [a, b])
         cases(pg)
         excerpt_and_pages_cases(pg)
+        varnish = harness.Varnish(vport, (str(a.port), str(b.port)))
+        try:
+            varnish_cases(pg, varnish)
+        finally:
+            varnish.stop()
         with t.case("[postgres] both nodes stop cleanly"):
             t.eq(a.stop(), 0)
             t.eq(b.stop(), 0)
