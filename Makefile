@@ -65,6 +65,7 @@ fuzz: deps $(BUILD_FUZZ)/build.ninja
 bench: release
 	@scripts/deps bench
 	@bench/run $(BUILD_REL)/masthead
+	@bench/feeds $(BUILD_REL)/masthead # feeds and sitemaps (issue 9)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_REL) $(BUILD_ASAN) $(BUILD_FUZZ)

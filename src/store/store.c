@@ -3261,9 +3261,17 @@ enum mh_store_rc mh_store_views_daily(struct mh_store *s, struct mh_arena *a, in
 
 #define SITEMAP_MAX 50000 /* URLs a sitemap file may hold (sitemaps.org) */
 
+/* Only what a sitemap shows: a page holds up to 50,000 of them. */
 static void item_sitemap_article(const struct mh_store_row *r, struct mh_arena *a, void *out)
 {
-	row_article(r, a, out, false);
+	struct mh_article *art = out;
+	art->id = r->i64(r->ctx, 0);
+	art->slug = r->str(r->ctx, a, 1);
+	art->published_at = r->i64(r->ctx, 2);
+	art->updated_at = r->i64(r->ctx, 3);
+	art->image_url = r->str(r->ctx, a, 4);
+	art->status = MH_ARTICLE_PUBLISHED;
+	art->headline = art->dek = art->lead_html = art->image_alt = art->via_name = art->via_url = "";
 }
 
 enum mh_store_rc mh_store_sitemap_articles(struct mh_store *s, struct mh_arena *a, int64_t after_id, int64_t upto_id,
@@ -3278,11 +3286,8 @@ enum mh_store_rc mh_store_sitemap_articles(struct mh_store *s, struct mh_arena *
 	mh_store_arg_int(&args, upto_id);
 	mh_store_arg_int(&args, mh_time_now());
 	mh_store_arg_int(&args, limit);
-	enum mh_store_rc rc = collect(s, MH_Q_SITEMAP_ARTICLES, &args, a, sizeof(struct mh_article),
-				      item_sitemap_article, (void **)out, n);
-	if (rc == MH_OK)
-		report_withdrawn(*out, *n);
-	return rc;
+	return collect(s, MH_Q_SITEMAP_ARTICLES, &args, a, sizeof(struct mh_article), item_sitemap_article,
+		       (void **)out, n);
 }
 
 enum mh_store_rc mh_store_sitemap_next_id(struct mh_store *s, int64_t after_id, int64_t *id)

@@ -724,8 +724,8 @@ enum mh_store_rc mh_store_views_get(struct mh_store *s, int64_t article_id, int6
  * range of the primary key, never the whole table (the plans are
  * MH_STORE_PLAN_SITEMAP_*). */
 /* The published articles (published_at <= now) with after_id < id <=
- * upto_id, by id, at most limit (1..50000), without body, authors or tags.
- * Array in a. */
+ * upto_id, by id, at most limit (1..50000): only id, slug, published_at,
+ * updated_at and image_url filled (the rest ""). Array in a. */
 enum mh_store_rc mh_store_sitemap_articles(struct mh_store *s, struct mh_arena *a, int64_t after_id, int64_t upto_id,
 					   int limit, struct mh_article **out, size_t *n);
 /* The smallest id of a published article above after_id; 0 when none. */

@@ -153,7 +153,7 @@ enum mh_store_stmt {
 	MH_Q_VIEWS_TOP,       /* since (hour), limit -> article_id, headline, slug, views; most first */
 	MH_Q_VIEWS_DAILY,     /* article_id, since (hour) -> day (unix seconds of 00:00 UTC), views; by day */
 	/* sitemaps (issue 9, feeds): keyset pages by id, through the primary key only */
-	MH_Q_SITEMAP_ARTICLES, /* after_id, upto_id, now, limit -> MH_STORE_ART_COLS of published ones, by id */
+	MH_Q_SITEMAP_ARTICLES, /* after_id, upto_id, now, limit -> id, slug, published_at, updated_at, image_url of published ones, by id */
 	MH_Q_SITEMAP_NEXT_ID,  /* after_id, now -> the id of the first published article after after_id */
 	MH_Q__COUNT
 };
