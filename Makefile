@@ -67,6 +67,7 @@ bench: release
 	@bench/run $(BUILD_REL)/masthead
 	@# issue 11: the WordPress import of 100,000 generated posts (time, peak memory)
 	@bench/wpimport $(BUILD_REL)/masthead
+	@bench/feeds $(BUILD_REL)/masthead # feeds and sitemaps (issue 9)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_REL) $(BUILD_ASAN) $(BUILD_FUZZ)

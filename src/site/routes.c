@@ -26,6 +26,25 @@
 static const struct mh_site_route routes[] = {
 	/* prefix          exact  methods access     csrf         page   cache  page handler             raw handler */
 	{ "/",             true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_page_home,    NULL },
+	/* feeds, sitemaps and robots.txt (feeds.c, issue 9): cached like the
+	 * lists they follow; the news sitemap changes with the clock, so it is
+	 * made each time. The starred rows come before the prefixes they share */
+	{ "/feed.xml",     true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_feed_site_rss, NULL },
+	{ "/atom.xml",     true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_feed_site_atom, NULL },
+	{ "/feed.json",    true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_feed_site_json, NULL },
+	{ "/section/*/feed.xml", true, G, ANYONE,    NO_CSRF,     false, true,  mh_site_feed_section_rss, NULL },
+	{ "/section/*/atom.xml", true, G, ANYONE,    NO_CSRF,     false, true,  mh_site_feed_section_atom, NULL },
+	{ "/section/*/feed.json", true, G, ANYONE,   NO_CSRF,     false, true,  mh_site_feed_section_json, NULL },
+	{ "/author/*/feed.xml", true, G,  ANYONE,    NO_CSRF,     false, true,  mh_site_feed_author_rss, NULL },
+	{ "/author/*/atom.xml", true, G,  ANYONE,    NO_CSRF,     false, true,  mh_site_feed_author_atom, NULL },
+	{ "/author/*/feed.json", true, G, ANYONE,    NO_CSRF,     false, true,  mh_site_feed_author_json, NULL },
+	{ "/tag/*/feed.xml", true, G,     ANYONE,    NO_CSRF,     false, true,  mh_site_feed_tag_rss, NULL },
+	{ "/tag/*/atom.xml", true, G,     ANYONE,    NO_CSRF,     false, true,  mh_site_feed_tag_atom, NULL },
+	{ "/tag/*/feed.json", true, G,    ANYONE,    NO_CSRF,     false, true,  mh_site_feed_tag_json, NULL },
+	{ "/sitemap.xml",  true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_sitemap_index, NULL },
+	{ "/sitemaps/news.xml", true, G,  ANYONE,    NO_CSRF,     false, false, mh_site_sitemap_news, NULL },
+	{ "/sitemaps/",    false, G,      ANYONE,    NO_CSRF,     false, true,  mh_site_sitemap_page, NULL },
+	{ "/robots.txt",   true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_robots,       NULL },
 	{ "/section/",     false, G,      ANYONE,    NO_CSRF,     true,  true,  mh_site_page_section, NULL },
 	{ "/author/",      false, G,      ANYONE,    NO_CSRF,     true,  true,  mh_site_page_author,  NULL },
 	{ "/tag/",         false, G,      ANYONE,    NO_CSRF,     true,  true,  mh_site_page_tag,     NULL },

@@ -63,6 +63,7 @@ struct mh_site {
 	struct mh_views *views;    /* not owned (serve starts and stops it) */
 	const struct mh_views_settings *views_settings;
 	struct mh_site_redirects *redirects; /* issue 9: the redirect rules (redirects.c) */
+	struct mh_feeds_settings feeds; /* [feeds], copied at start */
 };
 
 struct mh_site_redirects *mh_site_redirects_of(struct mh_site *s)
@@ -73,6 +74,11 @@ struct mh_site_redirects *mh_site_redirects_of(struct mh_site *s)
 const struct mh_media_settings *mh_site_media_settings(struct mh_site *s)
 {
 	return &s->media;
+}
+
+const struct mh_feeds_settings *mh_site_feeds_settings(struct mh_site *s)
+{
+	return &s->feeds;
 }
 
 struct mh_site_auth *mh_site_auth(struct mh_site *s)
@@ -189,6 +195,12 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 		s->media = *opt->media;
 	} else { /* [media]'s defaults, from its own table */
 		struct mh_settings_slot slot = { &mh_media_settings_table, &s->media };
+		mh_settings_defaults(&slot, 1);
+	}
+	if (opt->feeds != NULL) {
+		s->feeds = *opt->feeds;
+	} else { /* [feeds]' defaults, from its own table */
+		struct mh_settings_slot slot = { &mh_feeds_settings_table, &s->feeds };
 		mh_settings_defaults(&slot, 1);
 	}
 	s->views = opt->views;

@@ -48,6 +48,15 @@ struct mh_site_settings *mh_site_settings_layer(const struct mh_site_settings *f
 void mh_site_settings_layer_free(void *p);
 
 /* Pointers here are kept: what they point to must outlive the site. */
+/* [feeds] of site.ini (feeds.c): what the feeds and sitemaps hold. */
+enum mh_feeds_content { MH_FEEDS_FULL = 0, MH_FEEDS_EXCERPT };
+struct mh_feeds_settings {
+	int content;           /* enum mh_feeds_content */
+	int items;             /* articles in a feed */
+	int sitemap_page_size; /* article ids a sitemap page covers (URLs it holds, at most) */
+};
+extern const struct mh_settings_table mh_feeds_settings_table;
+
 struct mh_site_options {
 	const struct mh_site_settings *settings;
 	const struct mh_http_settings *server; /* metrics_allow */
@@ -61,6 +70,7 @@ struct mh_site_options {
 	bool dev;                     /* reload changed templates (forces one thread) */
 	struct mh_views *views;       /* counts reads (beacons); NULL = not counted */
 	const struct mh_views_settings *views_settings; /* [views]; NULL with views */
+	const struct mh_feeds_settings *feeds; /* [feeds] (feeds, sitemaps); NULL = its defaults */
 };
 
 struct mh_media_settings;
@@ -318,6 +328,29 @@ bool mh_site_tls(struct mh_site *s);
 void mh_site_views_beacon(struct mh_site_req *r, struct mh_str arg);
 struct mh_views *mh_site_views(struct mh_site *s); /* NULL: not counting */
 const struct mh_views_settings *mh_site_views_settings(struct mh_site *s);
+
+/* feeds.c: RSS 2.0, Atom 1.0 and JSON Feed 1.1 of the site and of each
+ * section, author and tag (arg: its slug), cached under the keys of the list
+ * they follow (issue 9) */
+enum mh_store_rc mh_site_feed_site_rss(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_feed_site_atom(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_feed_site_json(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_feed_section_rss(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_feed_section_atom(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_feed_section_json(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_feed_author_rss(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_feed_author_atom(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_feed_author_json(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_feed_tag_rss(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_feed_tag_atom(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_feed_tag_json(struct mh_site_req *r, struct mh_str arg);
+/* feeds.c too: /sitemap.xml (the index), /sitemaps/NAME.xml (its pages:
+ * articles-N, pages, news) and /robots.txt */
+enum mh_store_rc mh_site_sitemap_index(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_sitemap_page(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_sitemap_news(struct mh_site_req *r, struct mh_str arg);
+enum mh_store_rc mh_site_robots(struct mh_site_req *r, struct mh_str arg);
+const struct mh_feeds_settings *mh_site_feeds_settings(struct mh_site *s);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

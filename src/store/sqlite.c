@@ -241,6 +241,15 @@ static const char *const stmt_sql[ST__COUNT] = {
 			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (source, kind, wp_id)"
 			     " DO UPDATE SET target_id = excluded.target_id, state = excluded.state,"
 			     " detail = excluded.detail, updated_at = excluded.updated_at",
+	/* sitemaps (issue 9, feeds): the status and time tests are written as
+	 * expressions (no index matches them) so that the planner walks the
+	 * primary key's id range; through articles_stream it would read every
+	 * published article up to now and sort them */
+	[MH_Q_SITEMAP_ARTICLES] = "SELECT a.id, a.slug, a.published_at, a.updated_at, a.image_url FROM articles a"
+				  " WHERE a.id > ?1 AND a.id <= ?2"
+				  " AND (a.status || '') = 'published' AND a.published_at + 0 <= ?3 ORDER BY a.id LIMIT ?4",
+	[MH_Q_SITEMAP_NEXT_ID] = "SELECT a.id FROM articles a WHERE a.id > ?1 AND (a.status || '') = 'published'"
+				 " AND a.published_at + 0 <= ?2 ORDER BY a.id LIMIT 1",
 };
 
 struct sq {

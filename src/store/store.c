@@ -2293,7 +2293,7 @@ int mh_store_list_limit(const struct mh_article_query *q)
 enum mh_store_rc mh_store_plan(struct mh_store *s, enum mh_store_plan_of which, const struct mh_article_query *q,
 			       struct mh_buf *out)
 {
-	if ((unsigned)which > MH_STORE_PLAN_CHANGES_PRUNE || (which == MH_STORE_PLAN_ARTICLES && q == NULL) ||
+	if ((unsigned)which > MH_STORE_PLAN_SITEMAP_NEXT_ID || (which == MH_STORE_PLAN_ARTICLES && q == NULL) ||
 	    (q != NULL && check_query(q) != MH_OK))
 		return MH_INVALID;
 	static const int stmt_of[] = {
@@ -2304,6 +2304,8 @@ enum mh_store_rc mh_store_plan(struct mh_store *s, enum mh_store_plan_of which, 
 		[MH_STORE_PLAN_CHANGE_LAST] = MH_Q_CHANGE_LAST,
 		[MH_STORE_PLAN_CHANGES_SINCE] = MH_Q_CHANGES_SINCE,
 		[MH_STORE_PLAN_CHANGES_PRUNE] = MH_Q_CHANGES_PRUNE,
+		[MH_STORE_PLAN_SITEMAP_ARTICLES] = MH_Q_SITEMAP_ARTICLES,
+		[MH_STORE_PLAN_SITEMAP_NEXT_ID] = MH_Q_SITEMAP_NEXT_ID,
 	};
 	return s->ops->plan(s, stmt_of[which], q != NULL ? mh_store_query_flags(q) : 0, q, out);
 }
@@ -3413,4 +3415,47 @@ enum mh_store_rc mh_store_wp_item_put(struct mh_store *s, const char *source, co
 	mh_store_arg_text(&a, item->detail);
 	mh_store_arg_int(&a, mh_time_now());
 	return run(s, MH_Q_WP_ITEM_PUT, &a, NULL, NULL, NULL, NULL, NULL);
+}
+
+/* ---- sitemaps (issue 9, feeds) ---- */
+
+#define SITEMAP_MAX 50000 /* URLs a sitemap file may hold (sitemaps.org) */
+
+/* Only what a sitemap shows: a page holds up to 50,000 of them. */
+static void item_sitemap_article(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_article *art = out;
+	art->id = r->i64(r->ctx, 0);
+	art->slug = r->str(r->ctx, a, 1);
+	art->published_at = r->i64(r->ctx, 2);
+	art->updated_at = r->i64(r->ctx, 3);
+	art->image_url = r->str(r->ctx, a, 4);
+	art->status = MH_ARTICLE_PUBLISHED;
+	art->headline = art->dek = art->lead_html = art->image_alt = art->via_name = art->via_url = "";
+}
+
+enum mh_store_rc mh_store_sitemap_articles(struct mh_store *s, struct mh_arena *a, int64_t after_id, int64_t upto_id,
+					   int limit, struct mh_article **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > SITEMAP_MAX || after_id < 0 || upto_id < after_id)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, after_id);
+	mh_store_arg_int(&args, upto_id);
+	mh_store_arg_int(&args, mh_time_now());
+	mh_store_arg_int(&args, limit);
+	return collect(s, MH_Q_SITEMAP_ARTICLES, &args, a, sizeof(struct mh_article), item_sitemap_article,
+		       (void **)out, n);
+}
+
+enum mh_store_rc mh_store_sitemap_next_id(struct mh_store *s, int64_t after_id, int64_t *id)
+{
+	if (after_id < 0)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, after_id);
+	mh_store_arg_int(&args, mh_time_now());
+	return run_first(s, MH_Q_SITEMAP_NEXT_ID, &args, id, NULL, NULL, NULL);
 }

@@ -631,6 +631,9 @@ enum mh_store_plan_of {
 	MH_STORE_PLAN_CHANGE_LAST,
 	MH_STORE_PLAN_CHANGES_SINCE,
 	MH_STORE_PLAN_CHANGES_PRUNE,
+	/* sitemaps (issue 9, feeds) */
+	MH_STORE_PLAN_SITEMAP_ARTICLES,
+	MH_STORE_PLAN_SITEMAP_NEXT_ID,
 };
 /* Appends to out the plan the backend chooses for that statement (q only for
  * MH_STORE_PLAN_ARTICLES, with its values bound), one step per line:
@@ -759,5 +762,16 @@ enum mh_store_rc mh_store_wp_item_get(struct mh_store *s, struct mh_arena *a, co
 				      int64_t wp_id, struct mh_wp_item *out);
 enum mh_store_rc mh_store_wp_item_put(struct mh_store *s, const char *source, const char *kind, int64_t wp_id,
 				      const struct mh_wp_item *item);
+/* ---- sitemaps (issue 9, feeds) ----
+ * Pages of published articles by id, so that a page of a sitemap reads one
+ * range of the primary key, never the whole table (the plans are
+ * MH_STORE_PLAN_SITEMAP_*). */
+/* The published articles (published_at <= now) with after_id < id <=
+ * upto_id, by id, at most limit (1..50000): only id, slug, published_at,
+ * updated_at and image_url filled (the rest ""). Array in a. */
+enum mh_store_rc mh_store_sitemap_articles(struct mh_store *s, struct mh_arena *a, int64_t after_id, int64_t upto_id,
+					   int limit, struct mh_article **out, size_t *n);
+/* The smallest id of a published article above after_id; 0 when none. */
+enum mh_store_rc mh_store_sitemap_next_id(struct mh_store *s, int64_t after_id, int64_t *id);
 
 #endif

@@ -160,6 +160,9 @@ enum mh_store_stmt {
 	MH_Q_REDIRECTS,       /* -> from_path, to_url, status, prefix, created_at; by from_path */
 	MH_Q_WP_ITEM_GET,     /* source, kind, wp_id -> target_id, state, detail */
 	MH_Q_WP_ITEM_PUT,     /* source, kind, wp_id, target_id, state, detail, now: inserted or replaced */
+	/* sitemaps (issue 9, feeds): keyset pages by id, through the primary key only */
+	MH_Q_SITEMAP_ARTICLES, /* after_id, upto_id, now, limit -> id, slug, published_at, updated_at, image_url of published ones, by id */
+	MH_Q_SITEMAP_NEXT_ID,  /* after_id, now -> the id of the first published article after after_id */
 	MH_Q__COUNT
 };
 

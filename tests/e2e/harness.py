@@ -745,3 +745,74 @@ def public_page(srv, path, want):
             return r
         time.sleep(0.1)
     raise CaseFailed(f"{path} never showed {want!r}: {r.status} {r.text()[:300]!r}")
+
+
+# ---------------------------------------------------------------- Varnish
+# (moved here from test_cluster.py for test_feeds.py: one copy)
+
+VCL = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                   "contrib", "varnish", "masthead.vcl")
+VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
+
+
+class Varnish:
+    """varnishd -F with the shipped VCL, its backends pointed at the nodes."""
+
+    def __init__(self, port, backend_ports):
+        self.port = port
+        self.dir = tempdir("mh-varnish-")
+        # varnishd runs its worker and compiler as unprivileged users
+        # (vcache, varnish) when started as root: they must reach the files
+        os.chmod(self.dir, 0o755)
+        with open(VCL, encoding="utf-8") as f:
+            vcl = f.read()
+        for old, new in zip(("8081", "8082"), backend_ports):
+            vcl, n = re.subn(rf'\.port = "{old}";', f'.port = "{new}";', vcl)
+            if n != 1:
+                raise RuntimeError(f"{VCL}: no backend with .port = \"{old}\" to point at the test's nodes")
+        self.vcl = os.path.join(self.dir, "masthead.vcl")
+        with open(self.vcl, "w", encoding="utf-8") as f:
+            f.write(vcl)
+        os.chmod(self.vcl, 0o644)
+        self.proc = None
+        self.out = []
+
+    def start(self, timeout=30):
+        if not os.access(VARNISHD, os.X_OK):
+            raise RuntimeError(f"no varnishd at {VARNISHD} (Debian package varnish; scripts/deps installs it)")
+        self.proc = subprocess.Popen(
+            [VARNISHD, "-F", "-a", f"127.0.0.1:{self.port}", "-f", self.vcl, "-n", os.path.join(self.dir, "work"),
+             "-s", "malloc,64m", "-T", "none", "-p", "ban_lurker_sleep=0.1"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        threading.Thread(target=_drain, args=(self.proc.stdout, self.out), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                raise RuntimeError(f"varnishd exited {self.proc.returncode} at start: {self.log()[-3000:]}")
+            try:
+                r = self.get("/")
+                last = r.status
+                if r.status == 200:
+                    return self
+            except OSError as e:
+                last = e
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"varnishd did not serve / within {timeout}s (last: {last}): {self.log()[-3000:]}")
+
+    def log(self):
+        return b"".join(self.out).decode("utf-8", "replace")
+
+    def get(self, path, headers=None):
+        return request(self.port, "GET", path, headers)
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

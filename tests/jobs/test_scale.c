@@ -446,3 +446,53 @@ Test(scale, newsroom_filter_pages_equal_the_matching_articles)
 	cr_assert_eq(mh_store_articles(st, ar, &q, &arts, &n), MH_OK);
 	cr_assert_eq(n, 0, "'%%' matched anything");
 }
+
+/* Issue 9's sitemaps: a page of the articles sitemap, and the index's step
+ * to the next page, each read one range of the primary key (no page of a
+ * sitemap reads the whole table, however long the archive). */
+Test(scale, a_sitemap_page_reads_one_range_of_the_primary_key)
+{
+	seed();
+	static const struct {
+		const char *what;
+		enum mh_store_plan_of which;
+	} plans[] = {
+		{ "sitemap: a page of articles", MH_STORE_PLAN_SITEMAP_ARTICLES },
+		{ "sitemap: the next page's first id", MH_STORE_PLAN_SITEMAP_NEXT_ID },
+	};
+	for (size_t i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
+		check_plan(plans[i].what, plans[i].which, NULL, "articles", NULL);
+		struct mh_buf plan = MH_BUF_INIT;
+		cr_assert_eq(mh_store_plan(st, plans[i].which, NULL, &plan), MH_OK);
+		const char *p = mh_buf_cstr(&plan);
+		/* SQLite: "SEARCH a USING INTEGER PRIMARY KEY (rowid>? ...)";
+		 * PostgreSQL: an index scan of articles_pkey with an Index Cond */
+		cr_assert(strstr(p, on_pg ? "articles_pkey" : "INTEGER PRIMARY KEY (rowid>?") != NULL,
+			  "%s: not a range of the primary key:\n%s", plans[i].what, p);
+		mh_buf_free(&plan);
+	}
+	/* and what it reads: the published ones of the range, by id */
+	struct mh_arena *a = mh_arena_new();
+	struct mh_article *arts = NULL;
+	size_t n = 0;
+	cr_assert_eq(mh_store_sitemap_articles(st, a, 0, 1000000, 50000, &arts, &n), MH_OK);
+	cr_assert(n > 0);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(arts[i].status, MH_ARTICLE_PUBLISHED);
+		cr_assert(arts[i].published_at <= mh_time_now());
+		cr_assert(i == 0 || arts[i - 1].id < arts[i].id, "not by id");
+	}
+	int64_t first = 0;
+	cr_assert_eq(mh_store_sitemap_next_id(st, 0, &first), MH_OK);
+	cr_assert_eq(first, arts[0].id);
+	int64_t next = 0;
+	cr_assert_eq(mh_store_sitemap_next_id(st, arts[n - 1].id, &next), MH_OK);
+	cr_assert_eq(next, 0, "a published article after the last one read: %lld", (long long)next);
+	size_t m = 0;
+	struct mh_article *part = NULL;
+	cr_assert_eq(mh_store_sitemap_articles(st, a, arts[0].id, arts[n - 1].id, 50000, &part, &m), MH_OK);
+	cr_assert_eq(m, n - 1, "the range (after, upto] read %zu of %zu", m, n - 1);
+	cr_assert_eq(mh_store_sitemap_articles(st, a, 0, 10, 50001, &part, &m), MH_INVALID);
+	cr_assert_eq(mh_store_sitemap_articles(st, a, 10, 5, 10, &part, &m), MH_INVALID);
+	mh_arena_free(a);
+}
