@@ -278,7 +278,11 @@ Test(site, a_settings_change_in_the_log_reloads_them_and_drops_every_page)
 	cr_assert_eq(mh_site_watch_poll(w), 1);
 	cr_assert_str_eq(mh_site_config(site)->title, "Renamed");
 	cr_assert_str_eq(mh_site_config(site)->social_links, "A=https://a.example");
-	cr_assert_str_eq(mh_site_config(site)->timezone, "UTC", "the running zone stays until a restart");
+	cr_assert_str_eq(mh_site_config(site)->timezone, "Europe/Berlin", "the zone is switched at once");
+	struct mh_buf when = MH_BUF_INIT;
+	mh_time_format(&when, 1800000000, "%H:%M"); /* 2027-01-15 08:00 UTC */
+	cr_assert_str_eq(mh_buf_cstr(&when), "09:00", "dates are shown in it");
+	mh_buf_free(&when);
 	cr_assert_str_eq(mh_site_config(site)->base_url, cfg.site.base_url, "site.ini's own keys stay");
 	cr_assert_not(cached(c, "/"));
 	cr_assert_not(cached(c, "/section/video"));
