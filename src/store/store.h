@@ -627,6 +627,7 @@ enum mh_store_plan_of {
 	MH_STORE_PLAN_CHANGE_LAST,
 	MH_STORE_PLAN_CHANGES_SINCE,
 	MH_STORE_PLAN_CHANGES_PRUNE,
+	MH_STORE_PLAN_TRENDING, /* mh_store_trending (issue 8's Trending, every minute on every node) */
 };
 /* Appends to out the plan the backend chooses for that statement (q only for
  * MH_STORE_PLAN_ARTICLES, with its values bound), one step per line:
@@ -715,5 +716,27 @@ enum mh_store_rc mh_store_views_daily(struct mh_store *s, struct mh_arena *a, in
 /* The total shown for a published article: its starting views (the demo's,
  * an import's) plus every read counted. MH_NOT_FOUND unless published by now. */
 enum mh_store_rc mh_store_views_get(struct mh_store *s, int64_t article_id, int64_t *total);
+
+/* ---- Trending (issue 8): the most-read published articles now ----
+ * Each published (by now) article read in the last window_hours hours (the
+ * hour bucket now falls in and the window_hours - 1 before it): views, its
+ * reads in that window; score, the same reads each weighed by
+ * 0.5^(age / half_life_hours), age the bucket's whole hours before now's,
+ * in millionths of a read (an integer, so both backends order alike). At
+ * most per_section rows per section, ordered by score, then the newer
+ * published_at, then the higher id. Every section's best are there, so the
+ * site's own best per_section are the first per_section rows. Arrays and
+ * strings in a. window_hours 1..168, half_life_hours 1..168, per_section
+ * 1..100; else MH_INVALID. */
+struct mh_trending_row {
+	int64_t article_id;
+	const char *slug, *headline;
+	int64_t published_at;
+	int64_t section_id;
+	int64_t views;
+	int64_t score;
+};
+enum mh_store_rc mh_store_trending(struct mh_store *s, struct mh_arena *a, int64_t now, int window_hours,
+				   int half_life_hours, size_t per_section, struct mh_trending_row **out, size_t *n);
 
 #endif

@@ -152,6 +152,10 @@ enum mh_store_stmt {
 	MH_Q_VIEWS_GET,       /* article_id, now -> the demo's views + counted, if published by now */
 	MH_Q_VIEWS_TOP,       /* since (hour), limit -> article_id, headline, slug, views; most first */
 	MH_Q_VIEWS_DAILY,     /* article_id, since (hour) -> day (unix seconds of 00:00 UTC), views; by day */
+	/* issue 8's Trending (no migration: article_view_hours_hour serves it):
+	 * now_hour, since_hour, half_life_hours, now, per_section ->
+	 * id, slug, headline, published_at, section_id, views, score (micro-views) */
+	MH_Q_TRENDING,
 	MH_Q__COUNT
 };
 
