@@ -61,6 +61,10 @@ struct mh_site_options {
 	bool dev;                     /* reload changed templates (forces one thread) */
 	struct mh_views *views;       /* counts reads (beacons); NULL = not counted */
 	const struct mh_views_settings *views_settings; /* [views]; NULL with views */
+	/* Trending: the lists this node recomputes (NULL = none shown); the
+	 * site listens to it to drop /trending when they change */
+	struct mh_trending *trending;
+	const struct mh_trending_settings *trending_settings; /* [trending]; NULL with trending */
 };
 
 struct mh_media_settings;
@@ -308,6 +312,14 @@ bool mh_site_tls(struct mh_site *s);
 void mh_site_views_beacon(struct mh_site_req *r, struct mh_str arg);
 struct mh_views *mh_site_views(struct mh_site *s); /* NULL: not counting */
 const struct mh_views_settings *mh_site_views_settings(struct mh_site *s);
+
+/* trending.c: Trending in the sidebar, after articles, on section fronts,
+ * /trending and /trending.json (issue 8) */
+void mh_site_trending_slots(struct mh_site_req *r, const struct mh_section *current);
+enum mh_store_rc mh_site_page_trending(struct mh_site_req *r, struct mh_str arg);
+void mh_site_trending_json(struct mh_site_req *r, struct mh_str arg);
+struct mh_trending *mh_site_trending(struct mh_site *s); /* NULL: not shown */
+const struct mh_trending_settings *mh_site_trending_settings(struct mh_site *s);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);
