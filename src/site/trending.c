@@ -87,7 +87,10 @@ void mh_site_trending_slots(struct mh_site_req *r, const struct mh_section *curr
 	if (slots == NULL || s == NULL)
 		return;
 	mh_val_set(r->a, slots, "trending", items_val(r, s->top, s->n_top, SHOWN));
-	mh_val_set_bool(r->a, slots, "has_trending", s->n_top > 0);
+	/* the box is there (hidden while empty) whenever this node computes
+	 * Trending, so that trending.js can fill it on a page cached before
+	 * the first reads */
+	mh_val_set_bool(r->a, slots, "has_trending", true);
 	const struct mh_trending_section *sec = current != NULL ? mh_trending_section_by_id(s, current->id) : NULL;
 	if (sec != NULL && sec->n > 0) {
 		struct mh_val *m = mh_val_map(r->a);
