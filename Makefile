@@ -68,6 +68,7 @@ bench: release
 	@# issue 11: the WordPress import of 100,000 generated posts (time, peak memory)
 	@bench/wpimport $(BUILD_REL)/masthead
 	@bench/feeds $(BUILD_REL)/masthead # feeds and sitemaps (issue 9)
+	@bench/views $(BUILD_REL)/masthead
 
 clean:
 	rm -rf $(BUILD) $(BUILD_REL) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -12,6 +12,7 @@
 #ifndef MH_AUDIENCE_H
 #define MH_AUDIENCE_H
 
+#include "store/store.h"
 #include "util/util.h"
 
 /* [views] in site.ini (settings.c); every field is a row there. */
@@ -72,5 +73,77 @@ int64_t mh_views_flush(struct mh_views *v);
 /* Whether a user agent is a known bot or crawler (bots.txt, one compiled
  * regular expression), or empty. Pure and thread-safe; fuzzed. */
 bool mh_views_is_bot(struct mh_str user_agent);
+
+/* ---- Trending (trending.c): the most-read published articles now ----
+ * One thread per node recomputes the lists from the store every [trending]
+ * interval (the shared article_view_hours table, so every node computes the
+ * same lists) and swaps the result in whole. Readers take a held snapshot
+ * (a mutex held for a pointer copy and a count, never during a query) and
+ * release it; a snapshot and everything in it is immutable and lives until
+ * its last release. */
+
+/* [trending] in site.ini (trending.c); every field is a row there. */
+struct mh_trending_settings {
+	int interval_s;      /* seconds between recomputations, 1..60 */
+	int half_life_hours; /* a read this many hours old weighs half */
+	int window_hours;    /* reads older than this do not count, 1..48 */
+};
+extern const struct mh_settings_table mh_trending_settings_table;
+
+/* The most a list holds (the site's own and each section's). */
+#define MH_TRENDING_MAX 10
+
+struct mh_trending_item {
+	int64_t article_id;
+	const char *slug, *headline;
+	int64_t published_at;
+	int64_t section_id;
+	int64_t views; /* reads in the window */
+	int64_t score; /* decayed reads, in millionths */
+	int rank;      /* 1.. in its list */
+};
+/* A section's own list ("Most read in SECTION"); every section is here,
+ * those without reads with n == 0. */
+struct mh_trending_section {
+	int64_t section_id;
+	const char *slug, *name;
+	const struct mh_trending_item *items;
+	size_t n;
+};
+struct mh_trending_snapshot {
+	int64_t computed_at;   /* unix seconds; 0: never computed (empty lists) */
+	uint64_t version;      /* goes up each time the lists change */
+	const struct mh_trending_item *top; /* the site's list */
+	size_t n_top;
+	const struct mh_trending_section *sections;
+	size_t n_sections;
+};
+
+struct mh_trending;
+/* Opens its own connection to the database (url, site_dir as for
+ * mh_store_open), computes the lists once and starts the thread that
+ * recomputes them. NULL with a sentence in err when the database cannot be
+ * opened. */
+struct mh_trending *mh_trending_start(const struct mh_trending_settings *set, const char *url,
+				      const char *site_dir, struct mh_buf *err);
+/* Stops the thread and frees t (snapshots still held stay valid until
+ * released). NULL is fine. */
+void mh_trending_stop(struct mh_trending *t);
+/* Called from the recomputing thread each time the lists change (not on a
+ * recomputation that finds them the same); set before anything else
+ * reads t, or NULL to stop. */
+void mh_trending_listen(struct mh_trending *t, void (*changed)(void *ctx), void *ctx);
+/* The lists as last computed, held: release with mh_trending_release.
+ * Never NULL (an empty snapshot before the first computation). */
+const struct mh_trending_snapshot *mh_trending_get(struct mh_trending *t);
+void mh_trending_release(const struct mh_trending_snapshot *snap);
+/* Recomputes now (what the thread does each interval): MH_OK with
+ * *changed whether the lists differ from the last ones. For tests and the
+ * first computation. */
+enum mh_store_rc mh_trending_recompute(struct mh_trending *t, bool *changed);
+/* The section's list in snap by slug, or NULL when no such section. */
+const struct mh_trending_section *mh_trending_section_by_slug(const struct mh_trending_snapshot *snap,
+							      struct mh_str slug);
+const struct mh_trending_section *mh_trending_section_by_id(const struct mh_trending_snapshot *snap, int64_t id);
 
 #endif

@@ -210,6 +210,7 @@ int mh_cli_serve(int argc, char **argv)
 	struct mh_site_watch *watch = NULL;
 	struct mh_jobs *jobs = NULL;
 	struct mh_views *views = NULL;
+	struct mh_trending *trending = NULL;
 	struct reloader rl = { .dir = dir, .running = &cfg };
 	bool rl_started = false;
 	mh_log_set_format((enum mh_log_format)cfg.server.log_format);
@@ -235,6 +236,12 @@ int mh_cli_serve(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Trending: this node's lists, recomputed every [trending] interval */
+	trending = mh_trending_start(&cfg.trending, cfg.store.url, cfg.dir, &err);
+	if (trending == NULL) {
+		fprintf(stderr, "masthead serve: %s\n", mh_buf_cstr(&err));
+		goto out;
+	}
 	struct mh_site_options so = {
 		.settings = &cfg.site,
 		.server = &cfg.server,
@@ -249,6 +256,8 @@ int mh_cli_serve(int argc, char **argv)
 		.views = views,
 		.views_settings = &cfg.views,
 		.feeds = &cfg.feeds,
+		.trending = trending,
+		.trending_settings = &cfg.trending,
 	};
 	/* the engine refuses a body over max_body before any handler sees it,
 	 * with a bare 413 that cannot name the media limit */
@@ -326,6 +335,8 @@ out:
 		mh_http_free(srv);
 	/* after the workers have stopped: the last flush holds every read */
 	mh_views_stop(views);
+	/* before the site it tells of changes */
+	mh_trending_stop(trending);
 	mh_site_free(site);
 	mh_store_close(store);
 	mh_config_free(&cfg);

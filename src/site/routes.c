@@ -57,6 +57,10 @@ static const struct mh_site_route routes[] = {
 	 * session, changes nothing a person owns, and a forged one is held
 	 * off by the reader dedupe, the bot list and the rate limit instead */
 	{ "/views/",       false, G | P,  ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_views_beacon },
+	/* Trending (trending.c): the page (dropped when this node's lists
+	 * change) and its JSON (kept <= 60 s by browsers and caches) */
+	{ "/trending",     true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_page_trending, NULL },
+	{ "/trending.json", true, G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_trending_json },
 	/* for operators (ops.c): never cached */
 	{ "/healthz",      true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_healthz },
 	{ "/readyz",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_readyz },

@@ -64,6 +64,8 @@ struct mh_site {
 	const struct mh_views_settings *views_settings;
 	struct mh_site_redirects *redirects; /* issue 9: the redirect rules (redirects.c) */
 	struct mh_feeds_settings feeds; /* [feeds], copied at start */
+	struct mh_trending *trending; /* not owned (serve starts and stops it) */
+	const struct mh_trending_settings *trending_settings;
 };
 
 struct mh_site_redirects *mh_site_redirects_of(struct mh_site *s)
@@ -102,6 +104,23 @@ struct mh_views *mh_site_views(struct mh_site *s)
 const struct mh_views_settings *mh_site_views_settings(struct mh_site *s)
 {
 	return s->views_settings;
+}
+
+struct mh_trending *mh_site_trending(struct mh_site *s)
+{
+	return s->trending;
+}
+
+const struct mh_trending_settings *mh_site_trending_settings(struct mh_site *s)
+{
+	return s->trending_settings;
+}
+
+/* Trending's lists changed on this node: only /trending shows them as
+ * they are (every other page refreshes its copy from /trending.json). */
+static void trending_changed(void *ctx)
+{
+	mh_site_invalidate(ctx, MH_STR("trending"));
 }
 
 struct mh_site_metrics *mh_site_metrics(struct mh_site *s)
@@ -205,6 +224,8 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 	}
 	s->views = opt->views;
 	s->views_settings = opt->views_settings;
+	s->trending = opt->trending;
+	s->trending_settings = opt->trending_settings;
 	struct mh_buf b = MH_BUF_INIT;
 	mh_buf_printf(&b, "%s/default", opt->themes_dir);
 	s->default_theme_dir = strdup(mh_buf_cstr(&b));
@@ -234,6 +255,8 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 	pthread_mutex_init(&s->reload_mu, NULL);
 	s->metrics = mh_site_metrics_new(s->threads);
 	s->redirects = mh_site_redirects_new();
+	if (s->trending != NULL)
+		mh_trending_listen(s->trending, trending_changed, s);
 	s->stores = calloc((size_t)s->threads, sizeof(*s->stores));
 	s->reopen_at_us = calloc((size_t)s->threads, sizeof(*s->reopen_at_us));
 	s->reopen_backoff_ms = calloc((size_t)s->threads, sizeof(*s->reopen_backoff_ms));

@@ -71,6 +71,10 @@ struct mh_site_options {
 	struct mh_views *views;       /* counts reads (beacons); NULL = not counted */
 	const struct mh_views_settings *views_settings; /* [views]; NULL with views */
 	const struct mh_feeds_settings *feeds; /* [feeds] (feeds, sitemaps); NULL = its defaults */
+	/* Trending: the lists this node recomputes (NULL = none shown); the
+	 * site listens to it to drop /trending when they change */
+	struct mh_trending *trending;
+	const struct mh_trending_settings *trending_settings; /* [trending]; NULL with trending */
 };
 
 struct mh_media_settings;
@@ -351,6 +355,13 @@ enum mh_store_rc mh_site_sitemap_page(struct mh_site_req *r, struct mh_str arg);
 enum mh_store_rc mh_site_sitemap_news(struct mh_site_req *r, struct mh_str arg);
 enum mh_store_rc mh_site_robots(struct mh_site_req *r, struct mh_str arg);
 const struct mh_feeds_settings *mh_site_feeds_settings(struct mh_site *s);
+/* trending.c: Trending in the sidebar, after articles, on section fronts,
+ * /trending and /trending.json (issue 8) */
+void mh_site_trending_slots(struct mh_site_req *r, const struct mh_section *current);
+enum mh_store_rc mh_site_page_trending(struct mh_site_req *r, struct mh_str arg);
+void mh_site_trending_json(struct mh_site_req *r, struct mh_str arg);
+struct mh_trending *mh_site_trending(struct mh_site *s); /* NULL: not shown */
+const struct mh_trending_settings *mh_site_trending_settings(struct mh_site *s);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

@@ -250,6 +250,17 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 				  " AND (a.status || '') = 'published' AND a.published_at + 0 <= $3 ORDER BY a.id LIMIT $4",
 	[MH_Q_SITEMAP_NEXT_ID] = "SELECT a.id FROM articles a WHERE a.id > $1 AND (a.status || '') = 'published'"
 				 " AND a.published_at + 0 <= $2 ORDER BY a.id LIMIT 1",
+	[MH_Q_TRENDING] = "SELECT id, slug, headline, published_at, section_id, views, score FROM ("
+			  " SELECT a.id, a.slug, a.headline, a.published_at, a.section_id, t.views, t.score,"
+			  " row_number() OVER (PARTITION BY a.section_id"
+			  " ORDER BY t.score DESC, a.published_at DESC, a.id DESC) AS rn"
+			  " FROM (SELECT h.article_id, sum(h.views)::bigint AS views,"
+			  " round(sum(h.views * power(0.5::float8, ($1::bigint - h.hour)::float8 / (3600.0::float8 * $3::float8)))"
+			  " * 1000000)::bigint AS score"
+			  " FROM article_view_hours h WHERE h.hour >= $2 AND h.hour <= $1 GROUP BY h.article_id) t"
+			  " JOIN articles a ON a.id = t.article_id"
+			  " WHERE a.status = 'published' AND a.published_at <= $4) r"
+			  " WHERE rn <= $5 ORDER BY score DESC, published_at DESC, id DESC",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS

@@ -2293,7 +2293,7 @@ int mh_store_list_limit(const struct mh_article_query *q)
 enum mh_store_rc mh_store_plan(struct mh_store *s, enum mh_store_plan_of which, const struct mh_article_query *q,
 			       struct mh_buf *out)
 {
-	if ((unsigned)which > MH_STORE_PLAN_SITEMAP_NEXT_ID || (which == MH_STORE_PLAN_ARTICLES && q == NULL) ||
+	if ((unsigned)which > MH_STORE_PLAN_LAST || (which == MH_STORE_PLAN_ARTICLES && q == NULL) ||
 	    (q != NULL && check_query(q) != MH_OK))
 		return MH_INVALID;
 	static const int stmt_of[] = {
@@ -2306,6 +2306,7 @@ enum mh_store_rc mh_store_plan(struct mh_store *s, enum mh_store_plan_of which, 
 		[MH_STORE_PLAN_CHANGES_PRUNE] = MH_Q_CHANGES_PRUNE,
 		[MH_STORE_PLAN_SITEMAP_ARTICLES] = MH_Q_SITEMAP_ARTICLES,
 		[MH_STORE_PLAN_SITEMAP_NEXT_ID] = MH_Q_SITEMAP_NEXT_ID,
+		[MH_STORE_PLAN_TRENDING] = MH_Q_TRENDING,
 	};
 	return s->ops->plan(s, stmt_of[which], q != NULL ? mh_store_query_flags(q) : 0, q, out);
 }
@@ -3458,4 +3459,36 @@ enum mh_store_rc mh_store_sitemap_next_id(struct mh_store *s, int64_t after_id, 
 	mh_store_arg_int(&args, after_id);
 	mh_store_arg_int(&args, mh_time_now());
 	return run_first(s, MH_Q_SITEMAP_NEXT_ID, &args, id, NULL, NULL, NULL);
+}
+
+/* ---- Trending (issue 8) ---- */
+
+static void decode_trending(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_trending_row *t = out;
+	t->article_id = r->i64(r->ctx, 0);
+	t->slug = r->str(r->ctx, a, 1);
+	t->headline = r->str(r->ctx, a, 2);
+	t->published_at = r->i64(r->ctx, 3);
+	t->section_id = r->i64(r->ctx, 4);
+	t->views = r->i64(r->ctx, 5);
+	t->score = r->i64(r->ctx, 6);
+}
+
+enum mh_store_rc mh_store_trending(struct mh_store *s, struct mh_arena *a, int64_t now, int window_hours,
+				   int half_life_hours, size_t per_section, struct mh_trending_row **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (window_hours < 1 || window_hours > 168 || half_life_hours < 1 || half_life_hours > 168 ||
+	    per_section == 0 || per_section > 100 || now < 0)
+		return MH_INVALID;
+	int64_t now_hour = now - now % 3600;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, now_hour);
+	mh_store_arg_int(&args, now_hour - (int64_t)(window_hours - 1) * 3600);
+	mh_store_arg_int(&args, half_life_hours);
+	mh_store_arg_int(&args, now);
+	mh_store_arg_int(&args, (int64_t)per_section);
+	return collect(s, MH_Q_TRENDING, &args, a, sizeof(struct mh_trending_row), decode_trending, (void **)out, n);
 }

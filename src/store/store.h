@@ -634,6 +634,9 @@ enum mh_store_plan_of {
 	/* sitemaps (issue 9, feeds) */
 	MH_STORE_PLAN_SITEMAP_ARTICLES,
 	MH_STORE_PLAN_SITEMAP_NEXT_ID,
+	MH_STORE_PLAN_TRENDING, /* mh_store_trending (issue 8's Trending, every minute on every node) */
+	/* new plans go above this line */
+	MH_STORE_PLAN_LAST = MH_STORE_PLAN_TRENDING,
 };
 /* Appends to out the plan the backend chooses for that statement (q only for
  * MH_STORE_PLAN_ARTICLES, with its values bound), one step per line:
@@ -773,5 +776,26 @@ enum mh_store_rc mh_store_sitemap_articles(struct mh_store *s, struct mh_arena *
 					   int limit, struct mh_article **out, size_t *n);
 /* The smallest id of a published article above after_id; 0 when none. */
 enum mh_store_rc mh_store_sitemap_next_id(struct mh_store *s, int64_t after_id, int64_t *id);
+/* ---- Trending (issue 8): the most-read published articles now ----
+ * Each published (by now) article read in the last window_hours hours (the
+ * hour bucket now falls in and the window_hours - 1 before it): views, its
+ * reads in that window; score, the same reads each weighed by
+ * 0.5^(age / half_life_hours), age the bucket's whole hours before now's,
+ * in millionths of a read (an integer, so both backends order alike). At
+ * most per_section rows per section, ordered by score, then the newer
+ * published_at, then the higher id. Every section's best are there, so the
+ * site's own best per_section are the first per_section rows. Arrays and
+ * strings in a. window_hours 1..168, half_life_hours 1..168, per_section
+ * 1..100; else MH_INVALID. */
+struct mh_trending_row {
+	int64_t article_id;
+	const char *slug, *headline;
+	int64_t published_at;
+	int64_t section_id;
+	int64_t views;
+	int64_t score;
+};
+enum mh_store_rc mh_store_trending(struct mh_store *s, struct mh_arena *a, int64_t now, int window_hours,
+				   int half_life_hours, size_t per_section, struct mh_trending_row **out, size_t *n);
 
 #endif

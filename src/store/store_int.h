@@ -163,6 +163,10 @@ enum mh_store_stmt {
 	/* sitemaps (issue 9, feeds): keyset pages by id, through the primary key only */
 	MH_Q_SITEMAP_ARTICLES, /* after_id, upto_id, now, limit -> id, slug, published_at, updated_at, image_url of published ones, by id */
 	MH_Q_SITEMAP_NEXT_ID,  /* after_id, now -> the id of the first published article after after_id */
+	/* issue 8's Trending (no migration: article_view_hours_hour serves it):
+	 * now_hour, since_hour, half_life_hours, now, per_section ->
+	 * id, slug, headline, published_at, section_id, views, score (micro-views) */
+	MH_Q_TRENDING,
 	MH_Q__COUNT
 };
 

@@ -42,6 +42,8 @@ export MASTHEAD_THEMES
 	echo "Bail out! masthead demo failed:" ; sed 's/^/# /' "$work/demo.log"; exit 1; }
 # views.test.mjs waits for a read to show: a short flush and refresh window
 sed -i -e 's/^flush_interval = .*/flush_interval = 1/' -e 's/^refresh = .*/refresh = 2/' "$work/site/site.ini"
+# trending.test.mjs waits for a list to change: Trending recomputed every 2 s
+sed -i -e '/^\[trending\]/,/^\[/ s/^interval = .*/interval = 2/' "$work/site/site.ini"
 
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 "$bin" serve --site "$work/site" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
