@@ -61,6 +61,7 @@ struct mh_site {
 	char *zone; /* the time zone the process started with: fixed (TZ) */
 	struct mh_views *views;    /* not owned (serve starts and stops it) */
 	const struct mh_views_settings *views_settings;
+	struct mh_site_comments *comments; /* comments.c's state */
 };
 
 const struct mh_media_settings *mh_site_media_settings(struct mh_site *s)
@@ -89,6 +90,11 @@ struct mh_views *mh_site_views(struct mh_site *s)
 const struct mh_views_settings *mh_site_views_settings(struct mh_site *s)
 {
 	return s->views_settings;
+}
+
+struct mh_site_comments *mh_site_comments_state(struct mh_site *s)
+{
+	return s->comments;
 }
 
 struct mh_site_metrics *mh_site_metrics(struct mh_site *s)
@@ -173,6 +179,7 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 	}
 	s->views = opt->views;
 	s->views_settings = opt->views_settings;
+	s->comments = mh_site_comments_new(opt->comments_settings);
 	struct mh_buf b = MH_BUF_INIT;
 	mh_buf_printf(&b, "%s/default", opt->themes_dir);
 	s->default_theme_dir = strdup(mh_buf_cstr(&b));
@@ -223,6 +230,7 @@ void mh_site_free(struct mh_site *s)
 	if (s->theme != NULL)
 		mh_theme_free(s->theme);
 	mh_site_auth_free(s->auth);
+	mh_site_comments_free(s->comments);
 	free(s->default_theme_dir);
 	free(s->override_theme_dir);
 	free(s->zone);
@@ -639,6 +647,10 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 	if (r->before_at != 0)
 		url = mh_str_c(mh_arena_printf(r->a, "%.*s?before=%lld-%lld", (int)req->path.len, req->path.ptr,
 					       (long long)r->before_at, (long long)r->before_id));
+	/* an article page's comment variants (?comments=newest, the notice
+	 * after posting) are pages of their own (comments.c) */
+	if (rt->page == mh_site_page_article)
+		url = mh_site_comments_page_url(r, url);
 	bool cache_lookup = r->legacy_page == 0;
 
 	if (s->dev && mh_theme_changed(s->theme)) {
