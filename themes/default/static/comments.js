@@ -39,7 +39,7 @@
 		var li = document.createElement('li');
 		li.className = 'comment' + (c.parent ? ' comment--reply' : '');
 		li.id = 'comment-' + c.id;
-		var art = document.createElement('article');
+		var art = document.createElement('div');
 		art.className = 'comment__body';
 		var head = document.createElement('header');
 		head.className = 'comment__meta';
