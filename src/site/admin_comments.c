@@ -276,9 +276,11 @@ static void add_key(struct mh_buf *keys, int64_t article_id)
 {
 	char k[48];
 	snprintf(k, sizeof k, "comments:%lld", (long long)article_id);
-	/* each article once */
-	for (const char *p = keys->ptr; p != NULL && (p = strstr(p, k)) != NULL; p += strlen(k))
-		if ((p == keys->ptr || p[-1] == ' ') && (p[strlen(k)] == ' ' || p[strlen(k)] == '\0'))
+	/* each article once (mh_buf_cstr: the buffer's bytes are not
+	 * NUL-terminated until asked) */
+	size_t kl = strlen(k);
+	for (const char *p = mh_buf_cstr(keys); (p = strstr(p, k)) != NULL; p += kl)
+		if ((p == keys->ptr || p[-1] == ' ') && (p[kl] == ' ' || p[kl] == '\0'))
 			return;
 	if (keys->len > 0)
 		mh_buf_append_ch(keys, ' ');

@@ -140,7 +140,6 @@ static struct mh_val *threads(struct mh_site_req *r, const struct mh_comment *cs
 {
 	/* each top comment's slot, by id (binary search: n may be 1000) */
 	int64_t *ids = MH_NEW_ARRAY(r->a, int64_t, 2 * n + 2);
-	struct mh_val **tops = MH_NEW_ARRAY(r->a, struct mh_val *, 2 * n + 1);
 	size_t n_tops = 0;
 	struct mh_val **order = MH_NEW_ARRAY(r->a, struct mh_val *, 2 * n + 1);
 	size_t n_order = 0;
@@ -155,7 +154,6 @@ static struct mh_val *threads(struct mh_site_req *r, const struct mh_comment *cs
 		n_tops++;
 	}
 	qsort(ids, n_tops, 2 * sizeof(int64_t), by_id);
-	(void)tops;
 	for (size_t i = 0; i < n; i++) {
 		if (cs[i].parent_id == 0)
 			continue;
