@@ -73,25 +73,41 @@ const struct mh_comments_settings *mh_site_comments_settings(struct mh_site *s)
 	return &mh_site_comments_state(s)->set;
 }
 
-/* The site's comments key (the same on every node), read once. False when
- * the database cannot give it. */
+/* Reads (or, on a new site, makes) the comments key once: a store that
+ * cannot give it now leaves it for the next call. */
+static void key_load(struct mh_site_comments *c, struct mh_store *st)
+{
+	if (c->have_key || st == NULL)
+		return;
+	unsigned char fresh[MH_COMMENTS_KEY_BYTES];
+	char hex[2 * MH_COMMENTS_KEY_BYTES + 1];
+	randombytes_buf(fresh, sizeof fresh);
+	sodium_bin2hex(hex, sizeof hex, fresh, sizeof fresh);
+	struct mh_buf got = MH_BUF_INIT;
+	size_t n = 0;
+	if (mh_store_site_secret(st, KEY_SECRET, hex, &got) == MH_OK &&
+	    sodium_hex2bin(c->key, sizeof c->key, got.ptr, got.len, NULL, &n, NULL) == 0 && n == sizeof c->key)
+		c->have_key = true;
+	mh_buf_free(&got);
+	sodium_memzero(fresh, sizeof fresh);
+}
+
+void mh_site_comments_thread_start(struct mh_site *s, struct mh_store *st)
+{
+	struct mh_site_comments *c = mh_site_comments_state(s);
+	pthread_mutex_lock(&c->mu);
+	key_load(c, st);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* The site's comments key (the same on every node). Read when a worker
+ * opens its database (mh_site_thread), so that no page render writes;
+ * false while the database has not given it. */
 static bool comments_key(struct mh_site_req *r, struct mh_store *st, unsigned char key[MH_COMMENTS_KEY_BYTES])
 {
 	struct mh_site_comments *c = mh_site_comments_state(r->site);
 	pthread_mutex_lock(&c->mu);
-	if (!c->have_key && st != NULL) {
-		unsigned char fresh[MH_COMMENTS_KEY_BYTES];
-		char hex[2 * MH_COMMENTS_KEY_BYTES + 1];
-		randombytes_buf(fresh, sizeof fresh);
-		sodium_bin2hex(hex, sizeof hex, fresh, sizeof fresh);
-		struct mh_buf got = MH_BUF_INIT;
-		size_t n = 0;
-		if (mh_store_site_secret(st, KEY_SECRET, hex, &got) == MH_OK &&
-		    sodium_hex2bin(c->key, sizeof c->key, got.ptr, got.len, NULL, &n, NULL) == 0 && n == sizeof c->key)
-			c->have_key = true;
-		mh_buf_free(&got);
-		sodium_memzero(fresh, sizeof fresh);
-	}
+	key_load(c, st);
 	bool ok = c->have_key;
 	if (ok)
 		memcpy(key, c->key, MH_COMMENTS_KEY_BYTES);

@@ -383,6 +383,7 @@ bool mh_site_thread(int worker, bool starting, void *ctx)
 		       mh_buf_cstr(&err));
 	} else {
 		s->reopen_backoff_ms[worker] = 0;
+		mh_site_comments_thread_start(s, s->stores[worker]); /* comments.c's key */
 	}
 	mh_buf_free(&err);
 	/* a worker without a database still serves cached pages and answers

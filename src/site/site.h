@@ -317,6 +317,9 @@ struct mh_site_comments *mh_site_comments_new(const struct mh_comments_settings 
 void mh_site_comments_free(struct mh_site_comments *c);
 struct mh_site_comments *mh_site_comments_state(struct mh_site *s);
 const struct mh_comments_settings *mh_site_comments_settings(struct mh_site *s);
+/* A worker has opened st: the comments key is read (made on a new site)
+ * then, not by the first page that shows a form. */
+void mh_site_comments_thread_start(struct mh_site *s, struct mh_store *st);
 /* Fills slots.comments of an article page (view.c calls it for the page
  * with the body) and names its cache key comments:ID. */
 void mh_site_comments_slot(struct mh_site_req *r, const struct mh_article *art);
