@@ -145,5 +145,60 @@ enum mh_store_rc mh_trending_recompute(struct mh_trending *t, bool *changed);
 const struct mh_trending_section *mh_trending_section_by_slug(const struct mh_trending_snapshot *snap,
 							      struct mh_str slug);
 const struct mh_trending_section *mh_trending_section_by_id(const struct mh_trending_snapshot *snap, int64_t id);
+/* ---- comments (issue 8): comment_text.c, comments.c ----
+ * The parts of commenting that need no database: the text's safe subset
+ * rendered to HTML, the checks a comment must pass before it is stored,
+ * the signed form token, and the commenter's address hash. The site
+ * (src/site/comments.c) ties them to the store and the pages. */
+
+/* [comments] in site.ini (comments.c); every field is a row there. The
+ * moderation mode set in the admin (site setting "comments_moderation")
+ * overrides moderation. */
+enum mh_comments_moderation {
+	MH_COMMENTS_HOLD_ALL = 0, /* every comment waits for a moderator */
+	MH_COMMENTS_HOLD_FIRST,   /* a commenter's first waits; once one is approved, theirs appear at once */
+	MH_COMMENTS_OPEN,         /* every comment appears at once */
+};
+struct mh_comments_settings {
+	bool enabled;
+	int moderation;       /* enum mh_comments_moderation */
+	int close_after_days; /* 0: never */
+	int max_length;       /* characters of a comment's text */
+	int max_links;        /* links a comment may hold */
+	int min_seconds;      /* between the form's loading and its sending */
+	int per_minute;       /* comments one address may send per minute */
+	int burst;            /* and at once */
+};
+extern const struct mh_settings_table mh_comments_settings_table;
+/* "hold_all", "hold_first", "open"; parse: false for anything else */
+const char *mh_comments_moderation_name(int m);
+bool mh_comments_moderation_parse(struct mh_str s, int *out);
+
+/* Appends text as HTML (comment_text.c: paragraphs, quotes, emphasis,
+ * http(s) links with rel="nofollow ugc noopener"; all else as text), in
+ * time linear in text.len. Returns the number of links made. */
+int mh_comment_text_render(struct mh_buf *out, struct mh_str text);
+
+/* Why a comment's text may not be posted, as a sentence for the person
+ * (NULL: it may): empty, not UTF-8, longer than max_length characters,
+ * more than max_links links. */
+const char *mh_comment_text_problem(struct mh_arena *a, struct mh_str text, const struct mh_comments_settings *set);
+
+#define MH_COMMENTS_KEY_BYTES 32
+/* The form token: "TIME.MAC", TIME the unix second it was made, MAC a
+ * keyed hash (crypto_auth) of article id and TIME. Appended to out. */
+void mh_comments_token_make(struct mh_buf *out, const unsigned char key[MH_COMMENTS_KEY_BYTES], int64_t article_id,
+			    int64_t now);
+/* MH_TOKEN_OK, or why not; *age is now - TIME for a genuine token. */
+enum mh_comments_token {
+	MH_TOKEN_OK = 0,
+	MH_TOKEN_BAD,      /* missing, malformed, forged, for another article, from the future */
+	MH_TOKEN_TOO_FAST, /* genuine, but younger than min_seconds */
+};
+enum mh_comments_token mh_comments_token_check(const unsigned char key[MH_COMMENTS_KEY_BYTES], int64_t article_id,
+					       struct mh_str token, int64_t now, int min_seconds, int64_t *age);
+/* The commenter's address as stored: 32 hex digits of a keyed hash
+ * (crypto_generichash) of the address's bytes, into out (replaced). */
+void mh_comments_address_hash(struct mh_buf *out, const unsigned char key[MH_COMMENTS_KEY_BYTES], struct mh_str address);
 
 #endif

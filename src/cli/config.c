@@ -28,6 +28,7 @@ size_t mh_config_slots(struct mh_config *c, struct mh_settings_slot out[MH_CONFI
 		{ &mh_media_settings_table, c ? &c->media : NULL },
 		{ &mh_auth_settings_table, c ? &c->auth : NULL },
 		{ &mh_views_settings_table, c ? &c->views : NULL },
+		{ &mh_comments_settings_table, c ? &c->comments : NULL },
 		{ &mh_feeds_settings_table, c ? &c->feeds : NULL },
 		{ &mh_trending_settings_table, c ? &c->trending : NULL }, /* Trending */
 		{ &mh_site_theme_settings_table, c ? &c->site : NULL },

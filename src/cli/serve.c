@@ -258,6 +258,7 @@ int mh_cli_serve(int argc, char **argv)
 		.feeds = &cfg.feeds,
 		.trending = trending,
 		.trending_settings = &cfg.trending,
+		.comments_settings = &cfg.comments,
 	};
 	/* the engine refuses a body over max_body before any handler sees it,
 	 * with a bare 413 that cannot name the media limit */

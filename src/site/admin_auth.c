@@ -296,7 +296,7 @@ static enum mh_store_rc load_session(struct mh_site_req *r)
 }
 
 /* The origin this site is reached at, as a browser's Origin header says it. */
-static bool origin_is_ours(struct mh_site_req *r, struct mh_str origin)
+bool mh_site_origin_is_ours(struct mh_site_req *r, struct mh_str origin)
 {
 	const char *base = mh_site_config(r->site)->base_url;
 	const char *host_start = strstr(base, "://");
@@ -396,7 +396,7 @@ bool mh_site_access_check(struct mh_site_req *r, const struct mh_site_route *rt)
 	struct mh_str fetch_site = mh_request_header(r->http, "sec-fetch-site");
 	struct mh_str origin = mh_request_header(r->http, "origin");
 	if ((fetch_site.ptr != NULL && !mh_str_eq_c(fetch_site, "same-origin")) ||
-	    (origin.ptr != NULL && !origin_is_ours(r, origin))) {
+	    (origin.ptr != NULL && !mh_site_origin_is_ours(r, origin))) {
 		refuse(r, "This request came from another site, so nothing was changed. Use the form on this site.");
 		return false;
 	}

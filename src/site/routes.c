@@ -61,6 +61,11 @@ static const struct mh_site_route routes[] = {
 	 * change) and its JSON (kept <= 60 s by browsers and caches) */
 	{ "/trending",     true,  G,      ANYONE,    NO_CSRF,     false, true,  mh_site_page_trending, NULL },
 	{ "/trending.json", true, G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_trending_json },
+	/* comments (comments.c): a fresh form token (GET) and a comment (POST).
+	 * The POST carries no session CSRF token: it comes from cached pages
+	 * with no session; it carries a signed form token instead and must
+	 * come from this site (Origin / Sec-Fetch-Site), checked there */
+	{ "/comments/",    false, G | P,  ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_comments_post },
 	/* for operators (ops.c): never cached */
 	{ "/healthz",      true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_healthz },
 	{ "/readyz",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_readyz },
@@ -101,6 +106,11 @@ static const struct mh_site_route routes[] = {
 	{ "/admin/picks",  true,  G | P,  CURATORS,  MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_picks },
 	/* views (admin_views.c): the most-read articles, a chart per article */
 	{ "/admin/views",  true,  G,      MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, NO_CSRF, false, false, NULL, mh_site_admin_views },
+	/* comments (admin_comments.c): the moderation queue, one comment's edit */
+	{ "/admin/comments", true, G | P, MH_ACCESS_PERMISSION, MH_PERM_MODERATE, MH_CSRF_SESSION, false, false, NULL,
+	  mh_site_admin_comments },
+	{ "/admin/comments/", false, G | P, MH_ACCESS_PERMISSION, MH_PERM_MODERATE, MH_CSRF_SESSION, false, false, NULL,
+	  mh_site_admin_comment },
 };
 #undef G
 #undef P

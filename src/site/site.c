@@ -66,6 +66,7 @@ struct mh_site {
 	struct mh_feeds_settings feeds; /* [feeds], copied at start */
 	struct mh_trending *trending; /* not owned (serve starts and stops it) */
 	const struct mh_trending_settings *trending_settings;
+	struct mh_site_comments *comments; /* comments.c's state */
 };
 
 struct mh_site_redirects *mh_site_redirects_of(struct mh_site *s)
@@ -121,6 +122,11 @@ const struct mh_trending_settings *mh_site_trending_settings(struct mh_site *s)
 static void trending_changed(void *ctx)
 {
 	mh_site_invalidate(ctx, MH_STR("trending"));
+}
+
+struct mh_site_comments *mh_site_comments_state(struct mh_site *s)
+{
+	return s->comments;
 }
 
 struct mh_site_metrics *mh_site_metrics(struct mh_site *s)
@@ -226,6 +232,7 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 	s->views_settings = opt->views_settings;
 	s->trending = opt->trending;
 	s->trending_settings = opt->trending_settings;
+	s->comments = mh_site_comments_new(opt->comments_settings);
 	struct mh_buf b = MH_BUF_INIT;
 	mh_buf_printf(&b, "%s/default", opt->themes_dir);
 	s->default_theme_dir = strdup(mh_buf_cstr(&b));
@@ -280,6 +287,7 @@ void mh_site_free(struct mh_site *s)
 		mh_theme_free(s->theme);
 	mh_site_auth_free(s->auth);
 	mh_site_redirects_free(s->redirects);
+	mh_site_comments_free(s->comments);
 	free(s->default_theme_dir);
 	free(s->override_theme_dir);
 	free(s->zone);
@@ -440,6 +448,7 @@ bool mh_site_thread(int worker, bool starting, void *ctx)
 		       mh_buf_cstr(&err));
 	} else {
 		s->reopen_backoff_ms[worker] = 0;
+		mh_site_comments_thread_start(s, s->stores[worker]); /* comments.c's key */
 	}
 	mh_buf_free(&err);
 	/* a worker without a database still serves cached pages and answers
@@ -710,6 +719,10 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 	if (r->before_at != 0)
 		url = mh_str_c(mh_arena_printf(r->a, "%.*s?before=%lld-%lld", (int)req->path.len, req->path.ptr,
 					       (long long)r->before_at, (long long)r->before_id));
+	/* an article page's comment variants (?comments=newest, the notice
+	 * after posting) are pages of their own (comments.c) */
+	if (rt->page == mh_site_page_article)
+		url = mh_site_comments_page_url(r, url);
 	bool cache_lookup = r->legacy_page == 0;
 
 	if (s->dev && mh_theme_changed(s->theme)) {

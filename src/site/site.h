@@ -75,6 +75,7 @@ struct mh_site_options {
 	 * site listens to it to drop /trending when they change */
 	struct mh_trending *trending;
 	const struct mh_trending_settings *trending_settings; /* [trending]; NULL with trending */
+	const struct mh_comments_settings *comments_settings; /* [comments]; NULL = its defaults */
 };
 
 struct mh_media_settings;
@@ -362,6 +363,32 @@ enum mh_store_rc mh_site_page_trending(struct mh_site_req *r, struct mh_str arg)
 void mh_site_trending_json(struct mh_site_req *r, struct mh_str arg);
 struct mh_trending *mh_site_trending(struct mh_site *s); /* NULL: not shown */
 const struct mh_trending_settings *mh_site_trending_settings(struct mh_site *s);
+/* comments.c: readers' comments under articles (issue 8) */
+/* The site's comment state (settings, rate limit, key): site.c owns it. */
+struct mh_site_comments;
+struct mh_site_comments *mh_site_comments_new(const struct mh_comments_settings *set); /* NULL: defaults */
+void mh_site_comments_free(struct mh_site_comments *c);
+struct mh_site_comments *mh_site_comments_state(struct mh_site *s);
+const struct mh_comments_settings *mh_site_comments_settings(struct mh_site *s);
+/* A worker has opened st: the comments key is read (made on a new site)
+ * then, not by the first page that shows a form. */
+void mh_site_comments_thread_start(struct mh_site *s, struct mh_store *st);
+/* Fills slots.comments of an article page (view.c calls it for the page
+ * with the body) and names its cache key comments:ID. */
+void mh_site_comments_slot(struct mh_site_req *r, const struct mh_article *art);
+/* The article page's cache address: path plus the comment variants it
+ * shows (?comments=newest, ?comment=posted|held), in one spelling. */
+struct mh_str mh_site_comments_page_url(struct mh_site_req *r, struct mh_str path);
+/* GET /comments/ID (a fresh form token) and POST /comments/ID (a comment) */
+void mh_site_comments_post(struct mh_site_req *r, struct mh_str arg);
+/* The moderation mode in force (enum mh_comments_moderation): the admin's
+ * site setting comments_moderation, else [comments] moderation. */
+int mh_site_comments_moderation(struct mh_site_req *r, struct mh_store *st);
+/* admin_comments.c: the moderation queue (/admin/comments) */
+void mh_site_admin_comments(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_comment(struct mh_site_req *r, struct mh_str arg);
+/* Whether a browser's Origin header names this site (admin_auth.c). */
+bool mh_site_origin_is_ours(struct mh_site_req *r, struct mh_str origin);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

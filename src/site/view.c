@@ -172,6 +172,7 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 		mh_val_set(a, m, "body_parts", body_parts(r, art->body_html));
 		/* a piece with one of our videos ends with the channel's call */
 		mh_val_set_bool(a, m, "has_video", strstr(art->body_html, "data-video-id=") != NULL);
+		mh_site_comments_slot(r, art); /* the article's own page: its comments (comments.c) */
 	}
 	/* the page shows this article: any change to it makes the page stale */
 	mh_site_key_id(r, "article:", art->id);

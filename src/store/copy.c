@@ -1,7 +1,7 @@
 /*
  * copy.c: mh_store_copy, the engine of `masthead db copy`: every table of a
  * site from one store to another, whatever the two backends, ids kept. The
- * table list below is the whole schema (migrations 1-10); a migration that
+ * table list below is the whole schema (migrations 1-11); a migration that
  * adds a table or a column adds it here too (tests/store compares counts of
  * every table after a copy). raw_rows hands every value over as text, so a
  * BLOB column (the media library's bytes) travels as hex: hex() or
@@ -59,6 +59,12 @@ static const struct copy_table tables[] = {
 	{ "redirects", "from_path, to_url, status, prefix, created_at", 5, "from_path", false, NULL },
 	{ "wp_import_items", "source, kind, wp_id, target_id, state, detail, updated_at", 7, "source, kind, wp_id", false,
 	  NULL },
+	/* comments (migration 11): a reply's parent has a smaller id */
+	{ "comments",
+	  "id, article_id, parent_id, name, email, body, address_hash, status, created_at, updated_at", 10, "id", true,
+	  NULL },
+	{ "comment_bans", "kind, value, created_at, created_by", 4, "kind, value", false, NULL },
+	{ "comment_threads", "article_id, comments_closed, approved", 3, "article_id", false, NULL },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

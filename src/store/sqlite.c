@@ -260,6 +260,33 @@ static const char *const stmt_sql[ST__COUNT] = {
 			  " JOIN articles a ON a.id = t.article_id"
 			  " WHERE a.status = 'published' AND a.published_at <= ?4) r"
 			  " WHERE rn <= ?5 ORDER BY score DESC, published_at DESC, id DESC",
+	/* issue 8's comments (migration 11) */
+	[MH_Q_COMMENT_INSERT] = "INSERT INTO comments(article_id, parent_id, name, email, body, address_hash, status, created_at, updated_at)"
+				" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) RETURNING id",
+	[MH_Q_COMMENT_GET] = "SELECT " MH_STORE_COMMENT_COLS MH_STORE_COMMENT_FROM " WHERE c.id = ?1",
+	[MH_Q_COMMENTS_OF_ARTICLE] = "SELECT " MH_STORE_COMMENT_COLS MH_STORE_COMMENT_FROM ""
+				" WHERE c.article_id = ?1 AND c.status = 'approved' ORDER BY c.created_at, c.id LIMIT ?2",
+	[MH_Q_COMMENT_THREAD] = "SELECT comments_closed, approved FROM comment_threads WHERE article_id = ?1",
+	[MH_Q_COMMENT_COUNT_ADD] = "INSERT INTO comment_threads(article_id, approved) VALUES (?1, CASE WHEN ?2 > 0 THEN ?2 ELSE 0 END)"
+				" ON CONFLICT(article_id) DO UPDATE SET approved = comment_threads.approved + ?2",
+	[MH_Q_COMMENT_CLOSE] = "INSERT INTO comment_threads(article_id, comments_closed) VALUES (?1, ?2)"
+				" ON CONFLICT(article_id) DO UPDATE SET comments_closed = excluded.comments_closed",
+	[MH_Q_COMMENT_STATUS] = "UPDATE comments SET status = ?2, updated_at = ?3 WHERE id = ?1",
+	[MH_Q_COMMENT_EDIT] = "UPDATE comments SET name = ?2, body = ?3, updated_at = ?4 WHERE id = ?1",
+	[MH_Q_COMMENTS_LIST] = "SELECT " MH_STORE_COMMENT_COLS MH_STORE_COMMENT_FROM ""
+				" WHERE (?1 = '' OR c.status = ?1) AND (?2 = '' OR c.email = ?2)"
+				" AND (?3 = '' OR c.address_hash = ?3) AND (?4 = 0 OR c.article_id = ?4)"
+				" AND (?5 = 0 OR c.id < ?5) ORDER BY c.id DESC LIMIT ?6",
+	[MH_Q_COMMENT_TRUSTED] = "SELECT count(*) FROM (SELECT 1 FROM comments WHERE status = 'approved'"
+				" AND ((?1 <> '' AND email = ?1) OR address_hash = ?2) LIMIT 1) t",
+	[MH_Q_COMMENT_DUPLICATE] = "SELECT count(*) FROM comments WHERE article_id = ?1 AND body = ?2"
+				" AND created_at >= ?3 AND status <> 'deleted'",
+	[MH_Q_COMMENT_BANNED] = "SELECT count(*) FROM comment_bans WHERE (kind = 'email' AND ?1 <> '' AND value = ?1)"
+				" OR (kind = 'address' AND value = ?2)",
+	[MH_Q_COMMENT_BAN_ADD] = "INSERT INTO comment_bans(kind, value, created_at, created_by) VALUES (?1, ?2, ?3, ?4)"
+				" ON CONFLICT(kind, value) DO NOTHING",
+	[MH_Q_COMMENT_BAN_DEL] = "DELETE FROM comment_bans WHERE kind = ?1 AND value = ?2",
+	[MH_Q_COMMENT_BANS] = "SELECT kind, value, created_at, created_by FROM comment_bans ORDER BY created_at DESC, value",
 };
 
 struct sq {

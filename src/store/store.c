@@ -1990,6 +1990,7 @@ static const char *const countable[] = {
 	"site_secrets", "site_settings", "tag_slugs", "article_views", "article_view_hours",
 	/* issue 9's redirects, issue 11's WordPress import (migration 13) */
 	"redirects", "wp_import_items",
+	"comments", "comment_bans", "comment_threads", /* comments (migration 11) */
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)
@@ -3491,4 +3492,364 @@ enum mh_store_rc mh_store_trending(struct mh_store *s, struct mh_arena *a, int64
 	mh_store_arg_int(&args, now);
 	mh_store_arg_int(&args, (int64_t)per_section);
 	return collect(s, MH_Q_TRENDING, &args, a, sizeof(struct mh_trending_row), decode_trending, (void **)out, n);
+}
+
+/* ---- comments (migration 11) ---- */
+
+static const char *const comment_status_names[] = { "pending", "approved", "spam", "deleted" };
+
+const char *mh_comment_status_name(enum mh_comment_status st)
+{
+	return (unsigned)st < 4 ? comment_status_names[st] : "pending";
+}
+
+bool mh_comment_status_parse(struct mh_str v, enum mh_comment_status *out)
+{
+	for (int i = 0; i < 4; i++) {
+		if (mh_str_eq_c(v, comment_status_names[i])) {
+			*out = (enum mh_comment_status)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void item_comment(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_comment *c = out;
+	c->id = r->i64(r->ctx, 0);
+	c->article_id = r->i64(r->ctx, 1);
+	c->parent_id = r->i64(r->ctx, 2);
+	c->name = r->str(r->ctx, a, 3);
+	c->email = r->str(r->ctx, a, 4);
+	c->body = r->str(r->ctx, a, 5);
+	c->address_hash = r->str(r->ctx, a, 6);
+	if (!mh_comment_status_parse(mh_str_c(r->peek(r->ctx, 7)), &c->status))
+		c->status = MH_COMMENT_PENDING;
+	c->created_at = r->i64(r->ctx, 8);
+	c->updated_at = r->i64(r->ctx, 9);
+	c->article_slug = r->str(r->ctx, a, 10);
+	c->article_headline = r->str(r->ctx, a, 11);
+}
+
+/* A text field of a comment: min..max bytes, no control characters
+ * (multiline: newlines, carriage returns and tabs allowed). */
+static enum mh_store_rc comment_text(const char *field, const char *v, size_t min, size_t max, bool multiline,
+				     struct mh_buf *err)
+{
+	size_t n = v != NULL ? strlen(v) : 0;
+	if (n < min) {
+		mh_store_set_err(err, "%s: must not be empty", field);
+		return MH_INVALID;
+	}
+	if (n > max) {
+		mh_store_set_err(err, "%s: longer than %zu bytes", field, max);
+		return MH_INVALID;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+		if ((ch < 0x20 && !(multiline && (ch == '\n' || ch == '\r' || ch == '\t'))) || ch == 0x7f) {
+			mh_store_set_err(err, "%s: must not contain control characters", field);
+			return MH_INVALID;
+		}
+	}
+	return MH_OK;
+}
+
+static enum mh_store_rc comment_get(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_comment **out)
+{
+	*out = NULL;
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	struct mh_comment *arr = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = collect(s, MH_Q_COMMENT_GET, &args, a, sizeof(*arr), item_comment, (void **)&arr, &n);
+	if (rc != MH_OK)
+		return rc;
+	if (n == 0)
+		return MH_NOT_FOUND;
+	*out = arr;
+	return MH_OK;
+}
+
+enum mh_store_rc mh_store_comment_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_comment **out)
+{
+	return comment_get(s, a, id, out);
+}
+
+/* The approved count moves by delta, in the caller's write. */
+static enum mh_store_rc comment_count_add(struct mh_store *s, int64_t article_id, int64_t delta)
+{
+	if (delta == 0)
+		return MH_OK;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, article_id);
+	mh_store_arg_int(&a, delta);
+	return run(s, MH_Q_COMMENT_COUNT_ADD, &a, NULL, NULL, NULL, NULL, NULL);
+}
+
+enum mh_store_rc mh_store_comment_add(struct mh_store *s, struct mh_comment *c, struct mh_buf *err)
+{
+	enum mh_store_rc rc;
+	if (c->id != 0) {
+		mh_store_set_err(err, "id: a new comment has none");
+		return MH_INVALID;
+	}
+	if ((rc = comment_text("name", c->name, 1, 200, false, err)) != MH_OK ||
+	    (rc = comment_text("email", c->email, 0, 254, false, err)) != MH_OK ||
+	    (rc = comment_text("body", c->body, 1, 100000, true, err)) != MH_OK ||
+	    (rc = comment_text("address_hash", c->address_hash, 1, 128, false, err)) != MH_OK)
+		return rc;
+	if ((unsigned)c->status > MH_COMMENT_DELETED) {
+		mh_store_set_err(err, "status: unknown");
+		return MH_INVALID;
+	}
+	struct mh_arena *a = mh_arena_new();
+	rc = s->ops->write_begin(s, err);
+	if (rc != MH_OK) {
+		mh_arena_free(a);
+		return rc;
+	}
+	if (c->parent_id != 0) {
+		struct mh_comment *p = NULL;
+		rc = comment_get(s, a, c->parent_id, &p);
+		if (rc == MH_NOT_FOUND || (rc == MH_OK && p->article_id != c->article_id)) {
+			mh_store_set_err(err, "parent_id: no comment %lld on this article", (long long)c->parent_id);
+			rc = MH_INVALID;
+		} else if (rc == MH_OK && p->parent_id != 0) {
+			c->parent_id = p->parent_id; /* one level: a reply to a reply joins the top comment */
+		}
+	}
+	c->created_at = c->updated_at = mh_time_now();
+	if (rc == MH_OK) {
+		struct mh_store_args args = { 0 };
+		mh_store_arg_int(&args, c->article_id);
+		if (c->parent_id != 0)
+			mh_store_arg_int(&args, c->parent_id);
+		else
+			mh_store_arg_null(&args);
+		mh_store_arg_text(&args, c->name);
+		mh_store_arg_text(&args, c->email);
+		mh_store_arg_text(&args, c->body);
+		mh_store_arg_text(&args, c->address_hash);
+		mh_store_arg_text(&args, mh_comment_status_name(c->status));
+		mh_store_arg_int(&args, c->created_at);
+		char fk[64];
+		snprintf(fk, sizeof fk, "article_id: no article %lld", (long long)c->article_id);
+		rc = run_first(s, MH_Q_COMMENT_INSERT, &args, &c->id, err, NULL, fk);
+	}
+	if (rc == MH_OK && c->status == MH_COMMENT_APPROVED)
+		rc = comment_count_add(s, c->article_id, 1);
+	rc = s->ops->write_end(s, rc, err);
+	if (rc != MH_OK)
+		c->id = 0;
+	mh_arena_free(a);
+	return rc;
+}
+
+enum mh_store_rc mh_store_comments_of_article(struct mh_store *s, struct mh_arena *a, int64_t article_id, int limit,
+					      struct mh_comment **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > 10000)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, article_id);
+	mh_store_arg_int(&args, limit);
+	return collect(s, MH_Q_COMMENTS_OF_ARTICLE, &args, a, sizeof(struct mh_comment), item_comment, (void **)out, n);
+}
+
+struct thread_row {
+	bool closed;
+	int64_t approved;
+};
+
+static void thread_row(void *ctx, const struct mh_store_row *r)
+{
+	struct thread_row *t = ctx;
+	t->closed = r->flag(r->ctx, 0);
+	t->approved = r->i64(r->ctx, 1);
+}
+
+enum mh_store_rc mh_store_comment_thread(struct mh_store *s, int64_t article_id, bool *closed, int64_t *approved)
+{
+	struct thread_row t = { false, 0 };
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, article_id);
+	enum mh_store_rc rc = run(s, MH_Q_COMMENT_THREAD, &args, thread_row, &t, NULL, NULL, NULL);
+	*closed = t.closed;
+	*approved = t.approved;
+	return rc;
+}
+
+enum mh_store_rc mh_store_comments_close(struct mh_store *s, int64_t article_id, bool closed)
+{
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, article_id);
+	mh_store_arg_bool(&args, closed);
+	char fk[64];
+	snprintf(fk, sizeof fk, "article_id: no article %lld", (long long)article_id);
+	enum mh_store_rc rc = run(s, MH_Q_COMMENT_CLOSE, &args, NULL, NULL, NULL, NULL, fk);
+	return rc == MH_INVALID ? MH_NOT_FOUND : rc;
+}
+
+enum mh_store_rc mh_store_comment_set_status(struct mh_store *s, int64_t id, enum mh_comment_status st,
+					     int64_t *article_id)
+{
+	if ((unsigned)st > MH_COMMENT_DELETED)
+		return MH_INVALID;
+	struct mh_arena *a = mh_arena_new();
+	enum mh_store_rc rc = s->ops->write_begin(s, NULL);
+	struct mh_comment *c = NULL;
+	if (rc == MH_OK)
+		rc = comment_get(s, a, id, &c);
+	if (rc == MH_OK && c->status != st) {
+		struct mh_store_args args = { 0 };
+		mh_store_arg_int(&args, id);
+		mh_store_arg_text(&args, mh_comment_status_name(st));
+		mh_store_arg_int(&args, mh_time_now());
+		rc = run(s, MH_Q_COMMENT_STATUS, &args, NULL, NULL, NULL, NULL, NULL);
+		int64_t delta = (st == MH_COMMENT_APPROVED) - (c->status == MH_COMMENT_APPROVED);
+		if (rc == MH_OK)
+			rc = comment_count_add(s, c->article_id, delta);
+	}
+	if (rc == MH_OK && article_id != NULL)
+		*article_id = c->article_id;
+	rc = s->ops->write_end(s, rc, NULL);
+	mh_arena_free(a);
+	return rc;
+}
+
+enum mh_store_rc mh_store_comment_edit(struct mh_store *s, int64_t id, const char *name, const char *body,
+				       struct mh_buf *err)
+{
+	enum mh_store_rc rc;
+	if ((rc = comment_text("name", name, 1, 200, false, err)) != MH_OK ||
+	    (rc = comment_text("body", body, 1, 100000, true, err)) != MH_OK)
+		return rc;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	mh_store_arg_text(&args, name);
+	mh_store_arg_text(&args, body);
+	mh_store_arg_int(&args, mh_time_now());
+	int64_t changed = 0;
+	rc = exec(s, MH_Q_COMMENT_EDIT, &args, NULL, NULL, &changed, err, NULL, NULL);
+	return changed_one(rc, changed, MH_NOT_FOUND);
+}
+
+enum mh_store_rc mh_store_comments_list(struct mh_store *s, struct mh_arena *a, const struct mh_comment_filter *f,
+					int64_t before_id, int limit, struct mh_comment **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > 1000)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, f->status >= 0 ? mh_comment_status_name((enum mh_comment_status)f->status) : "");
+	mh_store_arg_text(&args, f->email != NULL ? f->email : "");
+	mh_store_arg_text(&args, f->address_hash != NULL ? f->address_hash : "");
+	mh_store_arg_int(&args, f->article_id > 0 ? f->article_id : 0);
+	mh_store_arg_int(&args, before_id > 0 ? before_id : 0);
+	mh_store_arg_int(&args, limit);
+	return collect(s, MH_Q_COMMENTS_LIST, &args, a, sizeof(struct mh_comment), item_comment, (void **)out, n);
+}
+
+enum mh_store_rc mh_store_comment_trusted(struct mh_store *s, const char *email, const char *address_hash,
+					  bool *trusted)
+{
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, email != NULL ? email : "");
+	mh_store_arg_text(&args, address_hash != NULL ? address_hash : "");
+	int64_t n = 0;
+	enum mh_store_rc rc = run_first(s, MH_Q_COMMENT_TRUSTED, &args, &n, NULL, NULL, NULL);
+	*trusted = rc == MH_OK && n > 0;
+	return rc;
+}
+
+enum mh_store_rc mh_store_comment_duplicate(struct mh_store *s, int64_t article_id, const char *body, int64_t since,
+					    bool *dup)
+{
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, article_id);
+	mh_store_arg_text(&args, body);
+	mh_store_arg_int(&args, since);
+	int64_t n = 0;
+	enum mh_store_rc rc = run_first(s, MH_Q_COMMENT_DUPLICATE, &args, &n, NULL, NULL, NULL);
+	*dup = rc == MH_OK && n > 0;
+	return rc;
+}
+
+static bool ban_kind_ok(const char *kind)
+{
+	return kind != NULL && (strcmp(kind, "email") == 0 || strcmp(kind, "address") == 0);
+}
+
+enum mh_store_rc mh_store_comment_ban_add(struct mh_store *s, const char *kind, const char *value, const char *by,
+					  struct mh_buf *err)
+{
+	if (!ban_kind_ok(kind)) {
+		mh_store_set_err(err, "kind: expected email or address");
+		return MH_INVALID;
+	}
+	enum mh_store_rc rc = comment_text(kind, value, 1, 254, false, err);
+	if (rc != MH_OK)
+		return rc;
+	char *low = strdup(value);
+	MH_ASSERT(low != NULL);
+	if (strcmp(kind, "email") == 0)
+		for (char *p = low; *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, kind);
+	mh_store_arg_text(&args, low);
+	mh_store_arg_int(&args, mh_time_now());
+	mh_store_arg_text(&args, by != NULL ? by : "");
+	rc = run(s, MH_Q_COMMENT_BAN_ADD, &args, NULL, NULL, err, NULL, NULL);
+	free(low);
+	return rc;
+}
+
+enum mh_store_rc mh_store_comment_ban_remove(struct mh_store *s, const char *kind, const char *value)
+{
+	if (!ban_kind_ok(kind) || value == NULL)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, kind);
+	mh_store_arg_text(&args, value);
+	int64_t changed = 0;
+	enum mh_store_rc rc = run_changed(s, MH_Q_COMMENT_BAN_DEL, &args, &changed);
+	return changed_one(rc, changed, MH_NOT_FOUND);
+}
+
+static void item_ban(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_comment_ban *b = out;
+	b->kind = r->str(r->ctx, a, 0);
+	b->value = r->str(r->ctx, a, 1);
+	b->created_at = r->i64(r->ctx, 2);
+	b->created_by = r->str(r->ctx, a, 3);
+}
+
+enum mh_store_rc mh_store_comment_bans(struct mh_store *s, struct mh_arena *a, struct mh_comment_ban **out,
+				       size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return collect(s, MH_Q_COMMENT_BANS, NULL, a, sizeof(struct mh_comment_ban), item_ban, (void **)out, n);
+}
+
+enum mh_store_rc mh_store_comment_banned(struct mh_store *s, const char *email, const char *address_hash,
+					 bool *banned)
+{
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, email != NULL ? email : "");
+	mh_store_arg_text(&args, address_hash != NULL ? address_hash : "");
+	int64_t n = 0;
+	enum mh_store_rc rc = run_first(s, MH_Q_COMMENT_BANNED, &args, &n, NULL, NULL, NULL);
+	*banned = rc == MH_OK && n > 0;
+	return rc;
 }

@@ -689,7 +689,8 @@ enum mh_store_rc mh_store_check(struct mh_store *s, struct mh_buf *err);
 /* Row counts per table, for tests and `db copy` verification. Only sections,
  * authors, tags, articles, article_authors, article_tags, schema_migrations,
  * changes, jobs, article_revisions, article_slugs, media, media_sizes, users, sessions, auth_tokens,
- * site_secrets, tag_slugs, article_views, article_view_hours;
+ * site_secrets, tag_slugs, article_views, article_view_hours, comments, comment_bans,
+ * comment_threads;
  * any other name is MH_INVALID. */
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
 
@@ -797,5 +798,83 @@ struct mh_trending_row {
 };
 enum mh_store_rc mh_store_trending(struct mh_store *s, struct mh_arena *a, int64_t now, int window_hours,
 				   int half_life_hours, size_t per_section, struct mh_trending_row **out, size_t *n);
+/* ---- comments (issue 8, migration 11) ----
+ * Readers' comments under articles, one level deep: a reply to a reply is
+ * stored as a reply to the top comment. An article's approved count
+ * (comment_threads) changes in the same transaction as the comment whose
+ * status made it change, so it is always exact. The store keeps the
+ * commenter's keyed address hash, never an address; what a comment may say
+ * (length, links) is src/audience's to check, not the store's. */
+enum mh_comment_status {
+	MH_COMMENT_PENDING = 0,
+	MH_COMMENT_APPROVED,
+	MH_COMMENT_SPAM,
+	MH_COMMENT_DELETED,
+};
+const char *mh_comment_status_name(enum mh_comment_status st);
+bool mh_comment_status_parse(struct mh_str s, enum mh_comment_status *out);
+struct mh_comment {
+	int64_t id, article_id;
+	int64_t parent_id; /* the top comment this replies to; 0 = none */
+	const char *name;
+	const char *email;        /* "" when not given; never shown on the site */
+	const char *body;         /* the text as typed (rendered when shown) */
+	const char *address_hash; /* keyed hash of the address (hex) */
+	enum mh_comment_status status;
+	int64_t created_at, updated_at;
+	const char *article_slug, *article_headline; /* filled on reads */
+};
+/* Stores c (id 0) with created_at now; sets id, and parent_id to the top
+ * comment when c replies to a reply. Checks: name 1-200 bytes, email at most
+ * 254, body 1-100000 bytes (none with control characters but newlines and
+ * tabs in the body), address_hash not empty, a parent of the same article
+ * (MH_INVALID "parent_id: ..."), an article that exists (MH_INVALID
+ * "article_id: no article N"). An approved one counts at once. */
+enum mh_store_rc mh_store_comment_add(struct mh_store *s, struct mh_comment *c, struct mh_buf *err);
+enum mh_store_rc mh_store_comment_by_id(struct mh_store *s, struct mh_arena *a, int64_t id, struct mh_comment **out);
+/* An article's approved comments, oldest first, at most limit (1..10000). */
+enum mh_store_rc mh_store_comments_of_article(struct mh_store *s, struct mh_arena *a, int64_t article_id, int limit,
+					      struct mh_comment **out, size_t *n);
+/* Whether the article's comments are closed by an editor, and how many are
+ * approved (0 and false for an article nobody has commented on). */
+enum mh_store_rc mh_store_comment_thread(struct mh_store *s, int64_t article_id, bool *closed, int64_t *approved);
+enum mh_store_rc mh_store_comments_close(struct mh_store *s, int64_t article_id, bool closed);
+/* A new status (and the approved count with it); *article_id (may be NULL)
+ * is the comment's article. MH_NOT_FOUND for an unknown id. */
+enum mh_store_rc mh_store_comment_set_status(struct mh_store *s, int64_t id, enum mh_comment_status st,
+					     int64_t *article_id);
+/* A moderator's edit of name and body (checked as by comment_add). */
+enum mh_store_rc mh_store_comment_edit(struct mh_store *s, int64_t id, const char *name, const char *body,
+				       struct mh_buf *err);
+/* The moderation queue: newest first, ids below before_id (0: from the
+ * newest), at most limit (1..1000); each filter "" / 0 / -1 for any. */
+struct mh_comment_filter {
+	int status; /* enum mh_comment_status, or -1 for any */
+	const char *email, *address_hash;
+	int64_t article_id;
+};
+enum mh_store_rc mh_store_comments_list(struct mh_store *s, struct mh_arena *a, const struct mh_comment_filter *f,
+					int64_t before_id, int limit, struct mh_comment **out, size_t *n);
+/* Whether a commenter has an approved comment: by email (when not "") or
+ * by address hash (hold-first moderation trusts them after one). */
+enum mh_store_rc mh_store_comment_trusted(struct mh_store *s, const char *email, const char *address_hash,
+					  bool *trusted);
+/* Whether the article has a comment (not deleted) with exactly this body
+ * since since (unix seconds). */
+enum mh_store_rc mh_store_comment_duplicate(struct mh_store *s, int64_t article_id, const char *body, int64_t since,
+					    bool *dup);
+/* Bans: kind "email" (stored lower-case) or "address" (a hash). */
+struct mh_comment_ban {
+	const char *kind, *value, *created_by;
+	int64_t created_at;
+};
+enum mh_store_rc mh_store_comment_ban_add(struct mh_store *s, const char *kind, const char *value, const char *by,
+					  struct mh_buf *err);
+enum mh_store_rc mh_store_comment_ban_remove(struct mh_store *s, const char *kind, const char *value);
+enum mh_store_rc mh_store_comment_bans(struct mh_store *s, struct mh_arena *a, struct mh_comment_ban **out,
+				       size_t *n);
+/* Whether email (may be "") or address_hash is banned. */
+enum mh_store_rc mh_store_comment_banned(struct mh_store *s, const char *email, const char *address_hash,
+					 bool *banned);
 
 #endif

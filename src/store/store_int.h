@@ -167,6 +167,23 @@ enum mh_store_stmt {
 	 * now_hour, since_hour, half_life_hours, now, per_section ->
 	 * id, slug, headline, published_at, section_id, views, score (micro-views) */
 	MH_Q_TRENDING,
+	/* issue 8's comments (migration 11): read as MH_STORE_COMMENT_COLS */
+	MH_Q_COMMENT_INSERT,  /* article_id, parent_id (NULL: none), name, email, body, address_hash, status, now -> id */
+	MH_Q_COMMENT_GET,     /* id */
+	MH_Q_COMMENTS_OF_ARTICLE, /* article_id, limit: the approved ones, oldest first */
+	MH_Q_COMMENT_THREAD,  /* article_id -> comments_closed, approved */
+	MH_Q_COMMENT_COUNT_ADD, /* article_id, delta: the approved count (a new row takes max(delta, 0): CHECK runs before ON CONFLICT) */
+	MH_Q_COMMENT_CLOSE,   /* article_id, closed */
+	MH_Q_COMMENT_STATUS,  /* id, status, now */
+	MH_Q_COMMENT_EDIT,    /* id, name, body, now */
+	MH_Q_COMMENTS_LIST,   /* status ('' any), email ('' any), address_hash ('' any), article_id (0 any),
+			       * before_id (0 none), limit; newest first */
+	MH_Q_COMMENT_TRUSTED, /* email ('' none), address_hash -> count (0 or 1) of approved ones */
+	MH_Q_COMMENT_DUPLICATE, /* article_id, body, since -> count */
+	MH_Q_COMMENT_BANNED,  /* email ('' none), address_hash -> count */
+	MH_Q_COMMENT_BAN_ADD, /* kind, value, now, by; an existing one is kept */
+	MH_Q_COMMENT_BAN_DEL, /* kind, value */
+	MH_Q_COMMENT_BANS,    /* -> kind, value, created_at, created_by; newest first */
 	MH_Q__COUNT
 };
 
@@ -306,6 +323,10 @@ enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, 
 #define MH_STORE_USER_COLS                                                                         \
 	"u.id, u.email, u.name, u.role, u.password_hash, coalesce(u.author_id, 0), u.disabled," \
 	" u.created_at, u.updated_at, u.sessions_valid_after"
+#define MH_STORE_COMMENT_COLS                                                                            \
+	"c.id, c.article_id, coalesce(c.parent_id, 0), c.name, c.email, c.body, c.address_hash, c.status," \
+	" c.created_at, c.updated_at, a.slug, a.headline"
+#define MH_STORE_COMMENT_FROM " FROM comments c JOIN articles a ON a.id = c.article_id"
 #define MH_STORE_SESSION_COLS "s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at"
 /* The relation queries of a list page: article_id, then an author's or a
  * tag's columns (and the author's position), in any order (store.c orders

@@ -128,6 +128,45 @@ async function runVnu() {
 	}
 }
 
+
+// (issue 8) An article with an approved comment and a reply under it, posted
+// as the page's script posts them and approved in /admin/comments by admin
+// (a signed-in page): the thread's markup is checked too. Returns its path.
+async function commentedArticle(admin, pathname) {
+	const html = await (await fetch(BASE + pathname)).text();
+	const id = /action="\/comments\/(\d+)"/.exec(html)?.[1];
+	assert.ok(id, `${pathname} has a comment form`);
+	const { token } = await (await fetch(`${BASE}/comments/${id}`)).json();
+	await new Promise((r) => setTimeout(r, 1500)); // run.sh: min_seconds = 1
+	const send = async (fields) => {
+		const res = await fetch(`${BASE}/comments/${id}`, {
+			method: 'POST',
+			headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+			body: new URLSearchParams({ token, ...fields }),
+		});
+		assert.equal(res.status, 201, `a comment posted: ${await res.text()}`);
+	};
+	const approveAll = async () => {
+		await admin.goto(`${BASE}/admin/comments?status=pending&article=${id}`);
+		while ((await admin.getByRole('button', { name: 'Approve', exact: true }).count()) > 0) {
+			await admin.getByRole('button', { name: 'Approve', exact: true }).first().click();
+			await admin.waitForURL(/done=approve/);
+		}
+	};
+	await send({ name: 'Conformance Reader', comment: 'A *comment* with [a link](https://example.org/).' });
+	await approveAll();
+	await admin.goto(`${BASE}/admin/comments?status=approved&article=${id}`);
+	const top = (await admin.locator('.comment-queue__item').last().getAttribute('id')).slice(1);
+	await send({ name: 'Second Reader', comment: '> A *comment*\n\nA reply.', parent: top });
+	await approveAll();
+	const end = Date.now() + 20000;
+	while (!(await (await fetch(BASE + pathname)).text()).includes('A reply.')) {
+		assert.ok(Date.now() < end, 'the approved reply shows on the article');
+		await new Promise((r) => setTimeout(r, 300));
+	}
+	return pathname;
+}
+
 let adminShapes;
 before(async () => {
 	// axe is injected as a script: both contexts bypass the pages' CSP for it
@@ -176,6 +215,11 @@ before(async () => {
 	await check(door, 'admin password reset', reset[0]);
 	await door.close();
 	const page = await adminLogin(adminCtx.context);
+	// (issue 8) the article page with a comment thread, and its notice after posting
+	const commented = await commentedArticle(page, urls.articles[Math.min(3, urls.articles.length - 1)]);
+	await check(pub, 'article with comments', commented);
+	await check(pub, 'article after posting a comment', `${commented}?comment=held`);
+	await check(page, 'admin comments, every status', '/admin/comments?status=all');
 	// a draft of our own, so that the conflict below touches no public page
 	const editor = await writeArticle(page, { headline: 'Conformance check draft', body: 'First text.' });
 	pages.set('admin editor after a save', {
@@ -224,14 +268,15 @@ after(async () => {
 });
 
 test('the admin crawl reached the dashboard, the article list and an article\'s editor', () => {
-	for (const s of ['/admin', '/admin/articles', '/admin/articles/N', '/admin/articles/new']) {
+	for (const s of ['/admin', '/admin/articles', '/admin/articles/N', '/admin/articles/new', '/admin/comments']) {
 		assert.ok(adminShapes.has(s) || pages.has(`admin ${s}`), `the crawl from /admin reached ${s}`);
 	}
 });
 
 const NAMES = ['home', 'section front', 'section front, page 2', 'author', 'tag', 'article', 'another article',
 	'article with a video', '404', 'trending', 'stream fragment', 'admin login', 'admin editor after a save', 'admin editor, new article',
-	'admin conflict', 'admin password reset'];
+	'admin conflict', 'admin password reset', 'article with comments', 'article after posting a comment',
+	'admin comments, every status'];
 
 // Test names are fixed before the pages are loaded; the crawled admin pages
 // are checked together in one test each for the Nu checker and axe.

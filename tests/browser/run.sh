@@ -44,6 +44,10 @@ export MASTHEAD_THEMES
 sed -i -e 's/^flush_interval = .*/flush_interval = 1/' -e 's/^refresh = .*/refresh = 2/' "$work/site/site.ini"
 # trending.test.mjs waits for a list to change: Trending recomputed every 2 s
 sed -i -e '/^\[trending\]/,/^\[/ s/^interval = .*/interval = 2/' "$work/site/site.ini"
+# comments.test.mjs and the conformance crawl post comments from 127.0.0.1:
+# a short minimum time, and a rate limit they all fit in
+sed -i -e 's/^min_seconds = .*/min_seconds = 1/' -e 's/^per_minute = .*/per_minute = 600/' \
+	-e 's/^burst = .*/burst = 100/' "$work/site/site.ini"
 
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 "$bin" serve --site "$work/site" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &

@@ -32,6 +32,7 @@ SECTIONS = 1
 RELATIONS = 2  # the authors and the tags of every article on the page
 MEDIA = 1      # the stored images of every card on the page
 VIEWS = 1      # an article page's view total as of the render (issue 8)
+COMMENTS = 1   # an article page's comment count and whether it is closed (issue 8; its list only when any)
 
 
 def mh(*args, timeout=120):
@@ -124,21 +125,22 @@ def run_backend(label, database):
             t.bail(f"[{label}] /articles/{demo[0]} links no author or no tag")
         author, tag = author.group(1), tag.group(1)
 
-        with case("an article page with stored images on four cards: 7 statements, the images in one"):
+        with case("an article page with stored images on four cards: 8 statements, the images in one"):
             n, r = cost(srv, f"/articles/{newest}", "/articles/")
-            t.eq(n, SECTIONS + 1 + 1 + RELATIONS + VIEWS + MEDIA,
-                 "sections, the article, its stream, bylines+tags of all four, its views, the images of all four")
+            t.eq(n, SECTIONS + 1 + 1 + RELATIONS + VIEWS + COMMENTS + MEDIA,
+                 "sections, the article, its stream, bylines+tags of all four, its views, its comments, the images of all four")
             # the stream's cards still show their stored images (width and
             # srcset come from the media rows read in that one statement)
             t.contains(r.text(), f'srcset="{chart} 400w"', "the stream's PNG card, from the batch")
             t.true(r.text().count('width="640"') >= 2, "the article's own image and a stream card's")
 
-        with case("an article page without stored images: 6 statements"):
+        with case("an article page without stored images: 7 statements"):
             old = re.findall(r'href="/articles/([a-z0-9-]+)"', srv.get("/section/news").text())
             old = [s for s in old if not s.startswith("ferry-")]
             t.true(len(old) > 0, "a demo article in News")
             n, _ = cost(srv, f"/articles/{old[-1]}", "/articles/")
-            t.eq(n, SECTIONS + 1 + 1 + RELATIONS + VIEWS, "sections, the article, its stream, bylines+tags, its views")
+            t.eq(n, SECTIONS + 1 + 1 + RELATIONS + VIEWS + COMMENTS,
+                 "sections, the article, its stream, bylines+tags, its views, its comments")
 
         with case("the home page: both lists' bylines, tags and images at once: 6 statements"):
             n, _ = cost(srv, "/", "/")
@@ -175,7 +177,7 @@ def run_backend(label, database):
     try:
         with case("with the page cache on, a cached page runs no statement"):
             n, _ = cost(srv, f"/articles/{newest}", "/articles/")
-            t.eq(n, SECTIONS + 1 + 1 + RELATIONS + VIEWS + MEDIA, "the first request renders")
+            t.eq(n, SECTIONS + 1 + 1 + RELATIONS + VIEWS + COMMENTS + MEDIA, "the first request renders")
             n, r = cost(srv, f"/articles/{newest}", "/articles/")
             t.eq(n, 0, "the second is the cache's")
             t.contains(r.text(), f'srcset="{chart} 400w"', "the same page")

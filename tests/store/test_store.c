@@ -23,7 +23,9 @@
 /* the newest migration: 1 content tables, 2 the change log, 3 the job
  * queue, 4 the change log's time index, 5 review, revisions and old slugs,
  * 6 the media library, 7 accounts, 8 site settings, 9 old tag addresses and the
- * picks' order, 10 view counts */
+ * picks' order, 10 view counts, 11 comments, 12 search, 13 redirects and the
+ * WordPress import, 14 the newsletter, 15 donations, 16 ads off per article
+ * and section (as many as have landed: the highest) */
 #define SCHEMA_VERSION 13
 
 static char dir[64];
@@ -2337,4 +2339,168 @@ Test(store, picks_list_in_the_editors_order_then_newest)
 	cr_assert_eq(mh_store_articles_by_headline(st, ar, mh_str_c("p1"), 10, &found, &n), MH_OK);
 	cr_assert_eq(n, 0, "not public yet");
 	cr_assert_eq(mh_store_articles_by_headline(st, ar, mh_str_c(""), 10, &found, &n), MH_INVALID);
+}
+
+/* ---- comments (migration 11) ---- */
+
+static int64_t comment(int64_t art, int64_t parent, const char *body, enum mh_comment_status st_)
+{
+	struct mh_comment c = { .article_id = art, .parent_id = parent, .name = "Reader", .email = "r@example.org",
+				.body = body, .address_hash = "abc123", .status = st_ };
+	cr_assert_eq(mh_store_comment_add(st, &c, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	return c.id;
+}
+
+static int64_t approved_count(int64_t art)
+{
+	bool closed = true;
+	int64_t n = -1;
+	cr_assert_eq(mh_store_comment_thread(st, art, &closed, &n), MH_OK);
+	return n;
+}
+
+Test(store, comments_count_exactly_what_is_approved_and_replies_stay_one_level)
+{
+	seed();
+	int64_t art = add("commented", sec_news, 10, false, 0, 0), other = add("other", sec_news, 20, false, 0, 0);
+	cr_assert_eq(approved_count(art), 0, "nobody has commented");
+	int64_t top = comment(art, 0, "first", MH_COMMENT_APPROVED);
+	int64_t reply = comment(art, top, "a reply", MH_COMMENT_APPROVED);
+	int64_t deeper = comment(art, reply, "a reply to the reply", MH_COMMENT_PENDING);
+	cr_assert_eq(approved_count(art), 2);
+	struct mh_comment *c = NULL;
+	cr_assert_eq(mh_store_comment_by_id(st, ar, deeper, &c), MH_OK);
+	cr_assert_eq(c->parent_id, top, "a reply to a reply joins the top comment");
+	cr_assert_str_eq(c->article_slug, "commented");
+	int64_t at = 0;
+	cr_assert_eq(mh_store_comment_set_status(st, deeper, MH_COMMENT_APPROVED, &at), MH_OK);
+	cr_assert_eq(at, art);
+	cr_assert_eq(approved_count(art), 3);
+	/* the same status again changes nothing; spam, deleted and back */
+	cr_assert_eq(mh_store_comment_set_status(st, deeper, MH_COMMENT_APPROVED, NULL), MH_OK);
+	cr_assert_eq(approved_count(art), 3);
+	cr_assert_eq(mh_store_comment_set_status(st, reply, MH_COMMENT_SPAM, NULL), MH_OK);
+	cr_assert_eq(mh_store_comment_set_status(st, top, MH_COMMENT_DELETED, NULL), MH_OK);
+	cr_assert_eq(approved_count(art), 1);
+	cr_assert_eq(mh_store_comment_set_status(st, reply, MH_COMMENT_DELETED, NULL), MH_OK);
+	cr_assert_eq(approved_count(art), 1, "spam to deleted: neither counted");
+	cr_assert_eq(mh_store_comment_set_status(st, 999999, MH_COMMENT_APPROVED, NULL), MH_NOT_FOUND);
+	struct mh_comment *list = NULL;
+	size_t n = 0;
+	cr_assert_eq(mh_store_comments_of_article(st, ar, art, 100, &list, &n), MH_OK);
+	cr_assert_eq(n, 1, "only approved ones are shown");
+	cr_assert_eq(list[0].id, deeper);
+	/* a parent from another article is refused, nothing stored */
+	struct mh_comment bad = { .article_id = other, .parent_id = top, .name = "X", .body = "y", .address_hash = "h" };
+	cr_assert_eq(mh_store_comment_add(st, &bad, &err), MH_INVALID);
+	cr_assert(strstr(mh_buf_cstr(&err), "parent_id") != NULL, "%s", mh_buf_cstr(&err));
+	struct mh_comment none = { .article_id = 987654, .name = "X", .body = "y", .address_hash = "h" };
+	cr_assert_eq(mh_store_comment_add(st, &none, &err), MH_INVALID);
+	cr_assert(strstr(mh_buf_cstr(&err), "article_id") != NULL, "%s", mh_buf_cstr(&err));
+	int64_t rows = 0;
+	cr_assert_eq(mh_store_count(st, "comments", &rows), MH_OK);
+	cr_assert_eq(rows, 3);
+	cr_assert_eq(approved_count(other), 0);
+}
+
+Test(store, comment_bad_fields_are_refused_naming_the_field)
+{
+	seed();
+	int64_t art = add("c", sec_news, 10, false, 0, 0);
+	struct mh_comment c = { .article_id = art, .name = "", .body = "x", .address_hash = "h" };
+	cr_assert_eq(mh_store_comment_add(st, &c, &err), MH_INVALID);
+	cr_assert(strstr(mh_buf_cstr(&err), "name") != NULL);
+	c.name = "Bad\x01name";
+	cr_assert_eq(mh_store_comment_add(st, &c, &err), MH_INVALID);
+	c.name = "Fine";
+	c.body = "";
+	cr_assert_eq(mh_store_comment_add(st, &c, &err), MH_INVALID);
+	cr_assert(strstr(mh_buf_cstr(&err), "body") != NULL);
+	c.body = "two\nlines\tand a tab";
+	cr_assert_eq(mh_store_comment_add(st, &c, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_comment_edit(st, c.id, "Edited", "new text", &err), MH_OK);
+	struct mh_comment *got = NULL;
+	cr_assert_eq(mh_store_comment_by_id(st, ar, c.id, &got), MH_OK);
+	cr_assert_str_eq(got->name, "Edited");
+	cr_assert_str_eq(got->body, "new text");
+	cr_assert_eq(mh_store_comment_edit(st, c.id, "", "x", &err), MH_INVALID);
+	cr_assert_eq(mh_store_comment_edit(st, 424242, "A", "x", &err), MH_NOT_FOUND);
+}
+
+Test(store, comment_queue_filters_trust_duplicates_bans_and_closing)
+{
+	seed();
+	int64_t art = add("q", sec_news, 10, false, 0, 0);
+	int64_t a1 = comment(art, 0, "one", MH_COMMENT_PENDING);
+	int64_t a2 = comment(art, 0, "two", MH_COMMENT_APPROVED);
+	struct mh_comment other = { .article_id = art, .name = "O", .email = "", .body = "three",
+				    .address_hash = "ffff", .status = MH_COMMENT_SPAM };
+	cr_assert_eq(mh_store_comment_add(st, &other, &err), MH_OK);
+	struct mh_comment *l = NULL;
+	size_t n = 0;
+	struct mh_comment_filter f = { .status = MH_COMMENT_PENDING };
+	cr_assert_eq(mh_store_comments_list(st, ar, &f, 0, 50, &l, &n), MH_OK);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(l[0].id, a1);
+	f = (struct mh_comment_filter){ .status = -1, .email = "r@example.org" };
+	cr_assert_eq(mh_store_comments_list(st, ar, &f, 0, 50, &l, &n), MH_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(l[0].id, a2, "newest first");
+	cr_assert_eq(mh_store_comments_list(st, ar, &f, a2, 50, &l, &n), MH_OK);
+	cr_assert_eq(n, 1, "a page before an id");
+	f = (struct mh_comment_filter){ .status = -1, .address_hash = "ffff" };
+	cr_assert_eq(mh_store_comments_list(st, ar, &f, 0, 50, &l, &n), MH_OK);
+	cr_assert_eq(n, 1);
+	bool yes = false;
+	cr_assert_eq(mh_store_comment_trusted(st, "r@example.org", "zzz", &yes), MH_OK);
+	cr_assert(yes, "an approved comment with that email");
+	cr_assert_eq(mh_store_comment_trusted(st, "", "ffff", &yes), MH_OK);
+	cr_assert(!yes, "only a spam one from that address");
+	cr_assert_eq(mh_store_comment_duplicate(st, art, "two", NOW - 100000000, &yes), MH_OK);
+	cr_assert(yes);
+	cr_assert_eq(mh_store_comment_duplicate(st, art, "Two", NOW - 100000000, &yes), MH_OK);
+	cr_assert(!yes);
+	cr_assert_eq(mh_store_comment_ban_add(st, "email", "Troll@Example.org", "ed@x", &err), MH_OK);
+	cr_assert_eq(mh_store_comment_ban_add(st, "email", "troll@example.org", "ed@x", &err), MH_OK, "twice is fine");
+	cr_assert_eq(mh_store_comment_ban_add(st, "address", "ffff", "ed@x", &err), MH_OK);
+	cr_assert_eq(mh_store_comment_ban_add(st, "ip", "1.2.3.4", "ed@x", &err), MH_INVALID);
+	cr_assert_eq(mh_store_comment_banned(st, "troll@example.org", "x", &yes), MH_OK);
+	cr_assert(yes);
+	cr_assert_eq(mh_store_comment_banned(st, "", "ffff", &yes), MH_OK);
+	cr_assert(yes);
+	cr_assert_eq(mh_store_comment_banned(st, "", "x", &yes), MH_OK);
+	cr_assert(!yes, "an empty email matches no ban");
+	struct mh_comment_ban *b = NULL;
+	cr_assert_eq(mh_store_comment_bans(st, ar, &b, &n), MH_OK);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(mh_store_comment_ban_remove(st, "address", "ffff"), MH_OK);
+	cr_assert_eq(mh_store_comment_ban_remove(st, "address", "ffff"), MH_NOT_FOUND);
+	bool closed = false;
+	int64_t cnt = 0;
+	cr_assert_eq(mh_store_comments_close(st, art, true), MH_OK);
+	cr_assert_eq(mh_store_comment_thread(st, art, &closed, &cnt), MH_OK);
+	cr_assert(closed);
+	cr_assert_eq(cnt, 1, "closing keeps the count");
+	cr_assert_eq(mh_store_comments_close(st, art, false), MH_OK);
+	cr_assert_eq(mh_store_comment_thread(st, art, &closed, &cnt), MH_OK);
+	cr_assert(!closed);
+	/* db copy carries all three tables */
+	cr_assert_eq(mh_store_comments_close(st, art, true), MH_OK);
+	char to_url[600];
+	second_db("copyc", to_url, sizeof(to_url));
+	struct mh_store *to = NULL;
+	int v = 0;
+	cr_assert_eq(mh_store_open(to_url, dir, true, &to, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_migrate(to, &v, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_copy(st, to, false, NULL, NULL, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_comment_thread(to, art, &closed, &cnt), MH_OK);
+	cr_assert(closed);
+	cr_assert_eq(cnt, 1);
+	cr_assert_eq(mh_store_comment_banned(to, "troll@example.org", "", &yes), MH_OK);
+	cr_assert(yes);
+	struct mh_comment *cc = NULL;
+	cr_assert_eq(mh_store_comment_by_id(to, ar, a2, &cc), MH_OK);
+	cr_assert_str_eq(cc->body, "two");
+	mh_store_close(to);
+	drop_second_db("copyc");
 }
