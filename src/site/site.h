@@ -327,6 +327,12 @@ struct mh_val *mh_site_view_image(struct mh_site_req *r, const char *url, const 
  * statement of its own). A failed read is left to mh_site_view_image. */
 void mh_site_media_prefetch(struct mh_site_req *r, const struct mh_article *arts, size_t n);
 
+/* meta.c: search-engine and social metadata (issue 9): from the finished
+ * context, adds page.document_title, og_type, og_image, twitter_card and
+ * jsonld ([{json}] trusted, safe inside <script>), and an article's share
+ * links (article.share, article.share_url). mh_site_render calls it. */
+void mh_site_meta_finish(struct mh_site_req *r);
+
 /* view.c: template context */
 void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *title, const char *description,
 			 const char *canonical_path, const struct mh_section *current);

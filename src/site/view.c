@@ -209,6 +209,7 @@ void mh_site_view_pagination(struct mh_site_req *r, const char *newer_url, const
 
 enum mh_store_rc mh_site_render(struct mh_site_req *r, const char *name)
 {
+	mh_site_meta_finish(r); /* meta.c: Open Graph, JSON-LD, share links */
 	if (!mh_theme_render(mh_site_theme(r->site), name, r->ctx, &r->body)) {
 		mh_log(MH_LOG_ERROR, "the theme has no template '%s'", name);
 		return MH_ERROR;
