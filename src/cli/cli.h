@@ -31,6 +31,7 @@ struct mh_config {
 	struct mh_media_settings media; /* [media]: media/settings.c */
 	struct mh_auth_settings auth;   /* [auth]: auth/settings.c */
 	struct mh_views_settings views; /* [views]: audience/settings.c */
+	struct mh_ads_settings ads;     /* [ads]: site/ads.c */
 };
 /* The registry: every section's table, in site.ini's order, bound to c's
  * members (values NULL when c is NULL). Returns how many were written. */

@@ -28,6 +28,7 @@ size_t mh_config_slots(struct mh_config *c, struct mh_settings_slot out[MH_CONFI
 		{ &mh_media_settings_table, c ? &c->media : NULL },
 		{ &mh_auth_settings_table, c ? &c->auth : NULL },
 		{ &mh_views_settings_table, c ? &c->views : NULL },
+		{ &mh_ads_settings_table, c ? &c->ads : NULL }, /* [ads]: site/ads.c */
 		{ &mh_site_theme_settings_table, c ? &c->site : NULL },
 		{ &mh_store_schema_settings_table, c ? &c->store : NULL },
 	};

@@ -99,7 +99,9 @@ void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *ti
 
 	/* Filled by later features (trending, newsletter, donations, ads,
 	 * comments); the theme shows nothing for an empty slot. */
-	mh_val_set(a, r->ctx, "slots", mh_val_map(a));
+	struct mh_val *slots = mh_val_map(a);
+	mh_val_set(a, r->ctx, "slots", slots);
+	mh_site_ads_fill(r, slots, kind, current); /* ads.c: advertisement slots */
 }
 
 /* The body cut at the renderer's slot markers, for advertisements between
@@ -210,6 +212,7 @@ void mh_site_view_pagination(struct mh_site_req *r, const char *newer_url, const
 enum mh_store_rc mh_site_render(struct mh_site_req *r, const char *name)
 {
 	mh_site_meta_finish(r); /* meta.c: Open Graph, JSON-LD, share links */
+	mh_site_ads_finish(r);  /* ads.c: the slots' places in the body and stream */
 	if (!mh_theme_render(mh_site_theme(r->site), name, r->ctx, &r->body)) {
 		mh_log(MH_LOG_ERROR, "the theme has no template '%s'", name);
 		return MH_ERROR;
