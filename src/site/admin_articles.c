@@ -288,6 +288,7 @@ void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg)
 struct fields {
 	struct mh_str headline, dek, slug, section, tags, authors, via, image, image_alt, body, publish_at;
 	bool staff_pick;
+	bool no_ads; /* issue 9: no advertisements on its page */
 };
 
 static void fields_from_article(struct mh_site_req *r, const struct mh_article *art, struct fields *f)
@@ -312,6 +313,7 @@ static void fields_from_article(struct mh_site_req *r, const struct mh_article *
 	f->image_alt = mh_str_c(art->image_alt);
 	f->body = mh_str_c(art->body_md);
 	f->staff_pick = art->staff_pick;
+	f->no_ads = art->no_ads;
 	f->publish_at = mh_str_c(art->status == MH_ARTICLE_SCHEDULED ? fmt_time(r, art->published_at, "%Y-%m-%dT%H:%M")
 								     : "");
 }
@@ -330,6 +332,7 @@ static void fields_from_form(struct mh_site_req *r, struct fields *f)
 	f->body = form(r, "body");
 	f->publish_at = form(r, "publish_at");
 	f->staff_pick = form(r, "staff_pick").len > 0;
+	f->no_ads = form(r, "no_ads").len > 0;
 }
 
 /* Renders the editor. art: the stored article (NULL for a new one);
@@ -350,6 +353,7 @@ static void editor(struct mh_site_req *r, int status, const struct mh_article *a
 	mh_val_set(r->a, fv, "body", mh_val_str(r->a, f->body));
 	mh_val_set(r->a, fv, "publish_at", mh_val_str(r->a, f->publish_at));
 	mh_val_set_bool(r->a, fv, "staff_pick", f->staff_pick);
+	mh_val_set_bool(r->a, fv, "no_ads", f->no_ads);
 	mh_val_set_int(r->a, fv, "base_revision", base_revision);
 	mh_val_set_cstr(r->a, fv, "action", art != NULL ? mh_arena_printf(r->a, "/admin/articles/%lld", (long long)art->id)
 							: "/admin/articles/new");
@@ -501,8 +505,10 @@ static enum mh_store_rc build(struct mh_site_req *r, const struct fields *f, enu
 	}
 	art->image_url = f->image.ptr;
 	art->image_alt = f->image_alt.ptr;
-	if (mh_role_may(r->user->role, MH_PERM_CURATE))
+	if (mh_role_may(r->user->role, MH_PERM_CURATE)) {
 		art->staff_pick = f->staff_pick;
+		art->no_ads = f->no_ads; /* issue 9: like the staff pick, the curators' call */
+	}
 	/* authors, by slug, in byline order */
 	size_t n = 0;
 	struct mh_str list = f->authors, it;
@@ -850,6 +856,7 @@ static void preview_article(struct mh_site_req *r, const struct fields *f, struc
 	art->image_url = mh_store_url_problem(f->image) == NULL ? f->image.ptr : "";
 	art->image_alt = f->image_alt.ptr;
 	art->staff_pick = f->staff_pick;
+	art->no_ads = f->no_ads;
 	art->body_md = f->body.ptr;
 	struct mh_buf html = MH_BUF_INIT, lead = MH_BUF_INIT;
 	mh_content_markdown(f->body, &html, &lead, 2);

@@ -105,9 +105,10 @@ bool mh_ads_csp_hosts_check(const char *v, struct mh_buf *why)
 	  .flags = MH_SETTING_OPTIONAL, .check = check_media_path,                                                  \
 	  .comment = "or a house ad: its image (/media/NAME), link and text" },                                     \
 	{ .key = name "_house_link", .type = MH_SETTING_TEXT, .offset = F(slot[i].house_link), .def = "",            \
-	  .flags = MH_SETTING_OPTIONAL, .check = check_link },                                                      \
+	  .flags = MH_SETTING_OPTIONAL, .check = check_link,                                                        \
+	  .comment = "where the house ad leads: a path (/subscribe) or an https:// address" },                      \
 	{ .key = name "_house_text", .type = MH_SETTING_TEXT, .offset = F(slot[i].house_text), .def = "",            \
-	  .flags = MH_SETTING_OPTIONAL }
+	  .flags = MH_SETTING_OPTIONAL, .comment = "the house ad's text (also its image's description)" }
 static const struct mh_setting rows[] = {
 	{ .key = "enabled", .type = MH_SETTING_BOOL, .offset = F(enabled), .def = "false",
 	  .comment = "show advertisement slots (each slot below shows only when it has an ad)" },
@@ -280,7 +281,8 @@ void mh_site_ads_fill(struct mh_site_req *r, struct mh_val *slots, const char *k
 	const struct mh_site_ads *ads = mh_site_ads(r->site);
 	if (ads == NULL || !ads->enabled || strcmp(kind, "error") == 0)
 		return;
-	(void)current; /* per-section off: not yet */
+	if (current != NULL && current->no_ads)
+		return; /* the section turned ads off: its front and its articles */
 	struct mh_val *m = mh_val_map(r->a);
 	bool any = false;
 	for (int i = 0; i < MH_ADS_N_SLOTS; i++) {

@@ -161,6 +161,7 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 	if (art->via_name != NULL && art->via_name[0] != '\0')
 		mh_val_set(a, m, "via", link(r, art->via_name, art->via_url));
 	mh_val_set_bool(a, m, "staff_pick", art->staff_pick);
+	mh_val_set_bool(a, m, "no_ads", art->no_ads); /* ads.c: advertisements off on its page */
 	struct mh_val *tags = mh_val_list(a);
 	for (size_t i = 0; i < art->n_tags; i++)
 		mh_val_push(a, tags, link(r, art->tags[i].name, MH_ARENA_CONCAT(a, "/tag/", art->tags[i].slug)));

@@ -169,6 +169,22 @@ def add_article(site, slug, headline, image=None, extra="", body=None):
         raise CaseFailed(f"article add {slug}: {p.stderr.strip()}")
 
 
+def html_unescape(s):
+    import html
+    return html.unescape(s)
+
+
+def db_one(site, database, sql):
+    """One value from the site's database (SQLite file, or psql on PostgreSQL),
+    as text."""
+    if database:
+        return harness.psql(sql, database)
+    rows = harness.db_query(site, sql)
+    if len(rows) != 1:
+        raise CaseFailed(f"{sql}: {rows!r}")
+    return str(next(iter(rows[0].values())))
+
+
 def page(srv, path, status=200):
     r = srv.get(path)
     if r.status != status:
@@ -201,6 +217,10 @@ def run_backend(label, database):
     p = mh(*args, timeout=300)
     if p.returncode != 0:
         t.bail(f"[{label}] cannot make a demo site: {p.stderr}")
+    owner = re.search(r"email:\s*(\S+)", p.stdout), re.search(r"password:\s*(\S+)", p.stdout)
+    if not all(owner):
+        t.bail(f"[{label}] the demo printed no owner login: {p.stdout!r}")
+    owner = (owner[0].group(1), owner[1].group(1))
     ini = os.path.join(site, "site.ini")
     base = harness.ini_get(ini, "site", "base_url")
     lang = harness.ini_get(ini, "site", "language")
@@ -418,6 +438,61 @@ def run_backend(label, database):
             t.eq([a["slot"] for a in m.ads], ["stream"] * ((n_items - 1) // 2))
             _, m = page(srv, "/articles/no-such-article", 404)
             t.eq(m.ads, [], "ads on the 404 page")
+
+        def slots_of(s, path):
+            r = s.get(path)
+            return [a["slot"] for a in Meta(r.text()).ads] if r.status == 200 else f"status {r.status}"
+
+        admin = harness.AdminClient(srv, owner[1]).login(owner[0])
+        with case("[ads] off per article: the editor's checkbox drops the article's ads (cached page too)"):
+            art_id = db_one(site, database, f"SELECT id FROM articles WHERE slug = '{slugs['local']}'")
+            path = f"/articles/{slugs['local']}"
+            t.true("article" in slots_of(srv, path), "the article has its body slot before")
+            srv.get(path)  # cached now
+            page_html, _, _ = admin.editor(f"/admin/articles/{art_id}")
+            t.contains(page_html, 'name="no_ads"', "the editor's No advertisements checkbox")
+            r = admin.save(f"/admin/articles/{art_id}", "publish", no_ads="1")
+            t.true(r.status in (200, 303), f"save: {r.status} {r.text()[:300]!r}")
+            harness.wait_for(lambda: slots_of(srv, path) == [], 5, "no ads on the article's page")
+            t.eq(db_one(site, database, f"SELECT no_ads FROM articles WHERE id = {art_id}") in ("1", "t"), True)
+            page_html, _, _ = admin.editor(f"/admin/articles/{art_id}")
+            t.true(re.search(r'name="no_ads"[^>]* checked', page_html), "the checkbox shows it set")
+            t.true("article" in slots_of(srv, f"/articles/{slugs['plain']}"), "another article keeps its ads")
+            t.eq(slots_of(srv, "/"), ["sidebar_top", "sidebar_bottom"], "the home page keeps its ads")
+            r = admin.save(f"/admin/articles/{art_id}", "publish")  # the box unticked: on again
+            harness.wait_for(lambda: "article" in slots_of(srv, path), 5, "the ads back on the article's page")
+
+        with case("[ads] off per section: the section screen drops the ads of its front and its articles"):
+            news = db_one(site, database, "SELECT id FROM sections WHERE slug = 'news'")
+            form = admin.get(f"/admin/sections/{news}").text()
+            t.contains(form, 'name="no_ads"', "the section screen's checkbox")
+            csrf = harness.form_value(form, "csrf")
+            fields = {"csrf": csrf, "name": html_unescape(harness.form_value(form, "name")),
+                      "slug": harness.form_value(form, "slug"),
+                      "description": html_unescape(harness.form_value(form, "description"))}
+            for p_ in ("/section/news", f"/articles/{slugs['plain']}", "/section/analysis"):
+                srv.get(p_)  # cached
+            r = admin.post(f"/admin/sections/{news}", dict(fields, no_ads="1"))
+            t.eq(r.status, 303, f"section save: {r.text()[:300]!r}")
+            harness.wait_for(lambda: slots_of(srv, "/section/news") == [], 5, "no ads on the News front")
+            harness.wait_for(lambda: slots_of(srv, f"/articles/{slugs['plain']}") == [], 5,
+                             "no ads on a News article")
+            t.true(slots_of(srv, "/section/analysis") != [], "another section keeps its ads")
+            if database:
+                other = harness.Server(BIN, site).start()
+                try:
+                    t.eq(slots_of(other, "/section/news"), [], "a second node: no ads on the News front")
+                    slots_of(other, "/section/news")  # cached on the second node
+                    r = admin.post(f"/admin/sections/{news}", dict(fields, csrf=admin.session_csrf()))
+                    t.eq(r.status, 303)
+                    harness.wait_for(lambda: slots_of(other, "/section/news") != [], 5,
+                                     "a second node: the News front's ads back after the first node's save")
+                finally:
+                    t.eq(other.stop(), 0, "the second node stops cleanly")
+            else:
+                r = admin.post(f"/admin/sections/{news}", dict(fields, csrf=admin.session_csrf()))
+                t.eq(r.status, 303)
+                harness.wait_for(lambda: slots_of(srv, "/section/news") != [], 5, "the News front's ads back")
     finally:
         t.eq(srv.stop(), 0, "the server stops cleanly")
 
