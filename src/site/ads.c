@@ -180,8 +180,9 @@ struct mh_site_ads *mh_site_ads_new(const struct mh_ads_settings *set, const cha
 				mh_buf_printf(&b, "%s/%s", site_dir, s->html_file);
 			struct mh_buf text = MH_BUF_INIT;
 			if (!mh_file_read(mh_buf_cstr(&b), &text)) {
-				mh_buf_printf(err, "[ads] %s_html_file: cannot read %s", mh_ads_slot_names[i],
-					      mh_buf_cstr(&b));
+				if (err != NULL)
+					mh_buf_printf(err, "[ads] %s_html_file: cannot read %s", mh_ads_slot_names[i],
+						      mh_buf_cstr(&b));
 				mh_buf_free(&text);
 				mh_buf_free(&b);
 				mh_site_ads_free(ads);
