@@ -49,10 +49,9 @@ static bool differs(const char *a, const char *b)
 	return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
 }
 
-/* Logs each setting whose change only a restart applies. The time zone
- * saved in the admin (the database) wins over site.ini's, so a file's
- * differing one is no change then. */
-static void warn_restart_only(const struct mh_config *o, const struct mh_config *n, bool zone_in_db)
+/* Logs each setting whose change only a restart applies. (The time zone is
+ * not one: the site switches it on a reload, the admin's over site.ini's.) */
+static void warn_restart_only(const struct mh_config *o, const struct mh_config *n)
 {
 	const char *changed[24];
 	int k = 0;
@@ -70,9 +69,6 @@ static void warn_restart_only(const struct mh_config *o, const struct mh_config 
 	NUM(server.header_timeout_s, "[server] header_timeout");
 	NUM(server.idle_timeout_s, "[server] idle_timeout");
 	NUM(server.access_log, "[server] access_log");
-	if (!zone_in_db) {
-		STR(site.timezone, "[site] timezone");
-	}
 	NUM(cache.enabled, "[cache] enabled");
 	NUM(cache.max_bytes, "[cache] max_bytes");
 	NUM(jobs.workers, "[jobs] workers");
@@ -116,7 +112,7 @@ static void reload(struct reloader *r)
 		goto fail;
 	}
 	/* nc belongs to the site now */
-	warn_restart_only(r->running, nc, mh_site_setting_stored(r->site, "timezone"));
+	warn_restart_only(r->running, nc);
 	mh_log_set_format((enum mh_log_format)nc->server.log_format);
 	mh_log(MH_LOG_INFO, "reload: site.ini and theme read again");
 	mh_buf_free(&err);

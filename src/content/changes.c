@@ -241,8 +241,17 @@ int mh_content_revision_restore(struct mh_store *s, struct mh_arena *a, int64_t 
 	art->section = old->section;
 	art->authors = old->authors;
 	art->n_authors = old->n_authors;
-	art->tags = old->tags;
-	art->n_tags = old->n_tags;
+	/* each tag once, and none removed since (a revision from before a merge
+	 * names the merged tag, so two entries can be one tag now) */
+	art->tags = MH_NEW_ARRAY(a, struct mh_tag, old->n_tags + 1);
+	art->n_tags = 0;
+	for (size_t i = 0; i < old->n_tags; i++) {
+		bool seen = old->tags[i].name == NULL || old->tags[i].name[0] == '\0';
+		for (size_t j = 0; !seen && j < art->n_tags; j++)
+			seen = art->tags[j].id == old->tags[i].id;
+		if (!seen)
+			art->tags[art->n_tags++] = old->tags[i];
+	}
 	art->via_name = old->via_name;
 	art->via_url = old->via_url;
 	art->image_url = old->image_url;

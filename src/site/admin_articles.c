@@ -88,6 +88,9 @@ static struct mh_val *list_row(struct mh_site_req *r, const struct mh_article *a
 		mh_buf_printf(&names, "%s%s", i > 0 ? ", " : "", art->authors[i].name);
 	mh_val_set_cstr(r->a, row, "authors", mh_arena_strndup(r->a, names.ptr != NULL ? names.ptr : "", names.len));
 	mh_buf_free(&names);
+	/* the list's order: the publication time (the time set for a
+	 * scheduled piece; a draft's is when it was started) */
+	mh_val_set_cstr(r->a, row, "dated", fmt_time(r, art->published_at, "%Y-%m-%d %H:%M"));
 	mh_val_set_cstr(r->a, row, "updated", fmt_time(r, art->updated_at, "%Y-%m-%d %H:%M"));
 	return row;
 }
@@ -288,6 +291,8 @@ void mh_site_admin_articles(struct mh_site_req *r, struct mh_str arg)
 struct fields {
 	struct mh_str headline, dek, slug, section, tags, authors, via, image, image_alt, body, publish_at;
 	bool staff_pick;
+	int staff_pick_was; /* the box as the editor was first opened (-1: not known): the Staff Picks
+			     * screen may have changed the article's pick since */
 	bool no_ads; /* issue 9: no advertisements on its page */
 };
 
@@ -313,6 +318,7 @@ static void fields_from_article(struct mh_site_req *r, const struct mh_article *
 	f->image_alt = mh_str_c(art->image_alt);
 	f->body = mh_str_c(art->body_md);
 	f->staff_pick = art->staff_pick;
+	f->staff_pick_was = art->staff_pick;
 	f->no_ads = art->no_ads;
 	f->publish_at = mh_str_c(art->status == MH_ARTICLE_SCHEDULED ? fmt_time(r, art->published_at, "%Y-%m-%dT%H:%M")
 								     : "");
@@ -332,6 +338,8 @@ static void fields_from_form(struct mh_site_req *r, struct fields *f)
 	f->body = form(r, "body");
 	f->publish_at = form(r, "publish_at");
 	f->staff_pick = form(r, "staff_pick").len > 0;
+	struct mh_str was = form(r, "staff_pick_was");
+	f->staff_pick_was = mh_str_eq_c(was, "1") ? 1 : mh_str_eq_c(was, "0") ? 0 : -1;
 	f->no_ads = form(r, "no_ads").len > 0;
 }
 
@@ -353,6 +361,7 @@ static void editor(struct mh_site_req *r, int status, const struct mh_article *a
 	mh_val_set(r->a, fv, "body", mh_val_str(r->a, f->body));
 	mh_val_set(r->a, fv, "publish_at", mh_val_str(r->a, f->publish_at));
 	mh_val_set_bool(r->a, fv, "staff_pick", f->staff_pick);
+	mh_val_set_bool(r->a, fv, "staff_pick_was", f->staff_pick_was >= 0 ? f->staff_pick_was == 1 : f->staff_pick);
 	mh_val_set_bool(r->a, fv, "no_ads", f->no_ads);
 	mh_val_set_int(r->a, fv, "base_revision", base_revision);
 	mh_val_set_cstr(r->a, fv, "action", art != NULL ? mh_arena_printf(r->a, "/admin/articles/%lld", (long long)art->id)
@@ -394,6 +403,12 @@ static void editor(struct mh_site_req *r, int status, const struct mh_article *a
 	if (art != NULL && art->status == MH_ARTICLE_DRAFT)
 		mh_val_set_cstr(r->a, fv, "autosave", mh_arena_printf(r->a, "/admin/autosave/%lld", (long long)art->id));
 	mh_val_set_bool(r->a, fv, "save_is_review", art != NULL && art->status == MH_ARTICLE_REVIEW);
+	/* a live piece's changes go out with Publish (its date kept), a
+	 * scheduled one's with Schedule: neither is turned back into a draft
+	 * or sent for review from here, only unpublished */
+	bool dated = art != NULL && mh_article_status_dated(art->status);
+	mh_val_set_bool(r->a, fv, "dated", dated);
+	mh_val_set_bool(r->a, fv, "live", art != NULL && art->status == MH_ARTICLE_PUBLISHED);
 	if (error != NULL)
 		mh_val_set_cstr(r->a, r->ctx, "error", error);
 	if (notice != NULL)
@@ -505,10 +520,13 @@ static enum mh_store_rc build(struct mh_site_req *r, const struct fields *f, enu
 	}
 	art->image_url = f->image.ptr;
 	art->image_alt = f->image_alt.ptr;
-	if (mh_role_may(r->user->role, MH_PERM_CURATE)) {
+	/* the box left as the editor first showed it: the save does not touch
+	 * the pick, which the Staff Picks screen may have changed meanwhile */
+	bool untouched = before != NULL && f->staff_pick_was >= 0 && (f->staff_pick_was == 1) == f->staff_pick;
+	if (mh_role_may(r->user->role, MH_PERM_CURATE) && !untouched)
 		art->staff_pick = f->staff_pick;
+	if (mh_role_may(r->user->role, MH_PERM_CURATE))
 		art->no_ads = f->no_ads; /* issue 9: like the staff pick, the curators' call */
-	}
 	/* authors, by slug, in byline order */
 	size_t n = 0;
 	struct mh_str list = f->authors, it;

@@ -64,8 +64,8 @@ static const struct {
 	{ "title", "Title", "The site's name, at the top of every page." },
 	{ "tagline", "Tagline", "One line under the name; also the description of pages that have none." },
 	{ "timezone", "Time zone",
-	  "An IANA name such as Europe/Berlin: dates are shown and scheduled in it. A change takes effect when "
-	  "each server is restarted." },
+	  "An IANA name such as Europe/Berlin: dates are shown and scheduled in it, on every server as soon as "
+	  "it is saved." },
 	{ "social", "Social links", "Name=https://...; separated by ';', e.g. Mastodon=https://example.social/@us" },
 	{ "video_channel_url", "Video channel", "The address of the video channel (empty: none)." },
 };
@@ -293,19 +293,6 @@ static void users_page(struct mh_site_req *r, int status, const char *notice, co
 	mh_site_admin_send(r, status, "users");
 }
 
-/* Active owners other than except (0: none), to keep the last one. */
-static enum mh_store_rc other_owners(struct mh_site_req *r, int64_t except, size_t *count)
-{
-	struct mh_user *users = NULL;
-	size_t n = 0;
-	*count = 0;
-	enum mh_store_rc rc = mh_store_users(r->store, r->a, &users, &n);
-	for (size_t i = 0; rc == MH_OK && i < n; i++)
-		if (users[i].id != except && users[i].role == MH_ROLE_OWNER && !users[i].disabled && !invited(&users[i]))
-			(*count)++;
-	return rc;
-}
-
 static void invite(struct mh_site_req *r)
 {
 	struct invite_form inv = { form_trimmed(r, "email").ptr, form_trimmed(r, "name").ptr, MH_ROLE_AUTHOR };
@@ -440,26 +427,10 @@ void mh_site_admin_users(struct mh_site_req *r, struct mh_str arg)
 		users_page(r, 422, NULL, "Unknown action; nothing was changed.", NULL, NULL, NULL);
 		return;
 	}
-	/* the site keeps an owner who can get in */
-	bool stays_owner = nu.role == MH_ROLE_OWNER && !nu.disabled;
-	if (u->role == MH_ROLE_OWNER && !u->disabled && !invited(u) && !stays_owner) {
-		size_t others = 0;
-		if (other_owners(r, u->id, &others) != MH_OK) {
-			unavailable(r, "/admin/users");
-			return;
-		}
-		if (others == 0) {
-			users_page(r, 422, NULL,
-				   mh_arena_printf(r->a,
-						   "%s is the site's last owner: make another account an owner first. "
-						   "Nothing was changed.",
-						   u->email),
-				   NULL, NULL, NULL);
-			return;
-		}
-	}
 	struct mh_buf err = MH_BUF_INIT;
-	rc = mh_store_user_save(r->store, &nu, &err); /* disabling ends the sessions too */
+	/* disabling ends the sessions too; the store refuses to leave the site
+	 * without an active owner (MH_INVALID, with the sentence shown) */
+	rc = mh_store_user_save(r->store, &nu, &err);
 	if (rc == MH_INVALID) {
 		const char *msg = mh_arena_printf(r->a, "%s. Nothing was changed.", mh_buf_cstr(&err));
 		mh_buf_free(&err);

@@ -58,7 +58,7 @@ struct mh_site {
 	struct mh_arena *db_arena; /* holds db_rows */
 	struct mh_site_setting *db_rows;
 	size_t n_db_rows;
-	char *zone; /* the time zone the process started with: fixed (TZ) */
+	char *zone; /* the process's display zone (TZ) now: site.ini's, or the admin's over it */
 	struct mh_views *views;    /* not owned (serve starts and stops it) */
 	const struct mh_views_settings *views_settings;
 	struct mh_site_ads *ads; /* [ads]: slots, /ads.css, the page CSP (ads.c) */
@@ -258,24 +258,32 @@ void mh_site_free(struct mh_site *s)
 	free(s);
 }
 
-/* The file's settings with the database's rows over them, in the zone the
- * process started with. Under reload_mu. */
+/* The file's settings with the database's rows over them. The time zone is
+ * the process's (TZ, util/time.c): when the admin's (or, with none saved,
+ * site.ini's) differs from it, it is switched here, so a change reaches
+ * dates shown and times scheduled without a restart. Under reload_mu: one
+ * switch at a time. */
 static struct mh_site_settings *make_layer(struct mh_site *s)
 {
+	const char *want = s->file->timezone;
+	for (size_t i = 0; i < s->n_db_rows; i++)
+		if (strcmp(s->db_rows[i].key, "timezone") == 0)
+			want = s->db_rows[i].value;
+	if (want != NULL && strcmp(want, s->zone) != 0) {
+		if (mh_time_set_zone(want)) {
+			char *z = strdup(want);
+			MH_ASSERT(z != NULL);
+			free(s->zone);
+			s->zone = z;
+			mh_log(MH_LOG_INFO, "time zone is now %s", z);
+		} else {
+			mh_log(MH_LOG_ERROR, "time zone '%s' is not known here; dates stay in %s", want, s->zone);
+		}
+	}
 	struct mh_site_settings *set = mh_site_settings_layer(s->file, s->db_rows, s->n_db_rows, false);
 	const struct mh_site_setting zone = { "timezone", s->zone };
 	mh_site_settings_overlay(set, &zone, 1, true);
 	return set;
-}
-
-bool mh_site_setting_stored(struct mh_site *s, const char *key)
-{
-	bool found = false;
-	pthread_mutex_lock(&s->reload_mu);
-	for (size_t i = 0; !found && i < s->n_db_rows; i++)
-		found = strcmp(s->db_rows[i].key, key) == 0;
-	pthread_mutex_unlock(&s->reload_mu);
-	return found;
 }
 
 enum mh_store_rc mh_site_settings_reload(struct mh_site *s, struct mh_store *st)

@@ -97,12 +97,9 @@ bool mh_site_reload(struct mh_site *s, const struct mh_site_reload *n, struct mh
 /* Reads the site settings the admin set from the database (st: the
  * caller's connection), lays them over site.ini's and drops the whole page
  * cache: what the change-log watcher does when a change names
- * MH_CONTENT_SITE_KEY, and the settings screen after a save. The time zone
- * stays the one the server started with. */
+ * MH_CONTENT_SITE_KEY, and the settings screen after a save. A changed time
+ * zone becomes the process's (dates shown, times scheduled) at once. */
 enum mh_store_rc mh_site_settings_reload(struct mh_site *s, struct mh_store *st);
-/* Whether the database sets [site] key (as last read): site.ini's value of
- * it does not count then. */
-bool mh_site_setting_stored(struct mh_site *s, const char *key);
 
 /* Drops the cached pages tagged with each space-separated key in keys. */
 void mh_site_invalidate(struct mh_site *s, struct mh_str keys);

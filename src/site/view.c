@@ -128,7 +128,8 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 	struct mh_arena *a = r->a;
 	struct mh_val *m = mh_val_map(a);
 	mh_val_set_cstr(a, m, "url", MH_ARENA_CONCAT(a, "/articles/", art->slug));
-	mh_val_set_int(a, m, "id", art->id); /* the views beacon's /views/ID */
+	if (art->id > 0) /* the views beacon's /views/ID; none in the editor's preview */
+		mh_val_set_int(a, m, "id", art->id);
 	mh_val_set_cstr(a, m, "slug", art->slug);
 	mh_val_set_cstr(a, m, "headline", art->headline);
 	mh_val_set_cstr(a, m, "dek", art->dek);

@@ -224,6 +224,11 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 			   " ORDER BY n DESC, a.published_at DESC, a.id DESC LIMIT $2",
 	[MH_Q_VIEWS_DAILY] = "SELECT h.hour - h.hour % 86400 AS day, sum(h.views) FROM article_view_hours h"
 			     " WHERE h.article_id = $1 AND h.hour >= $2 GROUP BY day ORDER BY day",
+	[MH_Q_OWNERS_LOCK] = "SELECT id FROM users WHERE role = 'owner' AND NOT disabled AND password_hash <> $1"
+			     " ORDER BY id FOR UPDATE",
+	[MH_Q_TAG_REV_MOVE] = "UPDATE article_revisions SET tag_ids ="
+			      " btrim(replace(',' || tag_ids || ',', ',' || $1::text || ',', ',' || $2::text || ','), ',')"
+			      " WHERE ',' || tag_ids || ',' LIKE '%,' || $1::text || ',%'",
 	/* issue 9's advertisement slots */
 	[MH_Q_ARTICLE_NO_ADS] = "UPDATE articles SET no_ads = $2 WHERE id = $1",
 	[MH_Q_SECTION_NO_ADS] = "UPDATE sections SET no_ads = $2 WHERE id = $1",

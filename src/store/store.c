@@ -1272,6 +1272,11 @@ static enum mh_store_rc tag_merge(struct mh_store *s, int64_t from, int64_t into
 	/* from's addresses, old and current, lead to into from now on */
 	if (rc == MH_OK)
 		rc = run(s, MH_Q_TAG_OLD_MOVE, &pair, NULL, NULL, err, NULL, NULL);
+	/* and the revisions that named from name into: a restore brings back
+	 * the merged tag, not an id without a row (one pass over the
+	 * revisions; merges are rare) */
+	if (rc == MH_OK)
+		rc = run(s, MH_Q_TAG_REV_MOVE, &pair, NULL, NULL, err, NULL, NULL);
 	if (rc == MH_OK)
 		rc = run(s, MH_Q_TAG_DEL, &one, NULL, NULL, err, NULL, NULL);
 	if (rc == MH_OK)
@@ -2781,6 +2786,22 @@ static enum mh_store_rc end_sessions(struct mh_store *s, int64_t id, int64_t now
 	return rc;
 }
 
+/* The active owners as MH_Q_OWNERS_LOCK reads them: how many, and whether
+ * the account being saved is one. */
+struct owners {
+	int64_t user_id;
+	size_t n;
+	bool includes_user;
+};
+
+static void row_owner(void *ctx, const struct mh_store_row *r)
+{
+	struct owners *o = ctx;
+	o->n++;
+	if (r->i64(r->ctx, 0) == o->user_id)
+		o->includes_user = true;
+}
+
 enum mh_store_rc mh_store_user_save(struct mh_store *s, struct mh_user *u, struct mh_buf *err)
 {
 	struct mh_arena *ar = mh_arena_new();
@@ -2804,9 +2825,24 @@ enum mh_store_rc mh_store_user_save(struct mh_store *s, struct mh_user *u, struc
 	mh_store_arg_int(&a, now);
 	char fk[80];
 	snprintf(fk, sizeof(fk), "author_id: no author with id %lld", (long long)u->author_id);
+	struct owners owners = { u->id, 0, false };
+	struct mh_store_args oa = { 0 };
+	mh_store_arg_text(&oa, MH_USER_INVITED_HASH);
+	bool stays_owner = u->role == MH_ROLE_OWNER && !u->disabled && u->password_hash != NULL &&
+			   strcmp(u->password_hash, MH_USER_INVITED_HASH) != 0;
 	if ((rc = s->ops->write_begin(s, err)) == MH_OK) {
-		rc = no_such(save_row(s, MH_Q_USER_INSERT, MH_Q_USER_UPDATE, &a, &id, email, fk, err), "user", u->id,
-			     err);
+		/* the site keeps an owner who can sign in: the active owners are
+		 * read (PostgreSQL: locked, so two owners demoting each other at
+		 * once are taken one after the other) before this save */
+		if (u->id > 0)
+			rc = run(s, MH_Q_OWNERS_LOCK, &oa, row_owner, &owners, err, NULL, NULL);
+		if (rc == MH_OK && owners.includes_user && !stays_owner && owners.n == 1) {
+			mh_store_set_err(err, "%s is the site's last owner: make another account an owner first", email);
+			rc = MH_INVALID;
+		}
+		if (rc == MH_OK)
+			rc = no_such(save_row(s, MH_Q_USER_INSERT, MH_Q_USER_UPDATE, &a, &id, email, fk, err), "user",
+				     u->id, err);
 		if (rc == MH_OK && u->disabled)
 			rc = end_sessions(s, id, now, err);
 		rc = s->ops->write_end(s, rc, err);

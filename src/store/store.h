@@ -224,7 +224,11 @@ struct mh_session {
  * no control characters), role, password_hash (not empty), author_id (an
  * author: MH_INVALID "author_id: no author with id N"). A taken email is
  * MH_CONFLICT "email 'x' is already used". Disabling a user also ends its
- * sessions (in the same transaction). */
+ * sessions (in the same transaction). The site keeps an active owner (one
+ * not disabled, not only invited): a save that would turn the last one into
+ * anything else is MH_INVALID "EMAIL is the site's last owner: make another
+ * account an owner first", checked in the save's transaction with the
+ * owners locked, so two owners demoting each other at once cannot both win. */
 enum mh_store_rc mh_store_user_save(struct mh_store *s, struct mh_user *u, struct mh_buf *err);
 enum mh_store_rc mh_store_user_by_email(struct mh_store *s, struct mh_arena *a, struct mh_str email,
 					struct mh_user **out);

@@ -152,6 +152,8 @@ enum mh_store_stmt {
 	MH_Q_VIEWS_GET,       /* article_id, now -> the demo's views + counted, if published by now */
 	MH_Q_VIEWS_TOP,       /* since (hour), limit -> article_id, headline, slug, views; most first */
 	MH_Q_VIEWS_DAILY,     /* article_id, since (hour) -> day (unix seconds of 00:00 UTC), views; by day */
+	MH_Q_OWNERS_LOCK,     /* invited hash -> id of each active owner, locked (PostgreSQL: FOR UPDATE) */
+	MH_Q_TAG_REV_MOVE,    /* from, into: revisions naming tag from name into (tag_ids "1,2,3") */
 	/* issue 9's advertisement slots: turned off per article and section */
 	MH_Q_ARTICLE_NO_ADS,  /* id, no_ads */
 	MH_Q_SECTION_NO_ADS,  /* id, no_ads */

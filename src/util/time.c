@@ -1,9 +1,13 @@
 /*
  * util/time.c: clocks, the display time zone and date parsing.
  *
- * One display zone per process: mh_time_set_zone() sets TZ and calls tzset(),
- * so it must be called at start-up, before worker threads exist (setenv is
- * not thread-safe). localtime_r()/mktime() then read the zone from libc.
+ * One display zone per process: mh_time_set_zone() sets TZ and calls tzset().
+ * It is called at start-up, and again by the site when a settings reload
+ * changes the zone, while other threads format dates: glibc's conversions
+ * (localtime_r, mktime) read the zone under its own tzset lock, and a setenv
+ * that replaces a TZ already set (as start-up sets it) swaps one pointer in
+ * environ and never frees the old string. Callers switch one at a time
+ * (the site's reload lock). Nothing here uses %Z, whose name a switch frees.
  * Storage is always UTC unix seconds.
  */
 #include "util/util.h"

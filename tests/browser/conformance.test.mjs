@@ -14,7 +14,7 @@ import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BASE, openContext, discover, findVideoArticle, adminLogin, writeArticle, fetchText } from './lib.mjs';
+import { BASE, openContext, discover, findVideoArticle, adminLogin, writeArticle, masthead, ADMIN_EMAIL, fetchText } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const VNU_JAR = path.join(path.dirname(require.resolve('vnu-jar/package.json')), 'build/dist/vnu.jar');
@@ -198,6 +198,11 @@ before(async () => {
 	// The admin: the login page signed out, then every page reachable signed in.
 	const door = await adminCtx.context.newPage();
 	await check(door, 'admin login', '/admin/login');
+	// the password reset page, through a one-time link the CLI prints (the
+	// link is not used, so the owner's password stays as it is)
+	const reset = /\/admin\/reset\?token=[A-Za-z0-9_-]+/.exec(await masthead(['user', 'reset', ADMIN_EMAIL]));
+	assert.ok(reset, '`masthead user reset` prints a reset link');
+	await check(door, 'admin password reset', reset[0]);
 	await door.close();
 	const page = await adminLogin(adminCtx.context);
 	// a draft of our own, so that the conflict below touches no public page
@@ -254,8 +259,8 @@ test('the admin crawl reached the dashboard, the article list and an article\'s 
 });
 
 const NAMES = ['home', 'section front', 'section front, page 2', 'author', 'tag', 'article', 'another article',
-	'article with an image', 'article without an image', 'article with a video', '404', 'stream fragment', 'admin login', 'admin editor after a save', 'admin editor, new article',
-	'admin conflict'];
+	'article with an image', 'article without an image', 'article with a video', '404', 'stream fragment', 'admin login',
+	'admin editor after a save', 'admin editor, new article', 'admin conflict', 'admin password reset'];
 
 // Test names are fixed before the pages are loaded; the crawled admin pages
 // are checked together in one test each for the Nu checker and axe.

@@ -1,24 +1,15 @@
-// The editor in Chromium, each test on a fresh site of its own (made with
-// the binary run.sh names in MASTHEAD_BIN, its [site] timezone not UTC):
-// write an article with an image from the media library, preview it in the
+// The editor in Chromium, each test on a fresh site of its own (site.mjs,
+// its [site] timezone not UTC): write an article with an image uploaded
+// from the editor's picker, preview it in the
 // site theme, schedule it a minute ahead in the site's time zone, and see it
 // on the public site on time with no request made meanwhile (the job queue
 // publishes it); and autosave plus Ctrl+S carrying the version forward.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import zlib from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { freshSite as newSite } from './site.mjs';
 
-const BIN = process.env.MASTHEAD_BIN;
 const ZONE = 'Asia/Kolkata'; // UTC+05:30: a zone a UTC reading would get wrong
-const EMAIL = 'ed@example.org';
-const PASSWORD = 'tidal-harbour-lantern-41';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 // A width x height RGB gradient as PNG bytes (zlib and its crc32 are Node's).
 function png(width, height) {
@@ -48,78 +39,15 @@ function png(width, height) {
 		chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
-function run(args, input) {
-	const p = spawnSync(BIN, args, { input: input ?? '', encoding: 'utf8', timeout: 120000 });
-	assert.equal(p.status, 0, `masthead ${args.join(' ')}: ${p.stderr}`);
-	return p.stdout;
-}
-
-function freePort() {
-	return new Promise((resolve) => {
-		const s = createServer().listen(0, '127.0.0.1', () => {
-			const { port } = s.address();
-			s.close(() => resolve(port));
-		});
-	});
-}
-
-// A new site (owner ed@example.org, author "ed", [site] timezone ZONE, one
-// image in the media library) served by its own `masthead serve`.
+// A fresh site in ZONE with an author "ed" (site.mjs).
 async function freshSite() {
-	assert.ok(BIN, 'run.sh sets MASTHEAD_BIN');
-	const dir = mkdtempSync(path.join(tmpdir(), 'masthead-editor-'));
-	const site = path.join(dir, 'site');
-	run(['init', '--owner', EMAIL, '--name', 'Ed Owner', site], PASSWORD + '\n');
-	const ini = path.join(site, 'site.ini');
-	const text = readFileSync(ini, 'utf8');
-	assert.match(text, /^timezone *=.*$/m, 'site.ini has a timezone line');
-	writeFileSync(ini, text.replace(/^timezone *=.*$/m, `timezone = ${ZONE}`));
-	run(['author', 'add', 'ed', '--name', 'Ed Writer', '--site', site]);
-	writeFileSync(path.join(dir, 'harbour.png'), png(640, 400));
-	const added = run(['media', 'add', path.join(dir, 'harbour.png'), '--alt', 'The harbour at dusk', '--site', site]);
-	const image = (added.match(/\/media\/[^\s]+/) || [])[0];
-	assert.ok(image, `media add printed an address: ${added}`);
-	const port = await freePort();
-	const base = `http://127.0.0.1:${port}`;
-	const log = path.join(dir, 'serve.log');
-	const server = spawn(BIN, ['serve', '--site', site, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-	server.stdout.on('data', (d) => appendFileSync(log, d));
-	server.stderr.on('data', (d) => appendFileSync(log, d));
-	const end = Date.now() + 20000;
-	for (;;) {
-		try {
-			if ((await fetch(base + '/healthz')).status === 200) break;
-		} catch { /* not yet */ }
-		assert.ok(Date.now() < end, 'masthead serve answers within 20 s');
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	const profile = mkdtempSync(path.join(tmpdir(), 'masthead-chromium-'));
-	const context = await chromium.launchPersistentContext(profile, {
-		executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 900 },
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-			'--disable-component-update', '--disable-sync'],
-	});
-	return {
-		base, image, context,
-		log: () => readFileSync(log, 'utf8'),
-		async close() {
-			await context.close();
-			const exited = new Promise((r) => server.once('exit', (code) => r(code)));
-			server.kill('SIGTERM');
-			const code = await exited;
-			rmSync(profile, { recursive: true, force: true });
-			rmSync(dir, { recursive: true, force: true });
-			assert.equal(code, 0, 'masthead serve stops cleanly');
-		},
-	};
+	const s = await newSite({ zone: ZONE, ownerName: 'Ed Owner' });
+	s.masthead(['author', 'add', 'ed', '--name', 'Ed Writer']);
+	return s;
 }
 
 async function logIn(s, page) {
-	await page.goto(`${s.base}/admin/login`);
-	await page.getByLabel('Email').fill(EMAIL);
-	await page.getByLabel('Password').fill(PASSWORD);
-	await page.getByRole('button', { name: 'Log in' }).click();
-	await page.waitForURL(`${s.base}/admin`);
+	await s.logIn(page);
 }
 
 // "YYYY-MM-DDTHH:MM" of the instant ms in ZONE, as <input type=datetime-local> takes it.
@@ -155,7 +83,14 @@ test('write with an image, preview in the site theme, schedule a minute ahead, o
 		await page.getByLabel('Dek').fill('After ten dark years');
 		await page.getByLabel('Section').selectOption('news');
 		await page.getByLabel('Authors').fill('ed');
-		await page.getByLabel('Image', { exact: true }).fill(s.image);
+		// the image: uploaded from the editor's own picker
+		const bytes = png(640, 400);
+		await page.getByLabel('Upload an image').setInputFiles({ name: 'harbour.png', mimeType: 'image/png', buffer: bytes });
+		await page.waitForFunction(() => /^\/media\/[0-9a-f]{32}\.png$/.test(document.getElementById('image').value),
+			null, { timeout: 30000 });
+		const image = await page.getByLabel('Image', { exact: true }).inputValue();
+		assert.equal(Buffer.compare(await (await page.request.get(`${s.base}${image}`)).body(), bytes), 0,
+			'the uploaded original, byte for byte');
 		await page.getByLabel('Image description').fill('The harbour at dusk');
 		await page.getByLabel('Body').fill('The lights come back **on Friday**.\n\n<script>document.title = "ran"</script>');
 
@@ -170,7 +105,7 @@ test('write with an image, preview in the site theme, schedule a minute ahead, o
 		const inner = await frame.locator('html').innerHTML();
 		assert.match(inner, /Ed Writer/, 'the byline');
 		assert.match(inner, /class="[^"]*article__body/, 'the site theme\'s article page');
-		const img = frame.locator(`img[src*="${path.basename(s.image).replace(/\.[a-z]+$/, '')}"]`).first();
+		const img = frame.locator(`img[src*="${image.replace(/^\/media\//, '').replace(/\.[a-z]+$/, '')}"]`).first();
 		assert.equal(await img.getAttribute('alt'), 'The harbour at dusk', 'the image, described');
 		assert.doesNotMatch(inner, /<script>document\.title/, 'script in the body is not passed');
 		assert.equal(await page.title().then((t) => t.includes('ran')), false);

@@ -340,6 +340,13 @@ def http_cases(b, P, site, srv):
         t.eq(r.returncode, 0, r.stderr)
         t.contains(ed.get("/admin").text(), "(contributor,")
 
+    with t.case(P + "the CLI keeps the last owner: role and disable refuse, naming why; nothing changes"):
+        for args in (["user", "role", "owner@example.org", "editor"], ["user", "disable", "owner@example.org"]):
+            r = mh(*args, "--site", site)
+            t.true(r.returncode != 0, f"{args}: exit {r.returncode}")
+            t.contains(r.stderr, "owner@example.org is the site's last owner: make another account an owner first")
+        t.contains(mh("user", "list", "--site", site).stdout, "owner@example.org\towner\tOlu Owner\tactive")
+
     with t.case(P + "a reset link sets a new password once; the old password and sessions end"):
         e = Client(srv, source="127.0.0.6")  # apart from the other cases' attempts
         e.login("ed@example.org", "quiet-river-stones-8")

@@ -189,7 +189,14 @@ def cases(P, site, srv, sql, node2):
             t.absent(lst, other)
         t.contains(lst, 'value="TIDE"')
         t.contains(lst, '<option value="cora" selected>')
-        t.contains(lst, '<option value="draft" selected>')
+        # the status is chosen once, by the links above the form (no second
+        # control): the current one is marked, and the form keeps it
+        t.contains(lst, '<a href="/admin/articles?status=draft" aria-current="page">draft</a>')
+        t.contains(lst, '<input type="hidden" name="status" value="draft">')
+        t.absent(lst, 'name="status" value="published"', "no other status in the form")
+        t.absent(lst, '<select id="f-status"', "no status select beside the links")
+        t.contains(ed.get("/admin/articles").text(), '<a href="/admin/articles" aria-current="page">All</a>')
+        t.absent(lst, '<a href="/admin/articles" aria-current="page">All</a>', "All is not current under a filter")
         t.contains(ed.get("/admin/articles?section=sport").text(), "Aldo publishes the ferry")
         t.absent(ed.get("/admin/articles?section=sport").text(), "Aldo drafts the ferry")
         t.absent(ed.get("/admin/articles?author=aldo").text(), "Cora drafts")

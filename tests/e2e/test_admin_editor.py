@@ -13,6 +13,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import sys
 import zoneinfo
 
@@ -144,6 +145,10 @@ def cases(P, site, srv, db):
         t.contains(page, "<strong>on Friday</strong>")
         t.contains(page, "Aldo Author", "the byline, from the author's slug")
         t.contains(page, "Preview-only tag")
+        # an article not yet read shows no view count, and the frame sends no beacon
+        t.absent(page, " Views</p>", "no '0 Views' in the preview")
+        t.absent(page, "/views/", "no views beacon or pixel")
+        t.contains(public.text(), " Views</p>", "the public page does show its count")
         # the public theme: its stylesheet and its page frame, not the admin's
         css = re.search(r'<link rel="stylesheet" href="([^"]+)"', public.text())
         t.true(css, "the public page links a stylesheet")
@@ -212,6 +217,40 @@ def cases(P, site, srv, db):
         t.true(re.search(r'value="review" aria-keyshortcuts="Control\+S Meta\+S" data-save>Submit for review<',
                          rpage), "in review: Ctrl+S keeps it there")
         t.absent(rpage, "data-autosave=", "only drafts autosave")
+
+    with t.case(P + "a live article's changes go out with Publish (Ctrl+S), its date kept; no Save draft or review"):
+        lid = article_id(aldo.save("/admin/articles/new", "publish", headline="Live piece", section="news", body="b"))
+        first = db.value(f"SELECT published_at FROM articles WHERE id = {lid}")
+        lpage, _, _ = aldo.editor(f"/admin/articles/{lid}")
+        t.true(re.search(r'value="publish" aria-keyshortcuts="Control\+S Meta\+S" data-save>Publish<', lpage),
+               "Publish carries the shortcut")
+        t.eq(lpage.count("data-save>"), 1, "one button takes the shortcut")
+        for gone in (">Save draft<", ">Submit for review<", ">Schedule<"):
+            t.absent(lpage, gone)
+        t.contains(lpage, ">Unpublish</button>")
+        time.sleep(1.1)
+        r = aldo.post(f"/admin/articles/{lid}", dict(editor_form(aldo, f"/admin/articles/{lid}")[1],
+                                                     action="publish", body="Updated text"))
+        t.eq(r.status, 303, r.text())
+        t.eq(db.value(f"SELECT status FROM articles WHERE id = {lid}"), "published")
+        t.eq(db.value(f"SELECT body_md FROM articles WHERE id = {lid}"), "Updated text")
+        t.eq(db.value(f"SELECT published_at FROM articles WHERE id = {lid}"), first, "the date it first appeared")
+
+    with t.case(P + "a scheduled article's changes are kept with Schedule (Ctrl+S); Publish sends it now"):
+        at = (datetime.datetime.now(zoneinfo.ZoneInfo(ZONE)) + datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+        sid = article_id(aldo.save("/admin/articles/new", "schedule", headline="Later piece", section="news",
+                                   body="b", publish_at=at))
+        spage, _, _ = aldo.editor(f"/admin/articles/{sid}")
+        t.true(re.search(r'value="schedule" aria-keyshortcuts="Control\+S Meta\+S" data-save>Schedule<', spage),
+               "Schedule carries the shortcut")
+        t.contains(spage, 'value="publish">Publish</button>')
+        for gone in (">Save draft<", ">Submit for review<"):
+            t.absent(spage, gone)
+        r = aldo.post(f"/admin/articles/{sid}", dict(editor_form(aldo, f"/admin/articles/{sid}")[1],
+                                                     action="schedule", publish_at=at, body="Edited later"))
+        t.eq(r.status, 303, r.text()[:300])
+        t.eq(db.value(f"SELECT status FROM articles WHERE id = {sid}"), "scheduled")
+        t.eq(db.value(f"SELECT body_md FROM articles WHERE id = {sid}"), "Edited later")
 
     with t.case(P + "autosave: saves a draft, answers the time and the new version token"):
         page, form = editor_form(aldo, f"/admin/articles/{aid}")

@@ -202,13 +202,18 @@ def suite(b):
             t.eq(settings_rows(b, site), before, "the database is unchanged")
             t.absent(srv.get("/").text(), "Typed but not saved")
 
-    with t.case(P + "a time zone is saved and shown in the form (it takes effect at the next start)"):
+    with t.case(P + "a time zone is saved, shown in the form, and in effect at once (no restart)"):
+        t.contains(owner.get("/admin/settings").text(), "now show dates in UTC")
         f = settings_form(owner)
         f["timezone"] = "Europe/Berlin"
         r = owner.post("/admin/settings", f)
         t.eq(r.status, 303, r.text()[:300])
         t.eq(settings_form(owner)["timezone"], "Europe/Berlin")
         t.eq(dict(settings_rows(b, site)).get("timezone"), "Europe/Berlin")
+        t.contains(owner.get("/admin/settings").text(), "now show dates in Europe/Berlin")
+        t.contains(owner.get("/admin/articles/new").text(), "Publish at (Europe/Berlin)",
+                   "the editor schedules in the new zone")
+        t.contains(srv.stderr(), "time zone is now Europe/Berlin")
 
     editor = Client(srv)
     with t.case(P + "an editor gets 403 on both screens, sees no link to them, and changes nothing"):
@@ -462,13 +467,17 @@ def two_nodes(b, site):
         owner = Client(a)
         owner.login("owner@example.org", OWNER_PW)
         f = settings_form(owner)
-        f.update(title="Two Node Times", tagline="Seen everywhere")
+        f.update(title="Two Node Times", tagline="Seen everywhere", timezone="Asia/Tokyo")
         r = owner.post("/admin/settings", f)
         t.eq(r.status, 303, r.text()[:300])
         t.contains(a.get("/").text(), "Two Node Times", "node A at once")
         for p in ("/", "/articles/ferry-timetable"):
             harness.wait_for(lambda: "Two Node Times" in bn.get(p).text(), 5, f"node B {p}")
         t.contains(bn.get("/").text(), "Seen everywhere")
+        harness.wait_for(lambda: "time zone is now Asia/Tokyo" in bn.stderr(), 5, "node B switches its zone")
+        ob = Client(bn)
+        ob.login("owner@example.org", OWNER_PW)
+        t.contains(ob.get("/admin/articles/new").text(), "Publish at (Asia/Tokyo)", "node B schedules in it")
         t.absent(bn.stderr(), "reload: site.ini", "no SIGHUP reload happened")
     with t.case(P + "two nodes: both exit 0 on SIGTERM"):
         t.eq((a.stop(), bn.stop()), (0, 0), (a.stderr() + bn.stderr())[-3000:])

@@ -381,6 +381,31 @@ def cases(P, site, srv, db):
             t.eq((r.status, r.header("location")), (301, "/tag/port"), old)
         t.eq(ed.get(f"/admin/tags/{harbor}").status, 404)
 
+    with t.case(P + "tags: after a merge, an older revision naming both tags restores with B once"):
+        m_id = publish(ed, "Merge keeps history", "Gulls, Seabirds")
+        gulls = db.one("SELECT id FROM tags WHERE slug = 'gulls'")
+        birds = db.one("SELECT id FROM tags WHERE slug = 'seabirds'")
+        both = db.one(f"SELECT id FROM article_revisions WHERE article_id = {m_id} ORDER BY id DESC LIMIT 1")
+        t.eq(sorted(db.one(f"SELECT tag_ids FROM article_revisions WHERE id = {both}").split(",")),
+             sorted([gulls, birds]))
+        # a later save without Gulls, then Gulls merged into Seabirds
+        page = ed.get(f"/admin/articles/{m_id}").text()
+        r = ed.post(f"/admin/articles/{m_id}", {
+            "csrf": form_value(page, "csrf"), "base_revision": form_value(page, "base_revision"), "action": "draft",
+            "headline": "Merge keeps history", "dek": "", "slug": "merge-keeps-history", "section": "news",
+            "tags": "Seabirds", "authors": "aldo", "via": "", "image": "", "image_alt": "", "body": "Second text."})
+        t.eq(r.status, 303, alert(r))
+        sees_other(ed.send(f"/admin/tags/{gulls}", action="merge", into="seabirds"), "/admin/tags?done=merged")
+        ids = db.one(f"SELECT tag_ids FROM article_revisions WHERE id = {both}").split(",")
+        t.eq(ids, [birds, birds], f"the old revision names the tag Gulls went into (Gulls {gulls})")
+        page = ed.get(f"/admin/articles/{m_id}/revisions").text()
+        r = ed.post(f"/admin/articles/{m_id}/revisions", {
+            "csrf": form_value(page, "csrf"), "restore": both, "base_revision": form_value(page, "base_revision")})
+        t.eq(r.status, 303, r.text()[:400])
+        t.eq(db.one(f"SELECT body_md FROM articles WHERE id = {m_id}"), "Merge keeps history: the story.")
+        t.eq(db.one(f"SELECT count(*) FROM article_tags WHERE article_id = {m_id}"), "1", "Seabirds, once")
+        t.eq(db.one(f"SELECT tag_id FROM article_tags WHERE article_id = {m_id}"), birds)
+
     # ---- authors
     with t.case(P + "authors: add one; markup is text; a duplicate slug 422 with input kept; empty name 422"):
         r = ed.send("/admin/authors", name="Bea <i>Writer</i>", slug="bea")
@@ -462,6 +487,40 @@ def cases(P, site, srv, db):
         sees_other(r, "/admin/picks?done=removed")
         public(srv, "/section/staff-picks", slug_b, absent=slug_a)
         t.eq(db.one(f"SELECT staff_pick FROM articles WHERE id = {a_id}") in ("0", "f"), True)
+
+    with t.case(P + "picks: an editor open from before a picks change does not undo it when saved again"):
+        def opened(aid):
+            page = ed.get(f"/admin/articles/{aid}").text()
+            form = {n: htmllib.unescape(form_value(page, n)) for n in (
+                "csrf", "base_revision", "headline", "dek", "slug", "tags", "authors", "via", "image", "image_alt",
+                "staff_pick_was")}
+            form["section"] = re.search(r'<option value="([^"]*)" selected>', page).group(1)
+            form["body"] = htmllib.unescape(re.search(r'<textarea id="body" name="body"[^>]*>(.*?)</textarea>',
+                                                      page, re.S).group(1))
+            if re.search(r'id="staff_pick"[^>]* checked', page):
+                form["staff_pick"] = "1"
+            return form
+        shown = opened(b_id)  # B is a pick as the editor opens
+        t.eq(shown.get("staff_pick"), "1")
+        t.eq(shown["staff_pick_was"], "1")
+        sees_other(ed.send("/admin/picks", action="remove", id=b_id), "/admin/picks?done=removed")
+        # the picks change is a revision: the open editor's save is refused
+        # (409, both texts kept), and its second save, on the new revision,
+        # keeps the box as the editor left it: untouched, so still removed
+        r = ed.post(f"/admin/articles/{b_id}", dict(shown, action="draft", dek="A later edit of the dek"))
+        t.eq(r.status, 409, "the stale save is a conflict")
+        again = r.text()
+        t.eq(form_value(again, "staff_pick_was"), "1", "the box as first shown, kept through the conflict")
+        r = ed.post(f"/admin/articles/{b_id}", dict(shown, action="draft", dek="A later edit of the dek",
+                                                     base_revision=form_value(again, "base_revision")))
+        t.eq(r.status, 303, r.text()[:300])
+        t.eq(db.one(f"SELECT staff_pick FROM articles WHERE id = {b_id}") in ("0", "f"), True,
+             "the removal on the picks screen stands")
+        t.eq(db.one(f"SELECT dek FROM articles WHERE id = {b_id}"), "A later edit of the dek")
+        # a box the editor did change is saved
+        ticked = dict(opened(b_id), action="draft", staff_pick="1")
+        t.eq(ed.post(f"/admin/articles/{b_id}", ticked).status, 303)
+        t.eq(db.one(f"SELECT staff_pick FROM articles WHERE id = {b_id}") in ("1", "t"), True, "ticked: a pick")
 
     with t.case(P + "picks: a draft cannot be added (422, nothing changed)"):
         page = ed.get("/admin/articles/new").text()

@@ -1851,6 +1851,100 @@ static const char *hash_of(char c)
 	return h;
 }
 
+/* The account as stored now, to change and save again. */
+static struct mh_user *user_now(int64_t id)
+{
+	struct mh_user *u = NULL;
+	cr_assert_eq(mh_store_user_by_id(st, ar, id, &u), MH_OK);
+	return u;
+}
+
+Test(store, the_site_keeps_an_active_owner)
+{
+	seed();
+	int64_t a = add_user("a@owner.example", MH_ROLE_OWNER);
+	struct mh_user invited = { .email = "c@owner.example", .name = "Invited", .role = MH_ROLE_OWNER,
+				   .password_hash = MH_USER_INVITED_HASH };
+	cr_assert_eq(mh_store_user_save(st, &invited, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	/* the only active owner (an invited one does not count) */
+	struct mh_user *u = user_now(a);
+	u->role = MH_ROLE_EDITOR;
+	mh_buf_reset(&err);
+	cr_assert_eq(mh_store_user_save(st, u, &err), MH_INVALID);
+	cr_assert_str_eq(mh_buf_cstr(&err),
+			 "a@owner.example is the site's last owner: make another account an owner first");
+	u = user_now(a);
+	cr_assert_eq(u->role, MH_ROLE_OWNER, "nothing changed");
+	u->disabled = true;
+	cr_assert_eq(mh_store_user_save(st, u, &err), MH_INVALID);
+	cr_assert(!user_now(a)->disabled);
+	/* other changes to the last owner are fine */
+	u = user_now(a);
+	u->name = "Renamed Owner";
+	cr_assert_eq(mh_store_user_save(st, u, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	/* with a second owner, one may go; then the other is the last */
+	int64_t b = add_user("b@owner.example", MH_ROLE_OWNER);
+	u = user_now(a);
+	u->role = MH_ROLE_AUTHOR;
+	cr_assert_eq(mh_store_user_save(st, u, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	u = user_now(b);
+	u->disabled = true;
+	cr_assert_eq(mh_store_user_save(st, u, &err), MH_INVALID);
+	cr_assert_eq(user_now(b)->role, MH_ROLE_OWNER);
+}
+
+struct demote {
+	int64_t id;
+	enum mh_store_rc rc;
+	char err[200];
+};
+
+/* Demotes one owner through the suite's connection. */
+static void *demote_main(void *arg)
+{
+	struct demote *d = arg;
+	struct mh_arena *a = mh_arena_new();
+	struct mh_buf e = MH_BUF_INIT;
+	struct mh_user *u = NULL;
+	d->rc = mh_store_user_by_id(st, a, d->id, &u);
+	if (d->rc == MH_OK) {
+		u->role = MH_ROLE_EDITOR;
+		d->rc = mh_store_user_save(st, u, &e);
+	}
+	snprintf(d->err, sizeof(d->err), "%s", mh_buf_cstr(&e));
+	mh_buf_free(&e);
+	mh_arena_free(a);
+	return NULL;
+}
+
+Test(store, two_owners_demoting_each_other_at_once_leave_one, .timeout = 60)
+{
+	seed();
+	int64_t a = add_user("a@owner.example", MH_ROLE_OWNER);
+	int64_t b = add_user("b@owner.example", MH_ROLE_OWNER);
+	/* one connection demotes A inside a transaction it keeps open ... */
+	struct mh_store *other = NULL;
+	cr_assert_eq(mh_store_open(url, dir, false, &other, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_begin(other), MH_OK);
+	struct mh_user *u = NULL;
+	cr_assert_eq(mh_store_user_by_id(other, ar, a, &u), MH_OK);
+	u->role = MH_ROLE_EDITOR;
+	cr_assert_eq(mh_store_user_save(other, u, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	/* ... while another demotes B: it waits for the first (a lock, not a
+	 * read of A as it was), whether it starts before the commit or after */
+	struct demote d = { .id = b };
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, demote_main, &d), 0);
+	usleep(300 * 1000);
+	cr_assert_eq(mh_store_commit(other), MH_OK);
+	pthread_join(th, NULL);
+	mh_store_close(other);
+	cr_assert_eq(d.rc, MH_INVALID, "the second demotion is refused: %s", d.err);
+	cr_assert(strstr(d.err, "last owner") != NULL, "%s", d.err);
+	cr_assert_eq(user_now(b)->role, MH_ROLE_OWNER, "B is still an owner");
+	cr_assert_eq(user_now(a)->role, MH_ROLE_EDITOR);
+}
+
 Test(store, users_round_trip_with_email_unique_whatever_its_case)
 {
 	seed();
