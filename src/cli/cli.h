@@ -34,6 +34,7 @@ struct mh_config {
 	struct mh_feeds_settings feeds; /* [feeds]: site/feeds.c */
 	struct mh_trending_settings trending; /* [trending]: audience/trending.c */
 	struct mh_comments_settings comments; /* [comments]: audience/comments.c */
+	struct mh_ads_settings ads;     /* [ads]: site/ads.c */
 };
 /* The registry: every section's table, in site.ini's order, bound to c's
  * members (values NULL when c is NULL). Returns how many were written. */

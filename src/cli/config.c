@@ -31,6 +31,7 @@ size_t mh_config_slots(struct mh_config *c, struct mh_settings_slot out[MH_CONFI
 		{ &mh_comments_settings_table, c ? &c->comments : NULL },
 		{ &mh_feeds_settings_table, c ? &c->feeds : NULL },
 		{ &mh_trending_settings_table, c ? &c->trending : NULL }, /* Trending */
+		{ &mh_ads_settings_table, c ? &c->ads : NULL }, /* [ads]: site/ads.c */
 		{ &mh_site_theme_settings_table, c ? &c->site : NULL },
 		{ &mh_store_schema_settings_table, c ? &c->store : NULL },
 	};

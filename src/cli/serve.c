@@ -259,6 +259,7 @@ int mh_cli_serve(int argc, char **argv)
 		.trending = trending,
 		.trending_settings = &cfg.trending,
 		.comments_settings = &cfg.comments,
+		.ads = &cfg.ads,
 	};
 	/* the engine refuses a body over max_body before any handler sees it,
 	 * with a bare 413 that cannot name the media limit */

@@ -293,6 +293,7 @@ struct fields {
 	bool staff_pick;
 	int staff_pick_was; /* the box as the editor was first opened (-1: not known): the Staff Picks
 			     * screen may have changed the article's pick since */
+	bool no_ads; /* issue 9: no advertisements on its page */
 };
 
 static void fields_from_article(struct mh_site_req *r, const struct mh_article *art, struct fields *f)
@@ -318,6 +319,7 @@ static void fields_from_article(struct mh_site_req *r, const struct mh_article *
 	f->body = mh_str_c(art->body_md);
 	f->staff_pick = art->staff_pick;
 	f->staff_pick_was = art->staff_pick;
+	f->no_ads = art->no_ads;
 	f->publish_at = mh_str_c(art->status == MH_ARTICLE_SCHEDULED ? fmt_time(r, art->published_at, "%Y-%m-%dT%H:%M")
 								     : "");
 }
@@ -338,6 +340,7 @@ static void fields_from_form(struct mh_site_req *r, struct fields *f)
 	f->staff_pick = form(r, "staff_pick").len > 0;
 	struct mh_str was = form(r, "staff_pick_was");
 	f->staff_pick_was = mh_str_eq_c(was, "1") ? 1 : mh_str_eq_c(was, "0") ? 0 : -1;
+	f->no_ads = form(r, "no_ads").len > 0;
 }
 
 /* Renders the editor. art: the stored article (NULL for a new one);
@@ -359,6 +362,7 @@ static void editor(struct mh_site_req *r, int status, const struct mh_article *a
 	mh_val_set(r->a, fv, "publish_at", mh_val_str(r->a, f->publish_at));
 	mh_val_set_bool(r->a, fv, "staff_pick", f->staff_pick);
 	mh_val_set_bool(r->a, fv, "staff_pick_was", f->staff_pick_was >= 0 ? f->staff_pick_was == 1 : f->staff_pick);
+	mh_val_set_bool(r->a, fv, "no_ads", f->no_ads);
 	mh_val_set_int(r->a, fv, "base_revision", base_revision);
 	mh_val_set_cstr(r->a, fv, "action", art != NULL ? mh_arena_printf(r->a, "/admin/articles/%lld", (long long)art->id)
 							: "/admin/articles/new");
@@ -521,6 +525,8 @@ static enum mh_store_rc build(struct mh_site_req *r, const struct fields *f, enu
 	bool untouched = before != NULL && f->staff_pick_was >= 0 && (f->staff_pick_was == 1) == f->staff_pick;
 	if (mh_role_may(r->user->role, MH_PERM_CURATE) && !untouched)
 		art->staff_pick = f->staff_pick;
+	if (mh_role_may(r->user->role, MH_PERM_CURATE))
+		art->no_ads = f->no_ads; /* issue 9: like the staff pick, the curators' call */
 	/* authors, by slug, in byline order */
 	size_t n = 0;
 	struct mh_str list = f->authors, it;
@@ -868,6 +874,7 @@ static void preview_article(struct mh_site_req *r, const struct fields *f, struc
 	art->image_url = mh_store_url_problem(f->image) == NULL ? f->image.ptr : "";
 	art->image_alt = f->image_alt.ptr;
 	art->staff_pick = f->staff_pick;
+	art->no_ads = f->no_ads;
 	art->body_md = f->body.ptr;
 	struct mh_buf html = MH_BUF_INIT, lead = MH_BUF_INIT;
 	mh_content_markdown(f->body, &html, &lead, 2);

@@ -299,7 +299,7 @@ void mh_site_admin_sections(struct mh_site_req *r, struct mh_str arg)
 }
 
 static void section_form(struct mh_site_req *r, int status, const struct mh_section *sec, struct mh_str name,
-			 struct mh_str slug, struct mh_str description, const char *error)
+			 struct mh_str slug, struct mh_str description, bool no_ads, const char *error)
 {
 	mh_site_admin_ctx(r, "Edit section");
 	struct mh_val *f = mh_val_map(r->a);
@@ -307,6 +307,7 @@ static void section_form(struct mh_site_req *r, int status, const struct mh_sect
 	mh_val_set(r->a, f, "name", mh_val_str(r->a, name));
 	mh_val_set(r->a, f, "slug", mh_val_str(r->a, slug));
 	mh_val_set(r->a, f, "description", mh_val_str(r->a, description));
+	mh_val_set_bool(r->a, f, "no_ads", no_ads); /* issue 9 */
 	mh_val_set_cstr(r->a, f, "current_name", sec->name);
 	mh_val_set(r->a, r->ctx, "form", f);
 	if (error != NULL)
@@ -331,10 +332,12 @@ void mh_site_admin_section(struct mh_site_req *r, struct mh_str arg)
 		return;
 	}
 	if (!is_post(r)) {
-		section_form(r, 200, sec, mh_str_c(sec->name), mh_str_c(sec->slug), mh_str_c(sec->description), NULL);
+		section_form(r, 200, sec, mh_str_c(sec->name), mh_str_c(sec->slug), mh_str_c(sec->description),
+			     sec->no_ads, NULL);
 		return;
 	}
 	struct mh_str name = trimmed(r, "name"), typed = trimmed(r, "slug"), description = trimmed(r, "description");
+	bool no_ads = trimmed(r, "no_ads").len > 0; /* issue 9: advertisements off in the section */
 	const char *problem = name_problem(name, NAME_MAX_BYTES), *slug_problem = NULL;
 	const char *slug = slug_of(r, typed, name, &slug_problem);
 	if (problem == NULL)
@@ -355,13 +358,14 @@ void mh_site_admin_section(struct mh_site_req *r, struct mh_str arg)
 						  sec->name, (long long)articles, articles == 1 ? "" : "s", sec->slug);
 	}
 	if (problem != NULL) {
-		section_form(r, 422, sec, name, typed, description, problem);
+		section_form(r, 422, sec, name, typed, description, no_ads, problem);
 		return;
 	}
 	struct mh_section changed = *sec;
 	changed.name = cstr(r, name);
 	changed.slug = slug;
 	changed.description = cstr(r, description);
+	changed.no_ads = no_ads;
 	struct mh_buf err = MH_BUF_INIT;
 	enum mh_store_rc rc = mh_store_begin(r->store);
 	if (rc == MH_OK)
@@ -370,7 +374,7 @@ void mh_site_admin_section(struct mh_site_req *r, struct mh_str arg)
 	if (rc == MH_CONFLICT || rc == MH_INVALID) {
 		const char *msg = store_error(r, rc, &err);
 		mh_buf_free(&err);
-		section_form(r, 422, sec, name, typed, description, msg);
+		section_form(r, 422, sec, name, typed, description, no_ads, msg);
 		return;
 	}
 	mh_buf_free(&err);

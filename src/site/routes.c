@@ -52,6 +52,8 @@ static const struct mh_site_route routes[] = {
 	{ "/stream/",      false, G,      ANYONE,    NO_CSRF,     false, true,  mh_site_page_stream,  NULL },
 	{ "/static/",      false, G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_static },
 	{ "/media/",       false, G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_media },
+	/* advertisement slots (ads.c): the height they reserve, from [ads] */
+	{ "/ads.css",      true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_ads_css },
 	/* views (views.c): the read beacon and a page's count. The beacon's
 	 * POST carries no CSRF token: it comes from cached pages with no
 	 * session, changes nothing a person owns, and a forged one is held

@@ -67,7 +67,13 @@ struct mh_site {
 	struct mh_trending *trending; /* not owned (serve starts and stops it) */
 	const struct mh_trending_settings *trending_settings;
 	struct mh_site_comments *comments; /* comments.c's state */
+	struct mh_site_ads *ads; /* [ads]: slots, /ads.css, the page CSP (ads.c) */
 };
+
+const struct mh_site_ads *mh_site_ads(struct mh_site *s)
+{
+	return s->ads;
+}
 
 struct mh_site_redirects *mh_site_redirects_of(struct mh_site *s)
 {
@@ -253,6 +259,11 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 		mh_site_free(s);
 		return NULL;
 	}
+	s->ads = mh_site_ads_new(opt->ads, opt->dir, err);
+	if (s->ads == NULL) {
+		mh_site_free(s);
+		return NULL;
+	}
 	if (opt->cache->enabled)
 		s->cache = mh_cache_new(opt->cache->max_bytes);
 	snprintf(s->cache_control_first, sizeof(s->cache_control_first),
@@ -288,6 +299,7 @@ void mh_site_free(struct mh_site *s)
 	mh_site_auth_free(s->auth);
 	mh_site_redirects_free(s->redirects);
 	mh_site_comments_free(s->comments);
+	mh_site_ads_free(s->ads);
 	free(s->default_theme_dir);
 	free(s->override_theme_dir);
 	free(s->zone);
@@ -681,7 +693,7 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		rt->raw(r, arg);
 		return;
 	}
-	mh_response_header_c(req, "content-security-policy", PAGE_CSP);
+	mh_response_header_c(req, "content-security-policy", mh_site_ads_csp(s->ads, PAGE_CSP));
 	if (rt == NULL) {
 		if (!get) {
 			mh_response_header_c(req, "allow", "GET, HEAD");

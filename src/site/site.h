@@ -76,6 +76,7 @@ struct mh_site_options {
 	struct mh_trending *trending;
 	const struct mh_trending_settings *trending_settings; /* [trending]; NULL with trending */
 	const struct mh_comments_settings *comments_settings; /* [comments]; NULL = its defaults */
+	const struct mh_ads_settings *ads; /* [ads] (ads.c); NULL = its defaults (off) */
 };
 
 struct mh_media_settings;
@@ -407,6 +408,54 @@ struct mh_val *mh_site_view_image(struct mh_site_req *r, const char *url, const 
  * mh_site_view_image to find (an image it was not asked about costs a
  * statement of its own). A failed read is left to mh_site_view_image. */
 void mh_site_media_prefetch(struct mh_site_req *r, const struct mh_article *arts, size_t n);
+
+/* ads.c: advertisement slots (issue 9). [ads] in site.ini; the slots'
+ * names, in the order of struct mh_ads_settings' slot[]. */
+#define MH_ADS_N_SLOTS 4
+extern const char *const mh_ads_slot_names[MH_ADS_N_SLOTS]; /* article, sidebar_top, sidebar_bottom, stream */
+struct mh_ads_slot_settings {
+	const char *html_file;   /* the owner's HTML snippet; NULL: none */
+	const char *house_image; /* a house ad: /media/NAME, link, text ("" = none) */
+	const char *house_link, *house_text;
+};
+struct mh_ads_settings {
+	bool enabled;
+	int after_paragraph; /* the article slot: after this many body blocks */
+	int min_height;      /* px every slot reserves */
+	int stream_every;    /* the stream slot: after every this many items */
+	const char *csp_hosts; /* host-sources added to the page CSP, or "" */
+	struct mh_ads_slot_settings slot[MH_ADS_N_SLOTS];
+};
+extern const struct mh_settings_table mh_ads_settings_table; /* [ads] */
+/* Whether v is a list of CSP host-sources ([https://][*.]host[:port]
+ * separated by spaces); false with the problem in why. */
+bool mh_ads_csp_hosts_check(const char *v, struct mh_buf *why);
+struct mh_site_ads;
+/* Reads the snippet files (relative to site_dir) and builds /ads.css and
+ * the page CSP; NULL with the problem in err when a file cannot be read.
+ * set NULL: [ads]' defaults (ads off). */
+struct mh_site_ads *mh_site_ads_new(const struct mh_ads_settings *set, const char *site_dir, struct mh_buf *err);
+void mh_site_ads_free(struct mh_site_ads *ads);
+const struct mh_site_ads *mh_site_ads(struct mh_site *s);
+/* The page CSP: default_csp with [ads] csp_hosts added to script-src,
+ * img-src and frame-src; default_csp itself when there are none. */
+const char *mh_site_ads_csp(const struct mh_site_ads *ads, const char *default_csp);
+/* view.c's common context: slots.ads = {SLOT: {name, html, house}} for the
+ * slots that hold an ad, unless ads are off (the setting, an error page,
+ * a section that turned them off). */
+void mh_site_ads_fill(struct mh_site_req *r, struct mh_val *slots, const char *kind, const struct mh_section *current);
+/* Before rendering: drops the ads of an article that turned them off,
+ * places the article slot in body_parts (part.ad) and the stream slot
+ * between stream items (item.ad_after). */
+void mh_site_ads_finish(struct mh_site_req *r);
+/* GET /ads.css: the height the slots reserve ([ads] min_height) */
+void mh_site_ads_css(struct mh_site_req *r, struct mh_str arg);
+
+/* meta.c: search-engine and social metadata (issue 9): from the finished
+ * context, adds page.document_title, og_type, og_image, twitter_card and
+ * jsonld ([{json}] trusted, safe inside <script>), and an article's share
+ * links (article.share, article.share_url). mh_site_render calls it. */
+void mh_site_meta_finish(struct mh_site_req *r);
 
 /* view.c: template context */
 void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *title, const char *description,

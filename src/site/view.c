@@ -99,7 +99,9 @@ void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *ti
 
 	/* Filled by later features (trending, newsletter, donations, ads,
 	 * comments); the theme shows nothing for an empty slot. */
-	mh_val_set(a, r->ctx, "slots", mh_val_map(a));
+	struct mh_val *slots = mh_val_map(a);
+	mh_val_set(a, r->ctx, "slots", slots);
+	mh_site_ads_fill(r, slots, kind, current); /* ads.c: advertisement slots */
 	mh_site_trending_slots(r, current); /* Trending (trending.c) */
 }
 
@@ -161,6 +163,7 @@ struct mh_val *mh_site_view_article(struct mh_site_req *r, const struct mh_artic
 	if (art->via_name != NULL && art->via_name[0] != '\0')
 		mh_val_set(a, m, "via", link(r, art->via_name, art->via_url));
 	mh_val_set_bool(a, m, "staff_pick", art->staff_pick);
+	mh_val_set_bool(a, m, "no_ads", art->no_ads); /* ads.c: advertisements off on its page */
 	struct mh_val *tags = mh_val_list(a);
 	for (size_t i = 0; i < art->n_tags; i++)
 		mh_val_push(a, tags, link(r, art->tags[i].name, MH_ARENA_CONCAT(a, "/tag/", art->tags[i].slug)));
@@ -212,6 +215,8 @@ void mh_site_view_pagination(struct mh_site_req *r, const char *newer_url, const
 
 enum mh_store_rc mh_site_render(struct mh_site_req *r, const char *name)
 {
+	mh_site_meta_finish(r); /* meta.c: Open Graph, JSON-LD, share links */
+	mh_site_ads_finish(r);  /* ads.c: the slots' places in the body and stream */
 	if (!mh_theme_render(mh_site_theme(r->site), name, r->ctx, &r->body)) {
 		mh_log(MH_LOG_ERROR, "the theme has no template '%s'", name);
 		return MH_ERROR;

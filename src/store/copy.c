@@ -24,13 +24,14 @@ struct copy_table {
 
 /* Parents before children (foreign keys); the target is emptied the other way. */
 static const struct copy_table tables[] = {
-	{ "sections", "id, slug, name, description, position, kind", 6, "id", true },
+	{ "sections", "id, slug, name, description, position, kind, no_ads", 7, "id", true },
 	{ "authors", "id, slug, name, bio, avatar_url", 5, "id", true },
 	{ "tags", "id, slug, name", 3, "id", true },
 	{ "articles",
 	  "id, slug, headline, dek, body_md, body_html, lead_html, section_id, image_url, image_alt, via_name,"
-	  " via_url, staff_pick, status, published_at, updated_at, created_at, was_published, views, pick_rank",
-	  20, "id", true },
+	  " via_url, staff_pick, status, published_at, updated_at, created_at, was_published, views, pick_rank,"
+	  " no_ads",
+	  21, "id", true },
 	{ "article_authors", "article_id, author_id, position", 3, "article_id, author_id", false },
 	{ "article_tags", "article_id, tag_id", 2, "article_id, tag_id", false },
 	{ "article_revisions",

@@ -578,6 +578,15 @@ const struct mh_store_migration mh_store_migrations[] = {
 		" updated_at BIGINT NOT NULL,"
 		" PRIMARY KEY (source, kind, wp_id));\n",
 	},
+	{
+		/* ---- issue 9's advertisement slots (meta) ---- */
+		16,
+		"advertisements turned off per article and per section (no_ads)",
+		"ALTER TABLE articles ADD COLUMN no_ads INTEGER NOT NULL DEFAULT 0;\n"
+		"ALTER TABLE sections ADD COLUMN no_ads INTEGER NOT NULL DEFAULT 0;\n",
+		"ALTER TABLE articles ADD COLUMN no_ads BOOLEAN NOT NULL DEFAULT FALSE;\n"
+		"ALTER TABLE sections ADD COLUMN no_ads BOOLEAN NOT NULL DEFAULT FALSE;\n",
+	},
 };
 
 const size_t mh_store_n_migrations = sizeof(mh_store_migrations) / sizeof(mh_store_migrations[0]);

@@ -287,6 +287,9 @@ static const char *const stmt_sql[ST__COUNT] = {
 				" ON CONFLICT(kind, value) DO NOTHING",
 	[MH_Q_COMMENT_BAN_DEL] = "DELETE FROM comment_bans WHERE kind = ?1 AND value = ?2",
 	[MH_Q_COMMENT_BANS] = "SELECT kind, value, created_at, created_by FROM comment_bans ORDER BY created_at DESC, value",
+	/* issue 9's advertisement slots */
+	[MH_Q_ARTICLE_NO_ADS] = "UPDATE articles SET no_ads = ?2 WHERE id = ?1",
+	[MH_Q_SECTION_NO_ADS] = "UPDATE sections SET no_ads = ?2 WHERE id = ?1",
 };
 
 struct sq {

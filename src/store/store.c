@@ -294,6 +294,7 @@ static void row_article(const struct mh_store_row *r, struct mh_arena *a, struct
 	art->views = r->i64(r->ctx, 16);
 	art->section = MH_NEW(a, struct mh_section);
 	row_section(r, a, 17, art->section);
+	art->no_ads = r->flag(r->ctx, 23);
 	if (body) {
 		art->body_md = r->str(r->ctx, a, MH_STORE_ART_NCOLS);
 		art->body_html = r->str(r->ctx, a, MH_STORE_ART_NCOLS + 1);
@@ -335,6 +336,7 @@ static void row_change(const struct mh_store_row *r, struct mh_arena *a, struct 
 static void item_section(const struct mh_store_row *r, struct mh_arena *a, void *out)
 {
 	row_section(r, a, 0, out);
+	((struct mh_section *)out)->no_ads = r->flag(r->ctx, 6); /* MH_STORE_SECTION_COLS only */
 }
 
 static void item_author(const struct mh_store_row *r, struct mh_arena *a, void *out)
@@ -1047,6 +1049,13 @@ enum mh_store_rc mh_store_section_save(struct mh_store *s, struct mh_section *se
 	}
 	int64_t id = sec->id;
 	enum mh_store_rc rc = no_such(section_write(s, sec, &id, err), "section", sec->id, err);
+	if (rc == MH_OK) {
+		/* advertisements off or on (issue 9): a statement of its own */
+		struct mh_store_args na = { 0 };
+		mh_store_arg_int(&na, id);
+		mh_store_arg_bool(&na, sec->no_ads);
+		rc = run(s, MH_Q_SECTION_NO_ADS, &na, NULL, NULL, err, NULL, NULL);
+	}
 	if (rc == MH_OK)
 		sec->id = id;
 	return rc;
@@ -1907,6 +1916,13 @@ static enum mh_store_rc article_write(struct mh_store *s, struct mh_article *art
 	}
 	/* the slug is a live address now: nobody's old one */
 	if ((rc = old_slug_forget(s, row.slug, err)) != MH_OK)
+		return rc;
+	/* advertisements off or on (issue 9): a statement of its own, so the
+	 * article's row statements stay as they were */
+	struct mh_store_args na = { 0 };
+	mh_store_arg_int(&na, id);
+	mh_store_arg_bool(&na, art->no_ads);
+	if ((rc = run(s, MH_Q_ARTICLE_NO_ADS, &na, NULL, NULL, err, NULL, NULL)) != MH_OK)
 		return rc;
 	row.id = id;
 	int64_t rev = 0;

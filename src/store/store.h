@@ -70,6 +70,7 @@ struct mh_section {
 	const char *slug, *name, *description;
 	int position; /* navigation order, ascending */
 	enum mh_section_kind kind;
+	bool no_ads; /* no advertisements on its pages and articles (issue 9); read by mh_store_sections */
 };
 struct mh_author {
 	int64_t id;
@@ -115,6 +116,7 @@ struct mh_article {
 	int64_t updated_at, created_at;
 	bool was_published; /* published once, now withdrawn: its URL answers 410 */
 	int64_t views;
+	bool no_ads; /* no advertisements on its page (issue 9); every save writes it */
 };
 
 /* The addresses a save stores (an author's avatar_url, an article's

@@ -184,6 +184,9 @@ enum mh_store_stmt {
 	MH_Q_COMMENT_BAN_ADD, /* kind, value, now, by; an existing one is kept */
 	MH_Q_COMMENT_BAN_DEL, /* kind, value */
 	MH_Q_COMMENT_BANS,    /* -> kind, value, created_at, created_by; newest first */
+	/* issue 9's advertisement slots: turned off per article and section */
+	MH_Q_ARTICLE_NO_ADS,  /* id, no_ads */
+	MH_Q_SECTION_NO_ADS,  /* id, no_ads */
 	MH_Q__COUNT
 };
 
@@ -298,15 +301,15 @@ enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, 
 /* ---- rows: the columns both dialects select, decoded once (store.c) ----
  * Each backend's statements select these lists, in this order; store.c
  * turns a row into a struct through the getters of struct mh_store_row. */
-#define MH_STORE_SECTION_COLS "id, slug, name, description, position, kind"
+#define MH_STORE_SECTION_COLS "id, slug, name, description, position, kind, no_ads"
 #define MH_STORE_AUTHOR_COLS "id, slug, name, bio, avatar_url"
 #define MH_STORE_TAG_COLS "id, slug, name"
 /* an article and its section: the body comes last so lists can leave it out */
 #define MH_STORE_ART_COLS                                                                              \
 	"a.id, a.slug, a.headline, a.dek, a.lead_html, a.section_id, a.image_url, a.image_alt,"      \
 	" a.via_name, a.via_url, a.staff_pick, a.status, a.published_at, a.updated_at, a.created_at," \
-	" a.was_published, a.views, s.id, s.slug, s.name, s.description, s.position, s.kind"
-#define MH_STORE_ART_NCOLS 23
+	" a.was_published, a.views, s.id, s.slug, s.name, s.description, s.position, s.kind, a.no_ads"
+#define MH_STORE_ART_NCOLS 24
 #define MH_STORE_ART_BODY ", a.body_md, a.body_html"
 #define MH_STORE_ART_FROM " FROM articles a JOIN sections s ON s.id = a.section_id"
 #define MH_STORE_JOB_COLS                                                                                \

@@ -14,12 +14,37 @@ import { mkdtemp, writeFile, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BASE, openContext, discover, findVideoArticle, adminLogin, writeArticle, masthead, ADMIN_EMAIL } from './lib.mjs';
+import { BASE, openContext, discover, findVideoArticle, adminLogin, writeArticle, masthead, ADMIN_EMAIL, fetchText } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const VNU_JAR = path.join(path.dirname(require.resolve('vnu-jar/package.json')), 'build/dist/vnu.jar');
 const AXE_SOURCE = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+// An article with a lead image (og:image) and one without, from the
+// articles the home page and the section fronts link (issue 9: both shapes
+// of the metadata and of the page).
+async function articlesByImage(urls) {
+	const seen = new Set();
+	const found = { with: null, without: null };
+	const lists = ['/', ...urls.sections];
+	for (const l of lists) {
+		const { text } = await fetchText(l);
+		for (const m of text.matchAll(/href="(\/articles\/[^"#?]+)"/g)) {
+			if (seen.has(m[1]) || seen.size > 120) {
+				continue;
+			}
+			seen.add(m[1]);
+			const page = await fetchText(m[1]);
+			const key = /<meta property="og:image" content="/.test(page.text) ? 'with' : 'without';
+			found[key] = found[key] || m[1];
+			if (found.with && found.without) {
+				return found;
+			}
+		}
+	}
+	return found;
+}
+
 // Admin paths never followed: they sign out or belong to the signed-out door.
 const NOT_FOLLOWED = /^\/admin\/(logout|login|reset)/;
 const MAX_ADMIN_PAGES = 40;
@@ -183,6 +208,11 @@ before(async () => {
 	await check(pub, 'tag', urls.tag);
 	await check(pub, 'article', urls.articles[0]);
 	await check(pub, 'another article', urls.articles[1]);
+	const byImage = await articlesByImage(urls);
+	assert.ok(byImage.with, 'the demo has an article with a lead image');
+	assert.ok(byImage.without, 'the demo has an article without a lead image');
+	await check(pub, 'article with an image', byImage.with);
+	await check(pub, 'article without an image', byImage.without);
 	const video = await findVideoArticle();
 	assert.ok(video, 'the demo has an article with a video embed');
 	await check(pub, 'article with a video', video);
@@ -274,9 +304,9 @@ test('the admin crawl reached the dashboard, the article list and an article\'s 
 });
 
 const NAMES = ['home', 'section front', 'section front, page 2', 'author', 'tag', 'article', 'another article',
-	'article with a video', '404', 'trending', 'stream fragment', 'admin login', 'admin editor after a save', 'admin editor, new article',
-	'admin conflict', 'admin password reset', 'article with comments', 'article after posting a comment',
-	'admin comments, every status'];
+	'article with an image', 'article without an image', 'article with a video', '404', 'trending', 'stream fragment',
+	'admin login', 'admin editor after a save', 'admin editor, new article', 'admin conflict', 'admin password reset',
+	'article with comments', 'article after posting a comment', 'admin comments, every status'];
 
 // Test names are fixed before the pages are loaded; the crawled admin pages
 // are checked together in one test each for the Nu checker and axe.

@@ -259,3 +259,28 @@
 	window.addEventListener('resize', onScroll, { passive: true });
 	current = article;
 })();
+
+/* ---- share links' "Copy link" button (issue 9, meta) ----
+ * The button is hidden in the HTML: without this script (or without the
+ * Clipboard API) a reader has the plain share links only. */
+(function () {
+	'use strict';
+	if (!navigator.clipboard || !window.isSecureContext) {
+		return;
+	}
+	document.querySelectorAll('.share__copy').forEach(function (button) {
+		var status = button.parentNode.querySelector('.share__status');
+		button.hidden = false;
+		button.addEventListener('click', function () {
+			navigator.clipboard.writeText(button.getAttribute('data-url')).then(function () {
+				if (status) {
+					status.textContent = 'Link copied';
+				}
+			}, function () {
+				if (status) {
+					status.textContent = 'Could not copy the link';
+				}
+			});
+		});
+	});
+})();
