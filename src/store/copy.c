@@ -55,6 +55,10 @@ static const struct copy_table tables[] = {
 	{ "site_settings", "key, value, updated_at, updated_by", 4, "key", false, NULL },
 	{ "article_views", "article_id, views", 2, "article_id", false, NULL },
 	{ "article_view_hours", "article_id, hour, views", 3, "article_id, hour", false, NULL },
+	/* full-text search (issue 9): the indexed text; the index itself
+	 * follows on the target (SQLite's triggers, PostgreSQL's generated
+	 * column) */
+	{ "article_search", "article_id, headline, dek, body, authors", 5, "article_id", false, NULL },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -225,6 +225,31 @@ static const char *const stmt_sql[ST__COUNT] = {
 			   " ORDER BY n DESC, a.published_at DESC, a.id DESC LIMIT ?2",
 	[MH_Q_VIEWS_DAILY] = "SELECT h.hour - h.hour % 86400 AS day, sum(h.views) FROM article_view_hours h"
 			     " WHERE h.article_id = ?1 AND h.hour >= ?2 GROUP BY day ORDER BY day",
+	/* full-text search (issue 9) */
+	[MH_Q_SEARCH_PUT] = "INSERT INTO article_search(article_id, headline, dek, body, authors) VALUES (?1, ?2, ?3, ?4,"
+			    " coalesce((SELECT group_concat(au.name, ' ') FROM article_authors aa"
+			    " JOIN authors au ON au.id = aa.author_id WHERE aa.article_id = ?1), ''))"
+			    " ON CONFLICT(article_id) DO UPDATE SET headline = excluded.headline, dek = excluded.dek,"
+			    " body = excluded.body, authors = excluded.authors",
+	[MH_Q_SEARCH_DEL] = "DELETE FROM article_search WHERE article_id = ?1",
+	[MH_Q_SEARCH_AUTHOR] = "UPDATE article_search SET authors = coalesce((SELECT group_concat(au.name, ' ')"
+			       " FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
+			       " WHERE aa.article_id = article_search.article_id), '')"
+			       " WHERE article_id IN (SELECT article_id FROM article_authors WHERE author_id = ?1)",
+	[MH_Q_SEARCH_SOURCE] = "SELECT id, headline, dek, body_html FROM articles WHERE status = 'published' AND id > ?1"
+			       " ORDER BY id LIMIT ?2",
+	/* bm25's weights, by column: headline 10, dek 4, body 1, authors 2;
+	 * the snippet is the body's (column 2) */
+	[MH_Q_SEARCH] = "SELECT " MH_STORE_ART_COLS ", snippet(article_search_fts, 2, char(1), char(2), '…', 24)"
+			" FROM article_search_fts JOIN articles a ON a.id = article_search_fts.rowid"
+			" JOIN sections s ON s.id = a.section_id"
+			" WHERE article_search_fts MATCH ?1 AND a.status = 'published' AND a.published_at <= ?3"
+			" AND (?4 = 0 OR a.section_id = ?4)"
+			" AND (?5 = 0 OR EXISTS (SELECT 1 FROM article_authors aa WHERE aa.article_id = a.id"
+			" AND aa.author_id = ?5))"
+			" AND a.published_at >= ?6 AND a.published_at <= ?7"
+			" ORDER BY bm25(article_search_fts, 10.0, 4.0, 1.0, 2.0), a.published_at DESC, a.id DESC"
+			" LIMIT ?8 OFFSET ?9",
 };
 
 struct sq {
@@ -840,6 +865,22 @@ static enum mh_store_rc sq_plan(struct mh_store *base, int id, unsigned f, const
 	return rc;
 }
 
+/* FTS5's syntax: every word a quoted string (the terms hold no '"'), a
+ * prefix "w"*, a phrase "w1 w2"; side by side means all of them. */
+static void sq_search_syntax(const struct mh_search_term *t, size_t n, struct mh_buf *match, struct mh_buf *prefixes)
+{
+	(void)prefixes;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			mh_buf_append_ch(match, ' ');
+		mh_buf_append_ch(match, '"');
+		mh_buf_append_c(match, t[i].text);
+		mh_buf_append_ch(match, '"');
+		if (t[i].kind == MH_SEARCH_PREFIX)
+			mh_buf_append_ch(match, '*');
+	}
+}
+
 static const struct mh_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -868,6 +909,7 @@ static const struct mh_store_ops sqlite_ops = {
 	.raw_insert = sq_raw_insert,
 	.backup = sq_backup,
 	.check = sq_check,
+	.search_syntax = sq_search_syntax,
 };
 
 /* Runs a pragma; when want is not NULL its one-row answer must equal it. */
