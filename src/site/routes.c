@@ -38,6 +38,10 @@ static const struct mh_site_route routes[] = {
 	 * session, changes nothing a person owns, and a forged one is held
 	 * off by the reader dedupe, the bot list and the rate limit instead */
 	{ "/views/",       false, G | P,  ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_views_beacon },
+	/* search (search.c): results are made per request, never kept in
+	 * the page cache, never indexed */
+	{ "/search",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_search_page },
+	{ "/api/v1/search", true, G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_search_api },
 	/* for operators (ops.c): never cached */
 	{ "/healthz",      true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_healthz },
 	{ "/readyz",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_readyz },

@@ -309,6 +309,11 @@ void mh_site_views_beacon(struct mh_site_req *r, struct mh_str arg);
 struct mh_views *mh_site_views(struct mh_site *s); /* NULL: not counting */
 const struct mh_views_settings *mh_site_views_settings(struct mh_site *s);
 
+/* search.c: /search and /api/v1/search (issue 9), never in the page cache */
+#define MH_SITE_SEARCH_PAGES 50 /* pages of results a search reaches (20 each) */
+void mh_site_search_page(struct mh_site_req *r, struct mh_str arg);
+void mh_site_search_api(struct mh_site_req *r, struct mh_str arg);
+
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);
 void mh_site_media(struct mh_site_req *r, struct mh_str arg);
