@@ -65,6 +65,8 @@ fuzz: deps $(BUILD_FUZZ)/build.ninja
 bench: release
 	@scripts/deps bench
 	@bench/run $(BUILD_REL)/masthead
+	@# search at 100,000 articles (issue 9); BENCH_SEARCH=0 skips it
+	@[ "$${BENCH_SEARCH:-1}" = 0 ] || bench/search $(BUILD_REL)/masthead
 
 clean:
 	rm -rf $(BUILD) $(BUILD_REL) $(BUILD_ASAN) $(BUILD_FUZZ)

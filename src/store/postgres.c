@@ -238,25 +238,29 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_SEARCH_SOURCE] = "SELECT id, headline, dek, body_html FROM articles WHERE status = 'published' AND id > $1"
 			       " ORDER BY id LIMIT $2",
 	/* $1 for websearch_to_tsquery (words and phrases, each quoted), $2
-	 * prefixes for to_tsquery ('w':* & ...); ts_rank's default weights
-	 * rank A (headline) over B (dek) over C (body) over D (authors). The
-	 * snippets (ts_headline reads the whole body) only for the page's
-	 * hits: after the LIMIT. */
+	 * prefixes for to_tsquery ('w':* & ...). MH_SEARCH_WINDOW (store.h):
+	 * the 2000 newest matches that pass the filters are ranked; ts_rank's
+	 * default weights put A (headline) over B (dek) over C (body) over D
+	 * (authors). The snippets (ts_headline reads the whole body) only for
+	 * the page's hits: after the LIMIT. */
 	[MH_Q_SEARCH] = "WITH q AS (SELECT CASE WHEN $2 = '' THEN websearch_to_tsquery('masthead_search', $1)"
 			" WHEN $1 = '' THEN to_tsquery('masthead_search', $2)"
 			" ELSE websearch_to_tsquery('masthead_search', $1) && to_tsquery('masthead_search', $2) END AS q),"
-			" hits AS (SELECT sr.article_id, sr.body, ts_rank(sr.doc, q.q) AS rank, a.published_at"
+			" cand AS (SELECT sr.article_id, sr.doc, a.published_at"
 			" FROM article_search sr JOIN articles a ON a.id = sr.article_id, q"
 			" WHERE sr.doc @@ q.q AND a.status = 'published' AND a.published_at <= $3"
 			" AND ($4::bigint = 0 OR a.section_id = $4::bigint)"
 			" AND ($5::bigint = 0 OR EXISTS (SELECT 1 FROM article_authors aa WHERE aa.article_id = a.id"
 			" AND aa.author_id = $5::bigint))"
 			" AND a.published_at >= $6 AND a.published_at <= $7"
-			" ORDER BY rank DESC, a.published_at DESC, sr.article_id DESC LIMIT $8 OFFSET $9)"
-			" SELECT " MH_STORE_ART_COLS ", ts_headline('masthead_search', h.body, q.q,"
+			" ORDER BY sr.article_id DESC LIMIT 2000),"
+			" hits AS (SELECT c.article_id, ts_rank(c.doc, q.q) AS rank, c.published_at FROM cand c, q"
+			" ORDER BY rank DESC, c.published_at DESC, c.article_id DESC LIMIT $8 OFFSET $9)"
+			" SELECT " MH_STORE_ART_COLS ", ts_headline('masthead_search', sb.body, q.q,"
 			" 'StartSel=\"\x01\", StopSel=\"\x02\", MaxWords=35, MinWords=15, ShortWord=2,"
 			" MaxFragments=2, FragmentDelimiter=\" … \"')"
-			" FROM hits h JOIN articles a ON a.id = h.article_id JOIN sections s ON s.id = a.section_id, q"
+			" FROM hits h JOIN articles a ON a.id = h.article_id JOIN sections s ON s.id = a.section_id"
+			" JOIN article_search sb ON sb.article_id = h.article_id, q"
 			" ORDER BY h.rank DESC, h.published_at DESC, h.article_id DESC",
 };
 

@@ -773,7 +773,11 @@ struct mh_search_hit {
 	const char *snippet;
 };
 /* The best matches first (headline above dek above body and authors; ties
- * newest first), in a. Bad limits: MH_INVALID. */
+ * newest first), in a. Bad limits: MH_INVALID. The work is bounded: of the
+ * articles that match and pass the filters, the MH_SEARCH_WINDOW newest
+ * (by id, i.e. as created) are the ones ranked, so a word found in most
+ * of a big archive costs what a rarer one does. */
+#define MH_SEARCH_WINDOW 2000 /* written in both backends' MH_Q_SEARCH */
 enum mh_store_rc mh_store_search(struct mh_store *s, struct mh_arena *a, const struct mh_search_query *q,
 				 struct mh_search_hit **out, size_t *n);
 /* A snippet cut at its marks: parts[i] is text (NUL-terminated, in a, with
