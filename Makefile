@@ -69,6 +69,8 @@ bench: release
 	@bench/wpimport $(BUILD_REL)/masthead
 	@bench/feeds $(BUILD_REL)/masthead # feeds and sitemaps (issue 9)
 	@bench/views $(BUILD_REL)/masthead
+	@# search at 100,000 articles (issue 9); BENCH_SEARCH=0 skips it
+	@[ "$${BENCH_SEARCH:-1}" = 0 ] || bench/search $(BUILD_REL)/masthead
 
 clean:
 	rm -rf $(BUILD) $(BUILD_REL) $(BUILD_ASAN) $(BUILD_FUZZ)

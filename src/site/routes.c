@@ -68,6 +68,10 @@ static const struct mh_site_route routes[] = {
 	 * with no session; it carries a signed form token instead and must
 	 * come from this site (Origin / Sec-Fetch-Site), checked there */
 	{ "/comments/",    false, G | P,  ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_comments_post },
+	/* search (search.c): results are made per request, never kept in
+	 * the page cache, never indexed */
+	{ "/search",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_search_page },
+	{ "/api/v1/search", true, G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_search_api },
 	/* for operators (ops.c): never cached */
 	{ "/healthz",      true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_healthz },
 	{ "/readyz",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_readyz },

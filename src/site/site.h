@@ -390,6 +390,10 @@ void mh_site_admin_comments(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_comment(struct mh_site_req *r, struct mh_str arg);
 /* Whether a browser's Origin header names this site (admin_auth.c). */
 bool mh_site_origin_is_ours(struct mh_site_req *r, struct mh_str origin);
+/* search.c: /search and /api/v1/search (issue 9), never in the page cache */
+#define MH_SITE_SEARCH_PAGES 50 /* pages of results a search reaches (20 each) */
+void mh_site_search_page(struct mh_site_req *r, struct mh_str arg);
+void mh_site_search_api(struct mh_site_req *r, struct mh_str arg);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

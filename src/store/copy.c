@@ -66,6 +66,10 @@ static const struct copy_table tables[] = {
 	  NULL },
 	{ "comment_bans", "kind, value, created_at, created_by", 4, "kind, value", false, NULL },
 	{ "comment_threads", "article_id, comments_closed, approved", 3, "article_id", false, NULL },
+	/* full-text search (issue 9): the indexed text; the index itself
+	 * follows on the target (SQLite's triggers, PostgreSQL's generated
+	 * column) */
+	{ "article_search", "article_id, headline, dek, body, authors", 5, "article_id", false, NULL },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

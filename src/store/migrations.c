@@ -542,6 +542,44 @@ const struct mh_store_migration mh_store_migrations[] = {
 		" approved BIGINT NOT NULL DEFAULT 0 CHECK (approved >= 0));\n",
 	},
 	{
+		/* ---- issue 9's full-text search ---- */
+		12,
+		"full-text search: the plain text of every published article (headline, dek, body, "
+		"authors' names) and its index (SQLite FTS5, PostgreSQL a weighted tsvector under GIN)",
+		"CREATE TABLE article_search ("
+		" article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,"
+		" headline TEXT NOT NULL, dek TEXT NOT NULL, body TEXT NOT NULL, authors TEXT NOT NULL);\n"
+		"CREATE VIRTUAL TABLE article_search_fts USING fts5(headline, dek, body, authors,"
+		" content='article_search', content_rowid='article_id', tokenize='unicode61 remove_diacritics 2');\n"
+		"CREATE TRIGGER article_search_ins AFTER INSERT ON article_search BEGIN"
+		" INSERT INTO article_search_fts(rowid, headline, dek, body, authors)"
+		" VALUES (new.article_id, new.headline, new.dek, new.body, new.authors); END;\n"
+		"CREATE TRIGGER article_search_del AFTER DELETE ON article_search BEGIN"
+		" INSERT INTO article_search_fts(article_search_fts, rowid, headline, dek, body, authors)"
+		" VALUES ('delete', old.article_id, old.headline, old.dek, old.body, old.authors); END;\n"
+		"CREATE TRIGGER article_search_upd AFTER UPDATE ON article_search BEGIN"
+		" INSERT INTO article_search_fts(article_search_fts, rowid, headline, dek, body, authors)"
+		" VALUES ('delete', old.article_id, old.headline, old.dek, old.body, old.authors);"
+		" INSERT INTO article_search_fts(rowid, headline, dek, body, authors)"
+		" VALUES (new.article_id, new.headline, new.dek, new.body, new.authors); END;\n",
+		/* unaccent is a trusted extension (PostgreSQL 13+): the database's
+		 * owner may create it */
+		"CREATE EXTENSION IF NOT EXISTS unaccent;\n"
+		"CREATE TEXT SEARCH CONFIGURATION masthead_search (COPY = simple);\n"
+		"ALTER TEXT SEARCH CONFIGURATION masthead_search ALTER MAPPING FOR"
+		" word, numword, hword, numhword, hword_part, hword_numpart WITH unaccent, simple;\n"
+		"CREATE TABLE article_search ("
+		" article_id BIGINT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,"
+		" headline TEXT NOT NULL, dek TEXT NOT NULL, body TEXT NOT NULL, authors TEXT NOT NULL,"
+		" doc tsvector GENERATED ALWAYS AS ("
+		"setweight(to_tsvector('masthead_search'::regconfig, headline), 'A') ||"
+		" setweight(to_tsvector('masthead_search'::regconfig, dek), 'B') ||"
+		" setweight(to_tsvector('masthead_search'::regconfig, body), 'C') ||"
+		" setweight(to_tsvector('masthead_search'::regconfig, authors), 'D')) STORED);\n"
+		"CREATE INDEX article_search_doc ON article_search USING GIN (doc);\n",
+		mh_store_search_rebuild,
+	},
+	{
 		/* ---- issue 9's redirects and issue 11's WordPress import ---- */
 		13,
 		"redirects (an old path, exact or a prefix, answered 301 or 302 before the 404) and the "

@@ -291,6 +291,44 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	/* issue 9's advertisement slots */
 	[MH_Q_ARTICLE_NO_ADS] = "UPDATE articles SET no_ads = $2 WHERE id = $1",
 	[MH_Q_SECTION_NO_ADS] = "UPDATE sections SET no_ads = $2 WHERE id = $1",
+	/* full-text search (issue 9) */
+	[MH_Q_SEARCH_PUT] = "INSERT INTO article_search(article_id, headline, dek, body, authors) VALUES ($1, $2, $3, $4,"
+			    " coalesce((SELECT string_agg(au.name, ' ' ORDER BY aa.position) FROM article_authors aa"
+			    " JOIN authors au ON au.id = aa.author_id WHERE aa.article_id = $1), ''))"
+			    " ON CONFLICT (article_id) DO UPDATE SET headline = excluded.headline, dek = excluded.dek,"
+			    " body = excluded.body, authors = excluded.authors",
+	[MH_Q_SEARCH_DEL] = "DELETE FROM article_search WHERE article_id = $1",
+	[MH_Q_SEARCH_AUTHOR] = "UPDATE article_search SET authors = coalesce((SELECT string_agg(au.name, ' ' ORDER BY aa.position)"
+			       " FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
+			       " WHERE aa.article_id = article_search.article_id), '')"
+			       " WHERE article_id IN (SELECT article_id FROM article_authors WHERE author_id = $1)",
+	[MH_Q_SEARCH_SOURCE] = "SELECT id, headline, dek, body_html FROM articles WHERE status = 'published' AND id > $1"
+			       " ORDER BY id LIMIT $2",
+	/* $1 for websearch_to_tsquery (words and phrases, each quoted), $2
+	 * prefixes for to_tsquery ('w':* & ...). MH_SEARCH_WINDOW (store.h):
+	 * the 2000 newest matches that pass the filters are ranked; ts_rank's
+	 * default weights put A (headline) over B (dek) over C (body) over D
+	 * (authors). The snippets (ts_headline reads the whole body) only for
+	 * the page's hits: after the LIMIT. */
+	[MH_Q_SEARCH] = "WITH q AS (SELECT CASE WHEN $2 = '' THEN websearch_to_tsquery('masthead_search', $1)"
+			" WHEN $1 = '' THEN to_tsquery('masthead_search', $2)"
+			" ELSE websearch_to_tsquery('masthead_search', $1) && to_tsquery('masthead_search', $2) END AS q),"
+			" cand AS (SELECT sr.article_id, sr.doc, a.published_at"
+			" FROM article_search sr JOIN articles a ON a.id = sr.article_id, q"
+			" WHERE sr.doc @@ q.q AND a.status = 'published' AND a.published_at <= $3"
+			" AND ($4::bigint = 0 OR a.section_id = $4::bigint)"
+			" AND ($5::bigint = 0 OR EXISTS (SELECT 1 FROM article_authors aa WHERE aa.article_id = a.id"
+			" AND aa.author_id = $5::bigint))"
+			" AND a.published_at >= $6 AND a.published_at <= $7"
+			" ORDER BY sr.article_id DESC LIMIT 2000),"
+			" hits AS (SELECT c.article_id, ts_rank(c.doc, q.q) AS rank, c.published_at FROM cand c, q"
+			" ORDER BY rank DESC, c.published_at DESC, c.article_id DESC LIMIT $8 OFFSET $9)"
+			" SELECT " MH_STORE_ART_COLS ", ts_headline('masthead_search', sb.body, q.q,"
+			" 'StartSel=\"\x01\", StopSel=\"\x02\", MaxWords=35, MinWords=15, ShortWord=2,"
+			" MaxFragments=2, FragmentDelimiter=\" … \"')"
+			" FROM hits h JOIN articles a ON a.id = h.article_id JOIN sections s ON s.id = a.section_id"
+			" JOIN article_search sb ON sb.article_id = h.article_id, q"
+			" ORDER BY h.rank DESC, h.published_at DESC, h.article_id DESC",
 };
 
 #define LQ_NPARAMS MH_STORE_LIST_NPARAMS
@@ -1214,6 +1252,24 @@ static enum mh_store_rc pg_plan(struct mh_store *base, int id, unsigned f, const
 	return ok ? MH_OK : rc != MH_OK ? rc : MH_ERROR;
 }
 
+/* websearch_to_tsquery's syntax for words and phrases, each quoted (so
+ * "or" and a leading '-' are words, not operators); to_tsquery's for the
+ * prefixes, 'w':* joined by &. The terms hold no quotes or backslashes. */
+static void pg_search_syntax(const struct mh_search_term *t, size_t n, struct mh_buf *match, struct mh_buf *prefixes)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct mh_buf *b = t[i].kind == MH_SEARCH_PREFIX ? prefixes : match;
+		if (b->len > 0)
+			mh_buf_append_c(b, t[i].kind == MH_SEARCH_PREFIX ? " & " : " ");
+		char q = t[i].kind == MH_SEARCH_PREFIX ? '\'' : '"';
+		mh_buf_append_ch(b, q);
+		mh_buf_append_c(b, t[i].text);
+		mh_buf_append_ch(b, q);
+		if (t[i].kind == MH_SEARCH_PREFIX)
+			mh_buf_append_c(b, ":*");
+	}
+}
+
 static const struct mh_store_ops postgres_ops = {
 	.name = "postgres",
 	.close = pg_close,
@@ -1238,6 +1294,7 @@ static const struct mh_store_ops postgres_ops = {
 	.raw_exec = pg_raw_exec,
 	.raw_rows = pg_raw_rows,
 	.raw_insert = pg_raw_insert,
+	.search_syntax = pg_search_syntax,
 };
 
 enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, struct mh_buf *err)

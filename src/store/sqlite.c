@@ -290,6 +290,47 @@ static const char *const stmt_sql[ST__COUNT] = {
 	/* issue 9's advertisement slots */
 	[MH_Q_ARTICLE_NO_ADS] = "UPDATE articles SET no_ads = ?2 WHERE id = ?1",
 	[MH_Q_SECTION_NO_ADS] = "UPDATE sections SET no_ads = ?2 WHERE id = ?1",
+	/* full-text search (issue 9) */
+	[MH_Q_SEARCH_PUT] = "INSERT INTO article_search(article_id, headline, dek, body, authors) VALUES (?1, ?2, ?3, ?4,"
+			    " coalesce((SELECT group_concat(au.name, ' ') FROM article_authors aa"
+			    " JOIN authors au ON au.id = aa.author_id WHERE aa.article_id = ?1), ''))"
+			    " ON CONFLICT(article_id) DO UPDATE SET headline = excluded.headline, dek = excluded.dek,"
+			    " body = excluded.body, authors = excluded.authors",
+	[MH_Q_SEARCH_DEL] = "DELETE FROM article_search WHERE article_id = ?1",
+	[MH_Q_SEARCH_AUTHOR] = "UPDATE article_search SET authors = coalesce((SELECT group_concat(au.name, ' ')"
+			       " FROM article_authors aa JOIN authors au ON au.id = aa.author_id"
+			       " WHERE aa.article_id = article_search.article_id), '')"
+			       " WHERE article_id IN (SELECT article_id FROM article_authors WHERE author_id = ?1)",
+	[MH_Q_SEARCH_SOURCE] = "SELECT id, headline, dek, body_html FROM articles WHERE status = 'published' AND id > ?1"
+			       " ORDER BY id LIMIT ?2",
+	/* MH_SEARCH_WINDOW (store.h): the 2000 newest matches that pass the
+	 * filters (cand, the full-text query driving: CROSS JOIN keeps the
+	 * planner from walking every published article and running the
+	 * MATCH once per row) are the ones ranked; they are exactly the
+	 * filtered matches between the first and last of them by rowid, so
+	 * bm25 runs over that rowid range only. bm25's weights, by column:
+	 * headline 10, dek 4, body 1, authors 2. The snippet (the body's,
+	 * column 2) is made for the page's hits only, each found by rowid. */
+	[MH_Q_SEARCH] = "WITH cand AS MATERIALIZED (SELECT article_search_fts.rowid AS id FROM article_search_fts"
+			" CROSS JOIN articles a ON a.id = article_search_fts.rowid WHERE article_search_fts MATCH ?1 AND"
+			" a.status = 'published' AND a.published_at <= ?3 AND (?4 = 0 OR a.section_id = ?4)"
+			" AND (?5 = 0 OR EXISTS (SELECT 1 FROM article_authors aa WHERE aa.article_id = a.id"
+			" AND aa.author_id = ?5)) AND a.published_at >= ?6 AND a.published_at <= ?7"
+			" ORDER BY article_search_fts.rowid DESC LIMIT 2000),"
+			" bounds AS MATERIALIZED (SELECT min(id) AS lo, max(id) AS hi FROM cand),"
+			" hits AS MATERIALIZED (SELECT article_search_fts.rowid AS id,"
+			" bm25(article_search_fts, 10.0, 4.0, 1.0, 2.0) AS rank FROM bounds CROSS JOIN article_search_fts"
+			" WHERE article_search_fts MATCH ?1 AND article_search_fts.rowid BETWEEN bounds.lo AND bounds.hi),"
+			" top AS MATERIALIZED (SELECT h.id, h.rank, a.published_at FROM hits h"
+			" CROSS JOIN articles a ON a.id = h.id WHERE"
+			" a.status = 'published' AND a.published_at <= ?3 AND (?4 = 0 OR a.section_id = ?4)"
+			" AND (?5 = 0 OR EXISTS (SELECT 1 FROM article_authors aa WHERE aa.article_id = a.id"
+			" AND aa.author_id = ?5)) AND a.published_at >= ?6 AND a.published_at <= ?7"
+			" ORDER BY h.rank, a.published_at DESC, a.id DESC LIMIT ?8 OFFSET ?9)"
+			" SELECT " MH_STORE_ART_COLS ", (SELECT snippet(article_search_fts, 2, char(1), char(2), '…', 24)"
+			" FROM article_search_fts WHERE article_search_fts MATCH ?1 AND rowid = t.id)"
+			" FROM top t JOIN articles a ON a.id = t.id JOIN sections s ON s.id = a.section_id"
+			" ORDER BY t.rank, t.published_at DESC, t.id DESC",
 };
 
 struct sq {
@@ -905,6 +946,22 @@ static enum mh_store_rc sq_plan(struct mh_store *base, int id, unsigned f, const
 	return rc;
 }
 
+/* FTS5's syntax: every word a quoted string (the terms hold no '"'), a
+ * prefix "w"*, a phrase "w1 w2"; side by side means all of them. */
+static void sq_search_syntax(const struct mh_search_term *t, size_t n, struct mh_buf *match, struct mh_buf *prefixes)
+{
+	(void)prefixes;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			mh_buf_append_ch(match, ' ');
+		mh_buf_append_ch(match, '"');
+		mh_buf_append_c(match, t[i].text);
+		mh_buf_append_ch(match, '"');
+		if (t[i].kind == MH_SEARCH_PREFIX)
+			mh_buf_append_ch(match, '*');
+	}
+}
+
 static const struct mh_store_ops sqlite_ops = {
 	.name = "sqlite",
 	.close = sq_close,
@@ -933,6 +990,7 @@ static const struct mh_store_ops sqlite_ops = {
 	.raw_insert = sq_raw_insert,
 	.backup = sq_backup,
 	.check = sq_check,
+	.search_syntax = sq_search_syntax,
 };
 
 /* Runs a pragma; when want is not NULL its one-row answer must equal it. */

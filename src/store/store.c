@@ -869,6 +869,8 @@ static enum mh_store_rc migrate(struct mh_store *s, int *version, struct mh_buf 
 		}
 		struct mh_buf why = MH_BUF_INIT;
 		rc = o->raw_exec(s, o->migration_sql(m), &why);
+		if (rc == MH_OK && m->after != NULL)
+			rc = m->after(s, &why);
 		if (rc != MH_OK) {
 			mh_store_set_err(err, "migration %d (%s): %s", m->version, m->description, mh_buf_cstr(&why));
 			if (rc != MH_UNAVAILABLE)
@@ -1096,7 +1098,17 @@ enum mh_store_rc mh_store_author_save(struct mh_store *s, struct mh_author *au, 
 	if (rc != MH_OK)
 		return rc;
 	int64_t id = au->id;
+	if ((rc = s->ops->write_begin(s, err)) != MH_OK)
+		return rc;
 	rc = no_such(author_write(s, au, &id, err), "author", au->id, err);
+	if (rc == MH_OK && au->id != 0) {
+		/* a renamed author is found under the new name, in the same
+		 * transaction (the search index keeps bylines as text) */
+		struct mh_store_args sa = { 0 };
+		mh_store_arg_int(&sa, id);
+		rc = run(s, MH_Q_SEARCH_AUTHOR, &sa, NULL, NULL, err, NULL, NULL);
+	}
+	rc = s->ops->write_end(s, rc, err);
 	if (rc == MH_OK)
 		au->id = id;
 	return rc;
@@ -1790,6 +1802,148 @@ enum mh_store_rc mh_store_article_by_old_slug(struct mh_store *s, struct mh_aren
 	return rc;
 }
 
+/* ---- the search index (issue 9): followed by every save ---- */
+
+/* Text as the index keeps it: control characters made spaces (the snippet
+ * marks are control characters, so stored text never holds one). */
+static const char *search_clean(struct mh_buf *b, const char *text)
+{
+	mh_buf_reset(b);
+	for (const char *p = text != NULL ? text : ""; *p != '\0'; p++)
+		mh_buf_append_ch(b, (unsigned char)*p < 0x20 || *p == 0x7F ? ' ' : *p);
+	return mh_buf_cstr(b);
+}
+
+static enum mh_store_rc search_put(struct mh_store *s, int64_t id, const char *headline, const char *dek,
+				   const char *body_html, struct mh_buf *err)
+{
+	struct mh_buf h = MH_BUF_INIT, d = MH_BUF_INIT, body = MH_BUF_INIT;
+	mh_search_plain_text(&body, mh_str_c(body_html != NULL ? body_html : ""));
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	mh_store_arg_text(&a, search_clean(&h, headline));
+	mh_store_arg_text(&a, search_clean(&d, dek));
+	mh_store_arg_text(&a, mh_buf_cstr(&body));
+	enum mh_store_rc rc = run(s, MH_Q_SEARCH_PUT, &a, NULL, NULL, err, NULL, NULL);
+	mh_buf_free(&h);
+	mh_buf_free(&d);
+	mh_buf_free(&body);
+	return rc;
+}
+
+/* A published article's text in the index, anything else out of it. */
+static enum mh_store_rc search_follow(struct mh_store *s, const struct mh_article *row, int64_t id,
+				      struct mh_buf *err)
+{
+	if (row->status == MH_ARTICLE_PUBLISHED)
+		return search_put(s, id, row->headline, row->dek, row->body_html, err);
+	struct mh_store_args a = { 0 };
+	mh_store_arg_int(&a, id);
+	return run(s, MH_Q_SEARCH_DEL, &a, NULL, NULL, err, NULL, NULL);
+}
+
+struct search_source {
+	struct mh_arena *a;
+	struct mh_article *arts;
+	size_t n, max;
+};
+
+static void search_source_row(void *ctx, const struct mh_store_row *r)
+{
+	struct search_source *src = ctx;
+	if (src->n >= src->max)
+		return;
+	struct mh_article *art = &src->arts[src->n++];
+	art->id = r->i64(r->ctx, 0);
+	art->headline = r->str(r->ctx, src->a, 1);
+	art->dek = r->str(r->ctx, src->a, 2);
+	art->body_html = r->str(r->ctx, src->a, 3);
+}
+
+/* Migration 12's step: every published article into the index, a batch of
+ * 500 at a time (memory stays bounded however big the site). */
+enum mh_store_rc mh_store_search_rebuild(struct mh_store *s, struct mh_buf *err)
+{
+	enum { BATCH = 500 };
+	int64_t after = 0;
+	for (;;) {
+		struct mh_arena *a = mh_arena_new();
+		struct search_source src = { .a = a, .arts = MH_NEW_ARRAY(a, struct mh_article, BATCH), .max = BATCH };
+		struct mh_store_args args = { 0 };
+		mh_store_arg_int(&args, after);
+		mh_store_arg_int(&args, BATCH);
+		enum mh_store_rc rc = run(s, MH_Q_SEARCH_SOURCE, &args, search_source_row, &src, err, NULL, NULL);
+		for (size_t i = 0; rc == MH_OK && i < src.n; i++) {
+			rc = search_put(s, src.arts[i].id, src.arts[i].headline, src.arts[i].dek, src.arts[i].body_html,
+					err);
+			after = src.arts[i].id;
+		}
+		size_t got = src.n;
+		mh_arena_free(a);
+		if (rc != MH_OK || got < BATCH)
+			return rc;
+	}
+}
+
+struct search_rows {
+	struct mh_arena *a;
+	struct mh_article *arts;
+	const char **snippets;
+	size_t n, max;
+};
+
+static void search_row(void *ctx, const struct mh_store_row *r)
+{
+	struct search_rows *sr = ctx;
+	if (sr->n >= sr->max)
+		return;
+	row_article(r, sr->a, &sr->arts[sr->n], false);
+	sr->snippets[sr->n] = r->str(r->ctx, sr->a, MH_STORE_ART_NCOLS);
+	sr->n++;
+}
+
+enum mh_store_rc mh_store_search(struct mh_store *s, struct mh_arena *a, const struct mh_search_query *q,
+				 struct mh_search_hit **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (q->terms == NULL || q->n_terms == 0 || q->limit < 0 || q->limit > 100 || q->offset < 0 ||
+	    q->offset > 10000 || q->section_id < 0 || q->author_id < 0 || q->from < 0 || q->to < 0)
+		return MH_INVALID;
+	size_t limit = q->limit == 0 ? 20 : (size_t)q->limit;
+	int64_t now = q->now != 0 ? q->now : mh_time_now();
+	struct mh_buf match = MH_BUF_INIT, prefixes = MH_BUF_INIT;
+	s->ops->search_syntax(q->terms, q->n_terms, &match, &prefixes);
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, mh_buf_cstr(&match));
+	mh_store_arg_text(&args, mh_buf_cstr(&prefixes));
+	mh_store_arg_int(&args, now);
+	mh_store_arg_int(&args, q->section_id);
+	mh_store_arg_int(&args, q->author_id);
+	mh_store_arg_int(&args, q->from);
+	/* the upper end: the query's, but never past now */
+	mh_store_arg_int(&args, q->to != 0 && q->to < now ? q->to : now);
+	mh_store_arg_int(&args, (int64_t)limit);
+	mh_store_arg_int(&args, q->offset);
+	struct search_rows sr = { .a = a, .arts = MH_NEW_ARRAY(a, struct mh_article, limit),
+				  .snippets = MH_NEW_ARRAY(a, const char *, limit), .max = limit };
+	enum mh_store_rc rc = run(s, MH_Q_SEARCH, &args, search_row, &sr, NULL, NULL, NULL);
+	mh_buf_free(&match);
+	mh_buf_free(&prefixes);
+	if (rc == MH_OK)
+		rc = fill_relations(s, a, sr.arts, sr.n);
+	if (rc != MH_OK)
+		return rc;
+	struct mh_search_hit *hits = MH_NEW_ARRAY(a, struct mh_search_hit, sr.n + 1);
+	for (size_t i = 0; i < sr.n; i++) {
+		hits[i].article = sr.arts[i];
+		hits[i].snippet = sr.snippets[i];
+	}
+	*out = hits;
+	*n = sr.n;
+	return MH_OK;
+}
+
 /* What article_save accepts, before anything is written. */
 static enum mh_store_rc check_article(const struct mh_article *art, struct mh_buf *err)
 {
@@ -1923,6 +2077,8 @@ static enum mh_store_rc article_write(struct mh_store *s, struct mh_article *art
 	mh_store_arg_int(&na, id);
 	mh_store_arg_bool(&na, art->no_ads);
 	if ((rc = run(s, MH_Q_ARTICLE_NO_ADS, &na, NULL, NULL, err, NULL, NULL)) != MH_OK)
+	/* the search index follows, byline included (after the joins) */
+	if ((rc = search_follow(s, &row, id, err)) != MH_OK)
 		return rc;
 	row.id = id;
 	int64_t rev = 0;
@@ -2007,6 +2163,8 @@ static const char *const countable[] = {
 	/* issue 9's redirects, issue 11's WordPress import (migration 13) */
 	"redirects", "wp_import_items",
 	"comments", "comment_bans", "comment_threads", /* comments (migration 11) */
+	/* full-text search (issue 9) */
+	"article_search",
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)

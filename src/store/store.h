@@ -693,6 +693,7 @@ enum mh_store_rc mh_store_check(struct mh_store *s, struct mh_buf *err);
  * changes, jobs, article_revisions, article_slugs, media, media_sizes, users, sessions, auth_tokens,
  * site_secrets, tag_slugs, article_views, article_view_hours, comments, comment_bans,
  * comment_threads;
+ * site_secrets, tag_slugs, article_views, article_view_hours, article_search;
  * any other name is MH_INVALID. */
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
 
@@ -878,5 +879,77 @@ enum mh_store_rc mh_store_comment_bans(struct mh_store *s, struct mh_arena *a, s
 /* Whether email (may be "") or address_hash is banned. */
 enum mh_store_rc mh_store_comment_banned(struct mh_store *s, const char *email, const char *address_hash,
 					 bool *banned);
+/* ---- full-text search (issue 9, migration 12) ----
+ * The index holds every published article's headline, dek, body as plain
+ * text (tags stripped, entities decoded, control characters dropped) and
+ * its authors' names, and follows every save (publish, edit, withdrawal) and
+ * author rename in the write's own transaction. SQLite: an FTS5 table
+ * (unicode61, diacritics removed) ranked by bm25 with the headline weighted
+ * above the dek, the authors and the body; PostgreSQL: a weighted tsvector
+ * (headline A, dek B, body C, authors D) under a GIN index, with unaccent.
+ * A reader's text never reaches either engine's syntax as typed: it is
+ * first cut into terms (mh_search_parse) that each backend writes quoted. */
+#define MH_SEARCH_MAX_INPUT 256 /* bytes of a reader's text looked at; the rest is ignored */
+#define MH_SEARCH_MAX_TERMS 12  /* terms kept (words, prefixes, phrases) */
+#define MH_SEARCH_MAX_WORDS 24  /* words kept over all terms */
+#define MH_SEARCH_MAX_WORD 64   /* bytes of one word kept (cut at a character) */
+enum mh_search_term_kind {
+	MH_SEARCH_WORD = 0, /* a plain word */
+	MH_SEARCH_PREFIX,   /* word* : any word starting with it (2+ characters) */
+	MH_SEARCH_PHRASE,   /* "w1 w2 ...": these words in this order (2+ words) */
+};
+struct mh_search_term {
+	enum mh_search_term_kind kind;
+	/* one word, or a phrase's words joined by single spaces; a word is a
+	 * run of letters and digits (ASCII alphanumerics and any non-ASCII
+	 * character but spaces and punctuation), never quotes, operators,
+	 * control characters or malformed UTF-8 */
+	const char *text;
+};
+/* Cuts a reader's text into at most max terms (in a's memory) and returns
+ * how many. Only the first MH_SEARCH_MAX_INPUT bytes count. A '"' opens a
+ * phrase only when another closes it; a '*' right after a word of 2+
+ * characters makes it a prefix; everything else that is not a letter or
+ * digit separates words, so that unbalanced quotes, operators (AND, OR,
+ * NOT, NEAR( ...), a lone '*', control characters and malformed bytes all
+ * end up as plain words or nothing. 0 terms: nothing to search for. */
+size_t mh_search_parse(struct mh_arena *a, struct mh_str input, struct mh_search_term *out, size_t max);
+
+struct mh_search_query {
+	const struct mh_search_term *terms; /* from mh_search_parse; n_terms > 0 */
+	size_t n_terms;
+	int64_t section_id; /* 0 = any */
+	int64_t author_id;  /* 0 = any */
+	int64_t from, to;   /* published_at within [from, to] (unix seconds); 0 = open */
+	int offset, limit;  /* limit 1..100 (0 = 20), offset 0..10000 */
+	int64_t now;        /* 0 = mh_time_now(): only articles published by then */
+};
+/* A hit: the article as a list reads it (authors and tags filled, no body)
+ * and a snippet of its body around the matches: plain text in which
+ * MH_SEARCH_MARK_START and MH_SEARCH_MARK_END (control characters, which
+ * the indexed text never holds) surround each matched word. The caller
+ * escapes the text between them (mh_search_snippet_parts). */
+#define MH_SEARCH_MARK_START '\x01'
+#define MH_SEARCH_MARK_END '\x02'
+struct mh_search_hit {
+	struct mh_article article;
+	const char *snippet;
+};
+/* The best matches first (headline above dek above body and authors; ties
+ * newest first), in a. Bad limits: MH_INVALID. The work is bounded: of the
+ * articles that match and pass the filters, the MH_SEARCH_WINDOW newest
+ * (by id, i.e. as created) are the ones ranked, so a word found in most
+ * of a big archive costs what a rarer one does. */
+#define MH_SEARCH_WINDOW 2000 /* written in both backends' MH_Q_SEARCH */
+enum mh_store_rc mh_store_search(struct mh_store *s, struct mh_arena *a, const struct mh_search_query *q,
+				 struct mh_search_hit **out, size_t *n);
+/* A snippet cut at its marks: parts[i] is text (NUL-terminated, in a, with
+ * any other control character made a space) and marked[i] whether it was
+ * between marks. Returns the number of parts. */
+size_t mh_search_snippet_parts(struct mh_arena *a, const char *snippet, struct mh_str **parts, bool **marked);
+/* The plain text the index keeps of a rendered body (tags out, entities
+ * decoded, block boundaries as spaces, control characters dropped),
+ * appended to out. Our renderer's HTML only: see search.c. */
+void mh_search_plain_text(struct mh_buf *out, struct mh_str html);
 
 #endif

@@ -20,9 +20,14 @@ struct mh_store_migration {
 	const char *description;
 	const char *sqlite_sql;
 	const char *postgres_sql;
+	/* Run after the SQL, in the same transaction (NULL: nothing): work
+	 * SQL alone cannot do, like building an index from rendered text. */
+	enum mh_store_rc (*after)(struct mh_store *s, struct mh_buf *err);
 };
 extern const struct mh_store_migration mh_store_migrations[];
 extern const size_t mh_store_n_migrations;
+/* Migration 12's after step (store.c): every published article indexed. */
+enum mh_store_rc mh_store_search_rebuild(struct mh_store *s, struct mh_buf *err);
 
 /* The statements store.c runs: each backend spells every one in its dialect
  * (a table indexed by these), with numbered parameters in the order the
@@ -187,6 +192,16 @@ enum mh_store_stmt {
 	/* issue 9's advertisement slots: turned off per article and section */
 	MH_Q_ARTICLE_NO_ADS,  /* id, no_ads */
 	MH_Q_SECTION_NO_ADS,  /* id, no_ads */
+	/* full-text search (issue 9, migration 12); the index keeps
+	 * published articles only */
+	MH_Q_SEARCH_PUT,     /* article_id, headline, dek, body (plain text): the authors' names are read
+			      * from article_authors; inserted or replaced */
+	MH_Q_SEARCH_DEL,     /* article_id */
+	MH_Q_SEARCH_AUTHOR,  /* author_id: the authors' names of every indexed article of theirs again */
+	MH_Q_SEARCH_SOURCE,  /* after_id, limit -> id, headline, dek, body_html of published articles, by id */
+	/* match, prefixes (the backend's search_syntax), now, section_id (0 = any),
+	 * author_id (0 = any), from, to, limit, offset -> MH_STORE_ART_COLS, snippet */
+	MH_Q_SEARCH,
 	MH_Q__COUNT
 };
 
@@ -281,6 +296,12 @@ struct mh_store_ops {
 	 * integrity_check (PostgreSQL: a ping). */
 	enum mh_store_rc (*backup)(struct mh_store *s, const char *path, struct mh_buf *err);
 	enum mh_store_rc (*check)(struct mh_store *s, struct mh_buf *err);
+
+	/* Full-text search (issue 9): the terms of a reader's query
+	 * (mh_search_parse: words of letters and digits only) written in the
+	 * engine's syntax, every word quoted, as MH_Q_SEARCH's first two
+	 * values (a backend that needs one leaves prefixes empty). */
+	void (*search_syntax)(const struct mh_search_term *t, size_t n, struct mh_buf *match, struct mh_buf *prefixes);
 };
 
 /* Every backend's handle starts with this. */

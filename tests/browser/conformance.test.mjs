@@ -218,6 +218,9 @@ before(async () => {
 	await check(pub, 'article with a video', video);
 	await check(pub, '404', '/articles/no-such-article-here', 404);
 	await check(pub, 'trending', '/trending');
+	// search (issue 9): results with their snippets, and the no-results state
+	await check(pub, 'search results', '/search?q=the+council');
+	await check(pub, 'search, no results', '/search?q=zzqxnothingmatches');
 	// The stream: its fragment checked as the items of a document, and the
 	// article page again once it has loaded a batch of them.
 	const more = /data-more="([^"]+)"/.exec(pages.get('article').html);
@@ -304,7 +307,8 @@ test('the admin crawl reached the dashboard, the article list and an article\'s 
 });
 
 const NAMES = ['home', 'section front', 'section front, page 2', 'author', 'tag', 'article', 'another article',
-	'article with an image', 'article without an image', 'article with a video', '404', 'trending', 'stream fragment',
+	'article with an image', 'article without an image', 'article with a video', '404', 'trending', 'search results',
+	'search, no results', 'stream fragment',
 	'admin login', 'admin editor after a save', 'admin editor, new article', 'admin conflict', 'admin password reset',
 	'article with comments', 'article after posting a comment', 'admin comments, every status'];
 

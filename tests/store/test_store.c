@@ -2507,3 +2507,217 @@ Test(store, comment_queue_filters_trust_duplicates_bans_and_closing)
 	mh_store_close(to);
 	drop_second_db("copyc");
 }
+
+/* ---- full-text search (issue 9) ---- */
+
+/* The terms of text, as "kind:text|kind:text" (w word, p prefix, q phrase). */
+static const char *terms_of(const char *text, size_t len)
+{
+	struct mh_search_term t[MH_SEARCH_MAX_TERMS];
+	size_t n = mh_search_parse(ar, (struct mh_str){ text, len }, t, MH_SEARCH_MAX_TERMS);
+	struct mh_buf b = MH_BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			mh_buf_append_ch(&b, '|');
+		mh_buf_append_c(&b, t[i].kind == MH_SEARCH_WORD ? "w:" : t[i].kind == MH_SEARCH_PREFIX ? "p:" : "q:");
+		mh_buf_append_c(&b, t[i].text);
+	}
+	const char *out = mh_arena_strndup(ar, b.ptr != NULL ? b.ptr : "", b.len);
+	mh_buf_free(&b);
+	return out;
+}
+#define TERMS(lit) terms_of((lit), sizeof(lit) - 1)
+
+Test(store, search_parse_turns_any_text_into_safe_terms)
+{
+	cr_assert_str_eq(TERMS("harbour lamps"), "w:harbour|w:lamps");
+	cr_assert_str_eq(TERMS("\"harbour lamps\" quay"), "q:harbour lamps|w:quay", "a phrase");
+	cr_assert_str_eq(TERMS("\"harbour\""), "w:harbour", "a phrase of one word is a word");
+	cr_assert_str_eq(TERMS("harb* q*"), "p:harb|w:q", "prefixes of 2+ characters");
+	cr_assert_str_eq(TERMS("caf\xc3\xa9* caf\xc3\xa9"), "p:caf\xc3\xa9|w:caf\xc3\xa9", "UTF-8 letters");
+	/* what the engines would take for syntax is plain words or nothing */
+	cr_assert_str_eq(TERMS("\"unbalanced quote"), "w:unbalanced|w:quote");
+	cr_assert_str_eq(TERMS("a \"b c\" \"d"), "w:a|q:b c|w:d", "the last quote stays open");
+	cr_assert_str_eq(TERMS("harbour NEAR(lamps, 3)"), "w:harbour|w:NEAR|w:lamps|w:3");
+	cr_assert_str_eq(TERMS("AND OR NOT -x +y ^z col:w {a b}: c"), "w:AND|w:OR|w:NOT|w:x|w:y|w:z|w:col|w:w|w:a|w:b|w:c");
+	cr_assert_str_eq(TERMS("* ** \" \"\" ( ) : ; ' \\"), "", "symbols alone: nothing to search");
+	cr_assert_str_eq(TERMS("x'; DROP TABLE articles; --"), "w:x|w:DROP|w:TABLE|w:articles");
+	cr_assert_str_eq(TERMS("a\x00" "b\x01" "c\x1b[31m"), "w:a|w:b|w:c|w:31m", "control characters separate");
+	cr_assert_str_eq(TERMS("ok\xff\xfe" "bad\xc3"), "w:ok|w:bad", "malformed bytes separate");
+	cr_assert_str_eq(TERMS("one\xe2\x80\x94two\xc2\xa0three"), "w:one|w:two|w:three", "dashes and spaces");
+	/* bounded: words, terms and the text looked at */
+	char big[4000];
+	memset(big, 'x', sizeof(big));
+	struct mh_search_term t[MH_SEARCH_MAX_TERMS];
+	size_t n = mh_search_parse(ar, (struct mh_str){ big, sizeof(big) }, t, MH_SEARCH_MAX_TERMS);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(strlen(t[0].text), MH_SEARCH_MAX_WORD);
+	for (size_t i = 0; i < sizeof(big); i += 2)
+		big[i] = ' ';
+	n = mh_search_parse(ar, (struct mh_str){ big, sizeof(big) }, t, MH_SEARCH_MAX_TERMS);
+	cr_assert_eq(n, MH_SEARCH_MAX_TERMS);
+	/* the cut at MH_SEARCH_MAX_INPUT never splits a character */
+	char wide[MH_SEARCH_MAX_INPUT + 8];
+	wide[0] = 'a'; /* then é's from an odd offset: the cut falls inside one */
+	for (size_t i = 1; i + 1 < sizeof(wide); i += 2) {
+		wide[i] = (char)0xc3;
+		wide[i + 1] = (char)0xa9;
+	}
+	n = mh_search_parse(ar, (struct mh_str){ wide, sizeof(wide) }, t, MH_SEARCH_MAX_TERMS);
+	cr_assert_eq(n, 1);
+	for (const char *p = t[0].text; *p != '\0'; p++)
+		cr_assert((unsigned char)*p != 0xc3 || (unsigned char)p[1] == 0xa9, "a whole character");
+}
+
+Test(store, search_plain_text_of_a_body)
+{
+	struct mh_buf b = MH_BUF_INIT;
+	mh_search_plain_text(&b, mh_str_c("<p>One <em>word</em>s &amp; two</p><p>Three&#39;s <code>&lt;script&gt;</code>"
+					  "</p><!-- ad --><ul><li>a</li><li>b&#x2014;c</li></ul>\x01\x02"));
+	cr_assert_str_eq(mh_buf_cstr(&b), "One words & two Three's <script> a b\xe2\x80\x94" "c");
+	mh_buf_free(&b);
+	/* snippets: the marks cut the text, other control characters are spaces */
+	struct mh_str *parts;
+	bool *marked;
+	size_t n = mh_search_snippet_parts(ar, "a \x01<b>\x02 c\x03", &parts, &marked);
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(parts[0].ptr, "a ");
+	cr_assert_not(marked[0]);
+	cr_assert_str_eq(parts[1].ptr, "<b>");
+	cr_assert(marked[1]);
+	cr_assert_str_eq(parts[2].ptr, " c ");
+	cr_assert_eq(mh_search_snippet_parts(ar, "", &parts, &marked), 0);
+}
+
+/* The slugs a search for text finds, best first, joined by spaces. */
+static const char *found(const char *text, int64_t section, int64_t author)
+{
+	struct mh_search_term t[MH_SEARCH_MAX_TERMS];
+	struct mh_search_query q = { .terms = t, .section_id = section, .author_id = author, .now = NOW };
+	q.n_terms = mh_search_parse(ar, mh_str_c(text), t, MH_SEARCH_MAX_TERMS);
+	struct mh_search_hit *hits = NULL;
+	size_t n = 0;
+	cr_assert_eq(mh_store_search(st, ar, &q, &hits, &n), MH_OK, "%s", text);
+	struct mh_buf b = MH_BUF_INIT;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			mh_buf_append_ch(&b, ' ');
+		mh_buf_append_c(&b, hits[i].article.slug);
+	}
+	const char *out = mh_arena_strndup(ar, b.ptr != NULL ? b.ptr : "", b.len);
+	mh_buf_free(&b);
+	return out;
+}
+
+static int64_t add_text(const char *slug, const char *headline, const char *body_html, int64_t author,
+			enum mh_article_status status)
+{
+	struct mh_author au = { .id = author };
+	struct mh_article a = {
+		.slug = slug, .headline = headline, .body_md = "b", .body_html = body_html, .lead_html = "",
+		.section_id = sec_news, .status = status, .published_at = status == MH_ARTICLE_DRAFT ? 0 : NOW - 100,
+		.authors = &au, .n_authors = 1,
+	};
+	cr_assert_eq(mh_store_article_save(st, &a, &err), MH_OK, "%s: %s", slug, mh_buf_cstr(&err));
+	return a.id;
+}
+
+Test(store, search_follows_saves_withdrawals_and_author_renames)
+{
+	seed();
+	int64_t h = add_text("head", "Zorblax plan", "<p>Lamps.</p>", au_ana, MH_ARTICLE_PUBLISHED);
+	add_text("body", "Council", "<p>The <em>zorblax</em> committee.</p>", au_ben, MH_ARTICLE_PUBLISHED);
+	add_text("draft", "Zorblax draft", "<p>Not public.</p>", au_ana, MH_ARTICLE_DRAFT);
+	const char *got = found("zorblax", 0, 0);
+	cr_assert_str_eq(got, "head body", "headline first; no draft: %s", got);
+	cr_assert_str_eq(found("zorblax", 0, au_ben), "body");
+	cr_assert_str_eq(found("zorblax", sec_opinion, 0), "");
+	cr_assert_str_eq(found("ortiz zorblax", 0, 0), "head", "the byline is indexed");
+	/* an edit */
+	struct mh_article *a = NULL;
+	cr_assert_eq(mh_store_article_by_id(st, ar, h, &a), MH_OK);
+	a->headline = "Quinklewort plan";
+	cr_assert_eq(mh_store_article_save(st, a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(found("quinklewort", 0, 0), "head");
+	cr_assert_str_eq(found("zorblax", 0, 0), "body");
+	/* an author renamed: found by the new name, not the old */
+	struct mh_author *au = NULL;
+	cr_assert_eq(mh_store_author_by_slug(st, ar, mh_str_c("ana"), &au), MH_OK);
+	au->name = "Ana Wexley";
+	cr_assert_eq(mh_store_author_save(st, au, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(found("wexley", 0, 0), "head");
+	cr_assert_str_eq(found("ortiz", 0, 0), "");
+	/* withdrawn, then back */
+	a->status = MH_ARTICLE_DRAFT;
+	cr_assert_eq(mh_store_article_save(st, a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(found("quinklewort", 0, 0), "");
+	int64_t n = 0;
+	cr_assert_eq(mh_store_count(st, "article_search", &n), MH_OK);
+	cr_assert_eq(n, 1, "only the published one is kept");
+	a->status = MH_ARTICLE_PUBLISHED;
+	cr_assert_eq(mh_store_article_save(st, a, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_str_eq(found("quinklewort", 0, 0), "head");
+	/* a save that fails changes nothing in the index either */
+	a->headline = "Flimflam plan";
+	a->section_id = 999999;
+	cr_assert_neq(mh_store_article_save(st, a, &err), MH_OK);
+	cr_assert_str_eq(found("flimflam", 0, 0), "");
+	cr_assert_str_eq(found("quinklewort", 0, 0), "head");
+	/* snippets carry the marks */
+	struct mh_search_term t[4];
+	struct mh_search_query q = { .terms = t, .n_terms = mh_search_parse(ar, mh_str_c("committee"), t, 4),
+				     .now = NOW };
+	struct mh_search_hit *hits = NULL;
+	size_t k = 0;
+	cr_assert_eq(mh_store_search(st, ar, &q, &hits, &k), MH_OK);
+	cr_assert_eq(k, 1);
+	cr_assert(strstr(hits[0].snippet, "\x01" "committee\x02") != NULL, "%s", hits[0].snippet);
+	cr_assert_eq(hits[0].article.n_authors, 1, "bylines filled");
+	/* bad queries */
+	q.limit = 101;
+	cr_assert_eq(mh_store_search(st, ar, &q, &hits, &k), MH_INVALID);
+	q.limit = 0;
+	q.n_terms = 0;
+	cr_assert_eq(mh_store_search(st, ar, &q, &hits, &k), MH_INVALID);
+}
+
+Test(store, migration_12_indexes_the_published_articles)
+{
+	char old_url[600];
+	second_db("old12", old_url, sizeof(old_url));
+	raw_sql_at(old_url, on_pg ? "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+				     " applied_at BIGINT NOT NULL)"
+				   : "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+				     " applied_at INTEGER NOT NULL)");
+	for (size_t i = 0; i < mh_store_n_migrations && mh_store_migrations[i].version < 12; i++) {
+		raw_sql_at(old_url, on_pg ? mh_store_migrations[i].postgres_sql : mh_store_migrations[i].sqlite_sql);
+		char rec[96];
+		snprintf(rec, sizeof(rec), "INSERT INTO schema_migrations VALUES (%d, 0)",
+			 mh_store_migrations[i].version);
+		raw_sql_at(old_url, rec);
+	}
+	raw_sql_at(old_url, "INSERT INTO sections(id, slug, name) VALUES (3, 'news', 'News');"
+			    "INSERT INTO authors(id, slug, name) VALUES (5, 'ana', 'Ana Ortiz');"
+			    "INSERT INTO articles(id, slug, headline, body_md, body_html, section_id, status, published_at,"
+			    " updated_at, created_at, was_published) VALUES"
+			    " (11, 'old-one', 'Old one', 'x', '<p>The caf&eacute; &amp; the quay</p>', 3, 'published',"
+			    " 100, 200, 50, TRUE),"
+			    " (12, 'old-two', 'Old two', 'x', '<p>The quay draft</p>', 3, 'draft', 0, 300, 300, FALSE);"
+			    "INSERT INTO article_authors VALUES (11, 5, 0);");
+	struct mh_store *old = NULL;
+	int v = 0;
+	cr_assert_eq(mh_store_open(old_url, dir, false, &old, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	cr_assert_eq(mh_store_migrate(old, &v, &err), MH_OK, "%s", mh_buf_cstr(&err));
+	int64_t n = 0;
+	cr_assert_eq(mh_store_count(old, "article_search", &n), MH_OK);
+	cr_assert_eq(n, 1, "the published article, not the draft");
+	struct mh_search_term t[4];
+	struct mh_search_query q = { .terms = t, .n_terms = mh_search_parse(ar, mh_str_c("quay ortiz"), t, 4) };
+	struct mh_search_hit *hits = NULL;
+	size_t k = 0;
+	cr_assert_eq(mh_store_search(old, ar, &q, &hits, &k), MH_OK);
+	cr_assert_eq(k, 1);
+	cr_assert_str_eq(hits[0].article.slug, "old-one");
+	mh_store_close(old);
+	drop_second_db("old12");
+}
