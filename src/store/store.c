@@ -2077,6 +2077,7 @@ static enum mh_store_rc article_write(struct mh_store *s, struct mh_article *art
 	mh_store_arg_int(&na, id);
 	mh_store_arg_bool(&na, art->no_ads);
 	if ((rc = run(s, MH_Q_ARTICLE_NO_ADS, &na, NULL, NULL, err, NULL, NULL)) != MH_OK)
+		return rc;
 	/* the search index follows, byline included (after the joins) */
 	if ((rc = search_follow(s, &row, id, err)) != MH_OK)
 		return rc;
