@@ -8,7 +8,9 @@
 
 #include "cache/cache.h"
 #include "http/http.h"
+#include "audience/newsletter.h"
 #include "jobs/jobs.h"
+#include "mail/mail.h"
 #include "media/media.h"
 #include "site/site.h"
 #include "store/store.h"
@@ -31,6 +33,8 @@ struct mh_config {
 	struct mh_media_settings media; /* [media]: media/settings.c */
 	struct mh_auth_settings auth;   /* [auth]: auth/settings.c */
 	struct mh_views_settings views; /* [views]: audience/settings.c */
+	struct mh_mail_settings mail;   /* [mail]: mail/settings.c */
+	struct mh_newsletter_settings newsletter; /* [newsletter]: audience/newsletter_settings.c */
 };
 /* The registry: every section's table, in site.ini's order, bound to c's
  * members (values NULL when c is NULL). Returns how many were written. */
@@ -73,6 +77,21 @@ int mh_cli_user(int argc, char **argv);
 int mh_cli_section(int argc, char **argv);
 int mh_cli_author(int argc, char **argv);
 int mh_cli_settings(int argc, char **argv);
+
+/* ---- mail and the newsletter (newsletter.c, issue 10) ---- */
+int mh_cli_newsletter(int argc, char **argv);
+/* Loads the mail theme and configures the newsletter module for this
+ * process with cfg's [mail], [newsletter] and [site] (cfg must outlive
+ * it): before any mail is made, and before the job runner starts. 1 with
+ * err on a broken mail theme. */
+int mh_cli_mail_setup(const struct mh_config *cfg, struct mh_buf *err);
+void mh_cli_mail_teardown(void);
+/* A one-time link by mail: what is "reset" or "invite" (the mail theme's
+ * templates), url the link, hours how long it works, role the invitee's.
+ * MH_MAIL_REFUSED when no relay is set (the caller prints/shows the link
+ * instead). */
+enum mh_mail_result mh_cli_mail_link(const char *to, const char *what, const char *url, int hours, const char *role,
+				     struct mh_buf *err);
 
 /* ---- accounts (user.c) ---- */
 /* The password for a new account or a changed one: generated (and printed

@@ -28,6 +28,9 @@ size_t mh_config_slots(struct mh_config *c, struct mh_settings_slot out[MH_CONFI
 		{ &mh_media_settings_table, c ? &c->media : NULL },
 		{ &mh_auth_settings_table, c ? &c->auth : NULL },
 		{ &mh_views_settings_table, c ? &c->views : NULL },
+		/* the newsletter (issue 10): outgoing mail, and the newsletter's own */
+		{ &mh_mail_settings_table, c ? &c->mail : NULL },
+		{ &mh_newsletter_settings_table, c ? &c->newsletter : NULL },
 		{ &mh_site_theme_settings_table, c ? &c->site : NULL },
 		{ &mh_store_schema_settings_table, c ? &c->store : NULL },
 	};

@@ -30,6 +30,7 @@ static const struct {
 	{ "section", mh_cli_section, "the site's sections: add, list, update, remove" },
 	{ "author", mh_cli_author, "authors' profiles: add, list, update" },
 	{ "settings", mh_cli_settings, "the site settings the admin sets: list, get, set" },
+	{ "newsletter", mh_cli_newsletter, "send articles as newsletters, their status, the subscribers" },
 };
 
 static void usage(FILE *f)

@@ -272,6 +272,11 @@ int mh_cli_serve(int argc, char **argv)
 		fprintf(stderr, "masthead serve: %s\n", mh_buf_cstr(&err));
 		goto out;
 	}
+	/* mail (newsletter, confirmations, resets): before the jobs that send it */
+	if (mh_cli_mail_setup(&cfg, &err) != 0) {
+		fprintf(stderr, "masthead serve: mail theme: %s\n", mh_buf_cstr(&err));
+		goto out;
+	}
 	/* background work (scheduled publishing, purges) shared with every
 	 * other node through the database's job queue */
 	jobs = mh_jobs_start(&cfg.jobs, &cfg.purge, cfg.store.url, cfg.dir, mh_site_cache(site), &err);
@@ -330,6 +335,7 @@ out:
 	/* after the workers have stopped: the last flush holds every read */
 	mh_views_stop(views);
 	mh_site_free(site);
+	mh_cli_mail_teardown();
 	mh_store_close(store);
 	mh_config_free(&cfg);
 	mh_buf_free(&err);

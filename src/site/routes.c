@@ -38,6 +38,15 @@ static const struct mh_site_route routes[] = {
 	 * session, changes nothing a person owns, and a forged one is held
 	 * off by the reader dedupe, the bot list and the rate limit instead */
 	{ "/views/",       false, G | P,  ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_views_beacon },
+	/* the newsletter (newsletter.c): sign-up, its confirmation link and the
+	 * unsubscribe link. Public and never cached; no session, so no session
+	 * CSRF token: the sign-up checks Origin/Sec-Fetch-Site and a signed
+	 * timestamp token of its own, and the unsubscribe POST (RFC 8058's
+	 * one-click, sent by mail clients from anywhere) is authorised by the
+	 * subscriber's signed token in the link */
+	{ "/newsletter",   true,  G | P,  ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_newsletter },
+	{ "/newsletter/confirm", true, G, ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_newsletter_confirm },
+	{ "/newsletter/unsubscribe", true, G | P, ANYONE, NO_CSRF, false, false, NULL,               mh_site_newsletter_unsubscribe },
 	/* for operators (ops.c): never cached */
 	{ "/healthz",      true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_healthz },
 	{ "/readyz",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_readyz },

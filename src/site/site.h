@@ -236,6 +236,10 @@ struct mh_store *mh_site_store(struct mh_site_req *r);
  * 503). */
 bool mh_site_access_check(struct mh_site_req *r, const struct mh_site_route *rt);
 void mh_site_admin_home(struct mh_site_req *r, struct mh_str arg); /* in admin_desk.c */
+/* False when the browser says the request came from another site
+ * (Sec-Fetch-Site other than same-origin, or an Origin not ours); true
+ * when it does not say (an old client) or says ours. */
+bool mh_site_same_origin(struct mh_site_req *r);
 void mh_site_admin_login(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_logout(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_logout_everywhere(struct mh_site_req *r, struct mh_str arg);
@@ -308,6 +312,13 @@ bool mh_site_tls(struct mh_site *s);
 void mh_site_views_beacon(struct mh_site_req *r, struct mh_str arg);
 struct mh_views *mh_site_views(struct mh_site *s); /* NULL: not counting */
 const struct mh_views_settings *mh_site_views_settings(struct mh_site *s);
+
+/* newsletter.c: the sign-up box and /newsletter, its confirmation and
+ * unsubscribe links (issue 10) */
+void mh_site_newsletter_slot(struct mh_site_req *r, struct mh_val *slots);
+void mh_site_newsletter(struct mh_site_req *r, struct mh_str arg);
+void mh_site_newsletter_confirm(struct mh_site_req *r, struct mh_str arg);
+void mh_site_newsletter_unsubscribe(struct mh_site_req *r, struct mh_str arg);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

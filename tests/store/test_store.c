@@ -24,7 +24,7 @@
  * queue, 4 the change log's time index, 5 review, revisions and old slugs,
  * 6 the media library, 7 accounts, 8 site settings, 9 old tag addresses and the
  * picks' order, 10 view counts */
-#define SCHEMA_VERSION 10
+#define SCHEMA_VERSION 14
 
 static char dir[64];
 static char url[512];  /* what every open in this file uses */
