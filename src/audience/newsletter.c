@@ -303,10 +303,14 @@ enum mh_store_rc mh_newsletter_run(struct mh_store *s, int64_t id, const char *o
 	struct mh_buf text = MH_BUF_INIT, html = MH_BUF_INIT, tok = MH_BUF_INIT, why = MH_BUF_INIT,
 		      url = MH_BUF_INIT, url_attr = MH_BUF_INIT;
 	/* a delivery's lease: its SMTP exchange's longest time, and room */
-	int64_t lease_s = (int64_t)env->mail->timeout_s * 2 + 30;
+	int64_t lease_s = (int64_t)env->mail->timeout_s * 2 + 5;
 	struct mh_arena *row = mh_arena_new();
 	while (rc == MH_OK && mh_time_now() < deadline) {
 		mh_arena_reset(row);
+		/* the pace first, then the claim: a row is 'sending' only for
+		 * its SMTP exchange, the window a crash leaves 'unknown' */
+		sleep_us(next_us - mh_time_now_us());
+		next_us = (next_us > mh_time_now_us() ? next_us : mh_time_now_us()) + interval_us;
 		int64_t now = mh_time_now();
 		struct mh_delivery d;
 		rc = mh_store_newsletter_claim(s, row, id, owner, now, now + lease_s, &d);
@@ -321,8 +325,6 @@ enum mh_store_rc mh_newsletter_run(struct mh_store *s, int64_t id, const char *o
 							"no longer subscribed", 0);
 			continue;
 		}
-		sleep_us(next_us - mh_time_now_us());
-		next_us = (next_us > mh_time_now_us() ? next_us : mh_time_now_us()) + interval_us;
 		mh_newsletter_unsubscribe_token(&k, d.subscriber_id, &tok);
 		mh_buf_reset(&url);
 		mh_buf_printf(&url, "%s/newsletter/unsubscribe?token=%s", env->base_url, mh_buf_cstr(&tok));
@@ -389,4 +391,42 @@ enum mh_store_rc mh_newsletter_run(struct mh_store *s, int64_t id, const char *o
 	mh_buf_free(&url_attr);
 	mh_arena_free(a);
 	return rc;
+}
+
+enum mh_mail_result mh_newsletter_mail_link(const char *to, const char *what, const char *url, int hours,
+					    const char *role, struct mh_buf *err)
+{
+	const struct mh_newsletter_env *env = mh_newsletter_env();
+	if (env == NULL || !mh_mail_enabled(env->mail)) {
+		mh_buf_append_c(err, "no relay: [mail] smtp_url is not set");
+		return MH_MAIL_REFUSED;
+	}
+	struct mh_arena *a = mh_arena_new();
+	struct mh_val *ctx = mh_val_map(a);
+	struct mh_val *site = mh_val_map(a);
+	mh_val_set_cstr(a, site, "title", env->site_title);
+	mh_val_set_cstr(a, site, "base_url", env->base_url);
+	mh_val_set(a, ctx, "site", site);
+	mh_val_set_cstr(a, ctx, "url", url);
+	mh_val_set_int(a, ctx, "hours", hours);
+	mh_val_set_cstr(a, ctx, "role", role != NULL ? role : "");
+	struct mh_buf text = MH_BUF_INIT, html = MH_BUF_INIT;
+	enum mh_mail_result r = MH_MAIL_REFUSED;
+	if (!mh_mail_render(env->mail_theme, what, a, ctx, &text, &html)) {
+		mh_buf_printf(err, "the mail theme lacks %s_text or %s_html", what, what);
+	} else {
+		struct mh_mail m = {
+			.to = to,
+			.subject = strcmp(what, "invite") == 0
+					   ? mh_arena_printf(a, "Your invitation to %s", env->site_title)
+					   : mh_arena_printf(a, "Set a new password for %s", env->site_title),
+			.text = mh_buf_str(&text),
+			.html = mh_buf_str(&html),
+		};
+		r = mh_mail_send(env->mail, &m, NULL, err);
+	}
+	mh_buf_free(&text);
+	mh_buf_free(&html);
+	mh_arena_free(a);
+	return r;
 }

@@ -71,6 +71,13 @@ bool mh_newsletter_form_check(const struct mh_auth_key *k, struct mh_str token, 
  * with mh_mail_address_valid). The result as mh_mail_send's. */
 enum mh_mail_result mh_newsletter_send_confirmation(struct mh_store *s, struct mh_arena *a, struct mh_str email,
 						    struct mh_buf *err);
+/* A one-time account link by mail (not newsletter business, but the same
+ * configured relay and mail theme): what is "reset" or "invite" (the
+ * templates), url the link, hours how long it works, role the invitee's
+ * (NULL for a reset). MH_MAIL_REFUSED when no relay is set: the caller
+ * prints or shows the link instead. */
+enum mh_mail_result mh_newsletter_mail_link(const char *to, const char *what, const char *url, int hours,
+					    const char *role, struct mh_buf *err);
 /* Renders article art (read with its body) as a newsletter and queues it
  * to every confirmed subscriber with its sending jobs; *nl_id and
  * *recipients set. created_by: who asked ("cli", an account's email). */

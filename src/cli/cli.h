@@ -86,12 +86,6 @@ int mh_cli_newsletter(int argc, char **argv);
  * err on a broken mail theme. */
 int mh_cli_mail_setup(const struct mh_config *cfg, struct mh_buf *err);
 void mh_cli_mail_teardown(void);
-/* A one-time link by mail: what is "reset" or "invite" (the mail theme's
- * templates), url the link, hours how long it works, role the invitee's.
- * MH_MAIL_REFUSED when no relay is set (the caller prints/shows the link
- * instead). */
-enum mh_mail_result mh_cli_mail_link(const char *to, const char *what, const char *url, int hours, const char *role,
-				     struct mh_buf *err);
 
 /* ---- accounts (user.c) ---- */
 /* The password for a new account or a changed one: generated (and printed

@@ -216,7 +216,7 @@ static int reset_link(struct mh_store *s, const struct mh_config *cfg, const cha
 			struct mh_buf why = MH_BUF_INIT;
 			enum mh_mail_result mr = MH_MAIL_REFUSED;
 			if (mh_cli_mail_setup(cfg, &why) == 0)
-				mr = mh_cli_mail_link(u->email, "reset", url, RESET_LINK_HOURS, NULL, &why);
+				mr = mh_newsletter_mail_link(u->email, "reset", url, RESET_LINK_HOURS, NULL, &why);
 			mh_cli_mail_teardown();
 			if (mr == MH_MAIL_SENT) {
 				printf("a reset link (one use, valid %d hours) was mailed to %s\n", RESET_LINK_HOURS,

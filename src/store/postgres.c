@@ -237,8 +237,8 @@ static const char *const stmt_sql[MH_Q__COUNT] = {
 	[MH_Q_SUB_DEL_DELIVERIES] = "DELETE FROM newsletter_deliveries WHERE subscriber_id = $1",
 	[MH_Q_SUB_DEL] = "DELETE FROM subscribers WHERE id = $1",
 	[MH_Q_SUB_UPSERT] = "INSERT INTO subscribers(email, status, created_at, confirmed_at, updated_at)"
-			   " VALUES ($1, $2, $3, CASE WHEN $2 = 'confirmed' THEN $3 ELSE 0 END, $3)"
-			   " ON CONFLICT(email) DO UPDATE SET status = excluded.status, updated_at = $3 RETURNING id",
+			   " VALUES ($1, $2::text, $3::bigint, CASE WHEN $2::text = 'confirmed' THEN $3::bigint ELSE 0 END, $3::bigint)"
+			   " ON CONFLICT(email) DO UPDATE SET status = excluded.status, updated_at = $3::bigint RETURNING id",
 	[MH_Q_NL_INSERT] = "INSERT INTO newsletters(kind, article_id, subject, body_text, body_html, created_at, created_by)"
 			  " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
 	[MH_Q_NL_ENQUEUE] = "INSERT INTO newsletter_deliveries(newsletter_id, subscriber_id, state, updated_at)"
