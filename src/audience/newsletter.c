@@ -7,6 +7,7 @@
  * never tried again, because the relay may already have taken it: a
  * reader may miss one issue, but never gets two.
  */
+#include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -26,13 +27,32 @@ const struct mh_newsletter_env *mh_newsletter_env(void)
 	return atomic_load(&the_env);
 }
 
+/* The key never changes once made: kept after the first read, so that a
+ * page with the sign-up box costs no statement for it. */
+static pthread_mutex_t key_mu = PTHREAD_MUTEX_INITIALIZER;
+static bool key_known;
+static struct mh_auth_key key_kept;
+
 enum mh_store_rc mh_newsletter_key(struct mh_store *s, struct mh_auth_key *out)
 {
+	pthread_mutex_lock(&key_mu);
+	bool known = key_known;
+	if (known)
+		*out = key_kept;
+	pthread_mutex_unlock(&key_mu);
+	if (known)
+		return MH_OK;
 	struct mh_buf cand = MH_BUF_INIT, got = MH_BUF_INIT;
 	mh_auth_key_generate_hex(&cand);
 	enum mh_store_rc rc = mh_store_site_secret(s, "newsletter_key", mh_buf_cstr(&cand), &got);
 	if (rc == MH_OK && !mh_auth_key_from_hex(mh_buf_str(&got), out))
 		rc = MH_ERROR;
+	if (rc == MH_OK) {
+		pthread_mutex_lock(&key_mu);
+		key_kept = *out;
+		key_known = true;
+		pthread_mutex_unlock(&key_mu);
+	}
 	mh_buf_free(&cand);
 	mh_buf_free(&got);
 	return rc;

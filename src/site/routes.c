@@ -87,6 +87,12 @@ static const struct mh_site_route routes[] = {
 	{ "/admin/picks",  true,  G | P,  CURATORS,  MH_CSRF_SESSION, false, false, NULL,             mh_site_admin_picks },
 	/* views (admin_views.c): the most-read articles, a chart per article */
 	{ "/admin/views",  true,  G,      MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, NO_CSRF, false, false, NULL, mh_site_admin_views },
+	/* the newsletter screen (admin_newsletter.c): editors and owners send
+	 * an article, follow the sends, search the subscribers */
+	{ "/admin/newsletter", true, G | P, MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, MH_CSRF_SESSION, false, false, NULL,
+	  mh_site_admin_newsletter },
+	{ "/admin/newsletter/", false, G, MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, NO_CSRF, false, false, NULL,
+	  mh_site_admin_newsletter_send },
 };
 #undef G
 #undef P

@@ -319,6 +319,10 @@ void mh_site_newsletter_slot(struct mh_site_req *r, struct mh_val *slots);
 void mh_site_newsletter(struct mh_site_req *r, struct mh_str arg);
 void mh_site_newsletter_confirm(struct mh_site_req *r, struct mh_str arg);
 void mh_site_newsletter_unsubscribe(struct mh_site_req *r, struct mh_str arg);
+/* admin_newsletter.c: /admin/newsletter (send, sends, subscribers) and
+ * /admin/newsletter/ID (one send's undelivered addresses) */
+void mh_site_admin_newsletter(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_newsletter_send(struct mh_site_req *r, struct mh_str arg);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

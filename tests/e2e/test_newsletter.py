@@ -332,6 +332,39 @@ def suite(P, site, db):
         missing = everyone - set(per)
         t.true(len(missing) <= counts["unknown"], f"only the unknown ones may lack their copy: {missing}")
 
+    with t.case(P + "/admin/newsletter: editors send and follow sends; bad input refused; authors kept out"):
+        pw = {}
+        for email, role in (("editor@example.org", "editor"), ("writer@example.org", "author")):
+            out = mh("user", "add", email, "--name", role.title(), "--role", role, "--generate", "--site", site)
+            t.eq(out.returncode, 0, out.stderr)
+            pw[email] = re.search(r"password: (\S+)", out.stdout).group(1)
+        ed = Client(srv, pw["editor@example.org"], source="127.0.0.11").login("editor@example.org")
+        page = ed.get("/admin/newsletter")
+        t.eq(page.status, 200)
+        t.contains(page.text(), 'href="/admin/newsletter"', "in the navigation")
+        t.contains(page.text(), f'href="/admin/newsletter/{nl_id}"')
+        detail = ed.get(f"/admin/newsletter/{nl_id}")
+        t.eq(detail.status, 200)
+        t.contains(detail.text(), PERM)
+        t.contains(detail.text(), "bounced")
+        t.eq(ed.get("/admin/newsletter/999999").status, 404)
+        t.eq(ed.get("/admin/newsletter/abc").status, 404)
+        csrf = harness.form_value(page.text(), "csrf")
+        sends = db.count("SELECT count(*) FROM newsletters")
+        r = ed.post("/admin/newsletter", {"csrf": csrf, "slug": "no-such-article"})
+        t.eq(r.status, 422)
+        t.contains(r.text(), "Article: no article has this address")
+        draft = db.one("SELECT slug FROM articles WHERE status <> 'published' LIMIT 1")
+        if draft:
+            r = ed.post("/admin/newsletter", {"csrf": csrf, "slug": draft})
+            t.eq(r.status, 422, "a draft is not sent")
+        r = ed.post("/admin/newsletter", {"slug": slug})
+        t.eq(r.status, 403, "no CSRF token")
+        t.eq(db.count("SELECT count(*) FROM newsletters"), sends, "nothing queued by the refusals")
+        wr = Client(srv, pw["writer@example.org"], source="127.0.0.12").login("writer@example.org")
+        t.eq(wr.get("/admin/newsletter").status, 403, "an author may not send")
+        t.absent(wr.get("/admin").text(), 'href="/admin/newsletter"')
+
     with t.case(P + "a newsletter is text + HTML with List-Unsubscribe; the one-click POST unsubscribes"):
         msg = sink.rec.to("reader0007@example.org")[0]
         t.eq(msg.get_content_type(), "multipart/alternative")
