@@ -65,6 +65,7 @@ fuzz: deps $(BUILD_FUZZ)/build.ninja
 bench: release
 	@scripts/deps bench
 	@bench/run $(BUILD_REL)/masthead
+	@bench/newsletter.py $(BUILD_REL)/masthead
 
 clean:
 	rm -rf $(BUILD) $(BUILD_REL) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -449,4 +450,88 @@ enum mh_mail_result mh_newsletter_mail_link(const char *to, const char *what, co
 	mh_buf_free(&html);
 	mh_arena_free(a);
 	return r;
+}
+
+/* ---- the digest ---- */
+
+int64_t mh_newsletter_next_digest(int digest, int64_t now)
+{
+	int64_t day = now - now % 86400 + 86400; /* the next 00:00 UTC */
+	if (digest == MH_DIGEST_WEEKLY) {
+		/* 1970-01-01 was a Thursday: day / 86400 + 3 is days since a Monday */
+		while (((day / 86400) + 3) % 7 != 0)
+			day += 86400;
+	}
+	return day;
+}
+
+enum mh_store_rc mh_newsletter_queue_digest(struct mh_store *s, struct mh_arena *a, int64_t now, int64_t *nl_id,
+					    int64_t *recipients, struct mh_buf *err)
+{
+	*nl_id = 0;
+	*recipients = 0;
+	const struct mh_newsletter_env *env = mh_newsletter_env();
+	if (env == NULL || env->mail_theme == NULL) {
+		mh_buf_append_c(err, "the newsletter is not configured in this process");
+		return MH_ERROR;
+	}
+	int64_t period = env->settings->digest == MH_DIGEST_WEEKLY ? 7 * 86400 : 86400;
+	/* since the last digest, or one period back for the first */
+	int64_t since = now - period;
+	struct mh_newsletter *nls = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = mh_store_newsletters(s, a, 1000, &nls, &n);
+	for (size_t i = 0; rc == MH_OK && i < n; i++) {
+		if (strcmp(nls[i].kind, "digest") == 0) {
+			since = nls[i].created_at;
+			break;
+		}
+	}
+	struct mh_article *arts = NULL;
+	size_t na = 0;
+	if (rc == MH_OK) {
+		struct mh_article_query q = { .after_published_at = since, .after_id = INT64_MAX, .limit = 50,
+					      .now = now, .without_relations = true };
+		rc = mh_store_articles(s, a, &q, &arts, &na);
+	}
+	if (rc != MH_OK) {
+		mh_buf_append_c(err, "the database did not answer");
+		return rc;
+	}
+	if (na == 0)
+		return MH_NOT_FOUND; /* nothing new: no digest */
+	struct mh_val *ctx = mh_val_map(a), *list = mh_val_list(a);
+	mh_val_set(a, ctx, "site", site_val(a, env));
+	for (size_t i = 0; i < na; i++) {
+		struct mh_val *av = mh_val_map(a);
+		mh_val_set_cstr(a, av, "headline", arts[i].headline);
+		mh_val_set_cstr(a, av, "dek", arts[i].dek);
+		mh_val_set_cstr(a, av, "url", mh_arena_printf(a, "%s/articles/%s", env->base_url, arts[i].slug));
+		mh_val_push(a, list, av);
+	}
+	mh_val_set(a, ctx, "articles", list);
+	mh_val_set_cstr(a, ctx, "unsubscribe_url", UNSUB_MARK);
+	struct mh_buf text = MH_BUF_INIT, html = MH_BUF_INIT;
+	if (!mh_mail_render(env->mail_theme, "digest", a, ctx, &text, &html)) {
+		mh_buf_append_c(err, "the mail theme lacks digest_text or digest_html");
+		rc = MH_ERROR;
+	} else {
+		struct mh_newsletter nl = {
+			.kind = "digest",
+			.subject = mh_arena_printf(a, "%s: %s", env->site_title,
+						   env->settings->digest == MH_DIGEST_WEEKLY ? "the week's stories"
+											     : "today's stories"),
+			.body_text = mh_buf_cstr(&text),
+			.body_html = mh_buf_cstr(&html),
+			.created_by = "digest",
+		};
+		rc = mh_store_newsletter_add(s, &nl, recipients, err);
+		if (rc == MH_OK) {
+			*nl_id = nl.id;
+			rc = mh_newsletter_queue_jobs(s, nl.id, now);
+		}
+	}
+	mh_buf_free(&text);
+	mh_buf_free(&html);
+	return rc;
 }

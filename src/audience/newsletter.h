@@ -84,6 +84,14 @@ enum mh_mail_result mh_newsletter_mail_link(const char *to, const char *what, co
 enum mh_store_rc mh_newsletter_queue_article(struct mh_store *s, struct mh_arena *a, const struct mh_article *art,
 					     const char *created_by, int64_t *nl_id, int64_t *recipients,
 					     struct mh_buf *err);
+/* The digest ([newsletter] digest): the next time one is due after now,
+ * 00:00 UTC the next day (daily) or the next Monday (weekly). */
+int64_t mh_newsletter_next_digest(int digest, int64_t now);
+/* Queues a digest of the articles published since the last digest (or one
+ * period back) to every confirmed subscriber; MH_NOT_FOUND when there is
+ * none (no digest then). */
+enum mh_store_rc mh_newsletter_queue_digest(struct mh_store *s, struct mh_arena *a, int64_t now, int64_t *nl_id,
+					    int64_t *recipients, struct mh_buf *err);
 /* Queues the sending jobs of newsletter id (dedupe "newsletter:ID:K"). */
 enum mh_store_rc mh_newsletter_queue_jobs(struct mh_store *s, int64_t id, int64_t run_at);
 

@@ -94,6 +94,10 @@ enum mh_jobs_result mh_jobs_newsletter(const struct mh_jobs_env *env, const stru
 /* "newsletter_confirm", payload an address: a sign-up's confirmation mail. */
 enum mh_jobs_result mh_jobs_newsletter_confirm(const struct mh_jobs_env *env, const struct mh_job *job,
 					       struct mh_buf *err);
+/* "newsletter_digest": the scheduled digest of new articles ([newsletter]
+ * digest); queues itself again for the next one. */
+enum mh_jobs_result mh_jobs_newsletter_digest(const struct mh_jobs_env *env, const struct mh_job *job,
+					      struct mh_buf *err);
 /* The HTTP requests a purge makes, without the settling pause: for tests. */
 enum mh_jobs_result mh_jobs_purge_send(const struct mh_purge_settings *purge, struct mh_str keys, struct mh_buf *err);
 

@@ -64,3 +64,30 @@ enum mh_jobs_result mh_jobs_newsletter_confirm(const struct mh_jobs_env *env, co
 	}
 	return MH_JOBS_DONE;
 }
+
+/* "newsletter_digest" (dedupe "newsletter_digest"): queues the digest of
+ * new articles when there are any, then itself again for the next one;
+ * ends when [newsletter] digest is off. */
+enum mh_jobs_result mh_jobs_newsletter_digest(const struct mh_jobs_env *env, const struct mh_job *job,
+					      struct mh_buf *err)
+{
+	const struct mh_newsletter_env *ne = mh_newsletter_env();
+	if (ne == NULL || ne->settings->digest == MH_DIGEST_OFF)
+		return MH_JOBS_DONE;
+	int64_t id = 0, n = 0;
+	enum mh_store_rc rc = MH_NOT_FOUND;
+	if (mh_mail_enabled(ne->mail)) {
+		rc = mh_newsletter_queue_digest(env->store, env->a, mh_time_now(), &id, &n, err);
+		if (rc != MH_OK && rc != MH_NOT_FOUND)
+			return MH_JOBS_FAILED;
+		if (rc == MH_OK)
+			mh_log(MH_LOG_INFO, "newsletter %lld: the digest, queued to %lld subscribers", (long long)id,
+			       (long long)n);
+	}
+	if (mh_store_job_add(env->store, "newsletter_digest", MH_STR(""),
+			     mh_newsletter_next_digest(ne->settings->digest, mh_time_now()), job->dedupe, NULL) != MH_OK) {
+		mh_buf_append_c(err, "cannot queue the next digest");
+		return MH_JOBS_FAILED;
+	}
+	return MH_JOBS_REQUEUED;
+}

@@ -72,6 +72,12 @@ class Db:
             return [tuple(line.split("|")) for line in out.splitlines()] if out else []
         return [tuple(str(v) for v in r.values()) for r in harness.db_query(self.site, sql)]
 
+    def exec(self, sql):
+        if self.pg:
+            harness.psql(sql, self.pg)
+        else:
+            harness.db_write(self.site, sql)
+
     def one(self, sql):
         r = self.rows(sql)
         return r[0][0] if r else None
@@ -417,6 +423,31 @@ def suite(P, site, db):
                                     "password2": "fresh-tide-pool-12"})
         t.eq((r.status, r.header("location")), (303, "/admin/login?reset=done"))
         Client(srv, source="127.0.0.10").login("ed@example.org", "fresh-tide-pool-12")
+    with t.case(P + "the daily digest: queued for 00:00 UTC at start, then sends the new articles"):
+        harness.ini_set(os.path.join(site, "site.ini"), "newsletter", "digest", "daily")
+        srv.restart()
+        rows = db.rows("SELECT run_at FROM jobs WHERE kind = 'newsletter_digest' AND state = 'queued'")
+        t.eq(len(rows), 1, "one digest job, whatever the restarts")
+        now = int(time.time())
+        t.true(int(rows[0][0]) % 86400 == 0 and now < int(rows[0][0]) <= now + 86400, rows)
+        headline = db.one(f"SELECT headline FROM articles WHERE slug = '{slug}'")
+        db.exec(f"UPDATE articles SET published_at = {now - 60} WHERE slug = '{slug}'")
+        sink.rec.reset()
+        db.exec(f"UPDATE jobs SET run_at = {now} WHERE kind = 'newsletter_digest'")
+        harness.wait_for(lambda: True if db.count("SELECT count(*) FROM newsletters WHERE kind = 'digest'") == 1
+                         else False, 30, "the digest")
+        dig = int(db.one("SELECT id FROM newsletters WHERE kind = 'digest'"))
+        harness.wait_for(lambda: True if status_of(site, dig)[0] == "done" else status_of(site, dig)[1], 180,
+                         "the digest's sending")
+        msg = sink.rec.to("reader0009@example.org")
+        t.eq(len(msg), 1)
+        t.contains(msg[0]["Subject"], "today's stories")
+        t.contains(text_part(msg[0]), headline)
+        t.true(msg[0]["List-Unsubscribe"], "a digest is a newsletter too")
+        rows = db.rows("SELECT run_at FROM jobs WHERE kind = 'newsletter_digest' AND state = 'queued'")
+        t.eq(len(rows), 1, "queued again for the next day")
+        t.true(int(rows[0][0]) > now, rows)
+        harness.ini_set(os.path.join(site, "site.ini"), "newsletter", "digest", "off")
     srv.stop()
 
 
