@@ -168,8 +168,8 @@ def main():
             f"before: {open('/proc/loadavg').read().split()[0]}.",
             f"- A newsletter to {N:,} confirmed subscribers (imported from CSV in {import_s:.1f} s) on SQLite, "
             f"sent by `masthead serve`'s job runner ({SENDERS} workers, [newsletter] senders = {SENDERS}, "
-            f"rate unlimited) to a minimal asyncio SMTP sink on 127.0.0.1 (one connection per sender kept "
-            f"open: {SinkStats.connections} connections for the whole send).",
+            f"rate unlimited) to a minimal asyncio SMTP sink on 127.0.0.1 (a sending job keeps its "
+            f"connection for its run of up to 10 s: {SinkStats.connections} connections for the whole send).",
             "",
             "| subscribers | sent | wall (send to `done`) | messages/s | server RSS idle | RSS while sending (median / max) | peak (VmHWM) |",
             "| --- | --- | --- | --- | --- | --- | --- |",
