@@ -425,7 +425,7 @@ def suite(P, site, db):
         Client(srv, source="127.0.0.10").login("ed@example.org", "fresh-tide-pool-12")
     with t.case(P + "the daily digest: queued for 00:00 UTC at start, then sends the new articles"):
         harness.ini_set(os.path.join(site, "site.ini"), "newsletter", "digest", "daily")
-        srv.restart()
+        t.eq(srv.restart(), 0, "a clean stop")
         rows = db.rows("SELECT run_at FROM jobs WHERE kind = 'newsletter_digest' AND state = 'queued'")
         t.eq(len(rows), 1, "one digest job, whatever the restarts")
         now = int(time.time())
@@ -448,7 +448,8 @@ def suite(P, site, db):
         t.eq(len(rows), 1, "queued again for the next day")
         t.true(int(rows[0][0]) > now, rows)
         harness.ini_set(os.path.join(site, "site.ini"), "newsletter", "digest", "off")
-    srv.stop()
+    with t.case(P + "the server stops cleanly (exit 0: no leak or sanitizer report)"):
+        t.eq(srv.stop(), 0)
 
 
 # ------------------------------------------------------------------ SQLite
@@ -497,8 +498,8 @@ else:
         t.eq(len(per), n)
         t.eq(pdb.count(f"SELECT count(*) FROM jobs WHERE kind = 'newsletter' AND payload = '{nl_id}'"), 2,
              "two sending jobs ([newsletter] senders), one for each node's runner")
-        a.stop()
-        b.stop()
+        t.eq(a.stop(), 0)
+        t.eq(b.stop(), 0)
     harness.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", PG)
 
 sink.stop()
