@@ -71,6 +71,7 @@ bench: release
 	@bench/views $(BUILD_REL)/masthead
 	@# search at 100,000 articles (issue 9); BENCH_SEARCH=0 skips it
 	@[ "$${BENCH_SEARCH:-1}" = 0 ] || bench/search $(BUILD_REL)/masthead
+	@bench/newsletter.py $(BUILD_REL)/masthead
 
 clean:
 	rm -rf $(BUILD) $(BUILD_REL) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -8,7 +8,9 @@
 
 #include "cache/cache.h"
 #include "http/http.h"
+#include "audience/newsletter.h"
 #include "jobs/jobs.h"
+#include "mail/mail.h"
 #include "media/media.h"
 #include "site/site.h"
 #include "store/store.h"
@@ -35,6 +37,8 @@ struct mh_config {
 	struct mh_trending_settings trending; /* [trending]: audience/trending.c */
 	struct mh_comments_settings comments; /* [comments]: audience/comments.c */
 	struct mh_ads_settings ads;     /* [ads]: site/ads.c */
+	struct mh_mail_settings mail;   /* [mail]: mail/settings.c */
+	struct mh_newsletter_settings newsletter; /* [newsletter]: audience/newsletter_settings.c */
 };
 /* The registry: every section's table, in site.ini's order, bound to c's
  * members (values NULL when c is NULL). Returns how many were written. */
@@ -79,6 +83,15 @@ int mh_cli_author(int argc, char **argv);
 int mh_cli_settings(int argc, char **argv);
 int mh_cli_redirect(int argc, char **argv); /* issue 9 */
 int mh_cli_import(int argc, char **argv);   /* issue 11 */
+
+/* ---- mail and the newsletter (newsletter.c, issue 10) ---- */
+int mh_cli_newsletter(int argc, char **argv);
+/* Loads the mail theme and configures the newsletter module for this
+ * process with cfg's [mail], [newsletter] and [site] (cfg must outlive
+ * it): before any mail is made, and before the job runner starts. 1 with
+ * err on a broken mail theme. */
+int mh_cli_mail_setup(const struct mh_config *cfg, struct mh_buf *err);
+void mh_cli_mail_teardown(void);
 
 /* ---- accounts (user.c) ---- */
 /* The password for a new account or a changed one: generated (and printed

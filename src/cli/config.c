@@ -32,6 +32,9 @@ size_t mh_config_slots(struct mh_config *c, struct mh_settings_slot out[MH_CONFI
 		{ &mh_feeds_settings_table, c ? &c->feeds : NULL },
 		{ &mh_trending_settings_table, c ? &c->trending : NULL }, /* Trending */
 		{ &mh_ads_settings_table, c ? &c->ads : NULL }, /* [ads]: site/ads.c */
+		/* the newsletter (issue 10): outgoing mail, and the newsletter's own */
+		{ &mh_mail_settings_table, c ? &c->mail : NULL },
+		{ &mh_newsletter_settings_table, c ? &c->newsletter : NULL },
 		{ &mh_site_theme_settings_table, c ? &c->site : NULL },
 		{ &mh_store_schema_settings_table, c ? &c->store : NULL },
 	};

@@ -95,7 +95,24 @@ static int retry_job(struct mh_store *s, const char *arg)
 	return 0;
 }
 
+static int run_due_jobs(struct mh_store *s, const struct mh_config *cfg);
+
 static int run_due(struct mh_store *s, const struct mh_config *cfg)
+{
+	/* a newsletter job sends mail: configure it first */
+	struct mh_buf merr = MH_BUF_INIT;
+	if (mh_cli_mail_setup(cfg, &merr) != 0) {
+		fprintf(stderr, "masthead jobs run-due: mail theme: %s\n", mh_buf_cstr(&merr));
+		mh_buf_free(&merr);
+		return 1;
+	}
+	mh_buf_free(&merr);
+	int rc = run_due_jobs(s, cfg);
+	mh_cli_mail_teardown();
+	return rc;
+}
+
+static int run_due_jobs(struct mh_store *s, const struct mh_config *cfg)
 {
 	char owner[160];
 	mh_jobs_make_node_id(owner, sizeof(owner));

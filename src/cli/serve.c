@@ -280,6 +280,17 @@ int mh_cli_serve(int argc, char **argv)
 		fprintf(stderr, "masthead serve: %s\n", mh_buf_cstr(&err));
 		goto out;
 	}
+	/* mail (newsletter, confirmations, resets): before the jobs that send it */
+	if (mh_cli_mail_setup(&cfg, &err) != 0) {
+		fprintf(stderr, "masthead serve: mail theme: %s\n", mh_buf_cstr(&err));
+		goto out;
+	}
+	/* the digest ([newsletter] digest): one job, whichever node queues it */
+	if (cfg.newsletter.digest != MH_DIGEST_OFF &&
+	    mh_store_job_add(store, "newsletter_digest", MH_STR(""),
+			     mh_newsletter_next_digest(cfg.newsletter.digest, mh_time_now()), "newsletter_digest",
+			     NULL) != MH_OK)
+		mh_log(MH_LOG_WARN, "newsletter: cannot queue the digest (the database did not answer)");
 	/* background work (scheduled publishing, purges) shared with every
 	 * other node through the database's job queue */
 	jobs = mh_jobs_start(&cfg.jobs, &cfg.purge, cfg.store.url, cfg.dir, mh_site_cache(site), &err);
@@ -340,6 +351,7 @@ out:
 	/* before the site it tells of changes */
 	mh_trending_stop(trending);
 	mh_site_free(site);
+	mh_cli_mail_teardown();
 	mh_store_close(store);
 	mh_config_free(&cfg);
 	mh_buf_free(&err);

@@ -26,7 +26,8 @@ static void user_usage(FILE *f)
 		   "  passwd EMAIL [--generate]  a new password (the account's sessions end)\n"
 		   "  role EMAIL ROLE       another role\n"
 		   "  disable EMAIL         no more logins; the account's sessions end\n"
-		   "  reset EMAIL           prints a one-time link, valid 24 hours, to set a new password\n"
+		   "  reset EMAIL           a one-time link, valid 24 hours, to set a new password: mailed\n"
+		   "                        when [mail] smtp_url is set, else printed\n"
 		   "  --site DIR            the site folder (default: the current folder)\n"
 		   "The password is read from standard input (one line) when it is not a terminal,\n"
 		   "asked for twice without echo on a terminal, or made up and printed with --generate.\n"
@@ -207,11 +208,28 @@ static int reset_link(struct mh_store *s, const struct mh_config *cfg, const cha
 		mh_auth_token_hash(mh_str_c(token), hash);
 		int64_t expires = mh_time_now() + RESET_LINK_HOURS * 3600;
 		enum mh_store_rc r = mh_store_auth_token_add(s, hash, u->id, "reset", expires);
-		if (r != MH_OK)
+		const char *url = mh_arena_printf(a, "%s/admin/reset?token=%s", cfg->site.base_url, token);
+		if (r != MH_OK) {
 			rc = store_problem(r, err);
-		else
-			printf("%s/admin/reset?token=%s\n(one use, valid %d hours)\n", cfg->site.base_url, token,
-			       RESET_LINK_HOURS);
+		} else if (mh_mail_enabled(&cfg->mail)) {
+			/* [mail] smtp_url set: the link goes to the account's inbox only */
+			struct mh_buf why = MH_BUF_INIT;
+			enum mh_mail_result mr = MH_MAIL_REFUSED;
+			if (mh_cli_mail_setup(cfg, &why) == 0)
+				mr = mh_newsletter_mail_link(u->email, "reset", url, RESET_LINK_HOURS, NULL, &why);
+			mh_cli_mail_teardown();
+			if (mr == MH_MAIL_SENT) {
+				printf("a reset link (one use, valid %d hours) was mailed to %s\n", RESET_LINK_HOURS,
+				       u->email);
+			} else {
+				mh_buf_printf(err, "the reset mail to %s was not sent (%s: %s); the link is unused",
+					      u->email, mh_mail_result_name(mr), mh_buf_cstr(&why));
+				rc = 1;
+			}
+			mh_buf_free(&why);
+		} else {
+			printf("%s\n(one use, valid %d hours)\n", url, RESET_LINK_HOURS);
+		}
 	}
 	mh_arena_free(a);
 	return rc;

@@ -87,6 +87,17 @@ enum mh_jobs_result mh_jobs_purge(const struct mh_jobs_env *env, const struct mh
 /* "media_sizes", payload a media id: makes the image's missing derived
  * sizes (media_sizes.c, through mh_media_make_sizes). */
 enum mh_jobs_result mh_jobs_media_sizes(const struct mh_jobs_env *env, const struct mh_job *job, struct mh_buf *err);
+/* "newsletter", payload a newsletter id: sends its due deliveries for a
+ * while, then queues itself again until none is left (newsletter.c; the
+ * process must have called mh_newsletter_configure). */
+enum mh_jobs_result mh_jobs_newsletter(const struct mh_jobs_env *env, const struct mh_job *job, struct mh_buf *err);
+/* "newsletter_confirm", payload an address: a sign-up's confirmation mail. */
+enum mh_jobs_result mh_jobs_newsletter_confirm(const struct mh_jobs_env *env, const struct mh_job *job,
+					       struct mh_buf *err);
+/* "newsletter_digest": the scheduled digest of new articles ([newsletter]
+ * digest); queues itself again for the next one. */
+enum mh_jobs_result mh_jobs_newsletter_digest(const struct mh_jobs_env *env, const struct mh_job *job,
+					      struct mh_buf *err);
 /* The HTTP requests a purge makes, without the settling pause: for tests. */
 enum mh_jobs_result mh_jobs_purge_send(const struct mh_purge_settings *purge, struct mh_str keys, struct mh_buf *err);
 

@@ -21,6 +21,9 @@ static const struct {
 	{ "publish", mh_jobs_publish },
 	{ "purge", mh_jobs_purge },
 	{ "media_sizes", mh_jobs_media_sizes }, /* MH_MEDIA_JOB_KIND */
+	{ "newsletter", mh_jobs_newsletter },   /* issue 10 */
+	{ "newsletter_confirm", mh_jobs_newsletter_confirm },
+	{ "newsletter_digest", mh_jobs_newsletter_digest },
 };
 
 /* An idle runner looks for due jobs this often: a scheduled article goes

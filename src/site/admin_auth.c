@@ -313,6 +313,14 @@ bool mh_site_origin_is_ours(struct mh_site_req *r, struct mh_str origin)
 	       strncasecmp(origin.ptr + sl, host.ptr, host.len) == 0;
 }
 
+bool mh_site_same_origin(struct mh_site_req *r)
+{
+	struct mh_str fetch_site = mh_request_header(r->http, "sec-fetch-site");
+	struct mh_str origin = mh_request_header(r->http, "origin");
+	return !((fetch_site.ptr != NULL && !mh_str_eq_c(fetch_site, "same-origin")) ||
+		 (origin.ptr != NULL && !mh_site_origin_is_ours(r, origin)));
+}
+
 /* The token a state-changing request carries: form field csrf, or header. */
 static struct mh_str sent_token(struct mh_site_req *r)
 {

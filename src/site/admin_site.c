@@ -6,12 +6,14 @@
  * Settings are checked by site.ini's own rows (site/settings.c) and saved
  * through the change log (content/changes.c), so every node reloads them
  * and drops its pages. An invitation is a pending account (store.h's
- * MH_USER_INVITED_HASH) and a one-time "invite" link, shown once here (the
- * site sends no mail yet); admin_auth.c's /admin/invite takes it.
+ * MH_USER_INVITED_HASH) and a one-time "invite" link, mailed when [mail]
+ * smtp_url is set, else shown once here; admin_auth.c's /admin/invite
+ * takes it.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "audience/newsletter.h"
 #include "site/site.h"
 
 /* How long an invitation link works. */
@@ -353,6 +355,24 @@ static void invite(struct mh_site_req *r)
 		return;
 	}
 	const char *link = mh_arena_printf(r->a, "%s/admin/invite?token=%s", mh_site_config(r->site)->base_url, token);
+	/* with [mail] smtp_url set the link goes by mail (issue 10); shown
+	 * here only when there is no relay or the relay did not take it */
+	const struct mh_newsletter_env *env = mh_newsletter_env();
+	if (env != NULL && mh_mail_enabled(env->mail)) {
+		struct mh_buf why = MH_BUF_INIT;
+		enum mh_mail_result mr =
+			mh_newsletter_mail_link(nu.email, "invite", link, INVITE_HOURS, mh_role_name(nu.role), &why);
+		const char *said = mr == MH_MAIL_SENT
+					   ? mh_arena_printf(r->a, "%s is invited as %s; the invitation was mailed.",
+							     nu.email, mh_role_name(nu.role))
+					   : mh_arena_printf(r->a,
+							     "%s is invited as %s, but the mail did not go out (%s): "
+							     "give them the link below.",
+							     nu.email, mh_role_name(nu.role), mh_mail_result_name(mr));
+		mh_buf_free(&why);
+		users_page(r, 200, said, NULL, NULL, mr == MH_MAIL_SENT ? NULL : link, nu.email);
+		return;
+	}
 	users_page(r, 200, mh_arena_printf(r->a, "%s is invited as %s.", nu.email, mh_role_name(nu.role)), NULL, NULL,
 		   link, nu.email);
 }

@@ -72,6 +72,15 @@ static const struct mh_site_route routes[] = {
 	 * the page cache, never indexed */
 	{ "/search",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_search_page },
 	{ "/api/v1/search", true, G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_search_api },
+	/* the newsletter (newsletter.c): sign-up, its confirmation link and the
+	 * unsubscribe link. Public and never cached; no session, so no session
+	 * CSRF token: the sign-up checks Origin/Sec-Fetch-Site and a signed
+	 * timestamp token of its own, and the unsubscribe POST (RFC 8058's
+	 * one-click, sent by mail clients from anywhere) is authorised by the
+	 * subscriber's signed token in the link */
+	{ "/newsletter",   true,  G | P,  ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_newsletter },
+	{ "/newsletter/confirm", true, G, ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_newsletter_confirm },
+	{ "/newsletter/unsubscribe", true, G | P, ANYONE, NO_CSRF, false, false, NULL,               mh_site_newsletter_unsubscribe },
 	/* for operators (ops.c): never cached */
 	{ "/healthz",      true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_healthz },
 	{ "/readyz",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_readyz },
@@ -117,6 +126,12 @@ static const struct mh_site_route routes[] = {
 	  mh_site_admin_comments },
 	{ "/admin/comments/", false, G | P, MH_ACCESS_PERMISSION, MH_PERM_MODERATE, MH_CSRF_SESSION, false, false, NULL,
 	  mh_site_admin_comment },
+	/* the newsletter screen (admin_newsletter.c): editors and owners send
+	 * an article, follow the sends, search the subscribers */
+	{ "/admin/newsletter", true, G | P, MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, MH_CSRF_SESSION, false, false, NULL,
+	  mh_site_admin_newsletter },
+	{ "/admin/newsletter/", false, G, MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, NO_CSRF, false, false, NULL,
+	  mh_site_admin_newsletter_send },
 };
 #undef G
 #undef P

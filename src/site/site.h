@@ -262,6 +262,10 @@ struct mh_store *mh_site_store(struct mh_site_req *r);
  * 503). */
 bool mh_site_access_check(struct mh_site_req *r, const struct mh_site_route *rt);
 void mh_site_admin_home(struct mh_site_req *r, struct mh_str arg); /* in admin_desk.c */
+/* False when the browser says the request came from another site
+ * (Sec-Fetch-Site other than same-origin, or an Origin not ours); true
+ * when it does not say (an old client) or says ours. */
+bool mh_site_same_origin(struct mh_site_req *r);
 void mh_site_admin_login(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_logout(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_logout_everywhere(struct mh_site_req *r, struct mh_str arg);
@@ -394,6 +398,16 @@ bool mh_site_origin_is_ours(struct mh_site_req *r, struct mh_str origin);
 #define MH_SITE_SEARCH_PAGES 50 /* pages of results a search reaches (20 each) */
 void mh_site_search_page(struct mh_site_req *r, struct mh_str arg);
 void mh_site_search_api(struct mh_site_req *r, struct mh_str arg);
+/* newsletter.c: the sign-up box and /newsletter, its confirmation and
+ * unsubscribe links (issue 10) */
+void mh_site_newsletter_slot(struct mh_site_req *r, struct mh_val *slots);
+void mh_site_newsletter(struct mh_site_req *r, struct mh_str arg);
+void mh_site_newsletter_confirm(struct mh_site_req *r, struct mh_str arg);
+void mh_site_newsletter_unsubscribe(struct mh_site_req *r, struct mh_str arg);
+/* admin_newsletter.c: /admin/newsletter (send, sends, subscribers) and
+ * /admin/newsletter/ID (one send's undelivered addresses) */
+void mh_site_admin_newsletter(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_newsletter_send(struct mh_site_req *r, struct mh_str arg);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

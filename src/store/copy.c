@@ -70,6 +70,13 @@ static const struct copy_table tables[] = {
 	 * follows on the target (SQLite's triggers, PostgreSQL's generated
 	 * column) */
 	{ "article_search", "article_id, headline, dek, body, authors", 5, "article_id", false, NULL },
+	/* the newsletter (migration 14) */
+	{ "subscribers", "id, email, status, created_at, confirmed_at, updated_at", 6, "id", true, NULL },
+	{ "newsletters", "id, kind, article_id, subject, body_text, body_html, created_at, created_by", 8, "id", true,
+	  NULL },
+	{ "newsletter_deliveries",
+	  "newsletter_id, subscriber_id, state, attempts, next_at, owner, lease_until, smtp_code, last_error, updated_at",
+	  10, "newsletter_id, subscriber_id", false, NULL },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

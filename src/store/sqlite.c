@@ -331,6 +331,48 @@ static const char *const stmt_sql[ST__COUNT] = {
 			" FROM article_search_fts WHERE article_search_fts MATCH ?1 AND rowid = t.id)"
 			" FROM top t JOIN articles a ON a.id = t.id JOIN sections s ON s.id = a.section_id"
 			" ORDER BY t.rank, t.published_at DESC, t.id DESC",
+	/* the newsletter (migration 14) */
+	[MH_Q_SUB_CONFIRM] = "INSERT INTO subscribers(email, status, created_at, confirmed_at, updated_at)"
+			    " VALUES (?1, 'confirmed', ?2, ?2, ?2) ON CONFLICT(email) DO UPDATE SET status = 'confirmed',"
+			    " confirmed_at = CASE WHEN subscribers.status = 'confirmed' THEN subscribers.confirmed_at"
+			    " ELSE ?2 END, updated_at = ?2 RETURNING id",
+	[MH_Q_SUB_BY_EMAIL] = "SELECT " MH_STORE_SUB_COLS " FROM subscribers WHERE email = ?1",
+	[MH_Q_SUB_BY_ID] = "SELECT " MH_STORE_SUB_COLS " FROM subscribers WHERE id = ?1",
+	[MH_Q_SUB_STATUS] = "UPDATE subscribers SET status = ?2, updated_at = ?3 WHERE id = ?1",
+	[MH_Q_SUB_LIST] = "SELECT " MH_STORE_SUB_COLS " FROM subscribers WHERE id > ?3 AND (?2 = '' OR status = ?2)"
+			 " AND (?1 = '' OR instr(email, ?1) > 0) ORDER BY id LIMIT ?4",
+	[MH_Q_SUB_DEL_DELIVERIES] = "DELETE FROM newsletter_deliveries WHERE subscriber_id = ?1",
+	[MH_Q_SUB_DEL] = "DELETE FROM subscribers WHERE id = ?1",
+	[MH_Q_SUB_UPSERT] = "INSERT INTO subscribers(email, status, created_at, confirmed_at, updated_at)"
+			   " VALUES (?1, ?2, ?3, CASE WHEN ?2 = 'confirmed' THEN ?3 ELSE 0 END, ?3)"
+			   " ON CONFLICT(email) DO UPDATE SET status = excluded.status, updated_at = ?3 RETURNING id",
+	[MH_Q_NL_INSERT] = "INSERT INTO newsletters(kind, article_id, subject, body_text, body_html, created_at, created_by)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+	[MH_Q_NL_ENQUEUE] = "INSERT INTO newsletter_deliveries(newsletter_id, subscriber_id, state, updated_at)"
+			   " SELECT ?1, id, 'queued', ?2 FROM subscribers WHERE status = 'confirmed'"
+			   " ON CONFLICT DO NOTHING",
+	[MH_Q_NL_EXPIRE] = "UPDATE newsletter_deliveries SET state = 'unknown', owner = '', lease_until = 0, updated_at = ?2,"
+			  " last_error = 'the sender stopped during the SMTP exchange: maybe delivered, not sent again'"
+			  " WHERE newsletter_id = ?1 AND state = 'sending' AND lease_until < ?2",
+	[MH_Q_NL_CLAIM] = "UPDATE newsletter_deliveries SET state = 'sending', owner = ?2, lease_until = ?3,"
+			 " attempts = attempts + 1, updated_at = ?4 WHERE newsletter_id = ?1 AND subscriber_id ="
+			 " (SELECT d.subscriber_id FROM newsletter_deliveries d WHERE d.newsletter_id = ?1"
+			 " AND d.state IN ('queued', 'deferred') AND d.next_at <= ?4 ORDER BY d.next_at, d.subscriber_id LIMIT 1)"
+			 " RETURNING subscriber_id, attempts,"
+			 " (SELECT s.email FROM subscribers s WHERE s.id = newsletter_deliveries.subscriber_id),"
+			 " (SELECT s.status FROM subscribers s WHERE s.id = newsletter_deliveries.subscriber_id)",
+	[MH_Q_NL_RESULT] = "UPDATE newsletter_deliveries SET state = ?4, smtp_code = ?5, last_error = ?6, next_at = ?7,"
+			  " owner = '', lease_until = 0, updated_at = ?8"
+			  " WHERE newsletter_id = ?1 AND subscriber_id = ?2 AND state = 'sending' AND owner = ?3",
+	[MH_Q_NL_COUNTS] = "SELECT state, count(*) FROM newsletter_deliveries WHERE newsletter_id = ?1 GROUP BY state",
+	[MH_Q_NL_LIST] = "SELECT " MH_STORE_NL_COLS " FROM newsletters ORDER BY id DESC LIMIT ?1",
+	[MH_Q_NL_GET] = "SELECT " MH_STORE_NL_COLS ", body_text, body_html FROM newsletters WHERE id = ?1",
+	[MH_Q_NL_DELIVERIES] = "SELECT s.email, d.state, d.attempts, d.smtp_code, d.last_error, d.updated_at"
+			      " FROM newsletter_deliveries d JOIN subscribers s ON s.id = d.subscriber_id"
+			      " WHERE d.newsletter_id = ?1 AND (?2 = '' OR d.state = ?2) ORDER BY s.email LIMIT ?3",
+	[MH_Q_NL_PENDING] = "SELECT count(*), coalesce(min(CASE WHEN state = 'sending' THEN lease_until ELSE next_at END), 0)"
+			   " FROM newsletter_deliveries WHERE newsletter_id = ?1"
+			   " AND state IN ('queued', 'deferred', 'sending')",
 };
 
 struct sq {

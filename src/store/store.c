@@ -2166,6 +2166,8 @@ static const char *const countable[] = {
 	"comments", "comment_bans", "comment_threads", /* comments (migration 11) */
 	/* full-text search (issue 9) */
 	"article_search",
+	/* the newsletter (migration 14) */
+	"subscribers", "newsletters", "newsletter_deliveries",
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)
@@ -4026,5 +4028,424 @@ enum mh_store_rc mh_store_comment_banned(struct mh_store *s, const char *email, 
 	int64_t n = 0;
 	enum mh_store_rc rc = run_first(s, MH_Q_COMMENT_BANNED, &args, &n, NULL, NULL, NULL);
 	*banned = rc == MH_OK && n > 0;
+	return rc;
+}
+
+/* ---- the newsletter (migration 14) ---- */
+
+static const char *const subscriber_statuses[] = { "pending", "confirmed", "unsubscribed", "bounced" };
+
+bool mh_store_subscriber_status_valid(struct mh_str status)
+{
+	for (size_t i = 0; i < sizeof(subscriber_statuses) / sizeof(subscriber_statuses[0]); i++)
+		if (mh_str_eq_c(status, subscriber_statuses[i]))
+			return true;
+	return false;
+}
+
+static const char *const delivery_states[MH_DELIVERY__COUNT] = {
+	"queued", "sending", "sent", "deferred", "failed", "bounced", "unknown", "skipped",
+};
+
+const char *mh_delivery_state_name(enum mh_delivery_state st)
+{
+	return st < MH_DELIVERY__COUNT ? delivery_states[st] : "?";
+}
+
+bool mh_delivery_state_parse(struct mh_str s, enum mh_delivery_state *out)
+{
+	for (int i = 0; i < MH_DELIVERY__COUNT; i++) {
+		if (mh_str_eq_c(s, delivery_states[i])) {
+			*out = (enum mh_delivery_state)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void item_subscriber(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_subscriber *sub = out;
+	sub->id = r->i64(r->ctx, 0);
+	sub->email = r->str(r->ctx, a, 1);
+	sub->status = r->str(r->ctx, a, 2);
+	sub->created_at = r->i64(r->ctx, 3);
+	sub->confirmed_at = r->i64(r->ctx, 4);
+	sub->updated_at = r->i64(r->ctx, 5);
+}
+
+static enum mh_store_rc one_subscriber(struct mh_store *s, enum mh_store_stmt id, struct mh_store_args *args,
+				       struct mh_arena *a, struct mh_subscriber **out)
+{
+	void *arr = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = collect(s, id, args, a, sizeof(struct mh_subscriber), item_subscriber, &arr, &n);
+	if (rc == MH_OK && n == 0)
+		return MH_NOT_FOUND;
+	if (rc == MH_OK)
+		*out = arr;
+	return rc;
+}
+
+static enum mh_store_rc subscriber_email(struct mh_arena *a, struct mh_str email, const char **key,
+					 struct mh_buf *err)
+{
+	*key = email_key(a, email);
+	const char *why = email_problem(*key);
+	if (why != NULL || strlen(*key) != email.len) {
+		mh_store_set_err(err, "email: %s", why != NULL ? why : "must not contain NUL bytes");
+		return MH_INVALID;
+	}
+	return MH_OK;
+}
+
+enum mh_store_rc mh_store_subscriber_confirm(struct mh_store *s, struct mh_str email, int64_t *id, struct mh_buf *err)
+{
+	struct mh_arena *a = mh_arena_new();
+	const char *key = NULL;
+	enum mh_store_rc rc = subscriber_email(a, email, &key, err);
+	int64_t got = 0;
+	if (rc == MH_OK) {
+		struct mh_store_args args = { 0 };
+		mh_store_arg_text(&args, key);
+		mh_store_arg_int(&args, mh_time_now());
+		rc = run_first(s, MH_Q_SUB_CONFIRM, &args, &got, err, NULL, NULL);
+	}
+	if (id != NULL)
+		*id = got;
+	mh_arena_free(a);
+	return rc;
+}
+
+enum mh_store_rc mh_store_subscriber_by_email(struct mh_store *s, struct mh_arena *a, struct mh_str email,
+					      struct mh_subscriber **out)
+{
+	*out = NULL;
+	if (email.len == 0 || email.len > 254)
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, email_key(a, email));
+	return one_subscriber(s, MH_Q_SUB_BY_EMAIL, &args, a, out);
+}
+
+enum mh_store_rc mh_store_subscriber_by_id(struct mh_store *s, struct mh_arena *a, int64_t id,
+					   struct mh_subscriber **out)
+{
+	*out = NULL;
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	return one_subscriber(s, MH_Q_SUB_BY_ID, &args, a, out);
+}
+
+enum mh_store_rc mh_store_subscriber_set_status(struct mh_store *s, int64_t id, const char *status)
+{
+	if (!mh_store_subscriber_status_valid(mh_str_c(status)))
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	mh_store_arg_text(&args, status);
+	mh_store_arg_int(&args, mh_time_now());
+	int64_t changed = 0;
+	enum mh_store_rc rc = run_changed(s, MH_Q_SUB_STATUS, &args, &changed);
+	return rc == MH_OK && changed == 0 ? MH_NOT_FOUND : rc;
+}
+
+enum mh_store_rc mh_store_subscribers(struct mh_store *s, struct mh_arena *a, struct mh_str filter,
+				      const char *status, int64_t after_id, int limit, struct mh_subscriber **out,
+				      size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > 10000 || filter.len > 254 ||
+	    (status != NULL && status[0] != '\0' && !mh_store_subscriber_status_valid(mh_str_c(status))))
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, email_key(a, filter));
+	mh_store_arg_text(&args, status != NULL ? status : "");
+	mh_store_arg_int(&args, after_id);
+	mh_store_arg_int(&args, limit);
+	return collect(s, MH_Q_SUB_LIST, &args, a, sizeof(struct mh_subscriber), item_subscriber, (void **)out, n);
+}
+
+enum mh_store_rc mh_store_subscriber_delete(struct mh_store *s, struct mh_str email)
+{
+	struct mh_arena *a = mh_arena_new();
+	struct mh_subscriber *sub = NULL;
+	enum mh_store_rc rc = mh_store_subscriber_by_email(s, a, email, &sub);
+	if (rc == MH_OK && (rc = s->ops->write_begin(s, NULL)) == MH_OK) {
+		struct mh_store_args args = { 0 };
+		mh_store_arg_int(&args, sub->id);
+		rc = run(s, MH_Q_SUB_DEL_DELIVERIES, &args, NULL, NULL, NULL, NULL, NULL);
+		int64_t changed = 0;
+		if (rc == MH_OK)
+			rc = run_changed(s, MH_Q_SUB_DEL, &args, &changed);
+		if (rc == MH_OK && changed == 0)
+			rc = MH_NOT_FOUND;
+		rc = s->ops->write_end(s, rc, NULL);
+	}
+	mh_arena_free(a);
+	return rc;
+}
+
+enum mh_store_rc mh_store_subscriber_put(struct mh_store *s, struct mh_str email, const char *status,
+					 struct mh_buf *err)
+{
+	if (status == NULL || !mh_store_subscriber_status_valid(mh_str_c(status))) {
+		mh_store_set_err(err, "status: expected pending, confirmed, unsubscribed or bounced");
+		return MH_INVALID;
+	}
+	struct mh_arena *a = mh_arena_new();
+	const char *key = NULL;
+	enum mh_store_rc rc = subscriber_email(a, email, &key, err);
+	if (rc == MH_OK) {
+		struct mh_store_args args = { 0 };
+		mh_store_arg_text(&args, key);
+		mh_store_arg_text(&args, status);
+		mh_store_arg_int(&args, mh_time_now());
+		int64_t id = 0;
+		rc = run_first(s, MH_Q_SUB_UPSERT, &args, &id, err, NULL, NULL);
+	}
+	mh_arena_free(a);
+	return rc;
+}
+
+static void item_newsletter(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_newsletter *nl = out;
+	nl->id = r->i64(r->ctx, 0);
+	nl->kind = r->str(r->ctx, a, 1);
+	nl->article_id = r->i64(r->ctx, 2);
+	nl->subject = r->str(r->ctx, a, 3);
+	nl->created_at = r->i64(r->ctx, 4);
+	nl->created_by = r->str(r->ctx, a, 5);
+	nl->body_text = "";
+	nl->body_html = "";
+}
+
+static void item_newsletter_body(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	item_newsletter(r, a, out);
+	struct mh_newsletter *nl = out;
+	nl->body_text = r->str(r->ctx, a, 6);
+	nl->body_html = r->str(r->ctx, a, 7);
+}
+
+enum mh_store_rc mh_store_newsletter_add(struct mh_store *s, struct mh_newsletter *nl, int64_t *recipients,
+					 struct mh_buf *err)
+{
+	if (recipients != NULL)
+		*recipients = 0;
+	if (nl->kind == NULL || (strcmp(nl->kind, "article") != 0 && strcmp(nl->kind, "digest") != 0)) {
+		mh_store_set_err(err, "kind: expected article or digest");
+		return MH_INVALID;
+	}
+	if (str_empty(nl->subject) || strlen(nl->subject) > 500 || strpbrk(nl->subject, "\r\n") != NULL) {
+		mh_store_set_err(err, "subject: expected 1-500 bytes on one line");
+		return MH_INVALID;
+	}
+	int64_t now = mh_time_now();
+	enum mh_store_rc rc = s->ops->write_begin(s, err);
+	if (rc != MH_OK)
+		return rc;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, nl->kind);
+	if (nl->article_id > 0)
+		mh_store_arg_int(&args, nl->article_id);
+	else
+		mh_store_arg_null(&args);
+	mh_store_arg_text(&args, nl->subject);
+	mh_store_arg_text(&args, nl->body_text);
+	mh_store_arg_text(&args, nl->body_html);
+	mh_store_arg_int(&args, now);
+	mh_store_arg_text(&args, nl->created_by);
+	int64_t id = 0, n = 0;
+	rc = run_first(s, MH_Q_NL_INSERT, &args, &id, err, NULL, "article_id: no such article");
+	if (rc == MH_OK) {
+		struct mh_store_args q = { 0 };
+		mh_store_arg_int(&q, id);
+		mh_store_arg_int(&q, now);
+		rc = exec(s, MH_Q_NL_ENQUEUE, &q, NULL, NULL, &n, err, NULL, NULL);
+	}
+	rc = s->ops->write_end(s, rc, err);
+	if (rc == MH_OK) {
+		nl->id = id;
+		nl->created_at = now;
+		if (recipients != NULL)
+			*recipients = n;
+	}
+	return rc;
+}
+
+enum mh_store_rc mh_store_newsletter_get(struct mh_store *s, struct mh_arena *a, int64_t id,
+					 struct mh_newsletter **out)
+{
+	*out = NULL;
+	if (id <= 0)
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	void *arr = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc =
+		collect(s, MH_Q_NL_GET, &args, a, sizeof(struct mh_newsletter), item_newsletter_body, &arr, &n);
+	if (rc == MH_OK && n == 0)
+		return MH_NOT_FOUND;
+	if (rc == MH_OK)
+		*out = arr;
+	return rc;
+}
+
+enum mh_store_rc mh_store_newsletters(struct mh_store *s, struct mh_arena *a, int limit, struct mh_newsletter **out,
+				      size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > 1000)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, limit);
+	return collect(s, MH_Q_NL_LIST, &args, a, sizeof(struct mh_newsletter), item_newsletter, (void **)out, n);
+}
+
+static void counts_row(void *ctx, const struct mh_store_row *r)
+{
+	int64_t *counts = ctx;
+	enum mh_delivery_state st;
+	if (mh_delivery_state_parse(mh_str_c(r->peek(r->ctx, 0)), &st))
+		counts[st] = r->i64(r->ctx, 1);
+}
+
+enum mh_store_rc mh_store_newsletter_counts(struct mh_store *s, int64_t id, int64_t counts[MH_DELIVERY__COUNT])
+{
+	memset(counts, 0, sizeof(int64_t) * MH_DELIVERY__COUNT);
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	return run(s, MH_Q_NL_COUNTS, &args, counts_row, counts, NULL, NULL, NULL);
+}
+
+static void item_delivery(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_delivery *d = out;
+	d->email = r->str(r->ctx, a, 0);
+	enum mh_delivery_state st = MH_DELIVERY_QUEUED;
+	mh_delivery_state_parse(mh_str_c(r->peek(r->ctx, 1)), &st);
+	d->state = st;
+	d->attempts = (int)r->i64(r->ctx, 2);
+	d->smtp_code = (int)r->i64(r->ctx, 3);
+	d->last_error = r->str(r->ctx, a, 4);
+	d->updated_at = r->i64(r->ctx, 5);
+	d->subscriber_status = "";
+}
+
+enum mh_store_rc mh_store_newsletter_deliveries(struct mh_store *s, struct mh_arena *a, int64_t id, int state,
+						int limit, struct mh_delivery **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit < 1 || limit > 100000 || state >= MH_DELIVERY__COUNT)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	mh_store_arg_text(&args, state < 0 ? "" : delivery_states[state]);
+	mh_store_arg_int(&args, limit);
+	return collect(s, MH_Q_NL_DELIVERIES, &args, a, sizeof(struct mh_delivery), item_delivery, (void **)out, n);
+}
+
+struct claim_row {
+	struct mh_arena *a;
+	struct mh_delivery *d;
+	bool found;
+};
+
+static void claim_row(void *ctx, const struct mh_store_row *r)
+{
+	struct claim_row *c = ctx;
+	c->found = true;
+	c->d->subscriber_id = r->i64(r->ctx, 0);
+	c->d->attempts = (int)r->i64(r->ctx, 1);
+	c->d->email = r->str(r->ctx, c->a, 2);
+	c->d->subscriber_status = r->str(r->ctx, c->a, 3);
+	c->d->state = MH_DELIVERY_SENDING;
+	c->d->smtp_code = 0;
+	c->d->last_error = "";
+}
+
+enum mh_store_rc mh_store_newsletter_claim(struct mh_store *s, struct mh_arena *a, int64_t id, const char *owner,
+					   int64_t now, int64_t lease_until, struct mh_delivery *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (str_empty(owner))
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	mh_store_arg_int(&args, now);
+	enum mh_store_rc rc = run(s, MH_Q_NL_EXPIRE, &args, NULL, NULL, NULL, NULL, NULL);
+	if (rc != MH_OK)
+		return rc;
+	args.n = 1;
+	mh_store_arg_text(&args, owner);
+	mh_store_arg_int(&args, lease_until);
+	mh_store_arg_int(&args, now);
+	struct claim_row c = { a, out, false };
+	rc = run(s, MH_Q_NL_CLAIM, &args, claim_row, &c, NULL, NULL, NULL);
+	if (rc == MH_OK && !c.found)
+		return MH_NOT_FOUND;
+	return rc;
+}
+
+enum mh_store_rc mh_store_newsletter_result(struct mh_store *s, int64_t id, int64_t subscriber_id, const char *owner,
+					    enum mh_delivery_state state, int smtp_code, const char *error,
+					    int64_t next_at)
+{
+	if (state >= MH_DELIVERY__COUNT || state == MH_DELIVERY_SENDING || state == MH_DELIVERY_QUEUED)
+		return MH_INVALID;
+	int64_t now = mh_time_now();
+	enum mh_store_rc rc = s->ops->write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	mh_store_arg_int(&args, subscriber_id);
+	mh_store_arg_text(&args, owner);
+	mh_store_arg_text(&args, delivery_states[state]);
+	mh_store_arg_int(&args, smtp_code);
+	mh_store_arg_text(&args, error != NULL ? error : "");
+	mh_store_arg_int(&args, next_at);
+	mh_store_arg_int(&args, now);
+	int64_t changed = 0;
+	rc = run_changed(s, MH_Q_NL_RESULT, &args, &changed);
+	if (rc == MH_OK && changed == 0)
+		rc = MH_CONFLICT;
+	if (rc == MH_OK && state == MH_DELIVERY_BOUNCED) {
+		struct mh_store_args b = { 0 };
+		mh_store_arg_int(&b, subscriber_id);
+		mh_store_arg_text(&b, "bounced");
+		mh_store_arg_int(&b, now);
+		rc = run(s, MH_Q_SUB_STATUS, &b, NULL, NULL, NULL, NULL, NULL);
+	}
+	return s->ops->write_end(s, rc, NULL);
+}
+
+struct pending_row {
+	int64_t left, next_at;
+};
+
+static void pending_row(void *ctx, const struct mh_store_row *r)
+{
+	struct pending_row *p = ctx;
+	p->left = r->i64(r->ctx, 0);
+	p->next_at = r->i64(r->ctx, 1);
+}
+
+enum mh_store_rc mh_store_newsletter_pending(struct mh_store *s, int64_t id, int64_t *left, int64_t *next_at)
+{
+	struct pending_row p = { 0, 0 };
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, id);
+	enum mh_store_rc rc = run(s, MH_Q_NL_PENDING, &args, pending_row, &p, NULL, NULL, NULL);
+	*left = p.left;
+	*next_at = p.left > 0 ? p.next_at : 0;
 	return rc;
 }

@@ -694,6 +694,8 @@ enum mh_store_rc mh_store_check(struct mh_store *s, struct mh_buf *err);
  * site_secrets, tag_slugs, article_views, article_view_hours, comments, comment_bans,
  * comment_threads;
  * site_secrets, tag_slugs, article_views, article_view_hours, article_search;
+ * site_secrets, tag_slugs, article_views, article_view_hours, subscribers, newsletters,
+ * newsletter_deliveries;
  * any other name is MH_INVALID. */
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
 
@@ -951,5 +953,112 @@ size_t mh_search_snippet_parts(struct mh_arena *a, const char *snippet, struct m
  * decoded, block boundaries as spaces, control characters dropped),
  * appended to out. Our renderer's HTML only: see search.c. */
 void mh_search_plain_text(struct mh_buf *out, struct mh_str html);
+/* ---- the newsletter (migration 14) ----
+ * Subscribers are stored once they confirm (double opt-in: a sign-up stores
+ * nothing, its signed link carries the address), by address lower-cased
+ * (ASCII). A newsletter is its rendered bodies and one delivery row per
+ * subscriber confirmed when it was queued (unique per subscriber per
+ * newsletter). A delivery is claimed with a lease (FOR UPDATE SKIP LOCKED
+ * on PostgreSQL; SQLite's single writer) and marked 'sending' before the
+ * SMTP exchange: a sender that dies then leaves it 'sending', and once its
+ * lease is over it becomes 'unknown', never queued again (at most once). */
+struct mh_subscriber {
+	int64_t id;
+	const char *email;
+	const char *status; /* "pending", "confirmed", "unsubscribed", "bounced" */
+	int64_t created_at, confirmed_at, updated_at;
+};
+/* True for the four statuses above. */
+bool mh_store_subscriber_status_valid(struct mh_str status);
+/* Stores email as confirmed (inserted, or an existing row made confirmed:
+ * a returning reader after an unsubscribe); *id (may be NULL) is its id.
+ * A malformed address: MH_INVALID "email: ...". */
+enum mh_store_rc mh_store_subscriber_confirm(struct mh_store *s, struct mh_str email, int64_t *id, struct mh_buf *err);
+enum mh_store_rc mh_store_subscriber_by_email(struct mh_store *s, struct mh_arena *a, struct mh_str email,
+					      struct mh_subscriber **out);
+enum mh_store_rc mh_store_subscriber_by_id(struct mh_store *s, struct mh_arena *a, int64_t id,
+					   struct mh_subscriber **out);
+/* A new status for subscriber id (unsubscribed, bounced, ...);
+ * MH_NOT_FOUND when there is none. */
+enum mh_store_rc mh_store_subscriber_set_status(struct mh_store *s, int64_t id, const char *status);
+/* Subscribers by id after after_id whose address contains filter (""
+ * = all; compared lower-cased) and whose status is status ("" = any), up
+ * to limit (1..10000). */
+enum mh_store_rc mh_store_subscribers(struct mh_store *s, struct mh_arena *a, struct mh_str filter,
+				      const char *status, int64_t after_id, int limit, struct mh_subscriber **out,
+				      size_t *n);
+/* Deletes the subscriber with that address and its delivery rows (the
+ * personal data: nothing keeps the address after). MH_NOT_FOUND if none. */
+enum mh_store_rc mh_store_subscriber_delete(struct mh_store *s, struct mh_str email);
+/* An imported row: inserted with status, or an existing one's status
+ * replaced. MH_INVALID naming the field on a bad address or status. */
+enum mh_store_rc mh_store_subscriber_put(struct mh_store *s, struct mh_str email, const char *status,
+					 struct mh_buf *err);
+
+struct mh_newsletter {
+	int64_t id;
+	const char *kind;     /* "article" or "digest" */
+	int64_t article_id;   /* 0 = none */
+	const char *subject;
+	const char *body_text, *body_html; /* "" unless read with mh_store_newsletter_get */
+	int64_t created_at;
+	const char *created_by;
+};
+/* The delivery states, in the order counts are given. */
+enum mh_delivery_state {
+	MH_DELIVERY_QUEUED = 0,
+	MH_DELIVERY_SENDING,  /* claimed: the SMTP exchange may be under way */
+	MH_DELIVERY_SENT,
+	MH_DELIVERY_DEFERRED, /* a 4xx (or no relay): tried again at next_at */
+	MH_DELIVERY_FAILED,   /* deferred too often, or refused before sending */
+	MH_DELIVERY_BOUNCED,  /* a 5xx: the subscriber is marked bounced */
+	MH_DELIVERY_UNKNOWN,  /* its sender died mid-exchange: maybe delivered, never re-sent */
+	MH_DELIVERY_SKIPPED,  /* the subscriber left before their turn */
+	MH_DELIVERY__COUNT
+};
+const char *mh_delivery_state_name(enum mh_delivery_state st);
+bool mh_delivery_state_parse(struct mh_str s, enum mh_delivery_state *out);
+/* Stores nl (id 0; fills id and created_at) and queues a delivery for
+ * every confirmed subscriber, in one transaction; *recipients (may be
+ * NULL) is how many. */
+enum mh_store_rc mh_store_newsletter_add(struct mh_store *s, struct mh_newsletter *nl, int64_t *recipients,
+					 struct mh_buf *err);
+/* With its bodies; MH_NOT_FOUND when there is none. */
+enum mh_store_rc mh_store_newsletter_get(struct mh_store *s, struct mh_arena *a, int64_t id,
+					 struct mh_newsletter **out);
+/* Newest first, without bodies; limit 1..1000. */
+enum mh_store_rc mh_store_newsletters(struct mh_store *s, struct mh_arena *a, int limit, struct mh_newsletter **out,
+				      size_t *n);
+/* How many deliveries of newsletter id are in each state. */
+enum mh_store_rc mh_store_newsletter_counts(struct mh_store *s, int64_t id, int64_t counts[MH_DELIVERY__COUNT]);
+struct mh_delivery {
+	int64_t subscriber_id;
+	const char *email;
+	enum mh_delivery_state state;
+	int attempts;
+	int smtp_code;
+	const char *last_error;
+	int64_t updated_at;
+	const char *subscriber_status; /* claims only */
+};
+/* Newsletter id's deliveries in state (< 0: any), by address, up to limit. */
+enum mh_store_rc mh_store_newsletter_deliveries(struct mh_store *s, struct mh_arena *a, int64_t id, int state,
+						int limit, struct mh_delivery **out, size_t *n);
+/* First turns the deliveries of newsletter id left 'sending' past their
+ * lease into 'unknown'; then claims the next due one (queued, or deferred
+ * with next_at <= now) for owner until lease_until, as 'sending', with
+ * attempts + 1. MH_NOT_FOUND when none is due. */
+enum mh_store_rc mh_store_newsletter_claim(struct mh_store *s, struct mh_arena *a, int64_t id, const char *owner,
+					   int64_t now, int64_t lease_until, struct mh_delivery *out);
+/* Ends owner's claim on a delivery with state (sent, deferred with
+ * next_at, failed, bounced, skipped), the relay's reply code and error; a
+ * bounce also marks the subscriber bounced, in the same transaction.
+ * MH_CONFLICT when owner no longer holds it. */
+enum mh_store_rc mh_store_newsletter_result(struct mh_store *s, int64_t id, int64_t subscriber_id, const char *owner,
+					    enum mh_delivery_state state, int smtp_code, const char *error,
+					    int64_t next_at);
+/* How many deliveries are still to go (queued, deferred, sending) and
+ * the earliest time one of them may be worked on (0 when none). */
+enum mh_store_rc mh_store_newsletter_pending(struct mh_store *s, int64_t id, int64_t *left, int64_t *next_at);
 
 #endif

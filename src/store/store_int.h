@@ -202,6 +202,25 @@ enum mh_store_stmt {
 	/* match, prefixes (the backend's search_syntax), now, section_id (0 = any),
 	 * author_id (0 = any), from, to, limit, offset -> MH_STORE_ART_COLS, snippet */
 	MH_Q_SEARCH,
+	/* the newsletter (migration 14): subscribers read as MH_STORE_SUB_COLS */
+	MH_Q_SUB_CONFIRM,     /* email, now -> id: inserted or made confirmed */
+	MH_Q_SUB_BY_EMAIL,    /* email -> MH_STORE_SUB_COLS */
+	MH_Q_SUB_BY_ID,       /* id */
+	MH_Q_SUB_STATUS,      /* id, status, now */
+	MH_Q_SUB_LIST,        /* filter ('' = all), status ('' = any), after_id, limit -> MH_STORE_SUB_COLS by id */
+	MH_Q_SUB_DEL_DELIVERIES, /* subscriber_id */
+	MH_Q_SUB_DEL,         /* id */
+	MH_Q_SUB_UPSERT,      /* email, status, now -> id: inserted, or its status replaced */
+	MH_Q_NL_INSERT,       /* kind, article_id (NULL: none), subject, body_text, body_html, now, created_by -> id */
+	MH_Q_NL_ENQUEUE,      /* newsletter_id, now: a queued delivery per confirmed subscriber */
+	MH_Q_NL_EXPIRE,       /* newsletter_id, now: 'sending' rows past their lease become 'unknown' */
+	MH_Q_NL_CLAIM,        /* newsletter_id, owner, lease_until, now -> subscriber_id, attempts, email, status */
+	MH_Q_NL_RESULT,       /* newsletter_id, subscriber_id, owner, state, smtp_code, error, next_at, now */
+	MH_Q_NL_COUNTS,       /* newsletter_id -> state, count */
+	MH_Q_NL_LIST,         /* limit -> MH_STORE_NL_COLS, newest first */
+	MH_Q_NL_GET,          /* id -> MH_STORE_NL_COLS, body_text, body_html */
+	MH_Q_NL_DELIVERIES,   /* newsletter_id, state ('' = any), limit -> email, state, attempts, smtp_code, last_error, updated_at */
+	MH_Q_NL_PENDING,      /* newsletter_id -> count, earliest time one may be tried (next_at, or a lease's end) */
 	MH_Q__COUNT
 };
 
@@ -351,6 +370,8 @@ enum mh_store_rc mh_store_postgres_open(const char *url, struct mh_store **out, 
 	"c.id, c.article_id, coalesce(c.parent_id, 0), c.name, c.email, c.body, c.address_hash, c.status," \
 	" c.created_at, c.updated_at, a.slug, a.headline"
 #define MH_STORE_COMMENT_FROM " FROM comments c JOIN articles a ON a.id = c.article_id"
+#define MH_STORE_SUB_COLS "id, email, status, created_at, confirmed_at, updated_at"
+#define MH_STORE_NL_COLS "id, kind, coalesce(article_id, 0), subject, created_at, created_by"
 #define MH_STORE_SESSION_COLS "s.token_hash, s.user_id, s.created_at, s.last_seen_at, s.expires_at"
 /* The relation queries of a list page: article_id, then an author's or a
  * tag's columns (and the author's position), in any order (store.c orders
