@@ -31,10 +31,11 @@ struct mh_config {
 	struct mh_media_settings media; /* [media]: media/settings.c */
 	struct mh_auth_settings auth;   /* [auth]: auth/settings.c */
 	struct mh_views_settings views; /* [views]: audience/settings.c */
+	struct mh_donations_settings donations; /* [donations], [paypal], [stripe]: donations/settings.c */
 };
 /* The registry: every section's table, in site.ini's order, bound to c's
  * members (values NULL when c is NULL). Returns how many were written. */
-#define MH_CONFIG_SLOTS 16
+#define MH_CONFIG_SLOTS 32
 size_t mh_config_slots(struct mh_config *c, struct mh_settings_slot out[MH_CONFIG_SLOTS]);
 /* Defaults for every setting, then DIR/site.ini. On error returns false and
  * writes "FILE:LINE: [section] key: problem (expected ...)" into err (may be

@@ -28,6 +28,10 @@ size_t mh_config_slots(struct mh_config *c, struct mh_settings_slot out[MH_CONFI
 		{ &mh_media_settings_table, c ? &c->media : NULL },
 		{ &mh_auth_settings_table, c ? &c->auth : NULL },
 		{ &mh_views_settings_table, c ? &c->views : NULL },
+		/* donations (issue 10) */
+		{ &mh_donations_settings_table, c ? &c->donations : NULL },
+		{ &mh_paypal_settings_table, c ? &c->donations : NULL },
+		{ &mh_stripe_settings_table, c ? &c->donations : NULL },
 		{ &mh_site_theme_settings_table, c ? &c->site : NULL },
 		{ &mh_store_schema_settings_table, c ? &c->store : NULL },
 	};

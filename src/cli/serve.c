@@ -252,6 +252,7 @@ int mh_cli_serve(int argc, char **argv)
 		.dev = dev,
 		.views = views,
 		.views_settings = &cfg.views,
+		.donations = &cfg.donations,
 	};
 	/* the engine refuses a body over max_body before any handler sees it,
 	 * with a bare 413 that cannot name the media limit */

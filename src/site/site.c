@@ -61,6 +61,7 @@ struct mh_site {
 	char *zone; /* the time zone the process started with: fixed (TZ) */
 	struct mh_views *views;    /* not owned (serve starts and stops it) */
 	const struct mh_views_settings *views_settings;
+	struct mh_site_donations *donations; /* the box's state and the pages' CSP */
 };
 
 const struct mh_media_settings *mh_site_media_settings(struct mh_site *s)
@@ -89,6 +90,11 @@ struct mh_views *mh_site_views(struct mh_site *s)
 const struct mh_views_settings *mh_site_views_settings(struct mh_site *s)
 {
 	return s->views_settings;
+}
+
+struct mh_site_donations *mh_site_donations(struct mh_site *s)
+{
+	return s->donations;
 }
 
 struct mh_site_metrics *mh_site_metrics(struct mh_site *s)
@@ -173,6 +179,7 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 	}
 	s->views = opt->views;
 	s->views_settings = opt->views_settings;
+	s->donations = mh_site_donations_new(opt->donations, mh_site_page_csp());
 	struct mh_buf b = MH_BUF_INIT;
 	mh_buf_printf(&b, "%s/default", opt->themes_dir);
 	s->default_theme_dir = strdup(mh_buf_cstr(&b));
@@ -223,6 +230,7 @@ void mh_site_free(struct mh_site *s)
 	if (s->theme != NULL)
 		mh_theme_free(s->theme);
 	mh_site_auth_free(s->auth);
+	mh_site_donations_free(s->donations);
 	free(s->default_theme_dir);
 	free(s->override_theme_dir);
 	free(s->zone);
@@ -607,7 +615,7 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		rt->raw(r, arg);
 		return;
 	}
-	mh_response_header_c(req, "content-security-policy", PAGE_CSP);
+	mh_response_header_c(req, "content-security-policy", mh_site_donations_csp(s->donations));
 	if (rt == NULL) {
 		if (!get) {
 			mh_response_header_c(req, "allow", "GET, HEAD");

@@ -100,6 +100,7 @@ void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *ti
 	/* Filled by later features (trending, newsletter, donations, ads,
 	 * comments); the theme shows nothing for an empty slot. */
 	mh_val_set(a, r->ctx, "slots", mh_val_map(a));
+	mh_site_donations_slot(r, mh_val_get(r->ctx, "slots")); /* donations.c */
 }
 
 /* The body cut at the renderer's slot markers, for advertisements between

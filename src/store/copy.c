@@ -55,6 +55,10 @@ static const struct copy_table tables[] = {
 	{ "site_settings", "key, value, updated_at, updated_by", 4, "key", false, NULL },
 	{ "article_views", "article_id, views", 2, "article_id", false, NULL },
 	{ "article_view_hours", "article_id, hour, views", 3, "article_id, hour", false, NULL },
+	/* issue 10's donations (migration 15) */
+	{ "donations", "id, token, provider, provider_ref, provider_sub, amount, currency, monthly, status, email, "
+		       "created_at, updated_at, paid_at", 13, "id", true, NULL },
+	{ "donation_events", "provider, event_id, donation_id, status, received_at", 5, "provider, event_id", false, NULL },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

@@ -23,8 +23,9 @@
 /* the newest migration: 1 content tables, 2 the change log, 3 the job
  * queue, 4 the change log's time index, 5 review, revisions and old slugs,
  * 6 the media library, 7 accounts, 8 site settings, 9 old tag addresses and the
- * picks' order, 10 view counts */
-#define SCHEMA_VERSION 10
+ * picks' order, 10 view counts, 15 donations (11-14 land from other
+ * branches: the lead sets this to the highest at merge) */
+#define SCHEMA_VERSION 15
 
 static char dir[64];
 static char url[512];  /* what every open in this file uses */
@@ -149,12 +150,14 @@ Test(store, migrations_are_idempotent)
 	cr_assert_eq(v, SCHEMA_VERSION);
 	int64_t n = 0;
 	cr_assert_eq(mh_store_count(st, "schema_migrations", &n), MH_OK);
-	cr_assert_eq(n, SCHEMA_VERSION, "every migration, numbered without a gap");
-	cr_assert_eq(mh_store_n_migrations, (size_t)SCHEMA_VERSION);
+	/* every migration once, the newest last (the branch of migration 15
+	 * lands before 11-14: once all are merged, n == SCHEMA_VERSION again) */
+	cr_assert_eq(n, (int64_t)mh_store_n_migrations);
+	cr_assert_eq(mh_store_migrations[mh_store_n_migrations - 1].version, SCHEMA_VERSION);
 	mh_store_close(st);
 	open_store(); /* reopen + migrate again */
 	cr_assert_eq(mh_store_count(st, "schema_migrations", &n), MH_OK);
-	cr_assert_eq(n, SCHEMA_VERSION);
+	cr_assert_eq(n, (int64_t)mh_store_n_migrations);
 	cr_assert_eq(mh_store_count(st, "articles", &n), MH_OK);
 	cr_assert_eq(n, 0);
 }

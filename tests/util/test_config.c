@@ -502,7 +502,7 @@ Test(config, registry_has_one_table_per_section_and_a_comment_per_key)
 {
 	struct mh_settings_slot slots[MH_CONFIG_SLOTS];
 	size_t n = mh_config_slots(NULL, slots);
-	const char *want[] = { "site", "database", "server", "cache", "jobs", "purge", "media", "auth", "views", "theme", "schema" };
+	const char *want[] = { "site", "database", "server", "cache", "jobs", "purge", "media", "auth", "views", "donations", "paypal", "stripe", "theme", "schema" };
 	cr_assert_eq(n, sizeof want / sizeof want[0]);
 	for (size_t i = 0; i < n; i++) {
 		const struct mh_settings_table *t = slots[i].table;
@@ -653,7 +653,7 @@ Test(config, a_modules_table_alone_defines_its_settings)
 		  "site.ini:2: [widget] weight: unknown setting (expected one of colour, size, mode, cap, shiny, home)" },
 		{ "[gadget]\nx = 1\n",
 		  "site.ini:2: [gadget] x: unknown section (expected one of site, database, server, cache, jobs, "
-		  "purge, media, auth, views, theme, schema, widget)" },
+		  "purge, media, auth, views, donations, paypal, stripe, theme, schema, widget)" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		mh_buf_reset(&err);
