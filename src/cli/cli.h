@@ -74,6 +74,7 @@ int mh_cli_user(int argc, char **argv);
 int mh_cli_section(int argc, char **argv);
 int mh_cli_author(int argc, char **argv);
 int mh_cli_settings(int argc, char **argv);
+int mh_cli_donations(int argc, char **argv); /* donations.c (issue 10) */
 
 /* ---- accounts (user.c) ---- */
 /* The password for a new account or a changed one: generated (and printed

@@ -30,6 +30,7 @@ static const struct {
 	{ "section", mh_cli_section, "the site's sections: add, list, update, remove" },
 	{ "author", mh_cli_author, "authors' profiles: add, list, update" },
 	{ "settings", mh_cli_settings, "the site settings the admin sets: list, get, set" },
+	{ "donations", mh_cli_donations, "donation totals per month and currency, recurring donors (--csv)" },
 };
 
 static void usage(FILE *f)
