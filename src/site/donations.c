@@ -151,7 +151,7 @@ static const struct mh_donation_provider *first_provider(const struct mh_donatio
 /* The box's context: {id, token, amounts, currencies, providers, monthly,
  * monthly_note, quick, error, amount, email} (themes/default/donate.mustache).
  * NULL when the token cannot be made (the database is down). */
-static struct mh_val *box(struct mh_site_req *r, const char *id, const struct form_values *fv)
+static struct mh_val *box(struct mh_site_req *r, const char *id, const char *title, const struct form_values *fv)
 {
 	const struct mh_donations_settings *set = state(r)->set;
 	const struct mh_auth_key *key = form_key(r);
@@ -160,6 +160,7 @@ static struct mh_val *box(struct mh_site_req *r, const char *id, const struct fo
 	struct mh_arena *a = r->a;
 	struct mh_val *m = mh_val_map(a);
 	mh_val_set_cstr(a, m, "id", id);
+	mh_val_set_cstr(a, m, "title", title);
 	struct mh_buf tok = MH_BUF_INIT;
 	mh_auth_sign(key, "donate", MH_STR("form"), mh_time_now() + FORM_TTL, &tok);
 	mh_val_set_cstr(a, m, "token", mh_arena_strndup(a, tok.ptr, tok.len));
@@ -242,11 +243,11 @@ void mh_site_donations_slot(struct mh_site_req *r, struct mh_val *slots)
 	struct mh_site_donations *d = state(r);
 	if (slots == NULL || d == NULL || !offered(d->set) || on_donate_pages(r))
 		return;
-	struct mh_val *side = box(r, "donate-side", NULL);
+	struct mh_val *side = box(r, "donate-side", "Support independent journalism", NULL);
 	if (side == NULL)
 		return; /* the database is down: the page goes without the box */
 	mh_val_set(r->a, slots, "donations", side);
-	mh_val_set(r->a, slots, "donations_after", box(r, "donate-after", NULL));
+	mh_val_set(r->a, slots, "donations_after", box(r, "donate-after", "Liked this article? Support our reporting", NULL));
 }
 
 /* ---- pages ---- */
@@ -312,7 +313,7 @@ static void send_state(struct mh_site_req *r, int status, const char *name, cons
 
 static void send_form(struct mh_site_req *r, int status, const struct form_values *fv)
 {
-	struct mh_val *form = box(r, "donate-main", fv);
+	struct mh_val *form = box(r, "donate-main", "Support independent journalism", fv);
 	if (form == NULL) {
 		send_state(r, 503, "retry", "Please try again",
 			   "The site's database is not answering right now, so no gift was started. Please try again "

@@ -148,6 +148,8 @@ before(async () => {
 	assert.ok(video, 'the demo has an article with a video embed');
 	await check(pub, 'article with a video', video);
 	await check(pub, '404', '/articles/no-such-article-here', 404);
+	// donations (issue 10): the donation form's page
+	await check(pub, 'donate', '/donate');
 	// The stream: its fragment checked as the items of a document, and the
 	// article page again once it has loaded a batch of them.
 	const more = /data-more="([^"]+)"/.exec(pages.get('article').html);
@@ -224,7 +226,7 @@ test('the admin crawl reached the dashboard, the article list and an article\'s 
 });
 
 const NAMES = ['home', 'section front', 'section front, page 2', 'author', 'tag', 'article', 'another article',
-	'article with a video', '404', 'stream fragment', 'admin login', 'admin editor after a save', 'admin editor, new article',
+	'article with a video', '404', 'donate', 'stream fragment', 'admin login', 'admin editor after a save', 'admin editor, new article',
 	'admin conflict'];
 
 // Test names are fixed before the pages are loaded; the crawled admin pages

@@ -42,6 +42,13 @@ export MASTHEAD_THEMES
 	echo "Bail out! masthead demo failed:" ; sed 's/^/# /' "$work/demo.log"; exit 1; }
 # views.test.mjs waits for a read to show: a short flush and refresh window
 sed -i -e 's/^flush_interval = .*/flush_interval = 1/' -e 's/^refresh = .*/refresh = 2/' "$work/site/site.ini"
+# donations (issue 10): the box on every page and /donate, for the
+# conformance crawl; the providers' keys are placeholders (nothing is paid
+# here: donations.test.mjs runs a site of its own with the stand-ins)
+printf '%s\n' '' '[donations]' 'enabled = true' '' '[paypal]' 'api_base = http://127.0.0.1:9' \
+	'approve_origin = http://127.0.0.1:9' 'client_id = placeholder' 'client_secret = placeholder' '' \
+	'[stripe]' 'api_base = http://127.0.0.1:9' 'checkout_origin = http://127.0.0.1:9' \
+	'secret_key = sk_test_placeholder' >>"$work/site/site.ini"
 
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 "$bin" serve --site "$work/site" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
