@@ -250,6 +250,15 @@ void mh_site_donations_slot(struct mh_site_req *r, struct mh_val *slots)
 	mh_val_set(r->a, slots, "donations_after", box(r, "donate-after", "Liked this article? Support our reporting", NULL));
 }
 
+/* A gift has just become paid (once, on one node: the store says so). The
+ * receipt mail hook: the optional receipt to d->email goes out from here
+ * once the outgoing mail of the newsletter (src/mail/) has landed; until
+ * then only a log line without personal data. */
+static void became_paid_hook(const struct mh_donation *d)
+{
+	mh_log(MH_LOG_INFO, "donation %lld paid through %s", (long long)d->id, d->provider);
+}
+
 /* ---- pages ---- */
 
 static void page_headers(struct mh_site_req *r)
@@ -582,15 +591,18 @@ void mh_site_donate_return(struct mh_site_req *r, struct mh_str arg)
 			return;
 		}
 		mh_buf_free(&why);
-		bool applied = false;
+		bool applied = false, became_paid = false;
+		struct mh_donation now;
 		if (status != NULL &&
 		    mh_store_donation_apply(r->store, r->a, d.provider, NULL, d.provider_ref, status, NULL, NULL,
-					    &applied, NULL) != MH_OK) {
+					    &applied, &became_paid, &now) != MH_OK) {
 			send_state(r, 503, "retry", "Please try again",
 				   "The site's database is not answering right now. Please reload this page in a "
 				   "minute.");
 			return;
 		}
+		if (became_paid)
+			became_paid_hook(&now);
 	}
 	see_status(r, &d);
 }
@@ -600,10 +612,10 @@ void mh_site_donate_cancel(struct mh_site_req *r, struct mh_str arg)
 	struct mh_donation d;
 	if (!find(r, arg, &d))
 		return;
-	bool applied = false;
+	bool applied = false, became_paid = false;
 	if (strcmp(d.status, MH_DONATION_PENDING) == 0 &&
 	    mh_store_donation_apply(r->store, r->a, d.provider, NULL, d.provider_ref, MH_DONATION_CANCELLED, NULL,
-				    NULL, &applied, NULL) != MH_OK) {
+				    NULL, &applied, &became_paid, NULL) != MH_OK) {
 		send_state(r, 503, "retry", "Please try again",
 			   "The site's database is not answering right now. Please reload this page in a minute.");
 		return;
@@ -705,9 +717,10 @@ void mh_site_donate_webhook(struct mh_site_req *r, struct mh_str arg)
 	}
 	mh_buf_free(&why);
 	struct mh_store *st = mh_site_store(r);
-	bool applied = false;
+	bool applied = false, became_paid = false;
+	struct mh_donation got;
 	enum mh_store_rc rc = st != NULL ? mh_store_donation_apply(st, r->a, p->name, ev.id, ev.ref, ev.status, ev.sub,
-								     ev.email, &applied, NULL)
+								     ev.email, &applied, &became_paid, &got)
 					 : MH_UNAVAILABLE;
 	if (rc == MH_NOT_FOUND) {
 		webhook_answer(r, 400, "Event not acted on: no donation of this site has that checkout.", false);
@@ -717,6 +730,8 @@ void mh_site_donate_webhook(struct mh_site_req *r, struct mh_str arg)
 		webhook_answer(r, 503, "The site's database is not answering; send it again.", false);
 		return;
 	}
+	if (became_paid)
+		became_paid_hook(&got);
 	webhook_answer(r, 200, NULL, applied);
 }
 

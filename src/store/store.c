@@ -3331,9 +3331,11 @@ static bool donation_moves(const char *from, const char *to)
 
 enum mh_store_rc mh_store_donation_apply(struct mh_store *s, struct mh_arena *a, const char *provider,
 					 const char *event_id, const char *ref, const char *status, const char *sub,
-					 const char *email, bool *applied, struct mh_donation *out)
+					 const char *email, bool *applied, bool *became_paid, struct mh_donation *out)
 {
 	*applied = false;
+	if (became_paid != NULL)
+		*became_paid = false;
 	if (str_empty(provider) || str_empty(ref) || str_empty(status) ||
 	    (strcmp(status, "pending") != 0 && strcmp(status, "paid") != 0 && strcmp(status, "cancelled") != 0 &&
 	     strcmp(status, "failed") != 0) ||
@@ -3362,7 +3364,8 @@ enum mh_store_rc mh_store_donation_apply(struct mh_store *s, struct mh_arena *a,
 		rc = run_changed(s, MH_Q_DON_EVENT_ADD, &e, &changed);
 		fresh = changed > 0;
 	}
-	if (rc == MH_OK && fresh && donation_moves(d.status, status)) {
+	bool moved = rc == MH_OK && fresh && donation_moves(d.status, status);
+	if (moved) {
 		struct mh_store_args u = { 0 };
 		mh_store_arg_int(&u, d.id);
 		mh_store_arg_text(&u, status);
@@ -3374,8 +3377,11 @@ enum mh_store_rc mh_store_donation_apply(struct mh_store *s, struct mh_arena *a,
 	if (rc == MH_OK && out != NULL)
 		rc = donation_one(s, a, MH_Q_DON_BY_REF, &args, out);
 	rc = s->ops->write_end(s, rc, NULL);
-	if (rc == MH_OK)
+	if (rc == MH_OK) {
 		*applied = fresh;
+		if (became_paid != NULL)
+			*became_paid = moved && strcmp(status, "paid") == 0;
+	}
 	return rc;
 }
 

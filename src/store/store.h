@@ -745,10 +745,12 @@ enum mh_store_rc mh_store_donation_get(struct mh_store *s, struct mh_arena *a, c
  * recorded and applied once: a replay, on any node, changes nothing
  * (*applied false). Paid is final: nothing moves a paid donation.
  * MH_NOT_FOUND (nothing written) when no donation has that ref. out (may
- * be NULL) gets the donation as it stands after. */
+ * be NULL) gets the donation as it stands after; *became_paid (may be
+ * NULL) is true when this call made it paid (on one call only, on any node:
+ * the receipt's moment). */
 enum mh_store_rc mh_store_donation_apply(struct mh_store *s, struct mh_arena *a, const char *provider,
 					 const char *event_id, const char *ref, const char *status, const char *sub,
-					 const char *email, bool *applied, struct mh_donation *out);
+					 const char *email, bool *applied, bool *became_paid, struct mh_donation *out);
 /* The newest donations (limit 1..1000), newest first. */
 enum mh_store_rc mh_store_donations_recent(struct mh_store *s, struct mh_arena *a, size_t limit,
 					   struct mh_donation **out, size_t *n);

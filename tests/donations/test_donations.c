@@ -106,34 +106,36 @@ Test(donations, ledger_applies_each_event_once, .init = make_db, .fini = drop_db
 	cr_assert_eq(mh_store_donation_add(st, &d, &id), MH_OK);
 	cr_assert(id > 0);
 	struct mh_donation got;
-	bool applied = true;
+	bool applied = true, paid_now = true;
 	/* an unknown checkout: nothing written, the event not kept */
-	cr_assert_eq(mh_store_donation_apply(st, a, "stripe", "evt_x", "cs_nope", "paid", NULL, NULL, &applied, NULL),
+	cr_assert_eq(mh_store_donation_apply(st, a, "stripe", "evt_x", "cs_nope", "paid", NULL, NULL, &applied, &paid_now, NULL),
 		     MH_NOT_FOUND);
 	int64_t n = -1;
 	cr_assert_eq(mh_store_count(st, "donation_events", &n), MH_OK);
 	cr_assert_eq(n, 0);
 	/* pending: no change of status, but the event is kept */
-	cr_assert_eq(mh_store_donation_apply(st, a, "stripe", "evt_0", "cs_1", "pending", NULL, NULL, &applied, &got),
+	cr_assert_eq(mh_store_donation_apply(st, a, "stripe", "evt_0", "cs_1", "pending", NULL, NULL, &applied, &paid_now, &got),
 		     MH_OK);
 	cr_assert(applied);
 	cr_assert_str_eq(got.status, "pending");
 	cr_assert_eq(mh_store_donation_apply(st, a, "stripe", "evt_1", "cs_1", "paid", "sub_1", "d@example.org",
-					     &applied, &got),
+					     &applied, &paid_now, &got),
 		     MH_OK);
 	cr_assert(applied);
+	cr_assert(paid_now);
 	cr_assert_str_eq(got.status, "paid");
 	cr_assert_str_eq(got.provider_sub, "sub_1");
 	cr_assert_str_eq(got.email, "d@example.org");
 	int64_t paid_at = got.paid_at;
 	cr_assert(paid_at > 0);
 	/* the replay */
-	cr_assert_eq(mh_store_donation_apply(st, a, "stripe", "evt_1", "cs_1", "paid", NULL, NULL, &applied, &got),
+	cr_assert_eq(mh_store_donation_apply(st, a, "stripe", "evt_1", "cs_1", "paid", NULL, NULL, &applied, &paid_now, &got),
 		     MH_OK);
 	cr_assert(!applied);
+	cr_assert(!paid_now, "paid once");
 	cr_assert_eq(got.paid_at, paid_at);
 	/* paid is final: a later expiry or failure changes nothing */
-	cr_assert_eq(mh_store_donation_apply(st, a, "stripe", "evt_2", "cs_1", "cancelled", NULL, NULL, &applied, &got),
+	cr_assert_eq(mh_store_donation_apply(st, a, "stripe", "evt_2", "cs_1", "cancelled", NULL, NULL, &applied, &paid_now, &got),
 		     MH_OK);
 	cr_assert_str_eq(got.status, "paid");
 	cr_assert_eq(mh_store_count(st, "donation_events", &n), MH_OK);
@@ -145,12 +147,12 @@ Test(donations, ledger_applies_each_event_once, .init = make_db, .fini = drop_db
 	e.provider_ref = "ORDER2";
 	e.monthly = false;
 	cr_assert_eq(mh_store_donation_add(st, &e, &id), MH_OK);
-	cr_assert_eq(mh_store_donation_apply(st, a, "paypal", "evt_1", "ORDER2", "failed", NULL, NULL, &applied, &got),
+	cr_assert_eq(mh_store_donation_apply(st, a, "paypal", "evt_1", "ORDER2", "failed", NULL, NULL, &applied, &paid_now, &got),
 		     MH_OK);
 	cr_assert(applied);
 	cr_assert_str_eq(got.status, "failed");
 	/* a failed one can still be paid by a later event; a capture (no event id) too */
-	cr_assert_eq(mh_store_donation_apply(st, a, "paypal", NULL, "ORDER2", "paid", NULL, NULL, &applied, &got), MH_OK);
+	cr_assert_eq(mh_store_donation_apply(st, a, "paypal", NULL, "ORDER2", "paid", NULL, NULL, &applied, &paid_now, &got), MH_OK);
 	cr_assert_str_eq(got.status, "paid");
 	struct mh_donation_total *t = NULL;
 	size_t nt = 0;
@@ -164,7 +166,7 @@ Test(donations, ledger_applies_each_event_once, .init = make_db, .fini = drop_db
 	cr_assert_eq(nt, 1);
 	cr_assert_str_eq(rec[0].email, "d@example.org");
 	/* bad input */
-	cr_assert_eq(mh_store_donation_apply(st, a, "stripe", "evt_9", "cs_1", "refunded", NULL, NULL, &applied, NULL),
+	cr_assert_eq(mh_store_donation_apply(st, a, "stripe", "evt_9", "cs_1", "refunded", NULL, NULL, &applied, &paid_now, NULL),
 		     MH_INVALID);
 	e.token = "tok-3";
 	e.amount = 0;
