@@ -90,27 +90,32 @@ static bool offered(const struct mh_donations_settings *set)
 	return false;
 }
 
-/* The key of the form's tokens, shared by every node (site_secrets);
- * NULL while the database does not answer. */
+/* The key of the form's tokens, shared by every node (site_secrets),
+ * loaded once per process; NULL while the database does not answer. It is
+ * read over a connection of its own: the first page to need it is in the
+ * middle of its read snapshot, where the secret's first insert does not
+ * belong. */
 static const struct mh_auth_key *form_key(struct mh_site_req *r)
 {
 	struct mh_site_donations *d = state(r);
 	if (atomic_load(&d->key_ready))
 		return &d->key;
-	struct mh_store *st = r->store != NULL ? r->store : mh_site_store(r);
-	if (st == NULL)
-		return NULL;
 	pthread_mutex_lock(&d->mu);
 	if (!atomic_load(&d->key_ready)) {
-		struct mh_buf candidate = MH_BUF_INIT, hex = MH_BUF_INIT;
+		struct mh_buf candidate = MH_BUF_INIT, hex = MH_BUF_INIT, err = MH_BUF_INIT;
+		struct mh_store *st = NULL;
 		mh_auth_key_generate_hex(&candidate);
-		if (mh_store_site_secret(st, "donations_key", mh_buf_cstr(&candidate), &hex) == MH_OK &&
+		if (mh_site_store_open(r->site, &st, &err) == MH_OK &&
+		    mh_store_site_secret(st, "donations_key", mh_buf_cstr(&candidate), &hex) == MH_OK &&
 		    mh_auth_key_from_hex(mh_buf_str(&hex), &d->key))
 			atomic_store(&d->key_ready, true);
 		else
 			mh_log(MH_LOG_ERROR, "donations: the site secret could not be read from the database");
+		if (st != NULL)
+			mh_store_close(st);
 		mh_buf_free(&candidate);
 		mh_buf_free(&hex);
+		mh_buf_free(&err);
 	}
 	pthread_mutex_unlock(&d->mu);
 	return atomic_load(&d->key_ready) ? &d->key : NULL;
@@ -168,7 +173,6 @@ static struct mh_val *box(struct mh_site_req *r, const char *id, const char *tit
 	const char *cur = fv != NULL && fv->currency != NULL ? fv->currency : NULL;
 
 	struct mh_val *amounts = mh_val_list(a);
-	const char *first_cur = mh_arena_strndup(a, set->currencies, 3);
 	int n = 0;
 	for (const char *p = set->amounts; *p != '\0'; n++) {
 		const char *end = strchr(p, ',');
@@ -183,7 +187,6 @@ static struct mh_val *box(struct mh_site_req *r, const char *id, const char *tit
 		p += len + (end != NULL);
 	}
 	mh_val_set(a, m, "amounts", amounts);
-	(void)first_cur;
 	struct mh_val *curs = mh_val_list(a);
 	for (const char *p = set->currencies; *p != '\0'; p += (p[3] == ',' ? 4 : 3)) {
 		struct mh_val *it = mh_val_map(a);
