@@ -39,6 +39,7 @@ struct mh_config {
 	struct mh_ads_settings ads;     /* [ads]: site/ads.c */
 	struct mh_mail_settings mail;   /* [mail]: mail/settings.c */
 	struct mh_newsletter_settings newsletter; /* [newsletter]: audience/newsletter_settings.c */
+	struct mh_donations_settings donations; /* [donations], [paypal], [stripe]: donations/settings.c */
 };
 /* The registry: every section's table, in site.ini's order, bound to c's
  * members (values NULL when c is NULL). Returns how many were written. */
@@ -92,6 +93,7 @@ int mh_cli_newsletter(int argc, char **argv);
  * err on a broken mail theme. */
 int mh_cli_mail_setup(const struct mh_config *cfg, struct mh_buf *err);
 void mh_cli_mail_teardown(void);
+int mh_cli_donations(int argc, char **argv); /* donations.c (issue 10) */
 
 /* ---- accounts (user.c) ---- */
 /* The password for a new account or a changed one: generated (and printed

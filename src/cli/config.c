@@ -35,6 +35,10 @@ size_t mh_config_slots(struct mh_config *c, struct mh_settings_slot out[MH_CONFI
 		/* the newsletter (issue 10): outgoing mail, and the newsletter's own */
 		{ &mh_mail_settings_table, c ? &c->mail : NULL },
 		{ &mh_newsletter_settings_table, c ? &c->newsletter : NULL },
+		/* donations (issue 10) */
+		{ &mh_donations_settings_table, c ? &c->donations : NULL },
+		{ &mh_paypal_settings_table, c ? &c->donations : NULL },
+		{ &mh_stripe_settings_table, c ? &c->donations : NULL },
 		{ &mh_site_theme_settings_table, c ? &c->site : NULL },
 		{ &mh_store_schema_settings_table, c ? &c->store : NULL },
 	};

@@ -34,6 +34,7 @@ static const struct {
 	{ "redirect", mh_cli_redirect, "redirects of old addresses: add, list, remove" },
 	{ "import", mh_cli_import, "bring a site in: import wordpress FILE.xml" },
 	{ "newsletter", mh_cli_newsletter, "send articles as newsletters, their status, the subscribers" },
+	{ "donations", mh_cli_donations, "donation totals per month and currency, recurring donors (--csv)" },
 };
 
 static void usage(FILE *f)

@@ -260,6 +260,7 @@ int mh_cli_serve(int argc, char **argv)
 		.trending_settings = &cfg.trending,
 		.comments_settings = &cfg.comments,
 		.ads = &cfg.ads,
+		.donations = &cfg.donations,
 	};
 	/* the engine refuses a body over max_body before any handler sees it,
 	 * with a bare 413 that cannot name the media limit */

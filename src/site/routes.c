@@ -81,6 +81,15 @@ static const struct mh_site_route routes[] = {
 	{ "/newsletter",   true,  G | P,  ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_newsletter },
 	{ "/newsletter/confirm", true, G, ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_newsletter_confirm },
 	{ "/newsletter/unsubscribe", true, G | P, ANYONE, NO_CSRF, false, false, NULL,               mh_site_newsletter_unsubscribe },
+	/* donations (donations.c): the form and its pages. The form's POST
+	 * comes from cached pages with no session: donations.c checks its
+	 * signed timestamp token and Origin/Sec-Fetch-Site instead of a
+	 * session's token. Webhooks are checked by the provider's signature. */
+	{ "/donate",       true,  G | P,  ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_donate },
+	{ "/donate/return/", false, G,    ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_donate_return },
+	{ "/donate/cancel/", false, G,    ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_donate_cancel },
+	{ "/donate/status/", false, G,    ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_donate_status },
+	{ "/donate/webhook/", false, P,   ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_donate_webhook },
 	/* for operators (ops.c): never cached */
 	{ "/healthz",      true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_healthz },
 	{ "/readyz",       true,  G,      ANYONE,    NO_CSRF,     false, false, NULL,                 mh_site_readyz },
@@ -132,6 +141,8 @@ static const struct mh_site_route routes[] = {
 	  mh_site_admin_newsletter },
 	{ "/admin/newsletter/", false, G, MH_ACCESS_PERMISSION, MH_PERM_EDIT_ANY, NO_CSRF, false, false, NULL,
 	  mh_site_admin_newsletter_send },
+	/* donations (donations.c): the ledger's totals, recurring donors, the latest gifts; owners */
+	{ "/admin/donations", true, G,    MH_ACCESS_PERMISSION, MH_PERM_SETTINGS, NO_CSRF, false, false, NULL, mh_site_admin_donations },
 };
 #undef G
 #undef P

@@ -68,6 +68,7 @@ struct mh_site {
 	const struct mh_trending_settings *trending_settings;
 	struct mh_site_comments *comments; /* comments.c's state */
 	struct mh_site_ads *ads; /* [ads]: slots, /ads.css, the page CSP (ads.c) */
+	struct mh_site_donations *donations; /* the box's state and the pages' CSP */
 };
 
 const struct mh_site_ads *mh_site_ads(struct mh_site *s)
@@ -111,6 +112,11 @@ struct mh_views *mh_site_views(struct mh_site *s)
 const struct mh_views_settings *mh_site_views_settings(struct mh_site *s)
 {
 	return s->views_settings;
+}
+
+struct mh_site_donations *mh_site_donations(struct mh_site *s)
+{
+	return s->donations;
 }
 
 struct mh_trending *mh_site_trending(struct mh_site *s)
@@ -264,6 +270,9 @@ struct mh_site *mh_site_new(const struct mh_site_options *opt, struct mh_buf *er
 		mh_site_free(s);
 		return NULL;
 	}
+	/* the donations' page CSP is built on the ads' one (ad hosts, then the
+	 * providers' form-action) */
+	s->donations = mh_site_donations_new(opt->donations, mh_site_ads_csp(s->ads, mh_site_page_csp()));
 	if (opt->cache->enabled)
 		s->cache = mh_cache_new(opt->cache->max_bytes);
 	snprintf(s->cache_control_first, sizeof(s->cache_control_first),
@@ -300,6 +309,7 @@ void mh_site_free(struct mh_site *s)
 	mh_site_redirects_free(s->redirects);
 	mh_site_comments_free(s->comments);
 	mh_site_ads_free(s->ads);
+	mh_site_donations_free(s->donations);
 	free(s->default_theme_dir);
 	free(s->override_theme_dir);
 	free(s->zone);
@@ -693,7 +703,8 @@ void mh_site_handle(struct mh_request *req, void *ctx)
 		rt->raw(r, arg);
 		return;
 	}
-	mh_response_header_c(req, "content-security-policy", mh_site_ads_csp(s->ads, PAGE_CSP));
+	/* the page CSP: the ad hosts' (ads.c) with the providers' form-action (donations.c) */
+	mh_response_header_c(req, "content-security-policy", mh_site_donations_csp(s->donations));
 	if (rt == NULL) {
 		if (!get) {
 			mh_response_header_c(req, "allow", "GET, HEAD");

@@ -10,6 +10,7 @@
 #include "audience/audience.h"
 #include "cache/cache.h"
 #include "content/content.h"
+#include "donations/donations.h"
 #include "http/http.h"
 #include "render/render.h"
 #include "store/store.h"
@@ -77,6 +78,7 @@ struct mh_site_options {
 	const struct mh_trending_settings *trending_settings; /* [trending]; NULL with trending */
 	const struct mh_comments_settings *comments_settings; /* [comments]; NULL = its defaults */
 	const struct mh_ads_settings *ads; /* [ads] (ads.c); NULL = its defaults (off) */
+	const struct mh_donations_settings *donations; /* [donations], [paypal], [stripe]; NULL = none */
 };
 
 struct mh_media_settings;
@@ -408,6 +410,24 @@ void mh_site_newsletter_unsubscribe(struct mh_site_req *r, struct mh_str arg);
  * /admin/newsletter/ID (one send's undelivered addresses) */
 void mh_site_admin_newsletter(struct mh_site_req *r, struct mh_str arg);
 void mh_site_admin_newsletter_send(struct mh_site_req *r, struct mh_str arg);
+/* donations.c: the donation box, /donate and its pages, the providers'
+ * webhooks, /admin/donations (issue 10). The site keeps one
+ * mh_site_donations (made from the settings and the base CSP); the pages'
+ * CSP is its, with the providers' checkout origins in form-action. */
+struct mh_site_donations;
+struct mh_site_donations *mh_site_donations_new(const struct mh_donations_settings *set, const char *base_csp);
+void mh_site_donations_free(struct mh_site_donations *d);
+const char *mh_site_donations_csp(const struct mh_site_donations *d);
+struct mh_site_donations *mh_site_donations(struct mh_site *s);
+/* Fills slots.donations (the sidebar) and slots.donations_after (after
+ * an article) when the box is offered. */
+void mh_site_donations_slot(struct mh_site_req *r, struct mh_val *slots);
+void mh_site_donate(struct mh_site_req *r, struct mh_str arg);
+void mh_site_donate_return(struct mh_site_req *r, struct mh_str arg);
+void mh_site_donate_cancel(struct mh_site_req *r, struct mh_str arg);
+void mh_site_donate_status(struct mh_site_req *r, struct mh_str arg);
+void mh_site_donate_webhook(struct mh_site_req *r, struct mh_str arg);
+void mh_site_admin_donations(struct mh_site_req *r, struct mh_str arg);
 
 /* files.c */
 void mh_site_static(struct mh_site_req *r, struct mh_str arg);

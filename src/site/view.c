@@ -104,6 +104,7 @@ void mh_site_view_common(struct mh_site_req *r, const char *kind, const char *ti
 	mh_site_ads_fill(r, slots, kind, current); /* ads.c: advertisement slots */
 	mh_site_trending_slots(r, current); /* Trending (trending.c) */
 	mh_site_newsletter_slot(r, slots);
+	mh_site_donations_slot(r, slots); /* donations.c */
 }
 
 /* The body cut at the renderer's slot markers, for advertisements between

@@ -77,6 +77,10 @@ static const struct copy_table tables[] = {
 	{ "newsletter_deliveries",
 	  "newsletter_id, subscriber_id, state, attempts, next_at, owner, lease_until, smtp_code, last_error, updated_at",
 	  10, "newsletter_id, subscriber_id", false, NULL },
+	/* issue 10's donations (migration 15) */
+	{ "donations", "id, token, provider, provider_ref, provider_sub, amount, currency, monthly, status, email, "
+		       "created_at, updated_at, paid_at", 13, "id", true, NULL },
+	{ "donation_events", "provider, event_id, donation_id, status, received_at", 5, "provider, event_id", false, NULL },
 };
 #define N_TABLES (sizeof(tables) / sizeof(tables[0]))
 

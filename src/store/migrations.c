@@ -687,6 +687,58 @@ const struct mh_store_migration mh_store_migrations[] = {
 		"CREATE INDEX newsletter_deliveries_subscriber ON newsletter_deliveries(subscriber_id);\n",
 	},
 	{
+		/* ---- issue 10's donations ---- */
+		15,
+		"donations: the ledger (amount in minor units, provider and its ids, status) and "
+		"the providers' webhook events, each applied once",
+		"CREATE TABLE donations ("
+		" id INTEGER PRIMARY KEY,"
+		" token TEXT NOT NULL UNIQUE,"
+		" provider TEXT NOT NULL,"
+		" provider_ref TEXT NOT NULL,"
+		" provider_sub TEXT NOT NULL DEFAULT '',"
+		" amount INTEGER NOT NULL CHECK (amount > 0),"
+		" currency TEXT NOT NULL,"
+		" monthly INTEGER NOT NULL DEFAULT 0,"
+		" status TEXT NOT NULL CHECK (status IN ('pending', 'paid', 'cancelled', 'failed')),"
+		" email TEXT NOT NULL DEFAULT '',"
+		" created_at INTEGER NOT NULL,"
+		" updated_at INTEGER NOT NULL,"
+		" paid_at INTEGER NOT NULL DEFAULT 0,"
+		" UNIQUE (provider, provider_ref));\n"
+		"CREATE INDEX donations_paid ON donations(status, paid_at);\n"
+		"CREATE TABLE donation_events ("
+		" provider TEXT NOT NULL,"
+		" event_id TEXT NOT NULL,"
+		" donation_id INTEGER NOT NULL REFERENCES donations(id) ON DELETE CASCADE,"
+		" status TEXT NOT NULL,"
+		" received_at INTEGER NOT NULL,"
+		" PRIMARY KEY (provider, event_id));\n",
+		"CREATE TABLE donations ("
+		" id BIGSERIAL PRIMARY KEY,"
+		" token TEXT NOT NULL UNIQUE,"
+		" provider TEXT NOT NULL,"
+		" provider_ref TEXT NOT NULL,"
+		" provider_sub TEXT NOT NULL DEFAULT '',"
+		" amount BIGINT NOT NULL CHECK (amount > 0),"
+		" currency TEXT NOT NULL,"
+		" monthly BOOLEAN NOT NULL DEFAULT false,"
+		" status TEXT NOT NULL CHECK (status IN ('pending', 'paid', 'cancelled', 'failed')),"
+		" email TEXT NOT NULL DEFAULT '',"
+		" created_at BIGINT NOT NULL,"
+		" updated_at BIGINT NOT NULL,"
+		" paid_at BIGINT NOT NULL DEFAULT 0,"
+		" UNIQUE (provider, provider_ref));\n"
+		"CREATE INDEX donations_paid ON donations(status, paid_at);\n"
+		"CREATE TABLE donation_events ("
+		" provider TEXT NOT NULL,"
+		" event_id TEXT NOT NULL,"
+		" donation_id BIGINT NOT NULL REFERENCES donations(id) ON DELETE CASCADE,"
+		" status TEXT NOT NULL,"
+		" received_at BIGINT NOT NULL,"
+		" PRIMARY KEY (provider, event_id));\n",
+	},
+	{
 		/* ---- issue 9's advertisement slots (meta) ---- */
 		16,
 		"advertisements turned off per article and per section (no_ads)",

@@ -373,6 +373,23 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[MH_Q_NL_PENDING] = "SELECT count(*), coalesce(min(CASE WHEN state = 'sending' THEN lease_until ELSE next_at END), 0)"
 			   " FROM newsletter_deliveries WHERE newsletter_id = ?1"
 			   " AND state IN ('queued', 'deferred', 'sending')",
+	/* issue 10's donations (migration 15) */
+	[MH_Q_DON_INSERT] = "INSERT INTO donations(token, provider, provider_ref, amount, currency, monthly, status, email,"
+			    " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?8)"
+			    " RETURNING id",
+	[MH_Q_DON_BY_TOKEN] = "SELECT id, token, provider, provider_ref, provider_sub, amount, currency, monthly, status, email, created_at, updated_at, paid_at FROM donations WHERE token = ?1",
+	[MH_Q_DON_BY_REF] = "SELECT id, token, provider, provider_ref, provider_sub, amount, currency, monthly, status, email, created_at, updated_at, paid_at FROM donations WHERE provider = ?1 AND provider_ref = ?2",
+	[MH_Q_DON_SET] = "UPDATE donations SET status = ?2,"
+			 " provider_sub = CASE WHEN ?3 <> '' THEN ?3 ELSE provider_sub END,"
+			 " email = CASE WHEN email = '' THEN ?4 ELSE email END, updated_at = ?5,"
+			 " paid_at = CASE WHEN ?2 = 'paid' THEN ?5 ELSE paid_at END WHERE id = ?1",
+	[MH_Q_DON_EVENT_ADD] = "INSERT INTO donation_events(provider, event_id, donation_id, status, received_at)"
+			       " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (provider, event_id) DO NOTHING",
+	[MH_Q_DON_RECENT] = "SELECT id, token, provider, provider_ref, provider_sub, amount, currency, monthly, status, email, created_at, updated_at, paid_at FROM donations ORDER BY id DESC LIMIT ?1",
+	[MH_Q_DON_TOTALS] = "SELECT strftime('%Y-%m', paid_at, 'unixepoch') AS month, currency, count(*), sum(amount) FROM donations"
+			    " WHERE status = 'paid' GROUP BY month, currency ORDER BY month DESC, currency",
+	[MH_Q_DON_RECURRING] = "SELECT email, amount, currency, provider, paid_at FROM donations"
+			       " WHERE status = 'paid' AND monthly <> 0 ORDER BY paid_at DESC, id DESC",
 };
 
 struct sq {

@@ -2168,6 +2168,7 @@ static const char *const countable[] = {
 	"article_search",
 	/* the newsletter (migration 14) */
 	"subscribers", "newsletters", "newsletter_deliveries",
+	"donations", "donation_events", /* issue 10's donations */
 };
 
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n)
@@ -4448,4 +4449,183 @@ enum mh_store_rc mh_store_newsletter_pending(struct mh_store *s, int64_t id, int
 	*left = p.left;
 	*next_at = p.left > 0 ? p.next_at : 0;
 	return rc;
+}
+
+/* ---- donations (issue 10) ---- */
+
+static void decode_donation(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_donation *d = out;
+	d->id = r->i64(r->ctx, 0);
+	d->token = r->str(r->ctx, a, 1);
+	d->provider = r->str(r->ctx, a, 2);
+	d->provider_ref = r->str(r->ctx, a, 3);
+	d->provider_sub = r->str(r->ctx, a, 4);
+	d->amount = r->i64(r->ctx, 5);
+	d->currency = r->str(r->ctx, a, 6);
+	d->monthly = r->flag(r->ctx, 7);
+	d->status = r->str(r->ctx, a, 8);
+	d->email = r->str(r->ctx, a, 9);
+	d->created_at = r->i64(r->ctx, 10);
+	d->updated_at = r->i64(r->ctx, 11);
+	d->paid_at = r->i64(r->ctx, 12);
+}
+
+enum mh_store_rc mh_store_donation_add(struct mh_store *s, const struct mh_donation *d, int64_t *id)
+{
+	*id = 0;
+	if (str_empty(d->token) || str_empty(d->provider) || str_empty(d->provider_ref) || str_empty(d->currency) ||
+	    d->amount <= 0)
+		return MH_INVALID;
+	struct mh_store_args a = { 0 };
+	mh_store_arg_text(&a, d->token);
+	mh_store_arg_text(&a, d->provider);
+	mh_store_arg_text(&a, d->provider_ref);
+	mh_store_arg_int(&a, d->amount);
+	mh_store_arg_text(&a, d->currency);
+	mh_store_arg_bool(&a, d->monthly);
+	mh_store_arg_text(&a, d->email);
+	mh_store_arg_int(&a, mh_time_now());
+	return run_first(s, MH_Q_DON_INSERT, &a, id, NULL, NULL, NULL);
+}
+
+static enum mh_store_rc donation_one(struct mh_store *s, struct mh_arena *a, enum mh_store_stmt q,
+				     const struct mh_store_args *args, struct mh_donation *out)
+{
+	struct mh_donation *arr = NULL;
+	size_t n = 0;
+	enum mh_store_rc rc = collect(s, q, args, a, sizeof *arr, decode_donation, (void **)&arr, &n);
+	if (rc != MH_OK)
+		return rc;
+	if (n == 0)
+		return MH_NOT_FOUND;
+	*out = arr[0];
+	return MH_OK;
+}
+
+enum mh_store_rc mh_store_donation_get(struct mh_store *s, struct mh_arena *a, const char *token,
+				       struct mh_donation *out)
+{
+	memset(out, 0, sizeof *out);
+	if (str_empty(token))
+		return MH_NOT_FOUND;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, token);
+	return donation_one(s, a, MH_Q_DON_BY_TOKEN, &args, out);
+}
+
+/* Which moves the ledger takes: paid is final; a pending one takes any
+ * outcome; a cancelled or failed one can still be paid (a late webhook
+ * of a payment that went through after all). */
+static bool donation_moves(const char *from, const char *to)
+{
+	if (strcmp(to, "pending") == 0 || strcmp(from, to) == 0 || strcmp(from, "paid") == 0)
+		return false;
+	return strcmp(from, "pending") == 0 || strcmp(to, "paid") == 0;
+}
+
+enum mh_store_rc mh_store_donation_apply(struct mh_store *s, struct mh_arena *a, const char *provider,
+					 const char *event_id, const char *ref, const char *status, const char *sub,
+					 const char *email, bool *applied, bool *became_paid, struct mh_donation *out)
+{
+	*applied = false;
+	if (became_paid != NULL)
+		*became_paid = false;
+	if (str_empty(provider) || str_empty(ref) || str_empty(status) ||
+	    (strcmp(status, "pending") != 0 && strcmp(status, "paid") != 0 && strcmp(status, "cancelled") != 0 &&
+	     strcmp(status, "failed") != 0) ||
+	    (event_id != NULL && event_id[0] == '\0'))
+		return MH_INVALID;
+	enum mh_store_rc rc = s->ops->write_begin(s, NULL);
+	if (rc != MH_OK)
+		return rc;
+	struct mh_donation d;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_text(&args, provider);
+	mh_store_arg_text(&args, ref);
+	rc = donation_one(s, a, MH_Q_DON_BY_REF, &args, &d);
+	bool fresh = true;
+	if (rc == MH_OK && event_id != NULL) {
+		/* the event's key first: a second delivery (or the same one on
+		 * another node, which waits here for the first to commit)
+		 * inserts nothing and stops */
+		struct mh_store_args e = { 0 };
+		mh_store_arg_text(&e, provider);
+		mh_store_arg_text(&e, event_id);
+		mh_store_arg_int(&e, d.id);
+		mh_store_arg_text(&e, status);
+		mh_store_arg_int(&e, mh_time_now());
+		int64_t changed = 0;
+		rc = run_changed(s, MH_Q_DON_EVENT_ADD, &e, &changed);
+		fresh = changed > 0;
+	}
+	bool moved = rc == MH_OK && fresh && donation_moves(d.status, status);
+	if (moved) {
+		struct mh_store_args u = { 0 };
+		mh_store_arg_int(&u, d.id);
+		mh_store_arg_text(&u, status);
+		mh_store_arg_text(&u, sub);
+		mh_store_arg_text(&u, email);
+		mh_store_arg_int(&u, mh_time_now());
+		rc = run(s, MH_Q_DON_SET, &u, NULL, NULL, NULL, NULL, NULL);
+	}
+	if (rc == MH_OK && out != NULL)
+		rc = donation_one(s, a, MH_Q_DON_BY_REF, &args, out);
+	rc = s->ops->write_end(s, rc, NULL);
+	if (rc == MH_OK) {
+		*applied = fresh;
+		if (became_paid != NULL)
+			*became_paid = moved && strcmp(status, "paid") == 0;
+	}
+	return rc;
+}
+
+enum mh_store_rc mh_store_donations_recent(struct mh_store *s, struct mh_arena *a, size_t limit,
+					   struct mh_donation **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (limit == 0 || limit > 1000)
+		return MH_INVALID;
+	struct mh_store_args args = { 0 };
+	mh_store_arg_int(&args, (int64_t)limit);
+	return collect(s, MH_Q_DON_RECENT, &args, a, sizeof(struct mh_donation), decode_donation, (void **)out, n);
+}
+
+static void decode_donation_total(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_donation_total *t = out;
+	t->month = r->str(r->ctx, a, 0);
+	t->currency = r->str(r->ctx, a, 1);
+	t->count = r->i64(r->ctx, 2);
+	t->amount = r->i64(r->ctx, 3);
+}
+
+enum mh_store_rc mh_store_donation_totals(struct mh_store *s, struct mh_arena *a, struct mh_donation_total **out,
+					  size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return collect(s, MH_Q_DON_TOTALS, NULL, a, sizeof(struct mh_donation_total), decode_donation_total,
+		       (void **)out, n);
+}
+
+static void decode_donor(const struct mh_store_row *r, struct mh_arena *a, void *out)
+{
+	struct mh_donation *d = out;
+	d->email = r->str(r->ctx, a, 0);
+	d->amount = r->i64(r->ctx, 1);
+	d->currency = r->str(r->ctx, a, 2);
+	d->provider = r->str(r->ctx, a, 3);
+	d->paid_at = r->i64(r->ctx, 4);
+	d->monthly = true;
+	d->status = "paid";
+}
+
+enum mh_store_rc mh_store_donation_recurring(struct mh_store *s, struct mh_arena *a, struct mh_donation **out,
+					     size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	return collect(s, MH_Q_DON_RECURRING, NULL, a, sizeof(struct mh_donation), decode_donor, (void **)out, n);
 }

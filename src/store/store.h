@@ -696,6 +696,7 @@ enum mh_store_rc mh_store_check(struct mh_store *s, struct mh_buf *err);
  * site_secrets, tag_slugs, article_views, article_view_hours, article_search;
  * site_secrets, tag_slugs, article_views, article_view_hours, subscribers, newsletters,
  * newsletter_deliveries;
+ * site_secrets, tag_slugs, article_views, article_view_hours, donations, donation_events;
  * any other name is MH_INVALID. */
 enum mh_store_rc mh_store_count(struct mh_store *s, const char *table, int64_t *n);
 
@@ -1060,5 +1061,54 @@ enum mh_store_rc mh_store_newsletter_result(struct mh_store *s, int64_t id, int6
 /* How many deliveries are still to go (queued, deferred, sending) and
  * the earliest time one of them may be worked on (0 when none). */
 enum mh_store_rc mh_store_newsletter_pending(struct mh_store *s, int64_t id, int64_t *left, int64_t *next_at);
+/* ---- donations (issue 10): src/donations/ talks to the providers, these
+ * keep the ledger. A donation is made pending when the reader is sent to
+ * the provider; only a verified capture or webhook makes it paid, and paid
+ * is final. ---- */
+struct mh_donation {
+	int64_t id;
+	const char *token;    /* the reader's handle on it (/donate/status/TOKEN): random, unguessable */
+	const char *provider; /* "paypal", "stripe" */
+	const char *provider_ref, *provider_sub; /* checkout (order, session) id; subscription id or "" */
+	int64_t amount;       /* minor units */
+	const char *currency; /* "USD" */
+	bool monthly;
+	const char *status;   /* pending, paid, cancelled, failed */
+	const char *email;    /* "" = not given */
+	int64_t created_at, updated_at, paid_at; /* paid_at 0 = not paid */
+};
+/* Records a gift sent to its provider (status pending): token, provider,
+ * provider_ref, amount > 0, currency, monthly and email are read.
+ * MH_INVALID on a missing field. */
+enum mh_store_rc mh_store_donation_add(struct mh_store *s, const struct mh_donation *d, int64_t *id);
+/* By its token; MH_NOT_FOUND when there is none. Strings in a. */
+enum mh_store_rc mh_store_donation_get(struct mh_store *s, struct mh_arena *a, const char *token,
+				       struct mh_donation *out);
+/* What a provider said about checkout ref, in one transaction: status
+ * (pending: no change of status), a subscription id and the payer's email
+ * when known (NULL: none). With event_id (a webhook's), the event is
+ * recorded and applied once: a replay, on any node, changes nothing
+ * (*applied false). Paid is final: nothing moves a paid donation.
+ * MH_NOT_FOUND (nothing written) when no donation has that ref. out (may
+ * be NULL) gets the donation as it stands after; *became_paid (may be
+ * NULL) is true when this call made it paid (on one call only, on any node:
+ * the receipt's moment). */
+enum mh_store_rc mh_store_donation_apply(struct mh_store *s, struct mh_arena *a, const char *provider,
+					 const char *event_id, const char *ref, const char *status, const char *sub,
+					 const char *email, bool *applied, bool *became_paid, struct mh_donation *out);
+/* The newest donations (limit 1..1000), newest first. */
+enum mh_store_rc mh_store_donations_recent(struct mh_store *s, struct mh_arena *a, size_t limit,
+					   struct mh_donation **out, size_t *n);
+/* Paid gifts per month (UTC) and currency, newest month first. */
+struct mh_donation_total {
+	const char *month; /* "2026-12" */
+	const char *currency;
+	int64_t count, amount; /* amount in minor units */
+};
+enum mh_store_rc mh_store_donation_totals(struct mh_store *s, struct mh_arena *a, struct mh_donation_total **out,
+					  size_t *n);
+/* Paid monthly gifts (recurring donors), newest first. */
+enum mh_store_rc mh_store_donation_recurring(struct mh_store *s, struct mh_arena *a, struct mh_donation **out,
+					     size_t *n);
 
 #endif

@@ -221,6 +221,17 @@ enum mh_store_stmt {
 	MH_Q_NL_GET,          /* id -> MH_STORE_NL_COLS, body_text, body_html */
 	MH_Q_NL_DELIVERIES,   /* newsletter_id, state ('' = any), limit -> email, state, attempts, smtp_code, last_error, updated_at */
 	MH_Q_NL_PENDING,      /* newsletter_id -> count, earliest time one may be tried (next_at, or a lease's end) */
+	/* issue 10's donations (migration 15); MH_STORE_DON_COLS:
+	 * id, token, provider, provider_ref, provider_sub, amount, currency,
+	 * monthly, status, email, created_at, updated_at, paid_at */
+	MH_Q_DON_INSERT,    /* token, provider, ref, amount, currency, monthly, email, now -> id (status pending) */
+	MH_Q_DON_BY_TOKEN,  /* token -> COLS */
+	MH_Q_DON_BY_REF,    /* provider, ref -> COLS (PostgreSQL: the row locked until commit) */
+	MH_Q_DON_SET,       /* id, status, sub ('' keeps), email ('' keeps; a set one stays), now */
+	MH_Q_DON_EVENT_ADD, /* provider, event_id, donation_id, status, now; a known event changes nothing */
+	MH_Q_DON_RECENT,    /* limit -> COLS, newest first */
+	MH_Q_DON_TOTALS,    /* -> month (YYYY-MM, UTC), currency, count, sum of paid ones; newest month first */
+	MH_Q_DON_RECURRING, /* -> email, amount, currency, provider, paid_at of paid monthly ones */
 	MH_Q__COUNT
 };
 

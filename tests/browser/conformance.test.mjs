@@ -221,6 +221,8 @@ before(async () => {
 	// search (issue 9): results with their snippets, and the no-results state
 	await check(pub, 'search results', '/search?q=the+council');
 	await check(pub, 'search, no results', '/search?q=zzqxnothingmatches');
+	// donations (issue 10): the donation form's page
+	await check(pub, 'donate', '/donate');
 	// The stream: its fragment checked as the items of a document, and the
 	// article page again once it has loaded a batch of them.
 	const more = /data-more="([^"]+)"/.exec(pages.get('article').html);
@@ -308,7 +310,7 @@ test('the admin crawl reached the dashboard, the article list and an article\'s 
 
 const NAMES = ['home', 'section front', 'section front, page 2', 'author', 'tag', 'article', 'another article',
 	'article with an image', 'article without an image', 'article with a video', '404', 'trending', 'search results',
-	'search, no results', 'stream fragment',
+	'search, no results', 'donate', 'stream fragment',
 	'admin login', 'admin editor after a save', 'admin editor, new article', 'admin conflict', 'admin password reset',
 	'article with comments', 'article after posting a comment', 'admin comments, every status'];
 

@@ -48,6 +48,13 @@ sed -i -e '/^\[trending\]/,/^\[/ s/^interval = .*/interval = 2/' "$work/site/sit
 # a short minimum time, and a rate limit they all fit in
 sed -i -e 's/^min_seconds = .*/min_seconds = 1/' -e 's/^per_minute = .*/per_minute = 600/' \
 	-e 's/^burst = .*/burst = 100/' "$work/site/site.ini"
+# donations (issue 10): the box on every page and /donate, for the
+# conformance crawl; the providers' keys are placeholders (nothing is paid
+# here: donations.test.mjs runs a site of its own with the stand-ins)
+printf '%s\n' '' '[donations]' 'enabled = true' '' '[paypal]' 'api_base = http://127.0.0.1:9' \
+	'approve_origin = http://127.0.0.1:9' 'client_id = placeholder' 'client_secret = placeholder' '' \
+	'[stripe]' 'api_base = http://127.0.0.1:9' 'checkout_origin = http://127.0.0.1:9' \
+	'secret_key = sk_test_placeholder' >>"$work/site/site.ini"
 
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 "$bin" serve --site "$work/site" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &

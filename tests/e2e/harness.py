@@ -684,6 +684,15 @@ class AdminClient:
         return form_value(r.text(), "csrf")
 
 
+def add_user(binary, site, email, role, password):
+    """`masthead user add EMAIL --role ROLE` with password on stdin (the
+    views and donations tests' accounts)."""
+    p = run([binary, "user", "add", email, "--name", email.split("@")[0].title(), "--role", role,
+             "--site", site], input=password + "\n")
+    if p.returncode != 0:
+        raise CaseFailed(f"user add {email}: {p.stderr.strip()}")
+
+
 def form_value(html_text, name):
     """The value attribute of the form field named name in an admin page."""
     m = re.search(r'name="%s"[^>]* value="([^"]*)"' % re.escape(name), html_text)

@@ -199,10 +199,7 @@ PW = "tidal-harbour-lantern-41"
 
 
 def add_user(site, email, role):
-    p = harness.run([BIN, "user", "add", email, "--name", email.split("@")[0].title(), "--role", role,
-                     "--site", site], input=PW + "\n")
-    if p.returncode != 0:
-        raise CaseFailed(f"user add {email}: {p.stderr.strip()}")
+    harness.add_user(BIN, site, email, role, PW)
 
 
 def admin_views_cases(P, srv, art, n, headline):

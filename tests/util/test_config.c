@@ -504,6 +504,7 @@ Test(config, registry_has_one_table_per_section_and_a_comment_per_key)
 	size_t n = mh_config_slots(NULL, slots);
 	const char *want[] = { "site", "database", "server", "cache", "jobs", "purge", "media", "auth", "views", "comments", "feeds", "trending", "ads",
 			       "mail", "newsletter", /* issue 10's newsletter */
+			       "donations", "paypal", "stripe", /* issue 10's donations */
 			       "theme", "schema" };
 	cr_assert_eq(n, sizeof want / sizeof want[0]);
 	for (size_t i = 0; i < n; i++) {
@@ -655,7 +656,8 @@ Test(config, a_modules_table_alone_defines_its_settings)
 		  "site.ini:2: [widget] weight: unknown setting (expected one of colour, size, mode, cap, shiny, home)" },
 		{ "[gadget]\nx = 1\n",
 		  "site.ini:2: [gadget] x: unknown section (expected one of site, database, server, cache, jobs, "
-		  "purge, media, auth, views, comments, feeds, trending, ads, mail, newsletter, theme, schema, widget)" },
+		  "purge, media, auth, views, comments, feeds, trending, ads, mail, newsletter, donations, paypal, stripe, theme, schema, "
+		  "widget)" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		mh_buf_reset(&err);

@@ -281,6 +281,39 @@
 					status.textContent = 'Could not copy the link';
 				}
 			});
+/* ---- donations (issue 10): the box's "on the way" state ----
+ * The form works without this; with it, the reader sees where the press of
+ * Donate is taking them while the server asks the provider, and a second
+ * press does not start a second gift. */
+(function () {
+	'use strict';
+	var forms = document.querySelectorAll('form.donate');
+	Array.prototype.forEach.call(forms, function (form) {
+		form.addEventListener('submit', function (ev) {
+			if (form.getAttribute('data-sent') === '1') {
+				ev.preventDefault();
+				return;
+			}
+			form.setAttribute('data-sent', '1');
+			var chosen = form.querySelector('input[name="provider"]:checked') ||
+				form.querySelector('input[name="provider"][type="hidden"]');
+			var name = chosen ? chosen.value : '';
+			var label = name === 'paypal' ? 'PayPal' : name === 'stripe' ? 'Stripe' : 'the payment page';
+			var status = form.querySelector('.donate__status');
+			if (status) {
+				status.textContent = 'On the way to ' + label + '…';
+			}
+		});
+	});
+	/* back from the provider with the browser's back button: the page may
+	 * come from the back-forward cache with the form still marked sent */
+	window.addEventListener('pageshow', function () {
+		Array.prototype.forEach.call(forms, function (form) {
+			form.removeAttribute('data-sent');
+			var status = form.querySelector('.donate__status');
+			if (status) {
+				status.textContent = '';
+			}
 		});
 	});
 })();
