@@ -305,19 +305,6 @@ void mh_site_comments_slot(struct mh_site_req *r, const struct mh_article *art)
 
 /* ---- posting ---- */
 
-/* The peer address's bytes (4 for IPv4, 16 for IPv6), never stored. */
-static struct mh_str peer_bytes(struct mh_site_req *r)
-{
-	struct sockaddr_storage ss;
-	if (!mh_request_peer(r->http, &ss))
-		return MH_STR("");
-	if (ss.ss_family == AF_INET)
-		return mh_arena_str(r->a, (struct mh_str){ (const char *)&((struct sockaddr_in *)&ss)->sin_addr, 4 });
-	if (ss.ss_family == AF_INET6)
-		return mh_arena_str(r->a, (struct mh_str){ (const char *)&((struct sockaddr_in6 *)&ss)->sin6_addr, 16 });
-	return MH_STR("");
-}
-
 static bool wants_json(struct mh_site_req *r)
 {
 	struct mh_str acc = mh_request_header(r->http, "accept");
@@ -513,7 +500,7 @@ void mh_site_comments_post(struct mh_site_req *r, struct mh_str arg)
 			       "the article on this site.", NULL);
 		return;
 	}
-	struct mh_str address = peer_bytes(r);
+	struct mh_str address = mh_site_client_key(r);
 	int retry = 1;
 	struct mh_site_comments *state = mh_site_comments_state(r->site);
 	if (!mh_ratelimit_take(state->rate, address, mh_time_now_us(), &retry)) {

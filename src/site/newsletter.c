@@ -115,19 +115,6 @@ static void unavailable(struct mh_site_req *r)
 	     "The site cannot take this right now. Nothing was changed; please try again in a minute.", NULL, NULL);
 }
 
-static struct mh_str peer_key(struct mh_site_req *r)
-{
-	struct sockaddr_storage ss;
-	if (!mh_request_peer(r->http, &ss))
-		return MH_STR("");
-	if (ss.ss_family == AF_INET)
-		return mh_arena_str(r->a, (struct mh_str){ (const char *)&((struct sockaddr_in *)&ss)->sin_addr, 4 });
-	if (ss.ss_family == AF_INET6)
-		return mh_arena_str(r->a,
-				    (struct mh_str){ (const char *)&((struct sockaddr_in6 *)&ss)->sin6_addr, 16 });
-	return MH_STR("");
-}
-
 static void signup(struct mh_site_req *r)
 {
 	/* the browser says where the form came from: only this site */
@@ -162,7 +149,7 @@ static void signup(struct mh_site_req *r)
 	}
 	pthread_once(&limit_once, limit_make);
 	int wait_s = 1;
-	if (!mh_ratelimit_take(limit, peer_key(r), mh_time_now_us(), &wait_s)) {
+	if (!mh_ratelimit_take(limit, mh_site_client_key(r), mh_time_now_us(), &wait_s)) {
 		mh_response_header_c(r->http, "retry-after", mh_arena_printf(r->a, "%d", wait_s));
 		page(r, 429, "limited", "Too many sign-ups",
 		     mh_arena_printf(r->a,

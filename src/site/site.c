@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -172,6 +173,18 @@ bool mh_site_client_addr(struct mh_site_req *r, struct sockaddr_storage *out)
 	(void)mh_addr_forwarded_client(server != NULL ? server->trusted_proxies : NULL, &peer,
 				       mh_request_header(r->http, "x-forwarded-for"), out);
 	return true;
+}
+
+struct mh_str mh_site_client_key(struct mh_site_req *r)
+{
+	struct sockaddr_storage ss;
+	if (!mh_site_client_addr(r, &ss))
+		return MH_STR("");
+	if (ss.ss_family == AF_INET)
+		return mh_arena_str(r->a, (struct mh_str){ (const char *)&((struct sockaddr_in *)&ss)->sin_addr, 4 });
+	if (ss.ss_family == AF_INET6)
+		return mh_arena_str(r->a, (struct mh_str){ (const char *)&((struct sockaddr_in6 *)&ss)->sin6_addr, 16 });
+	return MH_STR("");
 }
 
 const char *mh_site_dir(struct mh_site *s)

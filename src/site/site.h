@@ -518,6 +518,10 @@ const struct mh_http_settings *mh_site_server(struct mh_site *s); /* [server]: m
  * (mh_addr_forwarded_client). For view counts and rate limits; never
  * stored. False when the connection has no address. */
 bool mh_site_client_addr(struct mh_site_req *r, struct sockaddr_storage *out);
+/* The same address's bytes (4 for IPv4, 16 for IPv6) in the request's
+ * arena, "" when there is none: the key of per-reader counts, hashes and
+ * rate limits (views, comments, the newsletter). Never stored or logged. */
+struct mh_str mh_site_client_key(struct mh_site_req *r);
 /* Opens a new connection to the site's database (mh_store_open). */
 enum mh_store_rc mh_site_store_open(struct mh_site *s, struct mh_store **out, struct mh_buf *err);
 

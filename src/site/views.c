@@ -43,25 +43,6 @@ static bool parse_id(struct mh_str arg, const char *ext, int64_t *id)
 	return mh_str_to_i64(digits, id) && *id > 0;
 }
 
-/* The reader's address's bytes (4 for IPv4, 16 for IPv6; behind a trusted
- * proxy the client it forwards for): the reader's and the rate limit's
- * key; never stored or logged. */
-static struct mh_str peer_bytes(struct mh_site_req *r)
-{
-	struct sockaddr_storage ss;
-	if (!mh_site_client_addr(r, &ss))
-		return MH_STR("");
-	if (ss.ss_family == AF_INET) {
-		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
-		return mh_arena_str(r->a, (struct mh_str){ (const char *)&in->sin_addr, 4 });
-	}
-	if (ss.ss_family == AF_INET6) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-		return mh_arena_str(r->a, (struct mh_str){ (const char *)&in6->sin6_addr, 16 });
-	}
-	return MH_STR("");
-}
-
 /* Judges and counts one beacon; false when it has answered 429. */
 static bool beacon(struct mh_site_req *r, int64_t id)
 {
@@ -75,7 +56,7 @@ static bool beacon(struct mh_site_req *r, int64_t id)
 		purpose = mh_request_header(r->http, "x-moz");
 	struct mh_view_read rd = {
 		.article_id = id,
-		.address = peer_bytes(r),
+		.address = mh_site_client_key(r),
 		.user_agent = mh_request_header(r->http, "user-agent"),
 		.purpose = purpose,
 		.fetch_dest = mh_request_header(r->http, "sec-fetch-dest"),

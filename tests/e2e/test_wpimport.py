@@ -251,7 +251,10 @@ def basic_cases(tag, pg_url=None):
         h = srv.get("/articles/hostile-markup")
         t.eq(h.status, 200)
         body = h.text()
-        art = body[body.index("<article"):body.rindex("</article>")] if "<article" in body else body
+        # the article itself: the page's own forms (comments, newsletter,
+        # donations) and the stream's items come after its </article>
+        start = body.index("<article") if "<article" in body else 0
+        art = body[start:body.index("</article>", start)] if "<article" in body else body
         for bad in ("xss-script", "xss-onclick", "xss-style", "xss-onerror", "xss-imgsrc", "xss-href", "xss-data",
                     "xss-svg", "evil.example", "<iframe", "<form", "<object", "display:none", "xss-dek"):
             t.absent(art, bad)

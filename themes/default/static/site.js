@@ -281,6 +281,10 @@
 					status.textContent = 'Could not copy the link';
 				}
 			});
+		});
+	});
+})();
+
 /* ---- donations (issue 10): the box's "on the way" state ----
  * The form works without this; with it, the reader sees where the press of
  * Donate is taking them while the server asks the provider, and a second
