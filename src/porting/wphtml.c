@@ -668,7 +668,7 @@ static bool sc_name_char(char ch)
 /* Finds "[/name]" from p; its offset or -1. */
 static long sc_close(struct mh_str s, size_t from, const char *name)
 {
-	char pat[40];
+	char pat[64]; /* "[/" + a name of at most 47 bytes (the callers' buffer) + "]" */
 	snprintf(pat, sizeof(pat), "[/%s]", name);
 	size_t pl = strlen(pat);
 	for (size_t i = from; i + pl <= s.len; i++)
