@@ -84,12 +84,21 @@ with t.case(f"start-up reads the same from disk at {SMALL} and {LARGE} articles 
            f"start-up read {r_l} bytes at {LARGE} articles, {r_s} at {SMALL} (database grew {db_growth})")
     t.true(c_l - c_s < 200, f"start-up made {c_l} read calls at {LARGE} articles, {c_s} at {SMALL}")
 
+# an AddressSanitizer build of the binary (make test-asan) names its runtime
+with open(BIN, "rb") as f:
+    SANITIZED = b"__asan_init" in f.read()
+
 with t.case(f"memory after start-up stays under 64 MB and does not grow with the archive (VmHWM)"):
     t.true(counts, "no counts from the start-up case")
     (_, _, hwm_s, rss_s), (_, _, hwm_l, rss_l) = counts["small"], counts["large"]
-    t.true(hwm_l < 64 * 1024, f"peak resident set {hwm_l} kB at {LARGE} articles")
+    # 64 MB is the plain build's bound (make test); an AddressSanitizer
+    # build (make test-asan) carries its shadow memory and allocator
+    # quarantine on top, so it gets half as much again. Growth with the
+    # archive is held to the same 8 MB either way.
+    limit = 96 * 1024 if SANITIZED else 64 * 1024
+    t.true(hwm_l < limit, f"peak resident set {hwm_l} kB at {LARGE} articles (bound {limit} kB)")
     t.true(hwm_l - hwm_s < 8 * 1024, f"peak resident set {hwm_l} kB at {LARGE} articles, {hwm_s} kB at {SMALL}")
-    t.true(rss_l < 64 * 1024, f"resident set {rss_l} kB at {LARGE} articles")
+    t.true(rss_l < limit, f"resident set {rss_l} kB at {LARGE} articles (bound {limit} kB)")
 
 
 # ------------------------------------------------------------- page chains

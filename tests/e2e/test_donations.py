@@ -27,6 +27,7 @@ import hmac
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -471,7 +472,12 @@ cases("[sqlite] ", srv, Db(SITE), pp, st, SITE)
 
 with t.case("[sqlite] a provider that is down -> a clear try-again page, nothing recorded"):
     t.eq(srv.stop(), 0, "a clean stop (a sanitizer report fails it)")
-    closed = harness.free_port()
+    # a port bound but not listening, held for the whole case: connections
+    # to it are refused, and no other test can take it meanwhile (a port
+    # merely free could be taken by a server of a test running beside)
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    held.bind(("127.0.0.1", 0))
+    closed = held.getsockname()[1]
     harness.ini_set(os.path.join(SITE, "site.ini"), "paypal", "api_base", f"http://127.0.0.1:{closed}")
     harness.ini_set(os.path.join(SITE, "site.ini"), "stripe", "api_base", f"http://127.0.0.1:{closed}")
     srv.start()
@@ -483,6 +489,7 @@ with t.case("[sqlite] a provider that is down -> a clear try-again page, nothing
     t.eq(Db(SITE).count("donations"), before)
     t.contains(srv.stderr(), "donations: PayPal checkout failed")
     t.eq(srv.stop(), 0)
+    held.close()
 
 with t.case("[sqlite] donations off: no box, /donate says so (404)"):
     harness.ini_set(os.path.join(SITE, "site.ini"), "donations", "enabled", "false")
