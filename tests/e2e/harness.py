@@ -180,15 +180,18 @@ def run(args, timeout=120, **kw):
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
 
 
-def demo_site(binary, articles=60, ini=None):
+def demo_site(binary, articles=60, ini=None, database=None):
     """A fresh demo site in a temp folder; ini is {(section, key): value}
-    applied to its site.ini. Raises with the command's stderr on failure."""
+    applied to its site.ini; database, a PostgreSQL URL to make it in
+    (default: SQLite). Raises with the command's stderr on failure."""
     d = os.path.join(tempdir(), "site")
     # options before DIR: the form every option parser takes (test_cli checks
     # that `demo DIR --articles N` works as well)
-    p = run([binary, "demo", "--articles", str(articles), d], timeout=300)
+    extra = ["--database", database] if database else []
+    p = run([binary, "demo", "--articles", str(articles), d] + extra, timeout=300)
     if p.returncode != 0:
-        raise RuntimeError(f"`masthead demo` exited {p.returncode}: {p.stderr.strip()}")
+        raise RuntimeError(f"`masthead demo{' --database' if database else ''}` exited {p.returncode}: "
+                           f"{p.stderr.strip()}")
     for (sec, key), val in (ini or {}).items():
         ini_set(os.path.join(d, "site.ini"), sec, key, val)
     base = ini_get(os.path.join(d, "site.ini"), "site", "base_url") or ""

@@ -325,10 +325,7 @@ if not PG:  # the PostgreSQL half not run is a failure, not a pass
 else:
     try:
         url, name = pg_database(PG)
-        d = os.path.join(harness.tempdir(), "site")
-        p = harness.run([BIN, "demo", "--articles", "30", d, "--database", url], timeout=300)
-        if p.returncode != 0:
-            raise RuntimeError(f"`masthead demo --database` exited {p.returncode}: {p.stderr.strip()}")
+        d = harness.demo_site(BIN, articles=30, database=url)
         cluster("postgres", d, Db(d, url))
     except Exception as e:  # noqa: BLE001
         t.ok(False, "[postgres] a demo site on PostgreSQL", str(e))

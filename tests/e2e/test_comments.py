@@ -433,12 +433,7 @@ else:
     name = f"mh_comments_{os.getpid()}"
     try:
         url = harness.pg_new_db(PG, name)
-        d = os.path.join(harness.tempdir(), "site")
-        p = harness.run([BIN, "demo", "--articles", "20", d, "--database", url], timeout=300)
-        if p.returncode != 0:
-            raise RuntimeError(f"`masthead demo --database` exited {p.returncode}: {p.stderr.strip()}")
-        for (sec, key), val in INI.items():
-            harness.ini_set(os.path.join(d, "site.ini"), sec, key, val)
+        d = harness.demo_site(BIN, articles=20, ini=INI, database=url)
         for email, role in (("ed@example.org", "editor"), ("au@example.org", "author")):
             add_user(d, email, role)
         pdb = Db(d, url)

@@ -510,10 +510,7 @@ else:
     name = f"mh_donations_{os.getpid()}"
     try:
         url = harness.pg_new_db(PG, name)
-        d = os.path.join(harness.tempdir(), "site")
-        p = harness.run([BIN, "demo", "--articles", "8", d, "--database", url], timeout=300)
-        if p.returncode != 0:
-            raise RuntimeError(f"`masthead demo --database` exited {p.returncode}: {p.stderr.strip()}")
+        d = harness.demo_site(BIN, articles=8, database=url)
         for (sec, key), val in site_ini(pp, st).items():
             harness.ini_set(os.path.join(d, "site.ini"), sec, key, val)
         pdb = Db(d, url)

@@ -644,10 +644,7 @@ else:
     try:
         name = f"mh_feeds_{os.getpid()}"
         url = harness.pg_new_db(PG, name)
-        d = os.path.join(harness.tempdir(), "site")
-        p = harness.run([BIN, "demo", "--articles", "40", d, "--database", url], timeout=300)
-        if p.returncode != 0:
-            raise RuntimeError(f"`masthead demo --database` exited {p.returncode}: {p.stderr.strip()}")
+        d = harness.demo_site(BIN, articles=40, database=url)
 
         def pg_query(sql):
             out = harness.psql(sql, url)

@@ -194,10 +194,7 @@ else:
     name = f"mh_redirects_{os.getpid()}"
     try:
         url = harness.pg_new_db(PG, name)
-        d = os.path.join(harness.tempdir(), "site")
-        p = harness.run([BIN, "demo", "--articles", "8", d, "--database", url], timeout=300)
-        if p.returncode != 0:
-            raise RuntimeError(f"`masthead demo --database` exited {p.returncode}: {p.stderr.strip()}")
+        d = harness.demo_site(BIN, articles=8, database=url)
         a = harness.Server(BIN, d).start()
         b = harness.Server(BIN, d).start()
 

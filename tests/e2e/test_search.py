@@ -283,7 +283,10 @@ def cases(tag, site, srv, db_sql):
         page(srv, "zorblax")
         page(srv, "zorblax")
         after = srv.get("/metrics").text()
-        t.eq(cache_pages(after), cache_pages(before), "no result page entered the page cache")
+        # not one more page: a result page never enters (another page may
+        # leave meanwhile, e.g. when a demo article's publishing time comes)
+        t.true(int(cache_pages(after)) <= int(cache_pages(before)),
+               f"no result page entered the page cache: {cache_pages(before)} then {cache_pages(after)}")
 
 
 def cache_pages(metrics):
@@ -315,10 +318,7 @@ else:
     name = f"mh_search_{os.getpid()}"
     try:
         url = harness.pg_new_db(PG, name)
-        d = os.path.join(harness.tempdir(), "site")
-        p = harness.run([BIN, "demo", "--articles", "40", d, "--database", url], timeout=300)
-        if p.returncode != 0:
-            raise RuntimeError(f"`masthead demo --database` exited {p.returncode}: {p.stderr.strip()}")
+        d = harness.demo_site(BIN, articles=40, database=url)
         srv = harness.Server(BIN, d).start()
         cases("[postgres] ", d, srv, lambda sql: harness.psql(sql, url))
     except Exception as e:  # noqa: BLE001

@@ -284,12 +284,7 @@ else:
     name = f"mh_trending_{os.getpid()}"
     try:
         url = harness.pg_new_db(PG, name)
-        d = os.path.join(harness.tempdir(), "site")
-        p = harness.run([BIN, "demo", "--articles", "30", d, "--database", url], timeout=300)
-        if p.returncode != 0:
-            raise RuntimeError(f"`masthead demo --database` exited {p.returncode}: {p.stderr.strip()}")
-        for (sec, key), val in FAST.items():
-            harness.ini_set(os.path.join(d, "site.ini"), sec, key, val)
+        d = harness.demo_site(BIN, articles=30, ini=FAST, database=url)
         a = harness.Server(BIN, d).start()
         b = harness.Server(BIN, d).start()
 

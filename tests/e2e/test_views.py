@@ -449,12 +449,7 @@ else:
     name = f"mh_views_{os.getpid()}"
     try:
         url = harness.pg_new_db(PG, name)
-        d = os.path.join(harness.tempdir(), "site")
-        p = harness.run([BIN, "demo", "--articles", "20", d, "--database", url], timeout=300)
-        if p.returncode != 0:
-            raise RuntimeError(f"`masthead demo --database` exited {p.returncode}: {p.stderr.strip()}")
-        for (sec, key), val in FAST.items():
-            harness.ini_set(os.path.join(d, "site.ini"), sec, key, val)
+        d = harness.demo_site(BIN, articles=20, ini=FAST, database=url)
         pdb = Db(d, url)
         parts = pdb.published(4)
         a = harness.Server(BIN, d).start()
