@@ -43,7 +43,7 @@ struct mh_config {
 };
 /* The registry: every section's table, in site.ini's order, bound to c's
  * members (values NULL when c is NULL). Returns how many were written. */
-#define MH_CONFIG_SLOTS 32
+#define MH_CONFIG_SLOTS 40
 size_t mh_config_slots(struct mh_config *c, struct mh_settings_slot out[MH_CONFIG_SLOTS]);
 /* Defaults for every setting, then DIR/site.ini. On error returns false and
  * writes "FILE:LINE: [section] key: problem (expected ...)" into err (may be
@@ -84,6 +84,9 @@ int mh_cli_author(int argc, char **argv);
 int mh_cli_settings(int argc, char **argv);
 int mh_cli_redirect(int argc, char **argv); /* issue 9 */
 int mh_cli_import(int argc, char **argv);   /* issue 11 */
+int mh_cli_export(int argc, char **argv);   /* export.c (issue 11): json | static */
+int mh_cli_export_json(int argc, char **argv);   /* export_json.c */
+int mh_cli_export_static(int argc, char **argv); /* export_static.c */
 
 /* ---- mail and the newsletter (newsletter.c, issue 10) ---- */
 int mh_cli_newsletter(int argc, char **argv);

@@ -33,6 +33,7 @@ static const struct {
 	/* issue 9's redirects, issue 11's WordPress import */
 	{ "redirect", mh_cli_redirect, "redirects of old addresses: add, list, remove" },
 	{ "import", mh_cli_import, "bring a site in: import wordpress FILE.xml" },
+	{ "export", mh_cli_export, "the site out: export json FILE, export static DIR" },
 	{ "newsletter", mh_cli_newsletter, "send articles as newsletters, their status, the subscribers" },
 	{ "donations", mh_cli_donations, "donation totals per month and currency, recurring donors (--csv)" },
 };

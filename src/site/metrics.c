@@ -11,7 +11,7 @@
 
 #include "site/site.h"
 
-#define MAX_ROUTES 160 /* rows of routes.c, plus "other": room for the features to come */
+#define MAX_ROUTES 200 /* rows of routes.c, plus "other": room for the features to come */
 #define N_CLASSES 5   /* 1xx .. 5xx */
 
 /* Upper bounds of the latency histogram's buckets, in microseconds. */
