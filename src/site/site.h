@@ -400,6 +400,11 @@ bool mh_site_origin_is_ours(struct mh_site_req *r, struct mh_str origin);
 #define MH_SITE_SEARCH_PAGES 50 /* pages of results a search reaches (20 each) */
 void mh_site_search_page(struct mh_site_req *r, struct mh_str arg);
 void mh_site_search_api(struct mh_site_req *r, struct mh_str arg);
+
+/* api.c: the JSON APIs' error answer (issue 11), never cached:
+ * {"error": {"status": S, "field": F, "message": M}}; field may be NULL
+ * (then absent). message is for a person: say what to change. */
+void mh_site_api_error(struct mh_site_req *r, int status, const char *field, const char *message);
 /* newsletter.c: the sign-up box and /newsletter, its confirmation and
  * unsubscribe links (issue 10) */
 void mh_site_newsletter_slot(struct mh_site_req *r, struct mh_val *slots);
